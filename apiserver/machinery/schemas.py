@@ -1,0 +1,106 @@
+"""The upstream API schemas, read at run time from the pinned kubernetes-validate.
+
+Nothing here is copied into the repository: the JSON Schema `$defs` that
+kubernetes-validate ships for each Kubernetes release are loaded once and
+indexed. Users: strategic merge patch (patch keys/strategies), server-side apply
+(list types, map keys), strict field validation (known fields), schema
+validation, and the OpenAPI documents (component schemas, descriptions).
+"""
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+import kubernetes_validate
+
+KUBERNETES_VERSION = "1.33.0"  # the release whose API we serve (matches /version)
+
+_REF_PREFIX = "#/$defs/"
+
+
+def _schema_dir() -> Path:
+    return Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema" / f"v{KUBERNETES_VERSION}-local"
+
+
+@cache
+def definitions() -> dict[str, dict]:
+    """All upstream definitions, keyed like `io.k8s.api.core.v1.Pod`."""
+    with (_schema_dir() / "_definitions.json").open() as f:
+        return json.load(f)["$defs"]
+
+
+def definition(name: str) -> dict:
+    return definitions()[name]
+
+
+def ref_name(schema: dict) -> str | None:
+    """The definition name a `$ref` schema points at, else None."""
+    ref = schema.get("$ref")
+    if ref and ref.startswith(_REF_PREFIX):
+        return ref[len(_REF_PREFIX):]
+    return None
+
+
+def resolve(schema: dict | None) -> dict:
+    """Follow `$ref` (and single-element allOf wrappers) to the schema proper."""
+    seen = 0
+    while schema:
+        name = ref_name(schema)
+        if name is not None:
+            schema = definitions()[name]
+        elif "allOf" in schema and len(schema["allOf"]) == 1:
+            schema = schema["allOf"][0]
+        else:
+            return schema
+        seen += 1
+        if seen > 32:
+            break
+    return schema or {}
+
+
+def types_of(schema: dict) -> set[str]:
+    """The JSON types a schema allows, ignoring kubernetes-validate's `null`."""
+    t = resolve(schema).get("type")
+    if t is None:
+        return set()
+    if isinstance(t, str):
+        return {t}
+    return {x for x in t if x != "null"}
+
+
+def property_schema(schema: dict, name: str) -> dict | None:
+    """Schema of a property of an object schema, or of a map value (additionalProperties)."""
+    s = resolve(schema)
+    props = s.get("properties")
+    if props and name in props:
+        return props[name]
+    extra = s.get("additionalProperties")
+    if isinstance(extra, dict):
+        return extra
+    return None
+
+
+def items_schema(schema: dict) -> dict | None:
+    s = resolve(schema)
+    items = s.get("items")
+    return items if isinstance(items, dict) else None
+
+
+@cache
+def _gvk_index() -> dict[tuple[str, str, str], str]:
+    index: dict[tuple[str, str, str], str] = {}
+    for name, d in definitions().items():
+        for gvk in d.get("x-kubernetes-group-version-kind") or ():
+            index.setdefault((gvk.get("group", ""), gvk["version"], gvk["kind"]), name)
+    return index
+
+
+def name_for_kind(group: str, version: str, kind: str) -> str | None:
+    """The definition name for a group/version/kind (e.g. ("", "v1", "Pod"))."""
+    return _gvk_index().get((group, version, kind))
+
+
+def for_kind(group: str, version: str, kind: str) -> dict | None:
+    name = name_for_kind(group, version, kind)
+    return definitions()[name] if name else None
