@@ -1,0 +1,41 @@
+#!/bin/sh
+# Install Podman and what it needs on this kind of machine, write the project's
+# containers.conf (the machine's /etc files are never touched), build the local
+# busybox image, and print the environment variables to export.
+# Idempotent: a second run only re-checks.
+set -eu
+HERE=$(cd "$(dirname "$0")" && pwd)
+CONF="$HERE/podman/containers.conf"
+
+PKGS="podman runc conmon netavark aardvark-dns catatonit fuse-overlayfs slirp4netns uidmap iptables nftables busybox-static"
+missing=""
+for p in $PKGS; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "setup-podman: apt-get not found; install by hand:$missing" >&2
+    exit 1
+  fi
+  echo "setup-podman: installing$missing" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+# The sandbox cannot raise rlimits beyond 20000 and crun refuses the hybrid
+# cgroup layout: both are fixed by this file (see shared/environment.md).
+mkdir -p "$HERE/podman"
+cat > "$CONF" <<'CONFEOF'
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=20000:20000"]
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+CONFEOF
+export CONTAINERS_CONF="$CONF"
+
+"$HERE/build-busybox-image.sh" >&2
+
+echo "export CONTAINERS_CONF=$CONF"
