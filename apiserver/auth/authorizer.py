@@ -1,0 +1,69 @@
+"""Authorizers, chosen by --authorization-mode (a comma list, tried in order, as upstream).
+
+Modes here:
+  AlwaysAllow   every authenticated request is allowed (the default for now)
+  AlwaysDeny    nothing is allowed (useful in tests)
+  RBAC          not implemented yet: only members of system:masters are allowed;
+                everyone else gets "no opinion", so a later mode may decide
+Members of system:masters are always allowed, whatever the modes, as upstream
+(the group bypasses authorization entirely).
+
+The interface the HTTP layer calls: `async authorize(user, attributes) -> (allowed, reason)`.
+The attributes are whatever the HTTP layer passes; only the user is read here.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from apiserver.machinery.user import UserInfo
+
+from .tokens import MASTERS_GROUP
+
+KNOWN_MODES = ("AlwaysAllow", "AlwaysDeny", "RBAC")
+
+# (decision, reason): decision is True (allow), False (deny) or None (no opinion: ask the next one).
+Decision = tuple[bool | None, str]
+
+
+def _always_allow(user: UserInfo, attributes: Any) -> Decision:
+    return True, ""
+
+
+def _always_deny(user: UserInfo, attributes: Any) -> Decision:
+    return False, "Everything is forbidden."
+
+
+def _rbac_placeholder(user: UserInfo, attributes: Any) -> Decision:
+    # Roles and bindings are not evaluated yet; masters were already let through.
+    return None, "RBAC: no rules evaluated (RBAC is not implemented yet)"
+
+
+_MODES = {"AlwaysAllow": _always_allow, "AlwaysDeny": _always_deny, "RBAC": _rbac_placeholder}
+
+
+def parse_modes(value: str) -> list[str]:
+    modes = [m.strip() for m in value.split(",") if m.strip()]
+    if not modes:
+        raise ValueError("--authorization-mode must name at least one mode")
+    for m in modes:
+        if m not in _MODES:
+            raise ValueError(f"--authorization-mode: unknown mode {m!r}; known: {', '.join(KNOWN_MODES)}")
+    return modes
+
+
+class ModeAuthorizer:
+    def __init__(self, modes: list[str]):
+        self.modes = list(modes)
+        self._chain = [_MODES[m] for m in self.modes]
+
+    async def authorize(self, user: UserInfo, attributes: Any) -> tuple[bool, str]:
+        if MASTERS_GROUP in user.groups:
+            return True, ""
+        reasons = []
+        for decide in self._chain:
+            allowed, reason = decide(user, attributes)
+            if allowed is not None:
+                return allowed, reason
+            if reason:
+                reasons.append(reason)
+        return False, "; ".join(reasons)
