@@ -1,0 +1,254 @@
+"""An async REST client for the Kubernetes API, on httpx, speaking plain dicts.
+
+Why not the official `kubernetes` client: it is synchronous (a thread per call or
+per watch), and turning every response into its typed models is slow: parsing a
+100-pod list into models costs roughly ten times what orjson.loads costs for the
+same bytes. Controllers only need dicts, so we keep the wire format as dicts and
+let httpx (maintained, async, connection pooling, optional HTTP/2) carry them.
+
+HTTP/1.1 is the default: the servers measured here answer HTTP/1.1 faster than
+HTTP/2 (Python h2 is CPU-bound). `http2=True` multiplexes every request and watch
+on one connection, which helps when a process holds very many watches.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import orjson
+
+from .kubeconfig import ClusterConfig, load_kubeconfig
+from .resources import Resource
+
+log = logging.getLogger(__name__)
+
+PATCH_CONTENT_TYPES = {
+    "merge": "application/merge-patch+json",
+    "strategic": "application/strategic-merge-patch+json",
+    "json": "application/json-patch+json",
+    "apply": "application/apply-patch+yaml",
+}
+
+
+class ApiError(Exception):
+    """A failed API call: HTTP code, Status reason and the Status object itself."""
+
+    def __init__(self, code: int, reason: str, status: dict | None = None):
+        self.code = code
+        self.reason = reason
+        self.status = status or {}
+        super().__init__(f"{code} {reason}: {self.message}")
+
+    @property
+    def message(self) -> str:
+        return self.status.get("message", "")
+
+    @property
+    def not_found(self) -> bool:
+        return self.code == 404
+
+    @property
+    def conflict(self) -> bool:
+        return self.code == 409
+
+    @property
+    def already_exists(self) -> bool:
+        return self.code == 409 and self.reason == "AlreadyExists"
+
+
+class ResourceExpired(ApiError):
+    """A watch (or list) asked for a resourceVersion the server no longer has: relist."""
+
+
+def _error_from(code: int, body: bytes) -> ApiError:
+    status: dict = {}
+    try:
+        parsed = orjson.loads(body) if body else {}
+        if isinstance(parsed, dict):
+            status = parsed
+    except orjson.JSONDecodeError:
+        status = {"message": body[:200].decode(errors="replace")}
+    reason = status.get("reason") or {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden",
+                                      404: "NotFound", 409: "Conflict", 410: "Expired",
+                                      422: "Invalid", 429: "TooManyRequests"}.get(code, "InternalError")
+    cls = ResourceExpired if code == 410 else ApiError
+    return cls(code, reason, status)
+
+
+def _clean(params: dict) -> dict:
+    return {k: ("true" if v is True else "false" if v is False else v) for k, v in params.items() if v is not None}
+
+
+class ApiClient:
+    def __init__(self, config: ClusterConfig, *, http2: bool = False, timeout: float = 30.0,
+                 max_connections: int = 200, user_agent: str = "pocketkube-kubeclient"):
+        self.config = config
+        headers = {"Accept": "application/json", "User-Agent": user_agent}
+        if config.token:
+            headers["Authorization"] = f"Bearer {config.token}"
+        self._http = httpx.AsyncClient(
+            base_url=config.server, verify=config.ssl_context(), http2=http2, headers=headers,
+            timeout=httpx.Timeout(timeout, connect=10.0),
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+        )
+
+    @classmethod
+    def from_kubeconfig(cls, path: str | None = None, context: str | None = None, **kw) -> "ApiClient":
+        return cls(load_kubeconfig(path, context), **kw)
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> "ApiClient":
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.close()
+
+    # --- raw access -----------------------------------------------------------------
+    async def request(self, method: str, path: str, *, body: Any = None, params: dict | None = None,
+                      content_type: str = "application/json", raw: bytes | None = None) -> dict:
+        content = raw if raw is not None else (orjson.dumps(body) if body is not None else None)
+        headers = {"Content-Type": content_type} if content is not None else None
+        try:
+            resp = await self._http.request(method, path, content=content, params=_clean(params or {}), headers=headers)
+        except httpx.TransportError as e:
+            raise ApiError(503, "ServiceUnavailable", {"message": f"{method} {path}: {e!r}"}) from e
+        if resp.status_code >= 400:
+            raise _error_from(resp.status_code, resp.content)
+        return orjson.loads(resp.content) if resp.content else {}
+
+    async def get_path(self, path: str, **params) -> dict:
+        return await self.request("GET", path, params=params)
+
+    # --- verbs ----------------------------------------------------------------------
+    async def get(self, res: Resource, name: str, namespace: str | None = None, *, subresource: str | None = None) -> dict:
+        return await self.request("GET", res.path(namespace, name, subresource))
+
+    async def list(self, res: Resource, namespace: str | None = None, *, label_selector: str | None = None,
+                   field_selector: str | None = None, limit: int | None = None, continue_: str | None = None,
+                   resource_version: str | None = None) -> dict:
+        return await self.request("GET", res.path(namespace), params={
+            "labelSelector": label_selector, "fieldSelector": field_selector, "limit": limit,
+            "continue": continue_, "resourceVersion": resource_version})
+
+    async def list_all(self, res: Resource, namespace: str | None = None, *, page_size: int = 500, **kw) -> dict:
+        """A whole list, following `continue` tokens; returns one list dict."""
+        first = await self.list(res, namespace, limit=page_size, **kw)
+        items = list(first.get("items") or [])
+        cont = (first.get("metadata") or {}).get("continue")
+        while cont:
+            page = await self.list(res, namespace, limit=page_size, continue_=cont, **kw)
+            items.extend(page.get("items") or [])
+            cont = (page.get("metadata") or {}).get("continue")
+            first["metadata"] = page.get("metadata") or {}
+        first["items"] = items
+        first.setdefault("metadata", {}).pop("continue", None)
+        return first
+
+    async def create(self, res: Resource, body: dict, namespace: str | None = None, *,
+                     subresource: str | None = None, name: str | None = None, field_manager: str | None = None) -> dict:
+        ns = namespace or (body.get("metadata") or {}).get("namespace")
+        path = res.path(ns, name, subresource) if subresource else res.path(ns)
+        return await self.request("POST", path, body=body, params={"fieldManager": field_manager})
+
+    async def update(self, res: Resource, body: dict, namespace: str | None = None, *,
+                     subresource: str | None = None, field_manager: str | None = None) -> dict:
+        meta = body.get("metadata") or {}
+        path = res.path(namespace or meta.get("namespace"), meta.get("name"), subresource)
+        return await self.request("PUT", path, body=body, params={"fieldManager": field_manager})
+
+    async def update_status(self, res: Resource, body: dict, namespace: str | None = None) -> dict:
+        return await self.update(res, body, namespace, subresource="status")
+
+    async def patch(self, res: Resource, name: str, patch: Any, namespace: str | None = None, *,
+                    patch_type: str = "merge", subresource: str | None = None,
+                    field_manager: str | None = None, force: bool | None = None) -> dict:
+        ctype = PATCH_CONTENT_TYPES[patch_type]
+        return await self.request("PATCH", res.path(namespace, name, subresource), body=patch, content_type=ctype,
+                                  params={"fieldManager": field_manager, "force": force})
+
+    async def delete(self, res: Resource, name: str, namespace: str | None = None, *,
+                     propagation_policy: str | None = None, grace_period_seconds: int | None = None,
+                     preconditions: dict | None = None) -> dict:
+        body: dict = {"kind": "DeleteOptions", "apiVersion": "v1"}
+        if propagation_policy:
+            body["propagationPolicy"] = propagation_policy
+        if grace_period_seconds is not None:
+            body["gracePeriodSeconds"] = grace_period_seconds
+        if preconditions:
+            body["preconditions"] = preconditions
+        return await self.request("DELETE", res.path(namespace, name), body=body)
+
+    async def delete_collection(self, res: Resource, namespace: str | None = None, *,
+                                label_selector: str | None = None, field_selector: str | None = None,
+                                propagation_policy: str | None = None) -> dict:
+        body = {"kind": "DeleteOptions", "apiVersion": "v1"}
+        if propagation_policy:
+            body["propagationPolicy"] = propagation_policy
+        return await self.request("DELETE", res.path(namespace), body=body,
+                                  params={"labelSelector": label_selector, "fieldSelector": field_selector})
+
+    # --- watch ----------------------------------------------------------------------
+    def watch(self, res: Resource, namespace: str | None = None, *, resource_version: str | None = None,
+              label_selector: str | None = None, field_selector: str | None = None,
+              timeout_seconds: int | None = None, reconnect: bool = True) -> "Watch":
+        return Watch(self, res, namespace, resource_version, label_selector, field_selector, timeout_seconds, reconnect)
+
+
+class Watch:
+    """Async iterator of (type, object) for ADDED/MODIFIED/DELETED.
+
+    BOOKMARK events only move `resource_version` forward; they are not yielded.
+    When the server ends the stream (its timeout), the watch resumes from the last
+    resourceVersion seen, unless `reconnect` is False. An ERROR event with code 410
+    (or a 410 response) raises ResourceExpired: the caller must relist.
+    """
+
+    def __init__(self, client: ApiClient, res: Resource, namespace, resource_version, label_selector,
+                 field_selector, timeout_seconds, reconnect):
+        self.client, self.res, self.namespace = client, res, namespace
+        self.resource_version = resource_version
+        self.label_selector, self.field_selector = label_selector, field_selector
+        self.timeout_seconds, self.reconnect = timeout_seconds, reconnect
+        self._closed = False
+
+    def close(self) -> None:
+        self._closed = True
+
+    async def __aiter__(self) -> AsyncIterator[tuple[str, dict]]:
+        failures = 0
+        while not self._closed:
+            params = _clean({"watch": True, "allowWatchBookmarks": True, "resourceVersion": self.resource_version,
+                             "labelSelector": self.label_selector, "fieldSelector": self.field_selector,
+                             "timeoutSeconds": self.timeout_seconds})
+            try:
+                async with self.client._http.stream("GET", self.res.path(self.namespace), params=params,
+                                                    timeout=httpx.Timeout(30.0, read=None)) as resp:
+                    if resp.status_code >= 400:
+                        raise _error_from(resp.status_code, await resp.aread())
+                    failures = 0
+                    async for line in resp.aiter_lines():
+                        if not line.strip():
+                            continue
+                        event = orjson.loads(line)
+                        etype, obj = event.get("type"), event.get("object") or {}
+                        if etype == "ERROR":
+                            raise _error_from(int(obj.get("code") or 500), orjson.dumps(obj))
+                        rv = (obj.get("metadata") or {}).get("resourceVersion")
+                        if rv:
+                            self.resource_version = rv
+                        if etype == "BOOKMARK":
+                            continue
+                        yield etype, obj
+            except (httpx.TransportError, httpx.StreamError) as e:
+                failures += 1
+                log.debug("watch %s broke: %r", self.res.plural, e)
+                if not self.reconnect or failures > 5:
+                    raise ApiError(503, "ServiceUnavailable", {"message": repr(e)}) from e
+                await asyncio.sleep(min(0.2 * 2 ** failures, 5))
+            if not self.reconnect:
+                return

@@ -1,0 +1,136 @@
+"""Informer: a local, always-current copy of one kind of object, with change handlers.
+
+It lists once, then watches from the list's resourceVersion; every event updates
+the cache (keyed namespace/name) and calls the handlers. If the watch expires
+(410) it relists and turns the difference with the cache into add/update/delete
+calls, so handlers never miss a change. A periodic resync calls on_update for
+every cached object so level-triggered controllers get a second look.
+Handlers may be plain functions or coroutines; keep them quick (enqueue a key).
+"""
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Callable
+
+from .client import ApiClient, ApiError, ResourceExpired
+from .resources import Resource, object_key
+
+log = logging.getLogger(__name__)
+
+
+class Informer:
+    def __init__(self, client: ApiClient, resource: Resource, namespace: str | None = None, *,
+                 label_selector: str | None = None, field_selector: str | None = None,
+                 resync_period: float | None = None):
+        self.client, self.resource, self.namespace = client, resource, namespace
+        self.label_selector, self.field_selector = label_selector, field_selector
+        self.resync_period = resync_period
+        self.cache: dict[str, dict] = {}
+        self._handlers: list[tuple[Callable | None, Callable | None, Callable | None]] = []
+        self._synced = asyncio.Event()
+        self.resource_version: str | None = None
+        self.relists = 0  # a metric
+
+    # --- reading the cache -------------------------------------------------------------
+    def get(self, key: str) -> dict | None:
+        return self.cache.get(key)
+
+    def list(self, namespace: str | None = None) -> list[dict]:
+        if namespace is None:
+            return list(self.cache.values())
+        return [o for o in self.cache.values() if o.get("metadata", {}).get("namespace") == namespace]
+
+    @property
+    def has_synced(self) -> bool:
+        return self._synced.is_set()
+
+    async def wait_synced(self) -> None:
+        await self._synced.wait()
+
+    def add_handler(self, on_add: Callable | None = None, on_update: Callable | None = None,
+                    on_delete: Callable | None = None) -> None:
+        """on_add(obj), on_update(old, new), on_delete(obj). Added late, it sees the cache as adds."""
+        self._handlers.append((on_add, on_update, on_delete))
+        if on_add and self.has_synced:
+            for obj in list(self.cache.values()):
+                self._call(on_add, obj)
+
+    # --- the loop ------------------------------------------------------------------------
+    def _call(self, fn, *args) -> None:
+        try:
+            result = fn(*args)
+            if inspect.isawaitable(result):
+                asyncio.ensure_future(result)
+        except Exception:  # a handler bug must not kill the informer
+            log.exception("informer %s handler failed", self.resource.plural)
+
+    def _emit(self, kind: int, *args) -> None:
+        for handlers in self._handlers:
+            if handlers[kind]:
+                self._call(handlers[kind], *args)
+
+    def _apply(self, etype: str, obj: dict) -> None:
+        key = object_key(obj)
+        old = self.cache.get(key)
+        if etype == "DELETED":
+            self.cache.pop(key, None)
+            self._emit(2, obj)
+        else:
+            self.cache[key] = obj
+            if old is None:
+                self._emit(0, obj)
+            else:
+                self._emit(1, old, obj)
+
+    async def _relist(self) -> None:
+        lst = await self.client.list_all(self.resource, self.namespace, label_selector=self.label_selector,
+                                         field_selector=self.field_selector)
+        kind = (lst.get("kind") or "").removesuffix("List")
+        fresh = {}
+        for item in lst.get("items") or []:
+            # list items carry no kind/apiVersion on the wire; handlers expect whole objects
+            item.setdefault("kind", kind)
+            item.setdefault("apiVersion", self.resource.api_version)
+            fresh[object_key(item)] = item
+        for key, old in list(self.cache.items()):
+            if key not in fresh:
+                self.cache.pop(key)
+                self._emit(2, old)
+        for key, obj in fresh.items():
+            self._apply("MODIFIED" if key in self.cache else "ADDED", obj)
+        self.resource_version = (lst.get("metadata") or {}).get("resourceVersion")
+        self.relists += 1
+        self._synced.set()
+
+    async def _resync_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.resync_period)
+            for obj in list(self.cache.values()):
+                self._emit(1, obj, obj)
+
+    async def run(self) -> None:
+        """Run until cancelled. Errors are retried with back-off; 410 means relist."""
+        resync = asyncio.ensure_future(self._resync_loop()) if self.resync_period else None
+        delay = 0.2
+        try:
+            while True:
+                try:
+                    await self._relist()
+                    delay = 0.2
+                    watch = self.client.watch(self.resource, self.namespace, resource_version=self.resource_version,
+                                              label_selector=self.label_selector,
+                                              field_selector=self.field_selector)
+                    async for etype, obj in watch:
+                        self._apply(etype, obj)
+                        self.resource_version = watch.resource_version
+                except ResourceExpired:
+                    log.info("informer %s: watch expired, relisting", self.resource.plural)
+                except ApiError as e:
+                    log.warning("informer %s: %s; retrying in %.1fs", self.resource.plural, e, delay)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 10.0)
+        finally:
+            if resync:
+                resync.cancel()
