@@ -73,9 +73,14 @@ class KeyValue:
 class WatchEvent:
     """One change. For DELETED, `kv.value` is the last value and `kv.mod_revision`
     is the revision of the delete itself. `prev` is the value before the change
-    (None for ADDED)."""
+    (None for ADDED).
 
-    type: Literal["ADDED", "MODIFIED", "DELETED"]
+    BOOKMARK (added for the watch cache; only sent to a watcher that asked for it
+    with `request_progress()` on its stream): no change, `kv.mod_revision` is a
+    revision up to which every change under the prefix has been delivered;
+    `kv.key` is "" and `kv.value` is b""."""
+
+    type: Literal["ADDED", "MODIFIED", "DELETED", "BOOKMARK"]
     kv: KeyValue
     prev: KeyValue | None = None
 
@@ -136,7 +141,12 @@ class Store(abc.ABC):
         """Every change under prefix with revision > from_revision, in order,
         exactly once, then live changes until the iterator is closed.
         Raises CompactedError (on first iteration) when from_revision + 1 is
-        older than the compacted horizon."""
+        older than the compacted horizon.
+
+        The returned stream (apiserver.storage.stream.WatchStream) also has
+        `aclose()` (always call it, e.g. in a finally) and `request_progress()`
+        (queue one BOOKMARK event; see WatchEvent). The iterator simply ends if
+        the watcher falls too far behind; re-watch from the last revision seen."""
 
     @abc.abstractmethod
     async def current_revision(self) -> int:
