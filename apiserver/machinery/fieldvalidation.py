@@ -1,0 +1,215 @@
+"""Server-side field validation: unknown and duplicate fields in request bodies.
+
+kube-apiserver decodes bodies strictly and, per the `fieldValidation` query
+parameter, fails the request (Strict), answers with one Warning header per
+problem (Warn, the default when the parameter is absent) or silently drops the
+fields (Ignore). kubectl relies on this instead of validating on its side.
+
+Paths are written as upstream's strict JSON decoder writes them
+(`spec.containers[0].foo`, `metadata.foo`), so messages read the same:
+  Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "spec.foo"
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import yaml
+
+from apiserver.machinery import errors, schemas
+
+STRICT, WARN, IGNORE = "Strict", "Warn", "Ignore"
+DIRECTIVES = (IGNORE, STRICT, WARN)
+
+
+def directive(value: str | None) -> str:
+    """The validation directive for a request; absent means Warn (upstream's default)."""
+    if value is None or value == "":
+        return WARN
+    if value not in DIRECTIVES:
+        raise errors.bad_request(
+            f'fieldValidation: Unsupported value: "{value}": supported values: "Ignore", "Strict", "Warn"')
+    return value
+
+
+# ---- decoding with duplicate detection ----------------------------------------
+
+def _join(prefix: str, key: str) -> str:
+    return f"{prefix}.{key}" if prefix else key
+
+
+def _paths_of_duplicates(obj: Any, dups: dict[int, tuple[dict, list[str]]], prefix: str, out: list[str]) -> None:
+    if isinstance(obj, dict):
+        entry = dups.get(id(obj))
+        if entry is not None and entry[0] is obj:
+            out.extend(_join(prefix, key) for key in entry[1])
+        for k, v in obj.items():
+            _paths_of_duplicates(v, dups, _join(prefix, k), out)
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            _paths_of_duplicates(v, dups, f"{prefix}[{i}]", out)
+
+
+def _decode_json(body: bytes) -> tuple[Any, list[str]]:
+    # id -> (the dict itself, its duplicated keys); holding the dict keeps its id unique
+    dups: dict[int, tuple[dict, list[str]]] = {}
+
+    def pairs(items):
+        d: dict = {}
+        seen_twice: list[str] = []
+        for k, v in items:
+            if k in d and k not in seen_twice:
+                seen_twice.append(k)
+            d[k] = v  # the last one wins, as in upstream's decoder
+        if seen_twice:
+            dups[id(d)] = (d, seen_twice)
+        return d
+
+    obj = json.loads(body, object_pairs_hook=pairs)
+    out: list[str] = []
+    if dups:
+        _paths_of_duplicates(obj, dups, "", out)
+    return obj, out
+
+
+class _DuplicateNoticingLoader(yaml.SafeLoader):
+    """SafeLoader that remembers which mappings had a key twice."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.dups: dict[int, tuple[dict, list[str]]] = {}
+
+    def construct_mapping(self, node, deep=False):
+        mapping = super().construct_mapping(node, deep=deep)
+        seen: set = set()
+        twice: list[str] = []
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen and str(key) not in twice:
+                twice.append(str(key))
+            seen.add(key)
+        if twice:
+            self.dups[id(mapping)] = (mapping, twice)
+        return mapping
+
+
+# Mappings are built by construct_mapping; make plain `!!map` nodes use ours.
+_DuplicateNoticingLoader.add_constructor(
+    "tag:yaml.org,2002:map",
+    lambda loader, node: loader.construct_mapping(node, deep=True),
+)
+
+
+def _decode_yaml(body: bytes) -> tuple[Any, list[str]]:
+    loader = _DuplicateNoticingLoader(body)
+    try:
+        obj = loader.get_single_data()
+    finally:
+        loader.dispose()
+    out: list[str] = []
+    if loader.dups:
+        _paths_of_duplicates(obj, loader.dups, "", out)
+    return obj, out
+
+
+def decode_strict(body: bytes, content_type: str) -> tuple[Any, list[str]]:
+    """Decode a JSON or YAML body; also return the paths of duplicated fields.
+
+    Raises StatusError 400 for bodies that are not JSON/YAML at all.
+    """
+    ct = (content_type or "").split(";")[0].strip().lower()
+    try:
+        if "yaml" in ct:
+            return _decode_yaml(body)
+        return _decode_json(body)
+    except (ValueError, yaml.YAMLError) as e:
+        raise errors.bad_request(f"error decoding request body: {e}") from None
+
+
+# ---- unknown fields -------------------------------------------------------------
+
+def _is_free_form(s: dict) -> bool:
+    """Objects whose content the schema does not describe (RawExtension, FieldsV1)."""
+    if s.get("x-kubernetes-preserve-unknown-fields") or s.get("x-kubernetes-embedded-resource"):
+        return True
+    return "object" in schemas.types_of(s) and "properties" not in s and "additionalProperties" not in s
+
+
+def _walk(obj: Any, schema: dict | None, prefix: str, found: list[tuple[dict, str, str]]) -> None:
+    """Collect (parent, key, path) of every field the schema does not declare."""
+    if schema is None:
+        return
+    s = schemas.resolve(schema)
+    if isinstance(obj, dict):
+        if _is_free_form(s):
+            return
+        props = s.get("properties") or {}
+        extra = s.get("additionalProperties")
+        for key, value in obj.items():
+            path = _join(prefix, key)
+            if key in props:
+                _walk(value, props[key], path, found)
+            elif isinstance(extra, dict):
+                _walk(value, extra, path, found)
+            elif extra is True:
+                continue
+            else:
+                found.append((obj, key, path))
+    elif isinstance(obj, list):
+        items = s.get("items")
+        if isinstance(items, dict):
+            for i, value in enumerate(obj):
+                _walk(value, items, f"{prefix}[{i}]", found)
+
+
+def unknown_fields(obj: Any, schema: dict) -> list[str]:
+    """Paths of the fields in obj that the schema does not know, in document order."""
+    found: list[tuple[dict, str, str]] = []
+    _walk(obj, schema, "", found)
+    return [path for _, _, path in found]
+
+
+def drop_unknown(obj: Any, schema: dict) -> list[str]:
+    """Remove unknown fields from obj in place; return their paths."""
+    found: list[tuple[dict, str, str]] = []
+    _walk(obj, schema, "", found)
+    for parent, key, _ in found:
+        parent.pop(key, None)
+    return [path for _, _, path in found]
+
+
+# ---- the directive applied --------------------------------------------------------
+
+def problems(duplicates: list[str], unknown: list[str]) -> list[str]:
+    """Upstream's strict error texts: `duplicate field "x"`, `unknown field "y"`."""
+    return [f'duplicate field "{p}"' for p in duplicates] + [f'unknown field "{p}"' for p in unknown]
+
+
+def strict_error(kind: str, version: str, texts: list[str]) -> errors.StatusError:
+    return errors.bad_request(
+        f'{kind} in version "{version}" cannot be handled as a {kind}: strict decoding error: ' + ", ".join(texts))
+
+
+def enforce(obj: Any, duplicates: list[str], schema: dict, how: str, *, kind: str, version: str) -> list[str]:
+    """Apply a validation directive to a decoded body.
+
+    Strict: raise 400 listing every problem. Warn: drop unknown fields and return
+    the warning texts for the response's Warning headers. Ignore: drop them
+    silently. Duplicates were already resolved (last value wins) by decoding.
+    """
+    if how == IGNORE:
+        drop_unknown(obj, schema)
+        return []
+    unknown = unknown_fields(obj, schema)
+    texts = problems(duplicates, unknown)
+    if not texts:
+        return []
+    if how == STRICT:
+        raise strict_error(kind, version, texts)
+    drop_unknown(obj, schema)
+    return texts
+
+
+def warning_header(text: str) -> str:
+    """One `Warning` header value (RFC 7234 code 299, as kube-apiserver sends)."""
+    return '299 - "' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
