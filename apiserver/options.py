@@ -1,0 +1,169 @@
+"""The API server's command-line flags, named as kube-apiserver names them.
+
+Parsing is pure (no I/O) so it is unit-tested; server.py turns the result into
+a running process.
+"""
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_SERVICE_CIDR = "10.96.0.0/12"
+DEFAULT_NODE_PORTS = "30000-32767"
+# Upstream's default set that we implement (others are ignored with a warning by the chain).
+DEFAULT_ADMISSION = ("NamespaceLifecycle,LimitRanger,ServiceAccount,DefaultTolerationSeconds,"
+                     "MutatingAdmissionWebhook,ValidatingAdmissionWebhook,ResourceQuota")
+
+
+@dataclass
+class ServerOptions:
+    data_dir: Path
+    secure_port: int = 6443
+    bind_address: str = "127.0.0.1"
+    advertise_address: str | None = None
+    token_auth_file: Path | None = None
+    service_cluster_ip_range: str = DEFAULT_SERVICE_CIDR
+    service_node_port_range: tuple[int, int] = (30000, 32767)
+    etcd_servers: list[str] = field(default_factory=list)
+    etcd_prefix: str = "/registry"
+    etcd_cafile: Path | None = None
+    etcd_certfile: Path | None = None
+    etcd_keyfile: Path | None = None
+    etcd_compaction_interval: float = 300.0   # seconds; 0 disables
+    enable_admission_plugins: list[str] = field(default_factory=list)
+    disable_admission_plugins: list[str] = field(default_factory=list)
+    authorization_mode: list[str] = field(default_factory=lambda: ["AlwaysAllow"])
+    shutdown_timeout: float = 3.0             # seconds open streams get after SIGTERM
+
+    @property
+    def first_service_ip(self) -> str:
+        return first_service_ip(self.service_cluster_ip_range)
+
+    @property
+    def apiserver_ip(self) -> str:
+        """The address put in the kubernetes Service's Endpoints (what pods dial)."""
+        if self.advertise_address:
+            return self.advertise_address
+        if self.bind_address in ("0.0.0.0", "::"):
+            return "127.0.0.1"
+        return self.bind_address
+
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)")
+_UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
+
+
+def parse_duration(value: str) -> float:
+    """A Go duration ("5m", "1h30m", "10s", "0") in seconds; a bare number is seconds."""
+    value = value.strip()
+    if re.fullmatch(r"\d+(\.\d+)?", value):
+        return float(value)
+    pos, total = 0, 0.0
+    for m in _DURATION_PART.finditer(value):
+        if m.start() != pos:
+            break
+        total += float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
+        pos = m.end()
+    if pos != len(value) or not value:
+        raise argparse.ArgumentTypeError(f"invalid duration {value!r} (want e.g. 5m, 30s, 1h)")
+    return total
+
+
+def parse_port_range(value: str) -> tuple[int, int]:
+    """"30000-32767" (or "30000+2767", upstream's base+size form) as an inclusive pair."""
+    m = re.fullmatch(r"\s*(\d+)\s*([-+])\s*(\d+)\s*", value)
+    if not m:
+        raise argparse.ArgumentTypeError(f"invalid port range {value!r} (want e.g. 30000-32767)")
+    lo, hi = int(m.group(1)), int(m.group(3))
+    if m.group(2) == "+":
+        hi = lo + hi
+    if not (0 < lo <= hi <= 65535):
+        raise argparse.ArgumentTypeError(f"invalid port range {value!r}")
+    return lo, hi
+
+
+def parse_cidr(value: str) -> str:
+    try:
+        net = ipaddress.ip_network(value.strip(), strict=True)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"invalid CIDR {value!r}: {e}") from None
+    if net.num_addresses < 4:
+        raise argparse.ArgumentTypeError(f"service CIDR {value!r} is too small")
+    return str(net)
+
+
+def first_service_ip(cidr: str) -> str:
+    """The first usable address of the range: the `kubernetes` Service's clusterIP (10.96.0.1)."""
+    return str(ipaddress.ip_network(cidr)[1])
+
+
+def parse_ip(value: str) -> str:
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid IP address {value!r}") from None
+
+
+def _csv(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def add_flags(p: argparse.ArgumentParser, *, default_data_dir: str | None = None) -> None:
+    p.add_argument("--data-dir", required=default_data_dir is None, default=default_data_dir,
+                   help="where state (SQLite), certificates, tokens and kubeconfigs live")
+    p.add_argument("--secure-port", type=int, default=6443, help="HTTPS port (default 6443; 0 picks a free port)")
+    p.add_argument("--bind-address", type=parse_ip, default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--advertise-address", type=parse_ip, default=None,
+                   help="address other components and pods use to reach this server")
+    p.add_argument("--token-auth-file", type=Path, default=None,
+                   help='CSV of static bearer tokens: token,user,uid,"group1,group2"')
+    p.add_argument("--service-cluster-ip-range", type=parse_cidr, default=DEFAULT_SERVICE_CIDR)
+    p.add_argument("--service-node-port-range", type=parse_port_range, default=parse_port_range(DEFAULT_NODE_PORTS))
+    p.add_argument("--etcd-servers", type=_csv, default=[],
+                   help="comma-separated etcd URLs; empty means the embedded SQLite store")
+    p.add_argument("--etcd-prefix", default="/registry")
+    p.add_argument("--etcd-cafile", type=Path, default=None)
+    p.add_argument("--etcd-certfile", type=Path, default=None)
+    p.add_argument("--etcd-keyfile", type=Path, default=None)
+    p.add_argument("--etcd-compaction-interval", type=parse_duration, default=300.0,
+                   help="how often old revisions are compacted (Go duration, default 5m; 0 disables)")
+    p.add_argument("--enable-admission-plugins", type=_csv, default=None,
+                   help=f"admission plugins to run (default {DEFAULT_ADMISSION})")
+    p.add_argument("--disable-admission-plugins", type=_csv, default=[])
+    p.add_argument("--authorization-mode", type=_csv, default=["AlwaysAllow"],
+                   help="comma list of AlwaysAllow, AlwaysDeny, RBAC (RBAC: only system:masters for now)")
+    p.add_argument("--shutdown-timeout", type=parse_duration, default=3.0,
+                   help="grace given to open requests and watches on SIGTERM")
+
+
+def options_from_args(ns: argparse.Namespace) -> ServerOptions:
+    admission = ns.enable_admission_plugins if ns.enable_admission_plugins is not None else _csv(DEFAULT_ADMISSION)
+    admission = [a for a in admission if a not in set(ns.disable_admission_plugins)]
+    return ServerOptions(
+        data_dir=Path(ns.data_dir),
+        secure_port=ns.secure_port,
+        bind_address=ns.bind_address,
+        advertise_address=ns.advertise_address,
+        token_auth_file=ns.token_auth_file,
+        service_cluster_ip_range=ns.service_cluster_ip_range,
+        service_node_port_range=ns.service_node_port_range,
+        etcd_servers=ns.etcd_servers,
+        etcd_prefix=ns.etcd_prefix,
+        etcd_cafile=ns.etcd_cafile,
+        etcd_certfile=ns.etcd_certfile,
+        etcd_keyfile=ns.etcd_keyfile,
+        etcd_compaction_interval=ns.etcd_compaction_interval,
+        enable_admission_plugins=admission,
+        disable_admission_plugins=ns.disable_admission_plugins,
+        authorization_mode=ns.authorization_mode,
+        shutdown_timeout=ns.shutdown_timeout,
+    )
+
+
+def parse_args(argv: list[str]) -> ServerOptions:
+    p = argparse.ArgumentParser(prog="pocketkube apiserver")
+    add_flags(p)
+    return options_from_args(p.parse_args(argv))

@@ -1,0 +1,312 @@
+"""CachedStore: the watch cache in front of a backend Store.
+
+One backend watch per resource prefix (`/registry/<resource>/`) keeps a
+ResourceState current; gets, lists and watches are answered from it, so
+thousands of watchers cost one backend watch, and KeyValues (with their value
+bytes) are shared by every reader. Writes pass straight through.
+
+Consistent reads (get, list at revision 0), as upstream's consistent reads from
+cache: read the backend's current revision R, then wait until the cache has
+seen everything up to R (events, or a progress bookmark asked of the backend
+watch). If that takes too long, the read goes to the backend instead.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Awaitable, Callable
+
+from .cache_state import ResourceState
+from .interface import CompactedError, KeyNotFoundError, KeyValue, ListResult, RevisionConflictError, Store, StoreError, WatchEvent
+from .keys import resource_prefix
+from .stream import WatchStream, bookmark
+
+log = logging.getLogger(__name__)
+
+_LIST_PAGE = 10_000
+_FRESH_TIMEOUT_S = 3.0
+
+
+class _CacheWatch(WatchStream):
+    def __init__(self, rc: "_ResourceCache", prefix: str, from_revision: int, max_buffer: int | None):
+        super().__init__(prefix, from_revision, max_buffer)
+        self._rc = rc
+
+    def request_progress(self) -> None:
+        self.push(bookmark(self._rc.state.revision if self._rc.state else self.last_revision))
+
+
+class _ResourceCache:
+    """One resource prefix: its state, its backend watch, its watchers."""
+
+    def __init__(self, owner: "CachedStore", prefix: str):
+        self.owner = owner
+        self.prefix = prefix
+        self.state: ResourceState | None = None
+        self.ready = asyncio.Event()
+        self.watchers: set[_CacheWatch] = set()
+        self.waiters: list[tuple[int, asyncio.Future]] = []
+        self.stream: WatchStream | None = None
+        self.progress_pending = False
+        self.task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _load(self) -> None:
+        backend = self.owner.backend
+        page = await backend.list(self.prefix, limit=_LIST_PAGE)
+        items, rev = list(page.items), page.revision
+        while page.more:
+            page = await backend.list(
+                self.prefix, limit=_LIST_PAGE, start_key=page.items[-1].key + "\x00", revision=rev
+            )
+            items.extend(page.items)
+        self.state = ResourceState(self.prefix, items, rev, self.owner.window)
+        self.stream = backend.watch(self.prefix, rev, max_buffer=None)
+
+    async def _run(self) -> None:
+        delay = 0.05
+        while True:
+            try:
+                await self._load()
+                self.ready.set()
+                delay = 0.05
+                await self._feed()
+                log.warning("backend watch on %s ended; reloading the cache", self.prefix)
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # compacted, unavailable: start over from a fresh list
+                log.warning("watch cache for %s failed (%s); reloading", self.prefix, e)
+            self.ready.clear()
+            self.progress_pending = False
+            if self.stream is not None:
+                await self.stream.aclose()
+                self.stream = None
+            for w in list(self.watchers):
+                w.end()   # they re-watch from their last revision, as after a restart
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+    async def _feed(self) -> None:
+        state = self.state
+        async for ev in self.stream:
+            if ev.type == "BOOKMARK":
+                self.progress_pending = False
+                state.progress(ev.kv.mod_revision)
+            else:
+                state.apply(ev)
+                key = ev.kv.key
+                for w in list(self.watchers):
+                    if key.startswith(w.prefix):
+                        w.push(ev)
+            if self.waiters:
+                self._wake_waiters()
+
+    def _wake_waiters(self) -> None:
+        rev = self.state.revision
+        still = []
+        for target, fut in self.waiters:
+            if target <= rev:
+                if not fut.done():
+                    fut.set_result(None)
+            else:
+                still.append((target, fut))
+        self.waiters = still
+        if still:
+            self._ask_progress()
+
+    def _ask_progress(self) -> None:
+        if not self.progress_pending and self.stream is not None:
+            self.progress_pending = True
+            self.stream.request_progress()
+
+    async def wait_revision(self, target: int) -> bool:
+        """Wait until the cache reflects revision `target`; False on timeout."""
+        if not self.ready.is_set():
+            try:
+                await asyncio.wait_for(self.ready.wait(), _FRESH_TIMEOUT_S)
+            except asyncio.TimeoutError:
+                return False
+        if self.state.revision >= target:
+            return True
+        fut = asyncio.get_running_loop().create_future()
+        self.waiters.append((target, fut))
+        self._ask_progress()
+        try:
+            await asyncio.wait_for(fut, _FRESH_TIMEOUT_S)
+            return True
+        except asyncio.TimeoutError:
+            log.warning("watch cache for %s is behind revision %d", self.prefix, target)
+            return False
+
+    async def close(self) -> None:
+        self.task.cancel()
+        try:
+            await self.task
+        except (asyncio.CancelledError, Exception):
+            pass
+        if self.stream is not None:
+            await self.stream.aclose()
+        for w in list(self.watchers):
+            w.end()
+
+
+class CachedStore(Store):
+    def __init__(self, backend: Store, *, window: int = 10_000, watcher_buffer: int = 10_000):
+        self.backend = backend
+        self.window = window
+        self.watcher_buffer = watcher_buffer
+        self._caches: dict[str, _ResourceCache] = {}
+
+    async def start(self, prefixes: list[str]) -> None:
+        """Optionally warm the caches of these resource prefixes up front."""
+        rcs = [self._cache(p) for p in prefixes]
+        await asyncio.gather(*(rc.ready.wait() for rc in rcs if rc is not None))
+
+    def _cache(self, key_or_prefix: str) -> _ResourceCache | None:
+        prefix = resource_prefix(key_or_prefix)
+        if prefix is None:
+            return None
+        rc = self._caches.get(prefix)
+        if rc is None:
+            rc = self._caches[prefix] = _ResourceCache(self, prefix)
+        return rc
+
+    async def _fresh_cache(self, key_or_prefix: str) -> _ResourceCache | None:
+        """The resource's cache, caught up with the backend; None to read the backend."""
+        rc = self._cache(key_or_prefix)
+        if rc is None:
+            return None
+        target = await self.backend.current_revision()
+        return rc if await rc.wait_revision(target) else None
+
+    # ---- writes go to the backend ----------------------------------------
+    async def create(self, key: str, value: bytes) -> int:
+        self._cache(key)  # a resource being written will be read and watched soon
+        return await self.backend.create(key, value)
+
+    async def update(self, key: str, value: bytes, expected_revision: int | None = None) -> int:
+        return await self.backend.update(key, value, expected_revision)
+
+    async def delete(self, key: str, expected_revision: int | None = None) -> KeyValue:
+        return await self.backend.delete(key, expected_revision)
+
+    async def guaranteed_update(
+        self,
+        key: str,
+        mutate: Callable[[KeyValue], Awaitable[bytes | None]],
+        *,
+        attempts: int = 16,
+    ) -> tuple[int, bytes] | None:
+        # First try the cached value without waiting for freshness (usually
+        # current); on a conflict, retry with consistent reads.
+        rc = self._cache(key)
+        if rc is not None and rc.ready.is_set():
+            current = rc.state.items.get(key)
+            if current is not None:
+                new_value = await mutate(current)
+                if new_value is None:
+                    return None
+                try:
+                    rev = await self.backend.update(key, new_value, expected_revision=current.mod_revision)
+                    return rev, new_value
+                except RevisionConflictError:
+                    pass
+        return await super().guaranteed_update(key, mutate, attempts=attempts)
+
+    # ---- reads from memory ------------------------------------------------
+    async def get(self, key: str) -> KeyValue | None:
+        rc = await self._fresh_cache(key)
+        if rc is None:
+            return await self.backend.get(key)
+        return rc.state.items.get(key)
+
+    async def list(
+        self, prefix: str, *, limit: int = 0, start_key: str | None = None, revision: int = 0
+    ) -> ListResult:
+        rc = self._cache(prefix)
+        if rc is not None:
+            if revision == 0:
+                rc = await self._fresh_cache(prefix)
+            elif not (rc.ready.is_set() and rc.state.can_serve_at(revision)):
+                rc = None  # an older snapshot: the backend keeps history
+        if rc is None:
+            return await self.backend.list(prefix, limit=limit, start_key=start_key, revision=revision)
+        state = rc.state
+        items, more, remaining = state.list(prefix, limit, start_key)
+        return ListResult(items, revision or state.revision, more, remaining)
+
+    def watch(self, prefix: str, from_revision: int, *, max_buffer: int | None = -1) -> WatchStream:
+        if max_buffer == -1:
+            max_buffer = self.watcher_buffer
+        rc = self._cache(prefix)
+        if rc is None:
+            return self.backend.watch(prefix, from_revision)
+        return _LazyCacheWatch(self, rc, prefix, from_revision, max_buffer)
+
+    async def current_revision(self) -> int:
+        return await self.backend.current_revision()
+
+    async def compacted_revision(self) -> int:
+        return await self.backend.compacted_revision()
+
+    async def compact(self, revision: int) -> None:
+        await self.backend.compact(revision)
+
+    async def healthy(self) -> bool:
+        return await self.backend.healthy()
+
+    def start_compactor(self, *args, **kwargs) -> None:
+        start = getattr(self.backend, "start_compactor", None)
+        if start is not None:
+            start(*args, **kwargs)
+
+    async def close(self) -> None:
+        caches, self._caches = list(self._caches.values()), {}
+        for rc in caches:
+            await rc.close()
+        await self.backend.close()
+
+
+class _LazyCacheWatch(_CacheWatch):
+    """Attaches to the resource cache on first iteration: from the ring when the
+    revision is inside the window, else from a backend watch (which replays
+    history, or raises CompactedError)."""
+
+    def __init__(self, owner: CachedStore, rc: _ResourceCache, prefix: str, from_revision: int, max_buffer):
+        super().__init__(rc, prefix, from_revision, max_buffer)
+        self._owner = owner
+        self._attached = False
+        self._delegate: WatchStream | None = None
+
+    async def _prepare(self) -> None:
+        if self._attached:
+            return
+        self._attached = True
+        compacted = await self._owner.backend.compacted_revision()
+        if self.from_revision < compacted:
+            raise CompactedError(self.from_revision, compacted)
+        rc = self._rc
+        await rc.ready.wait()
+        state = rc.state
+        if self.from_revision >= state.window_start:
+            self._buf.extend(state.events_after(self.from_revision, self.prefix))
+            self._on_close = rc.watchers.discard
+            rc.watchers.add(self)
+        else:
+            self._delegate = self._owner.backend.watch(self.prefix, self.from_revision)
+
+    async def __anext__(self) -> WatchEvent:
+        await self._prepare()
+        if self._delegate is not None:
+            return await self._delegate.__anext__()
+        return await super().__anext__()
+
+    def request_progress(self) -> None:
+        if self._delegate is not None:
+            self._delegate.request_progress()
+        else:
+            super().request_progress()
+
+    async def aclose(self) -> None:
+        await super().aclose()
+        if self._delegate is not None:
+            await self._delegate.aclose()

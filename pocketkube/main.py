@@ -1,0 +1,106 @@
+"""The `pocketkube` command.
+
+  pocketkube up --data-dir DIR     API server + controllers + node agent in one process
+  pocketkube apiserver ...         the API server alone (kube-apiserver's flags)
+  pocketkube controllers ...       scheduler and controllers (delegates to controllers.main)
+  pocketkube nodeagent ...         the node agent (delegates to nodeagent.main)
+  pocketkube version
+
+Components that have not landed (or fail to import) give a plain one-line
+error and exit code 1, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from importlib import metadata
+
+from .components import ComponentMissing, load_entry, run_entry
+from .up import add_up_flags, run_up
+
+KUBERNETES_API_VERSION = "v1.33"
+
+
+def _version() -> str:
+    try:
+        return metadata.version("pocketkube")
+    except metadata.PackageNotFoundError:
+        return "0.0.0+unknown"
+
+
+def cmd_version(_: argparse.Namespace, __: list[str]) -> int:
+    print(f"pocketkube v{_version()} (serves the Kubernetes {KUBERNETES_API_VERSION} API)")
+    return 0
+
+
+def cmd_apiserver(ns: argparse.Namespace, rest: list[str]) -> int:
+    from apiserver.options import options_from_args
+    from apiserver.server import ServerSetupError, configure_logging, install_signal_handlers, serve
+
+    opts = options_from_args(ns)
+    configure_logging()
+
+    async def main() -> None:
+        shutdown = asyncio.Event()
+        install_signal_handlers(shutdown)
+        await serve(opts, shutdown)
+
+    try:
+        asyncio.run(main())
+    except ServerSetupError as e:
+        print(f"pocketkube apiserver: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _delegate(module: str, what: str):
+    def cmd(_: argparse.Namespace, rest: list[str]) -> int:
+        try:
+            entry = load_entry(module, "run", what)
+        except ComponentMissing as e:
+            print(f"pocketkube: {e}", file=sys.stderr)
+            return 1
+        return run_entry(entry, rest)
+    return cmd
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from apiserver.options import add_flags
+
+    p = argparse.ArgumentParser(prog="pocketkube", description="Kubernetes, small enough to read.")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    up = sub.add_parser("up", help="run the API server, controllers and a node agent in one process")
+    add_up_flags(up)
+    up.set_defaults(func=lambda ns, rest: run_up(ns))
+
+    api = sub.add_parser("apiserver", help="run the API server alone")
+    add_flags(api)
+    api.set_defaults(func=cmd_apiserver)
+
+    # The components parse their own flags: everything after the subcommand is theirs.
+    ctl = sub.add_parser("controllers", help="run the scheduler and controllers (--kubeconfig K)", add_help=False)
+    ctl.set_defaults(func=_delegate("controllers.main", "the controllers"))
+    agent = sub.add_parser("nodeagent", help="run a node agent (--kubeconfig K --node-name N)", add_help=False)
+    agent.set_defaults(func=_delegate("nodeagent.main", "the node agent"))
+
+    ver = sub.add_parser("version", help="print the version")
+    ver.set_defaults(func=cmd_version)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    # Delegated commands take their argv untouched (including --help).
+    if argv and argv[0] in ("controllers", "nodeagent"):
+        ns, rest = parser.parse_args(argv[:1]), argv[1:]
+    else:
+        ns, rest = parser.parse_args(argv), []
+    return ns.func(ns, rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

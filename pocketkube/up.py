@@ -1,0 +1,101 @@
+"""`pocketkube up`: the whole cluster in one process (the embedded default).
+
+The API server starts first; once it listens, the controllers and one node
+agent start in the same event loop, each with its own credentials (a token
+minted into DATA_DIR/tokens.csv and a kubeconfig under DATA_DIR/kubeconfigs),
+talking to the server over HTTPS like any client would. Ctrl-C stops the
+components first, then the server.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import socket
+import sys
+
+from .components import ComponentMissing, load_entry
+
+log = logging.getLogger("pocketkube.up")
+
+
+def add_up_flags(p: argparse.ArgumentParser) -> None:
+    from apiserver.options import add_flags
+
+    add_flags(p, default_data_dir="_output/local-up")
+    p.add_argument("--no-controllers", action="store_true", help="do not run the scheduler and controllers")
+    p.add_argument("--no-nodeagent", action="store_true", help="do not run a node agent")
+    p.add_argument("--node-name", default=None, help="name of the node agent's Node (default: the host name)")
+
+
+def default_node_name() -> str:
+    return (socket.gethostname() or "pocketkube-node").lower()
+
+
+async def _supervise(name: str, coro) -> None:
+    """Run a component; its failure is logged, and does not take the API server down."""
+    try:
+        await coro
+        log.info("component %s exited", name)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("component %s failed", name)
+
+
+def _start_components(ns: argparse.Namespace, running) -> list[asyncio.Task]:
+    tasks = []
+    creds = running.creds
+    if not ns.no_controllers:
+        try:
+            run_controllers = load_entry("controllers.manager", "run_controllers", "the controllers")
+            kc = creds.kubeconfig_for("system:kube-controller-manager")
+            tasks.append(asyncio.create_task(_supervise("controllers", run_controllers(str(kc))), name="controllers"))
+        except ComponentMissing as e:
+            log.warning("%s; continuing without them", e)
+    if not ns.no_nodeagent:
+        node = ns.node_name or default_node_name()
+        try:
+            run_agent = load_entry("nodeagent.agent", "run_agent", "the node agent")
+            kc = creds.kubeconfig_for(f"system:node:{node}", ["system:nodes"])
+            tasks.append(asyncio.create_task(_supervise("nodeagent", run_agent(str(kc), node)), name="nodeagent"))
+        except ComponentMissing as e:
+            log.warning("%s; continuing without it", e)
+    return tasks
+
+
+def run_up(ns: argparse.Namespace) -> int:
+    from apiserver.options import options_from_args
+    from apiserver.server import ServerSetupError, configure_logging, install_signal_handlers, serve
+
+    opts = options_from_args(ns)
+    configure_logging()
+    tasks: list[asyncio.Task] = []
+
+    def on_ready(running) -> None:
+        tasks.extend(_start_components(ns, running))
+        print(f"\npocketkube is up. Point kubectl at it with:\n\n"
+              f"  export KUBECONFIG={running.creds.admin_kubeconfig.resolve()}\n", flush=True)
+
+    async def main() -> None:
+        shutdown = asyncio.Event()
+        install_signal_handlers(shutdown)
+        server = asyncio.create_task(serve(opts, shutdown, on_ready=on_ready))
+        stopping = asyncio.create_task(shutdown.wait())
+        await asyncio.wait({server, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        # Components go first: they should not see their server vanish under them.
+        for t in tasks:
+            t.cancel()
+        for t in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await t
+        stopping.cancel()
+        await server
+
+    try:
+        asyncio.run(main())
+    except ServerSetupError as e:
+        print(f"pocketkube up: {e}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,55 @@
+"""kube-apiserver-named flags parse into ServerOptions; bad values are refused with a reason."""
+import argparse
+
+import pytest
+
+from apiserver.options import first_service_ip, parse_args, parse_duration, parse_port_range
+
+
+def test_defaults():
+    o = parse_args(["--data-dir", "/tmp/x"])
+    assert (o.secure_port, o.bind_address, o.service_cluster_ip_range) == (6443, "127.0.0.1", "10.96.0.0/12")
+    assert o.first_service_ip == "10.96.0.1"
+    assert o.service_node_port_range == (30000, 32767)
+    assert o.authorization_mode == ["AlwaysAllow"]
+    assert "NamespaceLifecycle" in o.enable_admission_plugins
+    assert o.etcd_servers == [] and o.etcd_compaction_interval == 300
+
+
+def test_flags():
+    o = parse_args(["--data-dir", "d", "--secure-port", "0", "--etcd-servers", "http://a:1,http://b:2",
+                    "--etcd-compaction-interval", "1m30s", "--enable-admission-plugins", "A,B",
+                    "--disable-admission-plugins", "B", "--advertise-address", "192.0.2.1",
+                    "--service-cluster-ip-range", "10.0.0.0/24", "--authorization-mode", "RBAC,AlwaysAllow"])
+    assert o.etcd_servers == ["http://a:1", "http://b:2"]
+    assert o.etcd_compaction_interval == 90
+    assert o.enable_admission_plugins == ["A"]
+    assert o.apiserver_ip == "192.0.2.1"
+    assert o.first_service_ip == "10.0.0.1"
+    assert o.authorization_mode == ["RBAC", "AlwaysAllow"]
+
+
+@pytest.mark.parametrize("text,seconds", [("5m", 300), ("10s", 10), ("1h", 3600), ("0", 0), ("250ms", 0.25)])
+def test_parse_duration(text, seconds):
+    assert parse_duration(text) == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize("bad", ["5x", "m5", "", "1h 2m"])
+def test_parse_duration_rejects(bad):
+    with pytest.raises(argparse.ArgumentTypeError):
+        parse_duration(bad)
+
+
+def test_port_range():
+    assert parse_port_range("30000-32767") == (30000, 32767)
+    assert parse_port_range("30000+100") == (30000, 30100)
+    with pytest.raises(argparse.ArgumentTypeError):
+        parse_port_range("200-100")
+
+
+def test_bad_cidr_and_ip_exit():
+    with pytest.raises(SystemExit):
+        parse_args(["--data-dir", "d", "--service-cluster-ip-range", "10.0.0.1/12"])
+    with pytest.raises(SystemExit):
+        parse_args(["--data-dir", "d", "--bind-address", "nope"])
+    assert first_service_ip("fd00::/108") == "fd00::1"
