@@ -189,7 +189,9 @@ async def serve(opts: ServerOptions, shutdown: asyncio.Event,
     finally:
         with contextlib.suppress(Exception):
             await store.close()
-        sock.close()
+        # hypercorn closes the fd it was handed; closing again must not fail the shutdown.
+        with contextlib.suppress(OSError):
+            sock.close()
     log.info("stopped")
 
 

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Run the whole test suite from a fresh clone (Debian 12, root, PyPI and apt reachable).
+#
+#   hack/test.sh                 everything: unit first, then integration, conformance, e2e
+#   hack/test.sh tests/unit      only what you name (arguments go to pytest)
+#
+# Installs what the tests need when it is missing (quietly; a second run only
+# re-checks): Python venv support, Podman (hack/setup-podman.sh), etcd
+# (hack/setup-etcd.sh). Uses the active virtualenv, or creates .venv in the repo.
+# Exit code: non-zero if any step failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+REPO=$(pwd)
+LOG_DIR="$REPO/_output/test"
+mkdir -p "$LOG_DIR"
+
+say() { printf '==> %s\n' "$*"; }
+warn() { printf 'WARNING: %s\n' "$*" >&2; }
+
+apt_install() {
+  # apt_install PKG...: install the missing ones, quietly, if we can.
+  local missing=()
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    warn "missing packages ${missing[*]} (not root or no apt-get): install them by hand"
+    return 1
+  fi
+  say "apt-get install ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >"$LOG_DIR/apt.log" 2>&1
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >>"$LOG_DIR/apt.log" 2>&1 \
+    || { warn "apt-get failed, see $LOG_DIR/apt.log"; return 1; }
+}
+
+# --- system packages --------------------------------------------------------
+if command -v dpkg >/dev/null; then
+  apt_install python3 python3-venv python3-pip ca-certificates
+fi
+if [ -x hack/setup-podman.sh ]; then
+  if out=$(hack/setup-podman.sh 2>"$LOG_DIR/setup-podman.log"); then
+    eval "$(printf '%s\n' "$out" | grep '^export ' || true)"
+  else
+    warn "hack/setup-podman.sh failed (see $LOG_DIR/setup-podman.log): tests needing Podman will skip"
+  fi
+fi
+if [ -x hack/setup-etcd.sh ]; then
+  hack/setup-etcd.sh >"$LOG_DIR/setup-etcd.log" 2>&1 \
+    || warn "hack/setup-etcd.sh failed (see $LOG_DIR/setup-etcd.log): tests needing etcd will skip"
+fi
+
+# --- Python environment -----------------------------------------------------
+if [ -z "${VIRTUAL_ENV:-}" ]; then
+  if [ ! -x .venv/bin/python ]; then
+    PY=""
+    for c in python3.13 python3.12 python3.11 python3; do
+      if command -v "$c" >/dev/null && "$c" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then PY=$c; break; fi
+    done
+    [ -n "$PY" ] || { echo "ERROR: Python 3.11 or newer is needed" >&2; exit 1; }
+    say "creating .venv with $PY"
+    "$PY" -m venv .venv || { echo "ERROR: could not create .venv" >&2; exit 1; }
+  fi
+  # shellcheck disable=SC1091
+  . .venv/bin/activate
+fi
+say "pip install -e .[test] (log: $LOG_DIR/pip.log)"
+python -m pip install -q --upgrade pip >"$LOG_DIR/pip.log" 2>&1
+python -m pip install -q -e ".[test]" >>"$LOG_DIR/pip.log" 2>&1 \
+  || { echo "ERROR: pip install failed, see $LOG_DIR/pip.log" >&2; tail -20 "$LOG_DIR/pip.log" >&2; exit 1; }
+
+# --- what is there ------------------------------------------------------------
+KUBECTL_DIR=""
+if command -v kubectl >/dev/null; then KUBECTL_DIR=$(dirname "$(readlink -f "$(command -v kubectl)")"); fi
+if [ -n "$KUBECTL_DIR" ] && ls "$KUBECTL_DIR"/kubectl.1.* >/dev/null 2>&1; then
+  say "kubectl binaries: $(cd "$KUBECTL_DIR" && ls kubectl.1.* | tr '\n' ' ')"
+else
+  warn "no versioned kubectl binaries (kubectl.1.27 ... kubectl.1.33 beside \`kubectl\` on PATH): tests that drive kubectl will SKIP"
+fi
+command -v podman >/dev/null || warn "podman not installed: e2e tests will SKIP"
+command -v etcd >/dev/null || warn "etcd not installed: etcd backend tests will SKIP"
+
+# --- run ----------------------------------------------------------------------
+declare -a NAMES=() RESULTS=()
+step() {
+  # step NAME CMD...: run, remember pass/fail.
+  local name=$1; shift
+  say "$name"
+  local start=$SECONDS
+  "$@"
+  local rc=$?
+  NAMES+=("$name"); RESULTS+=("$([ $rc -eq 0 ] && echo ok || echo "FAILED (exit $rc)") in $((SECONDS - start))s")
+  return 0
+}
+
+if [ $# -gt 0 ]; then
+  step "pytest $*" python -m pytest -q "$@"
+else
+  step "import contracts (lint-imports)" lint-imports --no-cache
+  step "unit tests" python -m pytest -q -p no:cacheprovider tests/unit tests/test_layers.py
+  others=()
+  for d in tests/integration tests/conformance tests/e2e; do
+    if [ -n "$(find "$d" -name 'test_*.py' -print -quit 2>/dev/null)" ]; then
+      others+=("$d")
+    fi
+  done
+  if [ ${#others[@]} -gt 0 ]; then
+    step "integration, conformance and e2e tests" python -m pytest -q -p no:cacheprovider "${others[@]}"
+  fi
+fi
+
+echo
+say "summary"
+failed=0
+for i in "${!NAMES[@]}"; do
+  printf '  %-45s %s\n' "${NAMES[$i]}" "${RESULTS[$i]}"
+  case "${RESULTS[$i]}" in ok*) ;; *) failed=1 ;; esac
+done
+exit $failed
