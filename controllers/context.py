@@ -1,0 +1,67 @@
+"""What every controller shares in one process: the client, one informer per
+resource (so ten controllers watching pods cost one watch), event recorders and
+the command-line options."""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from kubeclient import ApiClient, EventRecorder, Informer, Resource
+
+
+@dataclass
+class Options:
+    node_monitor_grace_period: float = 40.0
+    node_monitor_period: float = 5.0
+    default_toleration_seconds: int = 300  # for pods without a NoExecute toleration of the taint
+    terminated_pod_gc_threshold: int = 12500
+    pod_gc_period: float = 20.0
+    root_ca_file: str | None = None
+    resync_period: float | None = 300.0
+    namespace_sync_period: float = 1.0  # how soon to look again at a namespace still emptying
+    extra: dict = field(default_factory=dict)
+
+
+class InformerFactory:
+    def __init__(self, client: ApiClient, resync_period: float | None = None):
+        self.client, self.resync_period = client, resync_period
+        self.informers: dict[Resource, Informer] = {}
+        self._tasks: dict[Resource, asyncio.Task] = {}
+
+    def informer(self, res: Resource) -> Informer:
+        if res not in self.informers:
+            self.informers[res] = Informer(self.client, res, resync_period=self.resync_period)
+        return self.informers[res]
+
+    def start(self) -> None:
+        """Start every informer asked for so far (safe to call again after adding more)."""
+        for res, inf in self.informers.items():
+            if res not in self._tasks:
+                self._tasks[res] = asyncio.get_running_loop().create_task(inf.run(), name=f"informer-{res.plural}")
+
+    async def wait_for_sync(self) -> None:
+        await asyncio.gather(*(i.wait_synced() for i in self.informers.values()))
+
+    async def stop(self) -> None:
+        for t in self._tasks.values():
+            t.cancel()
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+        self._tasks.clear()
+
+
+class Context:
+    def __init__(self, client: ApiClient, options: Options | None = None):
+        self.client = client
+        self.options = options or Options()
+        self.informers = InformerFactory(client, self.options.resync_period)
+        self._recorders: dict[str, EventRecorder] = {}
+
+    def recorder(self, component: str) -> EventRecorder:
+        if component not in self._recorders:
+            self._recorders[component] = EventRecorder(self.client, component)
+        return self._recorders[component]
+
+    async def close(self) -> None:
+        await self.informers.stop()
+        for r in self._recorders.values():
+            await r.close()

@@ -1,0 +1,79 @@
+"""`pocketkube controllers`: the command line of the scheduler + controller manager."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import re
+import signal
+
+from .context import Options
+from .manager import run_controllers
+from .registry import CONTROLLERS, select
+
+
+def duration(text: str) -> float:
+    """Go-style durations as the upstream flags take them: 40s, 5m, 1m30s, 500ms, or plain seconds."""
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return float(text)
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h)", text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise argparse.ArgumentTypeError(f"invalid duration {text!r}")
+    scale = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+    return sum(float(n) * scale[u] for n, u in parts)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="pocketkube controllers", description="scheduler and controller manager")
+    p.add_argument("--kubeconfig", help="kubeconfig of the API server to drive")
+    p.add_argument("--controllers", default="*",
+                   help=f"'*' for all, 'name' to add, '-name' to remove; known: {', '.join(CONTROLLERS)}")
+    p.add_argument("--leader-elect", default=True, type=lambda s: s.lower() not in ("false", "0", "no"))
+    p.add_argument("--leader-elect-lease-duration", type=duration, default=15.0)
+    p.add_argument("--leader-elect-renew-deadline", type=duration, default=10.0)
+    p.add_argument("--leader-elect-retry-period", type=duration, default=2.0)
+    p.add_argument("--identity", help="leader-election identity (default: host_pid_random)")
+    p.add_argument("--node-monitor-grace-period", type=duration, default=40.0)
+    p.add_argument("--node-monitor-period", type=duration, default=5.0)
+    p.add_argument("--default-unreachable-toleration-seconds", type=int, default=300,
+                   help="eviction delay for pods with no NoExecute toleration of their node's taint")
+    p.add_argument("--terminated-pod-gc-threshold", type=int, default=12500)
+    p.add_argument("--pod-gc-period", type=duration, default=20.0)
+    p.add_argument("--root-ca-file", help="CA bundle to publish as kube-root-ca.crt (default: the kubeconfig's)")
+    p.add_argument("--min-resync-period", type=duration, default=300.0)
+    p.add_argument("-v", "--v", type=int, default=0, help="log verbosity")
+    return p
+
+
+def options_from(ns: argparse.Namespace) -> Options:
+    return Options(node_monitor_grace_period=ns.node_monitor_grace_period,
+                   node_monitor_period=ns.node_monitor_period,
+                   default_toleration_seconds=ns.default_unreachable_toleration_seconds,
+                   terminated_pod_gc_threshold=ns.terminated_pod_gc_threshold, pod_gc_period=ns.pod_gc_period,
+                   root_ca_file=ns.root_ca_file, resync_period=ns.min_resync_period)
+
+
+async def _main(ns: argparse.Namespace) -> int:
+    task = asyncio.ensure_future(run_controllers(
+        ns.kubeconfig, [ns.controllers], options=options_from(ns), leader_elect=ns.leader_elect,
+        identity=ns.identity, lease_duration=ns.leader_elect_lease_duration,
+        renew_deadline=ns.leader_elect_renew_deadline, retry_period=ns.leader_elect_retry_period))
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, task.cancel)
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+    return 0
+
+
+def run(argv: list[str] | None = None) -> int:
+    ns = parser().parse_args(argv)
+    try:
+        select(ns.controllers)
+    except ValueError as e:
+        parser().error(str(e))
+    logging.basicConfig(level=logging.DEBUG if ns.v >= 4 else logging.INFO,
+                        format='{"time":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s","msg":%(message)r}')
+    return asyncio.run(_main(ns))

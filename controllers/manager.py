@@ -1,0 +1,85 @@
+"""The controller manager: elect a leader, then run the chosen controllers.
+
+Only the holder of the `kube-controller-manager` Lease in kube-system runs
+controllers; the others wait as candidates and take over when the holder stops
+renewing. Losing the lease stops every controller and returns to campaigning.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+
+from kubeclient import ApiClient, LeaderElector
+
+from .context import Context, Options
+from .registry import load, select
+
+log = logging.getLogger(__name__)
+LEASE_NAME = "kube-controller-manager"
+
+
+class Manager:
+    def __init__(self, client: ApiClient, names: list[str], options: Options | None = None):
+        self.client, self.names, self.options = client, names, options or Options()
+        self.ctx: Context | None = None
+        self.controllers: dict[str, object] = {}
+        self._task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        self.ctx = Context(self.client, self.options)
+        for name in self.names:
+            try:
+                self.controllers[name] = load(name)(self.ctx)
+            except Exception:
+                log.exception("controller %s failed to start", name)
+        self.ctx.informers.start()
+        self._task = asyncio.ensure_future(asyncio.gather(*(c.run() for c in self.controllers.values())))
+        log.info("controllers started: %s", ", ".join(self.controllers))
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        if self.ctx:
+            await self.ctx.close()
+        self.controllers.clear()
+
+
+async def run_controllers(kubeconfig_path: str | None, controllers: list[str] | str = ("*",), *,
+                          options: Options | None = None, leader_elect: bool = True,
+                          identity: str | None = None, lease_duration: float = 15.0,
+                          renew_deadline: float = 10.0, retry_period: float = 2.0,
+                          client: ApiClient | None = None, started: asyncio.Event | None = None) -> None:
+    """Run until cancelled. `started` is set once this process leads and its controllers run."""
+    names = select(list(controllers))
+    own_client = client is None
+    client = client or ApiClient.from_kubeconfig(kubeconfig_path, user_agent="pocketkube-controller-manager")
+    manager = Manager(client, names, options)
+
+    async def lead():
+        await manager.start()
+        if started:
+            started.set()
+
+    async def step_down():
+        await manager.stop()
+        if started:
+            started.clear()
+
+    try:
+        if not leader_elect:
+            await lead()
+            await asyncio.Event().wait()
+        identity = identity or f"{socket.gethostname()}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        elector = LeaderElector(client, LEASE_NAME, identity, lease_duration=lease_duration,
+                                renew_deadline=renew_deadline, retry_period=retry_period,
+                                on_started_leading=lead, on_stopped_leading=step_down)
+        await elector.run()
+    finally:
+        await asyncio.shield(manager.stop())
+        if own_client:
+            await client.close()

@@ -1,0 +1,39 @@
+"""The controllers by name, and the `--controllers=*,-name` selection rule."""
+from __future__ import annotations
+
+import importlib
+
+# name -> "module:Class"; imported lazily so one broken controller does not stop the rest
+CONTROLLERS = {
+    "scheduler": "controllers.scheduler.scheduler:Scheduler",
+    "namespace": "controllers.namespace:NamespaceController",
+    "serviceaccount": "controllers.serviceaccount:ServiceAccountController",
+    "root-ca-cert-publisher": "controllers.rootca:RootCAPublisher",
+    "endpoint": "controllers.endpoints:EndpointsController",
+    "endpointslice": "controllers.endpointslices:EndpointSliceController",
+    "replicationcontroller": "controllers.replication:ReplicationManager",
+    "garbagecollector": "controllers.garbagecollector:GarbageCollector",
+    "podgc": "controllers.podgc:PodGC",
+    "nodelifecycle": "controllers.nodelifecycle:NodeLifecycleController",
+}
+
+
+def select(spec: list[str] | str) -> list[str]:
+    """`*` means all; `name` adds one; `-name` removes one (kube-controller-manager's rule)."""
+    items = spec.split(",") if isinstance(spec, str) else [s for part in spec for s in part.split(",")]
+    items = [i.strip() for i in items if i.strip()]
+    unknown = [i.lstrip("-") for i in items if i != "*" and i.lstrip("-") not in CONTROLLERS]
+    if unknown:
+        raise ValueError(f"unknown controllers: {', '.join(unknown)} (known: {', '.join(CONTROLLERS)})")
+    enabled = set(CONTROLLERS) if "*" in items else set()
+    for i in items:
+        if i.startswith("-"):
+            enabled.discard(i[1:])
+        elif i != "*":
+            enabled.add(i)
+    return [n for n in CONTROLLERS if n in enabled]
+
+
+def load(name: str):
+    module, cls = CONTROLLERS[name].split(":")
+    return getattr(importlib.import_module(module), cls)

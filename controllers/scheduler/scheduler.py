@@ -1,0 +1,200 @@
+"""The scheduling loop: one pod at a time through filters and scores (so each
+decision sees the previous one), then binding in the background, as upstream
+binds asynchronously. A pod that fits nowhere gets PodScheduled=False and a
+FailedScheduling event, and is retried with back-off (1 s doubling to 10 s) and
+whenever the cluster changes in a way that may make room (node added or changed,
+a pod deleted or finished).
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import random
+
+from kubeclient import ApiError, ControllerRateLimiter, ItemBackoff, TokenBucket, WorkQueue, split_key
+from kubeclient.resources import NODES, PODS
+
+from ..base import Controller
+from .messages import fit_error_message
+from .nodeinfo import ClusterState, pod_nonzero_requests, pod_requests
+from .predicates import filter_node
+from .scoring import score_nodes
+
+log = logging.getLogger(__name__)
+SCHEDULER_NAME = "default-scheduler"
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def is_terminal(pod: dict) -> bool:
+    return (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed")
+
+
+def wants_scheduling(pod: dict) -> bool:
+    spec = pod.get("spec") or {}
+    return (not spec.get("nodeName") and (spec.get("schedulerName") or SCHEDULER_NAME) == SCHEDULER_NAME
+            and not pod["metadata"].get("deletionTimestamp") and not is_terminal(pod))
+
+
+class Scheduler(Controller):
+    name = "scheduler"
+    workers = 1  # decisions are sequential; binds run concurrently
+    max_binds_in_flight = 64
+
+    def setup(self) -> None:
+        # unschedulable pods back off 1 s .. 10 s, with no overall rate cap
+        self.queue = WorkQueue(ControllerRateLimiter(ItemBackoff(1.0, 10.0), TokenBucket(1e9, 10**9)), "scheduler")
+        self.state = ClusterState()
+        self.recorder = self.ctx.recorder(SCHEDULER_NAME)
+        self.unschedulable: set[str] = set()
+        self.bound = 0  # a metric
+        self._binds = asyncio.Semaphore(self.max_binds_in_flight)
+        self._bind_tasks: set[asyncio.Task] = set()
+        self.pods = self.ctx.informers.informer(PODS)
+        self.nodes = self.ctx.informers.informer(NODES)
+        self.pods.add_handler(self._pod_added, self._pod_updated, self._pod_deleted)
+        self.nodes.add_handler(self._node_added, self._node_updated, self._node_deleted)
+
+    # --- keeping the cluster picture current -------------------------------------------
+    def _account(self, pod: dict) -> None:
+        key = f"{pod['metadata']['namespace']}/{pod['metadata']['name']}"
+        node = (pod.get("spec") or {}).get("nodeName")
+        if node and not is_terminal(pod):
+            self.state.add_pod(key, pod, node)
+        elif node:
+            self.state.remove_pod(key)
+            self._retry_unschedulable()
+        elif wants_scheduling(pod):
+            self.queue.add(key)
+
+    def _pod_added(self, pod: dict) -> None:
+        self._account(pod)
+
+    def _pod_updated(self, old: dict, new: dict) -> None:
+        if old is new:  # resync: only pending pods need another look
+            if wants_scheduling(new):
+                self.queue.add(f"{new['metadata']['namespace']}/{new['metadata']['name']}")
+            return
+        self._account(new)
+
+    def _pod_deleted(self, pod: dict) -> None:
+        key = f"{pod['metadata']['namespace']}/{pod['metadata']['name']}"
+        self.unschedulable.discard(key)
+        if key in self.state.usage:
+            self.state.remove_pod(key)
+            self._retry_unschedulable()
+
+    def _node_added(self, node: dict) -> None:
+        self.state.set_node(node)
+        self._retry_unschedulable()
+
+    def _node_updated(self, old: dict, new: dict) -> None:
+        self.state.set_node(new)
+        if old is not new and (old.get("spec") != new.get("spec") or old["metadata"].get("labels") != new[
+                "metadata"].get("labels") or _ready(old) != _ready(new) or
+                (old.get("status") or {}).get("allocatable") != (new.get("status") or {}).get("allocatable")):
+            self._retry_unschedulable()
+
+    def _node_deleted(self, node: dict) -> None:
+        self.state.remove_node(node["metadata"]["name"])
+
+    def _retry_unschedulable(self) -> None:
+        for key in self.unschedulable:
+            self.queue.add(key)
+        self.unschedulable.clear()
+
+    # --- one scheduling decision --------------------------------------------------------
+    def decide(self, pod: dict) -> tuple[str | None, dict]:
+        """(chosen node or None, failures by node). Pure with respect to the cluster state."""
+        requests = pod_requests(pod)
+        fits, failures = [], {}
+        for name, info in self.state.nodes.items():
+            failed = filter_node(pod, info, requests)
+            if failed:
+                failures[name] = failed
+            else:
+                fits.append(info)
+        if not fits:
+            return None, failures
+        cpu, mem = pod_nonzero_requests(pod)
+        scores = score_nodes(pod, fits, cpu, mem)
+        best = max(scores)
+        # ties are broken at random so equal nodes share the load
+        chosen = random.choice([i for i, s in zip(fits, scores) if s == best])
+        return chosen.node["metadata"]["name"], failures
+
+    async def sync(self, key: str) -> None:
+        pod = self.pods.get(key)
+        if pod is None or not wants_scheduling(pod) or key in self.state.usage:
+            return
+        node, failures = self.decide(pod)
+        if node is None:
+            self.unschedulable.add(key)
+            message = fit_error_message(len(self.state.nodes), failures)
+            await self._mark_unschedulable(pod, message)
+            self.queue.add_rate_limited(key)
+            return
+        self.unschedulable.discard(key)
+        self.state.add_pod(key, pod, node)  # assume it: the next decision must see it
+        task = asyncio.ensure_future(self._bind(key, pod, node))
+        self._bind_tasks.add(task)
+        task.add_done_callback(self._bind_tasks.discard)
+
+    async def _bind(self, key: str, pod: dict, node: str) -> None:
+        ns, name = split_key(key)
+        binding = {"apiVersion": "v1", "kind": "Binding",
+                   "metadata": {"name": name, "namespace": ns, "uid": pod["metadata"].get("uid")},
+                   "target": {"apiVersion": "v1", "kind": "Node", "name": node}}
+        async with self._binds:
+            try:
+                await self.client.create(PODS, binding, ns, subresource="binding", name=name)
+            except ApiError as e:
+                self.state.remove_pod(key)  # forget the assumption
+                if e.not_found:
+                    return
+                log.warning("binding %s to %s failed: %s", key, node, e)
+                self.recorder.event(pod, "Warning", "FailedScheduling", f"Binding rejected: {e.message}")
+                self.queue.add_rate_limited(key)
+                return
+        self.bound += 1
+        self.queue.forget(key)
+        self.recorder.event(pod, "Normal", "Scheduled", f"Successfully assigned {ns}/{name} to {node}")
+
+    async def _mark_unschedulable(self, pod: dict, message: str) -> None:
+        self.recorder.event(pod, "Warning", "FailedScheduling", message)
+        for c in (pod.get("status") or {}).get("conditions") or []:
+            if c.get("type") == "PodScheduled" and c.get("reason") == "Unschedulable" and c.get("message") == message:
+                return  # already says so
+        cond = {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": message,
+                "lastProbeTime": None, "lastTransitionTime": _now()}
+        ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
+        try:
+            await self.client.patch(PODS, name, {"status": {"conditions": [cond]}}, ns,
+                                    patch_type="strategic", subresource="status")
+        except ApiError as e:
+            if e.not_found:
+                return
+            if e.code not in (400, 415, 422):
+                raise
+            # no strategic merge here: read, replace the condition, write
+            fresh = await self.client.get(PODS, name, ns)
+            conds = [c for c in (fresh.get("status") or {}).get("conditions") or [] if c.get("type") != "PodScheduled"]
+            fresh.setdefault("status", {})["conditions"] = conds + [cond]
+            await self.client.update_status(PODS, fresh, ns)
+
+    async def run(self) -> None:
+        try:
+            await super().run()
+        finally:
+            for t in list(self._bind_tasks):
+                t.cancel()
+
+
+def _ready(node: dict) -> str | None:
+    for c in (node.get("status") or {}).get("conditions") or []:
+        if c.get("type") == "Ready":
+            return c.get("status")
+    return None

@@ -1,0 +1,37 @@
+"""Scores (0..100 each, higher is better) among the nodes that passed the filters:
+least allocated, balanced allocation, and preferred node affinity."""
+from __future__ import annotations
+
+from .nodeinfo import NodeInfo
+from .predicates import node_selector_term_matches
+
+
+def least_allocated(info: NodeInfo, cpu: int, mem: int) -> float:
+    scores = []
+    for used, want, alloc in ((info.nonzero_cpu, cpu, info.allocatable.get("cpu", 0)),
+                              (info.nonzero_mem, mem, info.allocatable.get("memory", 0))):
+        scores.append(0.0 if alloc <= 0 or used + want > alloc else (alloc - used - want) * 100.0 / alloc)
+    return sum(scores) / len(scores)
+
+
+def balanced_allocation(info: NodeInfo, cpu: int, mem: int) -> float:
+    fractions = []
+    for used, want, alloc in ((info.nonzero_cpu, cpu, info.allocatable.get("cpu", 0)),
+                              (info.nonzero_mem, mem, info.allocatable.get("memory", 0))):
+        fractions.append(min(1.0, (used + want) / alloc) if alloc > 0 else 1.0)
+    # with two resources the standard deviation is half their difference
+    return (1.0 - abs(fractions[0] - fractions[1]) / 2) * 100.0
+
+
+def preferred_affinity_raw(pod: dict, info: NodeInfo) -> int:
+    prefs = (((pod.get("spec") or {}).get("affinity") or {}).get("nodeAffinity") or {}).get(
+        "preferredDuringSchedulingIgnoredDuringExecution") or []
+    return sum(int(p.get("weight") or 0) for p in prefs
+               if node_selector_term_matches(p.get("preference") or {}, info.node))
+
+
+def score_nodes(pod: dict, infos: list[NodeInfo], cpu: int, mem: int) -> list[float]:
+    affinity = [preferred_affinity_raw(pod, i) for i in infos]
+    top = max(affinity) if affinity else 0
+    return [least_allocated(i, cpu, mem) + balanced_allocation(i, cpu, mem) + (a * 100.0 / top if top else 0)
+            for i, a in zip(infos, affinity)]

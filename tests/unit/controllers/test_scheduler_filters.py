@@ -1,0 +1,101 @@
+from controllers.scheduler.messages import fit_error_message
+from controllers.scheduler.nodeinfo import ClusterState, pod_requests
+from controllers.scheduler.predicates import filter_node
+from controllers.scheduler.scoring import score_nodes
+
+
+def node(name, cpu="2", mem="4Gi", pods="110", labels=None, taints=None, ready="True", unschedulable=False):
+    return {"metadata": {"name": name, "labels": labels or {}},
+            "spec": {"taints": taints or [], "unschedulable": unschedulable},
+            "status": {"allocatable": {"cpu": cpu, "memory": mem, "pods": pods},
+                       "conditions": [{"type": "Ready", "status": ready}]}}
+
+
+def pod(name="p", cpu=None, mem=None, **spec):
+    req = {k: v for k, v in (("cpu", cpu), ("memory", mem)) if v}
+    return {"metadata": {"name": name, "namespace": "ns"},
+            "spec": {"containers": [{"name": "c", "resources": {"requests": req}}], **spec}}
+
+
+def state(*nodes):
+    s = ClusterState()
+    for n in nodes:
+        s.set_node(n)
+    return s
+
+
+def test_requests_sum_containers_and_take_max_of_init():
+    p = pod(cpu="250m", mem="1Gi")
+    p["spec"]["containers"].append({"name": "d", "resources": {"requests": {"cpu": "250m"}}})
+    p["spec"]["initContainers"] = [{"name": "i", "resources": {"requests": {"cpu": "1"}}}]
+    assert pod_requests(p) == {"cpu": 1000, "memory": 1 << 30}
+
+
+def test_resources_count_bound_pods():
+    s = state(node("n1", cpu="1"))
+    s.add_pod("ns/a", pod("a", cpu="600m"), "n1")
+    assert filter_node(pod(cpu="500m"), s.nodes["n1"]) == (["Insufficient cpu"], True)
+    s.remove_pod("ns/a")
+    assert filter_node(pod(cpu="500m"), s.nodes["n1"]) is None
+
+
+def test_pod_count_and_host_ports():
+    s = state(node("n1", pods="1"))
+    hp = pod("a")
+    hp["spec"]["containers"][0]["ports"] = [{"containerPort": 80, "hostPort": 8080}]
+    s.add_pod("ns/a", hp, "n1")
+    assert filter_node(pod(), s.nodes["n1"]) == (["Too many pods"], True)
+    s2 = state(node("n2"))
+    s2.add_pod("ns/a", hp, "n2")
+    assert filter_node(hp, s2.nodes["n2"])[0] == ["node(s) didn't have free ports for the requested pod ports"]
+
+
+def test_taints_tolerations_and_readiness():
+    tainted = node("t", taints=[{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}])
+    s = state(tainted, node("u", ready="Unknown"))
+    assert filter_node(pod(), s.nodes["t"]) == (["node(s) had untolerated taint {dedicated: gpu}"], False)
+    tol = pod(tolerations=[{"key": "dedicated", "operator": "Equal", "value": "gpu", "effect": "NoSchedule"}])
+    assert filter_node(tol, s.nodes["t"]) is None
+    assert filter_node(pod(), s.nodes["u"])[0] == ["node(s) had untolerated taint {node.kubernetes.io/unreachable: }"]
+    assert filter_node(pod(tolerations=[{"operator": "Exists"}]), s.nodes["u"]) is None
+    s3 = state(node("c", unschedulable=True))
+    assert filter_node(pod(), s3.nodes["c"])[0] == ["node(s) were unschedulable"]
+
+
+def test_node_selector_and_required_affinity_operators():
+    s = state(node("a", labels={"zone": "z1", "gen": "5"}), node("b", labels={"zone": "z2"}))
+    sel = pod(nodeSelector={"zone": "z1"})
+    assert filter_node(sel, s.nodes["a"]) is None and filter_node(sel, s.nodes["b"])
+    def aff(*exprs, fields=()):
+        return pod(affinity={"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+            "nodeSelectorTerms": [{"matchExpressions": list(exprs), "matchFields": list(fields)}]}}})
+    assert filter_node(aff({"key": "gen", "operator": "Gt", "values": ["4"]}), s.nodes["a"]) is None
+    assert filter_node(aff({"key": "gen", "operator": "Lt", "values": ["4"]}), s.nodes["a"])
+    assert filter_node(aff({"key": "zone", "operator": "NotIn", "values": ["z1"]}), s.nodes["b"]) is None
+    assert filter_node(aff({"key": "gen", "operator": "DoesNotExist"}), s.nodes["b"]) is None
+    assert filter_node(aff({"key": "gen", "operator": "Exists"}), s.nodes["b"])
+    by_name = aff(fields=[{"key": "metadata.name", "operator": "In", "values": ["b"]}])
+    assert filter_node(by_name, s.nodes["b"]) is None and filter_node(by_name, s.nodes["a"])
+
+
+def test_scores_prefer_emptier_nodes_and_preferred_affinity():
+    s = state(node("busy"), node("idle"))
+    s.add_pod("ns/x", pod("x", cpu="1500m", mem="3Gi"), "busy")
+    busy, idle = score_nodes(pod(cpu="100m"), [s.nodes["busy"], s.nodes["idle"]], 100, 100 << 20)
+    assert idle > busy
+    s2 = state(node("a", labels={"disk": "ssd"}), node("b"))
+    pref = pod(affinity={"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+        {"weight": 10, "preference": {"matchExpressions": [{"key": "disk", "operator": "In", "values": ["ssd"]}]}}]}})
+    a, b = score_nodes(pref, [s2.nodes["a"], s2.nodes["b"]], 100, 100 << 20)
+    assert a > b
+
+
+def test_failed_scheduling_message_like_upstream():
+    failures = {"n1": (["Insufficient cpu"], True),
+                "n2": (["node(s) had untolerated taint {node.kubernetes.io/unreachable: }"], False),
+                "n3": (["node(s) had untolerated taint {node.kubernetes.io/unreachable: }"], False)}
+    assert fit_error_message(3, failures) == (
+        "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) had untolerated taint "
+        "{node.kubernetes.io/unreachable: }. preemption: 0/3 nodes are available: "
+        "1 No preemption victims found for incoming pod, 2 Preemption is not helpful for scheduling..")
+    assert fit_error_message(0, {}) == "no nodes available to schedule pods"
