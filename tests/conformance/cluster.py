@@ -1,0 +1,91 @@
+"""Starting a fresh pocketkube for the suite, and running stock kubectl against a cluster."""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _ready(url: str) -> bool:
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    try:
+        with urllib.request.urlopen(url + "/readyz", context=ctx, timeout=2) as r:
+            return r.status == 200
+    except Exception:
+        return False
+
+
+@contextlib.contextmanager
+def fresh_pocketkube(data_dir: Path, *, timeout: float = 60.0):
+    """`pocketkube up` (API server and controllers, no node agent) on a new data dir;
+    yields the admin kubeconfig path and stops it afterwards."""
+    port = _free_port()
+    log = open(data_dir / "pocketkube.log", "wb")
+    cmd = [sys.executable, "-m", "pocketkube", "up", "--data-dir", str(data_dir),
+           "--secure-port", str(port), "--no-nodeagent"]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+    url = f"https://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while not _ready(url):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("pocketkube did not become ready:\n" + (data_dir / "pocketkube.log").read_text()[-4000:])
+            time.sleep(0.2)
+        yield data_dir / "admin.kubeconfig"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def kubectl_binary(version: str = "1.33") -> str | None:
+    dispatcher = shutil.which("kubectl")
+    if dispatcher:
+        candidate = Path(os.path.realpath(dispatcher)).parent / f"kubectl.{version}"
+        if candidate.exists():
+            return str(candidate)
+    return None
+
+
+class Kubectl:
+    """Stock kubectl against the suite's cluster, with a private discovery cache."""
+
+    def __init__(self, kubeconfig, cache_dir: Path, version: str = "1.33"):
+        self.kubeconfig = str(kubeconfig)
+        self.cache_dir = str(cache_dir)
+        self.binary = kubectl_binary(version) or shutil.which("kubectl")
+
+    def __call__(self, *args: str, input: str | None = None, check: bool = True, timeout: float = 60):
+        if not self.binary:
+            import pytest
+            pytest.skip("no kubectl binary on this machine")
+        cmd = [self.binary, "--kubeconfig", self.kubeconfig, "--cache-dir", self.cache_dir, *args]
+        done = subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=timeout)
+        if check and done.returncode != 0:
+            raise AssertionError(f"{' '.join(args)} exited {done.returncode}: {done.stderr}")
+        return done
+
+    def popen(self, *args: str) -> subprocess.Popen:
+        cmd = [self.binary, "--kubeconfig", self.kubeconfig, "--cache-dir", self.cache_dir, *args]
+        return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
