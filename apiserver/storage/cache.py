@@ -33,7 +33,16 @@ class _CacheWatch(WatchStream):
         self._rc = rc
 
     def request_progress(self) -> None:
-        self.push(bookmark(self._rc.state.revision if self._rc.state else self.last_revision))
+        """A bookmark at the backend's current revision, once the cache has it."""
+        task = asyncio.get_running_loop().create_task(self._progress())
+        self._rc.tasks.add(task)   # keep a reference until done
+        task.add_done_callback(self._rc.tasks.discard)
+
+    async def _progress(self) -> None:
+        rc = self._rc
+        target = await rc.owner.backend.current_revision()
+        if await rc.wait_revision(target):
+            self.push(bookmark(rc.state.revision))
 
 
 class _ResourceCache:
@@ -48,6 +57,7 @@ class _ResourceCache:
         self.waiters: list[tuple[int, asyncio.Future]] = []
         self.stream: WatchStream | None = None
         self.progress_pending = False
+        self.tasks: set[asyncio.Task] = set()
         self.task = asyncio.get_running_loop().create_task(self._run())
 
     async def _load(self) -> None:
