@@ -1,0 +1,271 @@
+"""Pod and PodSpec rules (upstream's ValidatePodSpec and ValidatePodUpdate, the
+parts clients meet in practice), shared with pod templates."""
+from __future__ import annotations
+
+from apiserver.machinery import names
+from apiserver.machinery.errors import Cause
+
+from . import field, quantities
+
+RESTART_POLICIES = ("Always", "OnFailure", "Never")
+PULL_POLICIES = ("Always", "IfNotPresent", "Never")
+DNS_POLICIES = ("ClusterFirst", "ClusterFirstWithHostNet", "Default", "None")
+PROTOCOLS = ("SCTP", "TCP", "UDP")
+TERMINATION_MESSAGE_POLICIES = ("FallbackToLogsOnError", "File")
+TOLERATION_OPERATORS = ("Equal", "Exists")
+TAINT_EFFECTS = ("NoExecute", "NoSchedule", "PreferNoSchedule")
+
+VOLUME_SOURCES = (
+    "hostPath", "emptyDir", "gcePersistentDisk", "awsElasticBlockStore", "gitRepo", "secret", "nfs", "iscsi",
+    "glusterfs", "persistentVolumeClaim", "rbd", "flexVolume", "cinder", "cephfs", "flocker", "downwardAPI", "fc",
+    "azureFile", "configMap", "vsphereVolume", "quobyte", "azureDisk", "photonPersistentDisk", "projected",
+    "portworxVolume", "scaleIO", "storageos", "csi", "ephemeral", "image",
+)
+
+POD_UPDATE_FORBIDDEN = (
+    "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,"
+    "`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),"
+    "`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)"
+)
+
+
+def _supported(value, allowed, path: str) -> list[Cause]:
+    if value is None or value in allowed:
+        return []
+    return [field.not_supported(path, value, allowed)]
+
+
+def _volumes(volumes, path: str) -> tuple[set[str], list[Cause]]:
+    causes: list[Cause] = []
+    seen: set[str] = set()
+    for i, v in enumerate(volumes or []):
+        p = field.index(path, i)
+        if not isinstance(v, dict):
+            continue
+        name = v.get("name") or ""
+        if not name:
+            causes.append(field.required(field.child(p, "name"), ""))
+        else:
+            causes += field.each_invalid(field.child(p, "name"), name, names.is_dns1123_label(name))
+            if name in seen:
+                causes.append(field.duplicate(field.child(p, "name"), name))
+            seen.add(name)
+        sources = [s for s in VOLUME_SOURCES if v.get(s) is not None]
+        if not sources:
+            causes.append(field.required(p, "must specify a volume type"))
+        elif len(sources) > 1:
+            causes.append(field.forbidden(field.child(p, sources[1]), "may not specify more than 1 volume type"))
+        for kind, ref in (("configMap", "name"), ("secret", "secretName"), ("persistentVolumeClaim", "claimName")):
+            src = v.get(kind)
+            if isinstance(src, dict) and kind != "configMap" and not src.get(ref):
+                causes.append(field.required(field.child(field.child(p, kind), ref), ""))
+        host_path = v.get("hostPath")
+        if isinstance(host_path, dict) and not host_path.get("path"):
+            causes.append(field.required(field.child(field.child(p, "hostPath"), "path"), ""))
+    return seen, causes
+
+
+def _ports(ports, path: str, host_network: bool, port_names: set[str]) -> list[Cause]:
+    causes: list[Cause] = []
+    for i, port in enumerate(ports or []):
+        p = field.index(path, i)
+        if not isinstance(port, dict):
+            continue
+        name = port.get("name")
+        if name:
+            causes += field.each_invalid(field.child(p, "name"), name, names.is_valid_port_name(name))
+            if name in port_names:
+                causes.append(field.duplicate(field.child(p, "name"), name))
+            port_names.add(name)
+        cp = port.get("containerPort")
+        if cp is None:
+            causes.append(field.required(field.child(p, "containerPort"), ""))
+        elif isinstance(cp, int):
+            causes += field.each_invalid(field.child(p, "containerPort"), cp, names.is_valid_port_num(cp))
+        hp = port.get("hostPort")
+        if isinstance(hp, int) and hp != 0:
+            causes += field.each_invalid(field.child(p, "hostPort"), hp, names.is_valid_port_num(hp))
+            if host_network and isinstance(cp, int) and hp != cp:
+                causes.append(field.invalid(field.child(p, "hostPort"), hp,
+                                            "must match `containerPort` when `hostNetwork` is true"))
+        proto = port.get("protocol")
+        if proto is None:
+            causes.append(field.required(field.child(p, "protocol"), ""))
+        else:
+            causes += _supported(proto, PROTOCOLS, field.child(p, "protocol"))
+    return causes
+
+
+def _resources(res, path: str) -> list[Cause]:
+    causes: list[Cause] = []
+    if not isinstance(res, dict):
+        return causes
+    limits, requests = res.get("limits") or {}, res.get("requests") or {}
+    causes += quantities.validate_resource_list(limits, field.child(path, "limits"))
+    causes += quantities.validate_resource_list(requests, field.child(path, "requests"))
+    if isinstance(limits, dict) and isinstance(requests, dict):
+        for name, req in requests.items():
+            lim = limits.get(name)
+            rq, lq = quantities.parse(req), quantities.parse(lim)
+            if lim is not None and rq is not None and lq is not None and rq > lq:
+                causes.append(field.invalid(field.key(field.child(path, "requests"), name), req,
+                                            f"must be less than or equal to {name} limit of {lim}"))
+    return causes
+
+
+def _env(env, path: str) -> list[Cause]:
+    causes: list[Cause] = []
+    for i, e in enumerate(env or []):
+        p = field.index(path, i)
+        if not isinstance(e, dict):
+            continue
+        name = e.get("name")
+        if not name:
+            causes.append(field.required(field.child(p, "name"), ""))
+        else:
+            causes += field.each_invalid(field.child(p, "name"), name, names.is_relaxed_env_var_name(name))
+        if e.get("value") and e.get("valueFrom"):
+            causes.append(field.invalid(field.child(p, "valueFrom"), "",
+                                        "may not be specified when `value` is not empty"))
+    return causes
+
+
+def _container(c: dict, path: str, volumes: set[str], require_image: bool, host_network: bool,
+               port_names: set[str]) -> list[Cause]:
+    causes: list[Cause] = []
+    name = c.get("name") or ""
+    if not name:
+        causes.append(field.required(field.child(path, "name"), ""))
+    else:
+        causes += field.each_invalid(field.child(path, "name"), name, names.is_dns1123_label(name))
+    if require_image and not c.get("image"):
+        causes.append(field.required(field.child(path, "image"), ""))
+    causes += _supported(c.get("imagePullPolicy"), PULL_POLICIES, field.child(path, "imagePullPolicy"))
+    causes += _supported(c.get("terminationMessagePolicy"), TERMINATION_MESSAGE_POLICIES,
+                         field.child(path, "terminationMessagePolicy"))
+    causes += _ports(c.get("ports"), field.child(path, "ports"), host_network, port_names)
+    causes += _env(c.get("env"), field.child(path, "env"))
+    causes += _resources(c.get("resources"), field.child(path, "resources"))
+    mount_paths: set[str] = set()
+    for i, m in enumerate(c.get("volumeMounts") or []):
+        p = field.index(field.child(path, "volumeMounts"), i)
+        if not isinstance(m, dict):
+            continue
+        mname = m.get("name") or ""
+        if not mname:
+            causes.append(field.required(field.child(p, "name"), ""))
+        elif mname not in volumes:
+            causes.append(field.not_found(field.child(p, "name"), mname))
+        mp = m.get("mountPath") or ""
+        if not mp:
+            causes.append(field.required(field.child(p, "mountPath"), ""))
+        elif mp in mount_paths:
+            causes.append(field.invalid(field.child(p, "mountPath"), mp, "must be unique"))
+        mount_paths.add(mp)
+    for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+        pr = c.get(probe)
+        if not isinstance(pr, dict):
+            continue
+        pp = field.child(path, probe)
+        handlers = [h for h in ("exec", "httpGet", "tcpSocket", "grpc") if pr.get(h) is not None]
+        if not handlers:
+            causes.append(field.required(pp, "must specify a handler type"))
+        elif len(handlers) > 1:
+            causes.append(field.forbidden(field.child(pp, handlers[1]), "may not specify more than 1 handler type"))
+        if probe in ("livenessProbe", "startupProbe") and pr.get("successThreshold") not in (None, 1):
+            causes.append(field.invalid(field.child(pp, "successThreshold"), pr["successThreshold"], "must be 1"))
+    return causes
+
+
+def validate_pod_spec(spec, path: str, require_image: bool = True) -> list[Cause]:
+    if not isinstance(spec, dict):
+        return [field.required(path, "")]
+    causes: list[Cause] = []
+    volumes, vol_causes = _volumes(spec.get("volumes"), field.child(path, "volumes"))
+    causes += vol_causes
+    host_network = bool((spec.get("hostNetwork")))
+    containers = spec.get("containers") or []
+    if not containers:
+        causes.append(field.required(field.child(path, "containers"), ""))
+    seen: set[str] = set()
+    port_names: set[str] = set()
+    for key in ("initContainers", "containers"):
+        for i, c in enumerate(spec.get(key) or []):
+            p = field.index(field.child(path, key), i)
+            if not isinstance(c, dict):
+                continue
+            causes += _container(c, p, volumes, require_image, host_network, port_names)
+            name = c.get("name")
+            if name:
+                if name in seen:
+                    causes.append(field.duplicate(field.child(p, "name"), name))
+                seen.add(name)
+    causes += _supported(spec.get("restartPolicy"), RESTART_POLICIES, field.child(path, "restartPolicy"))
+    causes += _supported(spec.get("dnsPolicy"), DNS_POLICIES, field.child(path, "dnsPolicy"))
+    ads = spec.get("activeDeadlineSeconds")
+    if isinstance(ads, int) and ads <= 0:
+        causes.append(field.invalid(field.child(path, "activeDeadlineSeconds"), ads,
+                                    "must be between 1 and 2147483647, inclusive"))
+    sa = spec.get("serviceAccountName")
+    if sa:
+        causes += field.each_invalid(field.child(path, "serviceAccountName"), sa, names.is_dns1123_subdomain(sa))
+    node = spec.get("nodeName")
+    if node:
+        causes += field.each_invalid(field.child(path, "nodeName"), node, names.is_dns1123_subdomain(node))
+    for i, t in enumerate(spec.get("tolerations") or []):
+        p = field.index(field.child(path, "tolerations"), i)
+        if not isinstance(t, dict):
+            continue
+        causes += _supported(t.get("operator") or None, TOLERATION_OPERATORS, field.child(p, "operator"))
+        causes += _supported(t.get("effect") or None, TAINT_EFFECTS, field.child(p, "effect"))
+        if t.get("operator") == "Exists" and t.get("value"):
+            causes.append(field.invalid(field.child(p, "operator"), t.get("operator"),
+                                        "value must be empty when `operator` is 'Exists'"))
+        if t.get("tolerationSeconds") is not None and t.get("effect") != "NoExecute":
+            causes.append(field.invalid(field.child(p, "effect"), t.get("effect") or "",
+                                        "effect must be 'NoExecute' when `tolerationSeconds` is set"))
+    for i, gate in enumerate(spec.get("readinessGates") or []):
+        if isinstance(gate, dict) and gate.get("conditionType"):
+            p = field.child(field.index(field.child(path, "readinessGates"), i), "conditionType")
+            causes += field.each_invalid(p, gate["conditionType"], names.is_qualified_name(gate["conditionType"]))
+    return causes
+
+
+def _mutable_view(spec: dict, old: dict) -> dict:
+    """`spec` with the fields a pod update may change copied from `old`."""
+    view = dict(spec)
+    for key in ("containers", "initContainers"):
+        new_list, old_list = spec.get(key) or [], old.get(key) or []
+        if new_list and len(new_list) == len(old_list):
+            view[key] = [dict(n, image=o.get("image")) if isinstance(n, dict) and isinstance(o, dict) else n
+                         for n, o in zip(new_list, old_list)]
+    view["activeDeadlineSeconds"] = old.get("activeDeadlineSeconds")
+    old_tol = old.get("tolerations") or []
+    new_tol = spec.get("tolerations") or []
+    if all(t in new_tol for t in old_tol):
+        view["tolerations"] = old.get("tolerations")
+    tgps = spec.get("terminationGracePeriodSeconds")
+    if tgps == 1 and isinstance(old.get("terminationGracePeriodSeconds"), int) and old["terminationGracePeriodSeconds"] < 0:
+        view["terminationGracePeriodSeconds"] = old["terminationGracePeriodSeconds"]
+    return _normal(view)
+
+
+def _normal(spec: dict) -> dict:
+    """Absent, null and empty lists mean the same to an update check."""
+    return {k: v for k, v in spec.items() if v is not None and v != []}
+
+
+def validate_pod_update(new: dict, old: dict) -> list[Cause]:
+    spec, old_spec = new.get("spec") or {}, old.get("spec") or {}
+    causes: list[Cause] = []
+    for key in ("containers", "initContainers"):
+        for i, c in enumerate(spec.get(key) or []):
+            if isinstance(c, dict) and not c.get("image"):
+                causes.append(field.required(field.child(field.index(f"spec.{key}", i), "image"), ""))
+    old_ads, new_ads = old_spec.get("activeDeadlineSeconds"), spec.get("activeDeadlineSeconds")
+    if old_ads is not None and (new_ads is None or (isinstance(new_ads, int) and new_ads > old_ads)):
+        causes.append(field.invalid("spec.activeDeadlineSeconds", new_ads,
+                                    "must be less than or equal to previous value"))
+    if _mutable_view(spec, old_spec) != _normal(old_spec):
+        causes.append(field.forbidden("spec", POD_UPDATE_FORBIDDEN))
+    return causes
