@@ -1,0 +1,161 @@
+"""The ASGI application: routes built from the catalogue, one handler per verb.
+
+A resource request walks: parse the path (requestinfo) → authenticate →
+authorize → find the resource → the verb's handler (handlers/) → the registry.
+Every failure on the way is a Status object (machinery.errors).
+"""
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from apiserver.http import discovery
+from apiserver.http.context import RequestContext, Server
+from apiserver.http.handlers import delete as delete_h, patch as patch_h, read, subresource, watch as watch_h, \
+    write
+from apiserver.http.health import health_routes
+from apiserver.http.openapi import routes as openapi_routes
+from apiserver.http.requestinfo import RequestInfo, parse_request_info
+from apiserver.http.responses import raw_response, status_response
+from apiserver.machinery import errors
+from apiserver.machinery.user import UserInfo
+
+log = logging.getLogger("apiserver.http")
+
+
+class Authenticator(Protocol):
+    async def authenticate(self, scope_headers: dict[str, str]) -> UserInfo | None: ...
+
+
+class Authorizer(Protocol):
+    async def authorize(self, user: UserInfo, attributes: RequestInfo) -> tuple[bool, str]: ...
+
+
+NOT_FOUND = "the server could not find the requested resource"
+
+_VERBS = {
+    "get": read.get, "list": read.list_, "watch": watch_h.watch, "create": write.create,
+    "update": write.update, "patch": patch_h.patch, "delete": delete_h.delete,
+    "deletecollection": delete_h.delete_collection,
+}
+_SUB_VERBS = {"get": subresource.get, "update": subresource.update, "create": subresource.create,
+              "patch": patch_h.patch}
+
+
+def _headers(scope) -> dict[str, str]:
+    return {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+
+
+def _forbidden(user: UserInfo, info: RequestInfo, reason: str) -> errors.StatusError:
+    what = f'resource "{info.resource}"' if not info.subresource else \
+        f'resource "{info.resource}/{info.subresource}"'
+    where = f' in the namespace "{info.namespace}"' if info.namespace else " at the cluster scope"
+    msg = f'{info.resource}{"." + info.group if info.group else ""}'
+    msg = (f'{msg}{" " + repr(info.name).replace(chr(39), chr(34)) if info.name else ""} is forbidden: '
+           f'User "{user.name}" cannot {info.verb} {what} in API group "{info.group}"{where}')
+    if reason:
+        msg += f": {reason}"
+    return errors.forbidden(msg, name=info.name, group=info.group, kind=info.resource)
+
+
+def create_app(*, registries, authenticator: Authenticator, authorizer: Authorizer, admission_mutate,
+               admission_validate, service_cluster_ip_range: str, service_node_port_range: str = "30000-32767",
+               extra_routes: list | None = None, bookmark_interval: float = 5.0, **_future) -> Starlette:
+    server = Server(registries, authenticator, authorizer, admission_mutate, admission_validate,
+                    service_cluster_ip_range, service_node_port_range, bookmark_interval)
+    cat = registries.catalogue
+    docs = discovery.DiscoveryDocuments(cat)
+
+    async def authenticated(request: Request) -> UserInfo:
+        user = await authenticator.authenticate(_headers(request.scope))
+        if user is None:
+            raise errors.unauthorized()
+        return user
+
+    async def version(request: Request):
+        return raw_response(docs.version)
+
+    def discovery_response(request: Request, info: RequestInfo) -> Response:
+        accept = request.headers.get("accept")
+        if info.api_prefix == "api" and not info.version:
+            agg = discovery.wants_aggregated(accept)
+            if agg:
+                return raw_response(docs.aggregated(True, agg), discovery.aggregated_content_type(agg))
+            return raw_response(docs.api)
+        if info.api_prefix == "apis" and not info.group:
+            agg = discovery.wants_aggregated(accept)
+            if agg:
+                return raw_response(docs.aggregated(False, agg), discovery.aggregated_content_type(agg))
+            return raw_response(docs.apis)
+        if info.api_prefix == "apis" and not info.version:
+            body = docs.groups.get(info.group)
+            if body is None:
+                raise errors.StatusError(404, "NotFound", NOT_FOUND)
+            return raw_response(body)
+        body = docs.resource_lists.get((info.group, info.version))
+        if body is None:
+            raise errors.StatusError(404, "NotFound", NOT_FOUND)
+        return raw_response(body)
+
+    async def api(request: Request):
+        try:
+            user = await authenticated(request)
+            query = request.query_params
+            info = parse_request_info(request.method, request.scope["path"], query)
+            if not info.is_resource_request:
+                if request.method not in ("GET", "HEAD"):
+                    raise errors.method_not_allowed()
+                return discovery_response(request, info)
+            allowed, reason = await authorizer.authorize(user, info)
+            if not allowed:
+                raise _forbidden(user, info, reason)
+            resource = cat.lookup(info.group, info.version, info.resource)
+            if resource is None:
+                raise errors.StatusError(404, "NotFound", NOT_FOUND)
+            if info.namespace and not resource.namespaced and info.resource != "namespaces":
+                raise errors.StatusError(404, "NotFound", NOT_FOUND)
+            store = registries.lookup(info.group, info.version, info.resource)
+            rc = RequestContext(request, query, info, user, resource, store, server)
+            if info.subresource:
+                sub = resource.subresource(info.subresource)
+                handler = _SUB_VERBS.get(info.verb)
+                if sub is None:
+                    raise errors.StatusError(404, "NotFound", NOT_FOUND)
+                if handler is None or info.verb not in sub.verbs:
+                    raise errors.method_not_allowed()
+                return await handler(rc)
+            handler = _VERBS.get(info.verb)
+            if handler is None or info.verb not in resource.verbs:
+                raise errors.method_not_allowed()
+            if resource.namespaced and not info.namespace and info.verb not in ("list", "watch", "create"):
+                raise errors.StatusError(404, "NotFound", NOT_FOUND)
+            return await handler(rc)
+        except errors.StatusError as e:
+            return status_response(e)
+        except Exception as e:  # a bug: still a Status, never a bare 500 page
+            log.exception("request failed: %s %s", request.method, request.url.path)
+            return status_response(errors.internal_error(str(e)))
+
+    async def not_found(request: Request):
+        return PlainTextResponse("404 page not found\n", status_code=404)
+
+    health = health_routes(registries.store)
+    methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+    routes = [
+        Route("/version", version, methods=["GET"]),
+        Route("/version/", version, methods=["GET"]),
+        *[Route(p, health, methods=["GET"]) for p in ("/healthz", "/livez", "/readyz")],
+        *[Route(p + "/{check}", health, methods=["GET"]) for p in ("/healthz", "/livez", "/readyz")],
+        Route("/api", api, methods=methods),
+        Route("/api/{rest:path}", api, methods=methods),
+        Route("/apis", api, methods=methods),
+        Route("/apis/{rest:path}", api, methods=methods),
+    ]
+    routes[0:0] = list(extra_routes or [])
+    routes[0:0] = openapi_routes()
+    return Starlette(routes=routes)

@@ -1,0 +1,91 @@
+"""Reading request bodies: the one place every write decodes its body.
+
+Size limit (3 MiB, 413), content type (JSON or YAML, else 415), duplicate and
+unknown fields per `fieldValidation` (machinery.fieldvalidation: Strict fails,
+Warn answers with Warning headers, Ignore drops), and the apiVersion/kind the
+URL expects.
+"""
+from __future__ import annotations
+
+from starlette.requests import Request
+
+from apiserver.machinery import errors, fieldvalidation, schemas
+
+MAX_BODY = 3 * 1024 * 1024
+_DECODABLE = ("application/json", "application/yaml", "application/x-yaml", "text/yaml", "")
+
+
+async def read_body(request: Request) -> bytes:
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > MAX_BODY:
+        raise errors.request_entity_too_large()
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise errors.request_entity_too_large()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def media_type(request: Request) -> str:
+    return (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+
+
+def decode_document(body: bytes, content_type: str) -> tuple[object, list[str]]:
+    """(document, duplicate field paths); 400 on bodies that do not parse."""
+    if content_type not in _DECODABLE:
+        raise errors.unsupported_media_type(content_type)
+    if not body.strip():
+        raise errors.bad_request("the body of the request was empty")
+    try:
+        return fieldvalidation.decode_strict(body, content_type)
+    except errors.StatusError as e:
+        if "yaml" in content_type:
+            raise errors.bad_request(f"error converting YAML to JSON: {e.message.removeprefix('error decoding request body: ')}") from None
+        raise errors.bad_request("couldn't get version/kind; json parse error: "
+                                 + e.message.removeprefix("error decoding request body: ")) from None
+
+
+def check_type(obj: object, api_version: str, kind: str) -> dict:
+    """The body must be an object of the URL's kind (missing fields default to it)."""
+    if not isinstance(obj, dict):
+        raise errors.bad_request(f"couldn't get version/kind; json parse error: json: cannot unmarshal "
+                                 f"{type(obj).__name__} into Go value of type struct")
+    got_v = obj.get("apiVersion") or api_version
+    got_k = obj.get("kind") or kind
+    if not isinstance(got_v, str) or not isinstance(got_k, str):
+        raise errors.bad_request("couldn't get version/kind; json parse error: apiVersion and kind must be strings")
+    if got_v != api_version:
+        raise errors.bad_request(f"the API version in the data ({got_v}) does not match the expected API "
+                                 f"version ({api_version})")
+    if got_k != kind:
+        raise errors.bad_request(f"the object provided is unrecognized (must be of type {kind}): "
+                                 f"{got_k} in version \"{got_v}\" cannot be handled as a {kind}")
+    obj["apiVersion"], obj["kind"] = api_version, kind
+    return obj
+
+
+async def decode_object(request: Request, query, group: str, version: str, kind: str) -> tuple[dict, list[str]]:
+    """Body → object of the expected kind, plus Warning texts (fieldValidation=Warn)."""
+    how = fieldvalidation.directive(query.get("fieldValidation"))
+    body = await read_body(request)
+    doc, dups = decode_document(body, media_type(request))
+    api_version = f"{group}/{version}" if group else version
+    obj = check_type(doc, api_version, kind)
+    schema = schemas.for_kind(group, version, kind)
+    warnings: list[str] = []
+    if schema is not None:
+        warnings = fieldvalidation.enforce(obj, dups, schema, how, kind=kind, version=version)
+    return obj, warnings
+
+
+async def decode_options(request: Request, kind: str) -> dict | None:
+    """An optional options body (DeleteOptions); None when empty."""
+    body = await read_body(request)
+    if not body.strip():
+        return None
+    doc, _ = decode_document(body, media_type(request) or "application/json")
+    if not isinstance(doc, dict):
+        raise errors.bad_request(f"expected {kind}")
+    return doc

@@ -1,0 +1,72 @@
+"""Watch: a chunked stream of newline-delimited JSON events.
+
+Bookmarks (allowWatchBookmarks) go out after each quiet interval, carrying the
+newest revision this watch has seen. timeoutSeconds ends the stream cleanly.
+A too-old resourceVersion is an ERROR event carrying a 410 Status inside an
+HTTP 200 stream, which is the form clients handle.
+"""
+from __future__ import annotations
+
+import asyncio
+
+import orjson
+from starlette.responses import StreamingResponse
+
+from apiserver.http.context import RequestContext
+from apiserver.http.negotiation import JSON, negotiate
+from apiserver.http.tables import partial, table
+from apiserver.machinery import errors
+from apiserver.registry.options import ListOptions
+from apiserver.registry.watching import bookmark_object, encode_event
+
+
+async def watch(rc: RequestContext):
+    out = negotiate(rc.request.headers.get("accept"))
+    if out.convert == "PartialObjectMetadataList":
+        raise errors.not_acceptable()
+    opts = ListOptions.from_query(rc.query)
+    if rc.info.name:  # GET .../pods/<name>?watch=true watches that one object
+        sel = f"metadata.name={rc.info.name}"
+        opts.field_selector = f"{opts.field_selector},{sel}" if opts.field_selector else sel
+    stream = rc.store.watch(rc.namespace, opts)
+    await stream.start()
+    timeout = opts.timeout_seconds if opts.timeout_seconds else rc.server.watch_timeout
+    interval = rc.server.bookmark_interval
+    resource, strategy, query = rc.resource, rc.store.strategy, rc.query
+
+    def render(item) -> bytes:
+        nonlocal first
+        if out.convert == "Table":
+            body = table(resource, strategy, [item], out, query, with_columns=first)
+            first = False
+            return body
+        if out.convert == "PartialObjectMetadata":
+            return orjson.dumps(partial(item.obj, out.api_version))
+        return item.json
+
+    first = True
+
+    async def events():
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        try:
+            while True:
+                left = deadline - loop.time()
+                if left <= 0:
+                    return
+                ev = await stream.next(min(left, interval) if opts.allow_bookmarks else left)
+                if ev is None:
+                    if opts.allow_bookmarks and deadline - loop.time() > 0:
+                        yield encode_event("BOOKMARK", bookmark_object(resource, stream.revision))
+                    continue
+                kind, item = ev
+                if kind == "ERROR":
+                    yield encode_event("ERROR", orjson.dumps(item.status()))
+                    return
+                yield encode_event(kind, render(item))
+        except StopAsyncIteration:
+            return
+        finally:
+            await stream.close()
+
+    return StreamingResponse(events(), media_type=JSON, headers={"Cache-Control": "no-cache, private"})

@@ -1,0 +1,60 @@
+"""What a fresh cluster has before anyone asks: the system namespaces and the
+`kubernetes` Service (with its Endpoints and EndpointSlice) pointing at this
+API server. Safe to run on every start: existing objects are left alone,
+except the endpoints, which follow the server's address and port."""
+from __future__ import annotations
+
+from apiserver.machinery.errors import StatusError
+from apiserver.registry.context import WriteContext
+
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+
+
+async def _create_if_missing(gs, namespace: str, obj: dict) -> None:
+    try:
+        await gs.create(namespace, obj, WriteContext())
+    except StatusError as e:
+        if e.code != 409:
+            raise
+
+
+async def _put(gs, namespace: str, obj: dict) -> None:
+    """Create, or overwrite when the content differs (endpoints follow the server)."""
+    name = obj["metadata"]["name"]
+    current = await gs.get_or_none(namespace, name)
+    if current is None:
+        await _create_if_missing(gs, namespace, obj)
+        return
+    await gs.update(namespace, name, obj, WriteContext())
+
+
+async def ensure_defaults(registries, *, kubernetes_service_ip: str, apiserver_ip: str,
+                          apiserver_port: int) -> None:
+    namespaces = registries.for_plural("", "namespaces")
+    for ns in SYSTEM_NAMESPACES:
+        await _create_if_missing(namespaces, "", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+
+    labels = {"component": "apiserver", "provider": "kubernetes"}
+    await _create_if_missing(registries.for_plural("", "services"), "default", {
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "kubernetes", "namespace": "default", "labels": labels},
+        "spec": {"type": "ClusterIP", "clusterIP": kubernetes_service_ip, "clusterIPs": [kubernetes_service_ip],
+                 "sessionAffinity": "None",
+                 "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": apiserver_port}]},
+    })
+    await _put(registries.for_plural("", "endpoints"), "default", {
+        "apiVersion": "v1", "kind": "Endpoints",
+        "metadata": {"name": "kubernetes", "namespace": "default",
+                     "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}},
+        "subsets": [{"addresses": [{"ip": apiserver_ip}],
+                     "ports": [{"name": "https", "port": apiserver_port, "protocol": "TCP"}]}],
+    })
+    await _put(registries.for_plural("discovery.k8s.io", "endpointslices"), "default", {
+        "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+        "metadata": {"name": "kubernetes", "namespace": "default",
+                     "labels": {"kubernetes.io/service-name": "kubernetes",
+                                "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"}},
+        "addressType": "IPv6" if ":" in apiserver_ip else "IPv4",
+        "endpoints": [{"addresses": [apiserver_ip], "conditions": {"ready": True}}],
+        "ports": [{"name": "https", "port": apiserver_port, "protocol": "TCP"}],
+    })

@@ -1,0 +1,113 @@
+"""Stored objects as the registry hands them out: decoded once, encoded once.
+
+The store keeps JSON bytes without metadata.resourceVersion (the revision is the
+store's business). Every reader (get, list, watch, 1,000 watchers of one event)
+needs the same thing: the object with its resourceVersion set, as JSON bytes.
+`ObjectCache` computes that once per (key, mod_revision) and shares the bytes,
+so a list is a join of cached byte strings and a watch event is encoded once.
+"""
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections import OrderedDict
+
+import orjson
+
+from apiserver.storage.interface import KeyValue
+
+
+class StoredObject:
+    """One version of one stored object. `obj` is shared: never mutate it;
+    call `copy()` for a private dict."""
+
+    __slots__ = ("key", "revision", "raw", "_obj", "_json", "_convert")
+
+    def __init__(self, key: str, revision: int, raw: bytes, obj: dict | None = None, convert=None):
+        self.key = key
+        self.revision = revision
+        self.raw = raw
+        self._obj = obj
+        self._json: bytes | None = None
+        self._convert = convert
+
+    @property
+    def obj(self) -> dict:
+        if self._obj is None:
+            o = orjson.loads(self.raw)
+            if self._convert is not None:
+                o = self._convert(o)
+            if self.revision:
+                o.setdefault("metadata", {})["resourceVersion"] = str(self.revision)
+            self._obj = o
+        return self._obj
+
+    @property
+    def json(self) -> bytes:
+        if self._json is None:
+            self._json = orjson.dumps(self.obj)
+        return self._json
+
+    def copy(self) -> dict:
+        """A private, mutable dict of this version (resourceVersion set)."""
+        return orjson.loads(self.json)
+
+    @property
+    def metadata(self) -> dict:
+        return self.obj.get("metadata") or {}
+
+
+class ObjectCache:
+    """(key, revision) -> StoredObject, bounded LRU. One per process is enough."""
+
+    def __init__(self, capacity: int = 200_000, convert=None):
+        self._items: OrderedDict[tuple[str, int], StoredObject] = OrderedDict()
+        self._capacity = capacity
+        self._convert = convert  # stored form -> served form (events.k8s.io)
+
+    def get(self, kv: KeyValue) -> StoredObject:
+        k = (kv.key, kv.mod_revision)
+        item = self._items.get(k)
+        if item is not None:
+            return item
+        item = StoredObject(kv.key, kv.mod_revision, kv.value, convert=self._convert)
+        self._items[k] = item
+        if len(self._items) > self._capacity:
+            # drop the oldest tenth at once so eviction is rare
+            for _ in range(self._capacity // 10):
+                self._items.popitem(last=False)
+        return item
+
+    def put(self, key: str, revision: int, raw: bytes, obj: dict) -> StoredObject:
+        """Remember a version we just wrote; `obj` is the served form and gets
+        its resourceVersion."""
+        obj.setdefault("metadata", {})["resourceVersion"] = str(revision)
+        item = StoredObject(key, revision, raw, obj, convert=self._convert)
+        self._items[(key, revision)] = item
+        return item
+
+
+def encode_for_store(obj: dict) -> bytes:
+    """The stored form: the object without resourceVersion."""
+    meta = obj.get("metadata")
+    if meta and "resourceVersion" in meta:
+        rv = meta.pop("resourceVersion")
+        try:
+            return orjson.dumps(obj)
+        finally:
+            meta["resourceVersion"] = rv
+    return orjson.dumps(obj)
+
+
+def now_rfc3339() -> str:
+    """metav1.Time as upstream serializes it: seconds precision, UTC, Z."""
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def now_micro() -> str:
+    """metav1.MicroTime (events, leases)."""
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def new_uid() -> str:
+    return str(uuid.uuid4())

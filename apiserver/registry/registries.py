@@ -1,0 +1,80 @@
+"""All resource stores of one API server, built from the catalogue.
+
+Other parts of the server read stored objects through this (admission plugins:
+`registries.for_plural("", "namespaces").get("", "default")`), and register
+what the generic store cannot do (virtual creates such as reviews, and
+subresources such as pods/eviction or serviceaccounts/token).
+"""
+from __future__ import annotations
+
+from openapi.catalogue import Catalogue, Resource
+
+from apiserver.registry.context import WriteContext
+from apiserver.registry.objects import ObjectCache
+from apiserver.registry.resources import strategy_for
+from apiserver.registry.store import GenericStore
+from apiserver.storage.interface import Store
+
+
+class Registries:
+    def __init__(self, store: Store, catalogue: Catalogue):
+        self.store = store
+        self.catalogue = catalogue
+        shared = ObjectCache()
+        self._by_gvr: dict[tuple[str, str, str], GenericStore] = {}
+        self._virtual: dict[tuple[str, str], object] = {}
+        self._subresources: dict[tuple[str, str, str], object] = {}
+        for r in catalogue.resources():
+            if not r.stored:
+                continue
+            strategy = strategy_for(r)
+            cache = ObjectCache(50_000, convert=strategy.from_storage) if strategy.converts else shared
+            gs = GenericStore(r, strategy, store, cache, self)
+            self._by_gvr[(r.group, r.version, r.plural)] = gs
+            handlers = getattr(strategy, "subresource_handlers", None)
+            for name, h in (handlers() if handlers else {}).items():
+                self._subresources[(r.group, r.plural, name)] = h
+        self._virtual[("", "bindings")] = _bind_from_bindings(self)
+
+    # --- lookup -------------------------------------------------------------
+    def for_resource(self, resource: Resource) -> GenericStore:
+        return self._by_gvr[(resource.group, resource.version, resource.plural)]
+
+    def lookup(self, group: str, version: str, plural: str) -> GenericStore | None:
+        return self._by_gvr.get((group, version, plural))
+
+    def for_plural(self, group: str, plural: str) -> GenericStore | None:
+        """The store of a resource by group and plural (any served version)."""
+        for (g, _v, p), gs in self._by_gvr.items():
+            if g == group and p == plural:
+                return gs
+        return None
+
+    def __iter__(self):
+        return iter(self._by_gvr.values())
+
+    # --- extension points -----------------------------------------------------
+    def register_virtual(self, group: str, plural: str, create) -> None:
+        """`async create(namespace, body, ctx: WriteContext) -> (code, dict)` for a
+        create-only resource (SelfSubjectAccessReview, TokenReview...)."""
+        self._virtual[(group, plural)] = create
+
+    def virtual(self, group: str, plural: str):
+        return self._virtual.get((group, plural))
+
+    def register_subresource(self, group: str, plural: str, name: str, handler) -> None:
+        """A handler with some of `get(store, ns, name)`, `update(store, ns, name,
+        body, ctx)`, `create(store, ns, name, body, ctx) -> (code, dict)`."""
+        self._subresources[(group, plural, name)] = handler
+
+    def subresource(self, group: str, plural: str, name: str):
+        return self._subresources.get((group, plural, name))
+
+
+def _bind_from_bindings(registries: Registries):
+    async def create(namespace: str, body: dict, ctx: WriteContext) -> tuple[int, dict]:
+        pods = registries.for_plural("", "pods")
+        handler = registries.subresource("", "pods", "binding")
+        name = (body.get("metadata") or {}).get("name", "")
+        return await handler.create(pods, namespace, name, body, ctx)
+    return create

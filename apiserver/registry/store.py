@@ -1,0 +1,378 @@
+"""The generic resource store: the rules every resource shares.
+
+One GenericStore per served resource. It turns API verbs into Store calls:
+metadata the server owns (uid, creationTimestamp, generation, resourceVersion),
+optimistic concurrency, defaulting, validation and admission at the right
+points, dry run, and the cached encoding of what it reads. What differs per
+kind lives in the resource's Strategy (strategy.py, resources/).
+"""
+from __future__ import annotations
+
+import random
+import string
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import orjson
+
+from openapi.catalogue import Resource
+
+from apiserver.machinery import errors
+from apiserver.registry import hooks
+from apiserver.registry.attributes import Attributes
+from apiserver.registry.context import WriteContext
+from apiserver.registry.objects import (ObjectCache, StoredObject, encode_for_store, new_uid,
+                                        now_rfc3339)
+from apiserver.registry.options import ListOptions, decode_continue, encode_continue, parse_resource_version
+from apiserver.registry.strategy import Strategy
+from apiserver.storage.interface import (CompactedError, FutureRevisionError, KeyExistsError,
+                                         KeyNotFoundError, RevisionConflictError, Store,
+                                         UnavailableError)
+
+if TYPE_CHECKING:
+    from apiserver.registry.registries import Registries
+
+
+@dataclass(slots=True)
+class ListPage:
+    items: list[StoredObject]
+    resource_version: int
+    continue_token: str = ""
+    remaining: int | None = None
+
+
+class _DryRunResult(Exception):
+    """Carries a dry-run result out of the read-modify-write loop."""
+
+    def __init__(self, obj: dict):
+        self.obj = obj
+
+
+class GenericStore:
+    def __init__(self, resource: Resource, strategy: Strategy, store: Store, cache: ObjectCache,
+                 registries: "Registries | None" = None):
+        self.resource = resource
+        self.strategy = strategy
+        self.store = store
+        self.cache = cache
+        self.registries = registries
+        self.prefix = f"/registry/{resource.storage_name}/"
+
+    # --- keys ---------------------------------------------------------------
+    def key(self, namespace: str, name: str) -> str:
+        if self.resource.namespaced:
+            return f"{self.prefix}{namespace}/{name}"
+        return self.prefix + name
+
+    def list_prefix(self, namespace: str) -> str:
+        if self.resource.namespaced and namespace:
+            return f"{self.prefix}{namespace}/"
+        return self.prefix
+
+    def not_found(self, name: str) -> errors.StatusError:
+        return errors.not_found(self.resource.group, self.resource.plural, name)
+
+    def _kind_matches(self, obj: dict) -> bool:
+        return obj.get("kind") == self.resource.kind
+
+    # --- reading ------------------------------------------------------------
+    async def get(self, namespace: str, name: str) -> StoredObject:
+        kv = await _guard(self.store.get(self.key(namespace, name)))
+        if kv is None:
+            raise self.not_found(name)
+        return self.cache.get(kv)
+
+    async def get_or_none(self, namespace: str, name: str) -> StoredObject | None:
+        kv = await _guard(self.store.get(self.key(namespace, name)))
+        return self.cache.get(kv) if kv is not None else None
+
+    def selection(self, opts: ListOptions):
+        """(label selector, field selector) as predicates, or None when empty.
+        400 for a field this kind cannot select on."""
+        lsel = hooks.parse_label_selector(opts.label_selector) if opts.label_selector else None
+        if lsel is not None and lsel.empty:
+            lsel = None
+        fsel = None
+        if opts.field_selector:
+            fsel = hooks.parse_field_selector(opts.field_selector)
+            if fsel.empty:
+                return lsel, None
+            supported = self.strategy.supported_fields()
+            for f in hooks.field_selector_fields(fsel):
+                if f not in supported:
+                    raise errors.bad_request(hooks.unsupported_field(self.resource, f, supported))
+        return lsel, fsel
+
+    def matches(self, obj: dict, lsel, fsel) -> bool:
+        if lsel is not None and not lsel.matches((obj.get("metadata") or {}).get("labels") or {}):
+            return False
+        if fsel is not None and not fsel.matches(self.strategy.fields(obj)):
+            return False
+        return True
+
+    async def list(self, namespace: str, opts: ListOptions) -> ListPage:
+        prefix = self.list_prefix(namespace)
+        lsel, fsel = self.selection(opts)
+        revision, start = 0, None
+        if opts.continue_token:
+            revision, start = decode_continue(opts.continue_token, prefix)
+        elif opts.resource_version not in ("", "0"):
+            rv = parse_resource_version(opts.resource_version)
+            if opts.resource_version_match == "Exact":
+                revision = rv
+            else:  # NotOlderThan: the current state is newer or equal
+                current = await _guard(self.store.current_revision())
+                if rv > current:
+                    raise errors.timeout(f"Too large resource version: {rv}, current: {current}")
+        items: list[StoredObject] = []
+        filtering = lsel is not None or fsel is not None
+        while True:
+            want = opts.limit - len(items) if opts.limit else 0
+            try:
+                res = await _guard(self.store.list(prefix, limit=want, start_key=start, revision=revision))
+            except CompactedError:
+                if opts.continue_token:
+                    raise errors.gone("The provided continue parameter is too old to display a consistent "
+                                      "list result. You can start a new list without the continue parameter.")
+                raise errors.gone(f"The resourceVersion for the provided list is too old.")
+            except FutureRevisionError as e:
+                raise errors.timeout(f"Too large resource version: {e.requested}, current: {e.current}")
+            revision = res.revision
+            for kv in res.items:
+                so = self.cache.get(kv)
+                if not filtering or self.matches(so.obj, lsel, fsel):
+                    items.append(so)
+            if not res.more:
+                return ListPage(items, revision)
+            start = res.items[-1].key + "\x00"
+            if opts.limit and len(items) >= opts.limit:
+                return ListPage(items, revision, encode_continue(revision, start, prefix),
+                                None if filtering else res.remaining)
+
+    # --- create -------------------------------------------------------------
+    async def create(self, namespace: str, obj: dict, ctx: WriteContext) -> StoredObject:
+        r = self.resource
+        meta = obj.get("metadata")
+        if not isinstance(meta, dict):
+            meta = obj["metadata"] = {}
+        self._check_namespace(meta, namespace)
+        if not meta.get("name") and meta.get("generateName"):
+            meta["name"] = _generate_name(meta["generateName"])
+        for f in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"):
+            meta.pop(f, None)
+        meta["uid"] = new_uid()
+        meta["creationTimestamp"] = now_rfc3339()
+        if self.strategy.has_spec:
+            meta["generation"] = 1
+        else:
+            meta.pop("generation", None)
+        obj["apiVersion"], obj["kind"] = r.api_version, r.kind
+        self.strategy.prepare_for_create(obj)
+        hooks.apply_defaults(r, obj)
+        attrs = Attributes("CREATE", r, "", namespace, meta.get("name", ""), obj, None, ctx.user,
+                           ctx.dry_run, ctx.options)
+        await ctx.mutate(attrs)
+        obj = attrs.object
+        name = (obj.get("metadata") or {}).get("name", "")
+        causes = hooks.validate_create(r, obj)
+        if causes:
+            raise errors.invalid(r.group, r.kind, name, causes)
+        await ctx.validate(attrs)
+        ctx.warnings.extend(attrs.warnings)
+        await self.strategy.before_create(self, obj, ctx.dry_run)
+        hooks.update_managed_fields(r, obj, None, operation="CREATE", options=ctx.options, subresource="")
+        key = self.key(namespace, name)
+        stored = self.strategy.to_storage(obj)
+        raw = encode_for_store(stored)
+        if ctx.dry_run:
+            if await _guard(self.store.get(key)) is not None:
+                raise errors.already_exists(r.group, r.plural, name)
+            return StoredObject(key, 0, raw, obj)
+        try:
+            rev = await _guard(self.store.create(key, raw))
+        except KeyExistsError:
+            await self.strategy.after_delete(self, obj)  # give back what before_create took
+            raise errors.already_exists(r.group, r.plural, name) from None
+        return self.cache.put(key, rev, raw, obj)
+
+    def _check_namespace(self, meta: dict, namespace: str) -> None:
+        if self.resource.namespaced:
+            ons = meta.get("namespace")
+            if ons and namespace and ons != namespace:
+                raise errors.bad_request("the namespace of the provided object does not match the namespace "
+                                         "sent on the request")
+            meta["namespace"] = namespace
+        else:
+            meta.pop("namespace", None)
+
+    # --- update -------------------------------------------------------------
+    async def update(self, namespace: str, name: str, new_obj: dict, ctx: WriteContext,
+                     subresource: str = "") -> tuple[StoredObject, bool]:
+        """PUT. Returns (stored, created)."""
+        meta = new_obj.get("metadata")
+        if not isinstance(meta, dict):
+            meta = new_obj["metadata"] = {}
+        if meta.get("name", name) != name:
+            raise errors.bad_request(f"the name of the object ({meta.get('name')}) does not match the name on "
+                                     f"the URL ({name})")
+        meta["name"] = name
+        self._check_namespace(meta, namespace)
+        rv = meta.get("resourceVersion") or ""
+        expected = parse_resource_version(rv) if rv else None
+        if expected is None and not self.strategy.allow_unconditional_update:
+            raise errors.invalid(self.resource.group, self.resource.kind, name, [errors.Cause(
+                "FieldValueInvalid", "Invalid value: 0x0: must be specified for an update",
+                "metadata.resourceVersion")])
+
+        async def transform(old: dict) -> dict:
+            if expected is not None and old["metadata"].get("resourceVersion") != rv:
+                raise errors.stale_update(self.resource.group, self.resource.plural, name)
+            return orjson.loads(orjson.dumps(new_obj))
+
+        try:
+            return await self.guaranteed_update(namespace, name, transform, ctx, subresource=subresource), False
+        except errors.StatusError as e:
+            if (e.code != 404 or not self.strategy.allow_create_on_update or subresource
+                    or expected is not None):
+                raise
+        return await self.create(namespace, new_obj, ctx), True
+
+    async def guaranteed_update(self, namespace: str, name: str, transform, ctx: WriteContext,
+                                subresource: str = "", operation: str = "UPDATE",
+                                admit: bool = True) -> StoredObject:
+        """The read-modify-write loop every update, patch and subresource write
+        goes through. `transform(old: dict) -> dict` computes the wanted object
+        from a private copy of the current one; it may run more than once.
+        subresource "delete" is the deletion marking (deletion metadata kept,
+        no update admission: the DELETE was admitted already)."""
+        if subresource == "delete":
+            admit = False
+        r = self.resource
+        key = self.key(namespace, name)
+        result: dict = {}
+
+        async def mutate(kv) -> bytes | None:
+            current = self.cache.get(kv)
+            old = current.copy()
+            new = await transform(current.copy())
+            new = self._prepare_update(new, old, subresource)
+            if admit:
+                attrs = Attributes("UPDATE", r, subresource, namespace, name, new, old, ctx.user,
+                                   ctx.dry_run, ctx.options)
+                await ctx.mutate(attrs)
+                new = attrs.object
+                # binding writes spec.nodeName, which pod update validation forbids
+                causes = hooks.validate_update(r, new, old) if subresource != "binding" else []
+                if causes:
+                    raise errors.invalid(r.group, r.kind, name, causes)
+                await ctx.validate(attrs)
+                ctx.warnings.extend(attrs.warnings)
+            if _same_ignoring_rv(new, old):
+                result["unchanged"] = current
+                return None
+            await self.strategy.before_update(self, new, old, ctx.dry_run)
+            hooks.update_managed_fields(r, new, old, operation=operation, options=ctx.options,
+                                        subresource=subresource)
+            if ctx.dry_run:
+                raise _DryRunResult(new)
+            result["obj"] = new
+            result["old"] = old
+            return encode_for_store(self.strategy.to_storage(new))
+
+        try:
+            written = await _guard(self.store.guaranteed_update(key, mutate))
+        except KeyNotFoundError:
+            raise self.not_found(name) from None
+        except RevisionConflictError:
+            raise errors.stale_update(r.group, r.plural, name) from None
+        except _DryRunResult as d:
+            return StoredObject(key, 0, b"", d.obj)
+        if written is None:
+            return result["unchanged"]
+        rev, raw = written
+        stored = self.cache.put(key, rev, raw, result["obj"])
+        if _finalized(stored.obj, result["old"]):
+            # the last finalizer of an object being deleted is gone: delete it now
+            from apiserver.registry.deletion import delete_now
+            return await delete_now(self, namespace, name, stored, ctx)
+        return stored
+
+    def _prepare_update(self, new: dict, old: dict, subresource: str) -> dict:
+        r = self.resource
+        nm = new.get("metadata")
+        if not isinstance(nm, dict):
+            nm = new["metadata"] = {}
+        om = old["metadata"]
+        new["apiVersion"], new["kind"] = r.api_version, r.kind
+        nm["name"] = om["name"]
+        nm.pop("selfLink", None)
+        if r.namespaced:
+            nm["namespace"] = om.get("namespace", "")
+        if not nm.get("uid"):
+            nm["uid"] = om.get("uid")
+        elif nm["uid"] != om.get("uid"):
+            raise errors.invalid(r.group, r.kind, nm.get("name", ""), [errors.Cause(
+                "FieldValueInvalid", f'Invalid value: "{nm["uid"]}": field is immutable', "metadata.uid")])
+        kept = ("creationTimestamp",) if subresource == "delete" else (
+            "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds")
+        for f in kept:
+            if f in om:
+                nm[f] = om[f]
+            else:
+                nm.pop(f, None)
+        if subresource == "status":
+            self.strategy.prepare_for_status_update(new, old)
+        elif not subresource:
+            self.strategy.prepare_for_update(new, old)
+        gen = om.get("generation")
+        if gen is not None:
+            nm["generation"] = gen + 1 if self.strategy.spec_changed(new, old) else gen
+        else:
+            nm.pop("generation", None)
+        hooks.apply_defaults(r, new)
+        return new
+
+    # --- delete (deletion.py holds the rules) --------------------------------
+    async def delete(self, namespace: str, name: str, options, ctx: WriteContext):
+        from apiserver.registry.deletion import delete
+        return await delete(self, namespace, name, options, ctx)
+
+    async def delete_collection(self, namespace: str, list_opts: ListOptions, options, ctx: WriteContext):
+        from apiserver.registry.deletion import delete_collection
+        return await delete_collection(self, namespace, list_opts, options, ctx)
+
+    # --- watch (watching.py) --------------------------------------------------
+    def watch(self, namespace: str, opts: ListOptions):
+        from apiserver.registry.watching import WatchStream
+        return WatchStream(self, namespace, opts)
+
+
+def _generate_name(base: str) -> str:
+    # upstream: base (truncated to leave room) + 5 random lowercase alphanumerics
+    base = base[:58]
+    return base + "".join(random.choices("bcdfghjklmnpqrstvwxz2456789", k=5))
+
+
+def _same_ignoring_rv(new: dict, old: dict) -> bool:
+    nrv = new["metadata"].pop("resourceVersion", None)
+    orv = old["metadata"].pop("resourceVersion", None)
+    same = new == old
+    if nrv is not None:
+        new["metadata"]["resourceVersion"] = nrv
+    if orv is not None:
+        old["metadata"]["resourceVersion"] = orv
+    return same
+
+
+def _finalized(new: dict, old: dict) -> bool:
+    nm, om = new["metadata"], old["metadata"]
+    return (not nm.get("finalizers") and bool(om.get("finalizers")) and "deletionTimestamp" in nm
+            and nm.get("deletionGracePeriodSeconds", 0) == 0)
+
+
+async def _guard(aw):
+    """Storage outages become 503s (readyz reports them too)."""
+    try:
+        return await aw
+    except UnavailableError as e:
+        raise errors.service_unavailable(f"storage is unavailable: {e}") from None
