@@ -1,0 +1,69 @@
+"""The node agent: join the cluster as a Node and run the pods bound to it.
+
+`run_agent` is the async entry used by `pocketkube up` (in-process) and by
+`pocketkube nodeagent` (through nodeagent.main).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+
+from kubeclient import ApiClient
+
+from . import hostinfo
+from .events import EventRecorder
+from .node import NodeReporter
+from .pods.context import AgentContext, ApiSources
+from .pods.manager import PodManager
+from .runtime.podman import Podman, podman_env
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PORT = 10250
+
+
+def default_root(node_name: str) -> str:
+    return os.path.join("/var/lib/pocketkube/nodeagent", node_name)
+
+
+async def run_agent(kubeconfig: str, node_name: str, *, root_dir: str | None = None,
+                    port: int = DEFAULT_PORT, address: str = "0.0.0.0", host_ip: str | None = None,
+                    labels: dict[str, str] | None = None, serve_api: bool = True,
+                    ready: asyncio.Event | None = None) -> None:
+    """Run until cancelled."""
+    root_dir = root_dir or default_root(node_name)
+    os.makedirs(root_dir, exist_ok=True)
+    os.environ.update({k: v for k, v in podman_env().items() if k == "CONTAINERS_CONF"})
+    host_ip = host_ip or hostinfo.host_ip()
+    sock_dir = "/run/pocketkube"
+    os.makedirs(sock_dir, exist_ok=True)
+    podman = Podman(os.path.join(sock_dir, f"podman-{node_name}.sock"))
+    client = ApiClient.from_kubeconfig(kubeconfig, user_agent=f"pocketkube-nodeagent/{node_name}")
+    server = None
+    try:
+        await podman.start_service()
+        manager_box: dict = {}
+        if serve_api:
+            from .server.app import KubeletServer
+            server = KubeletServer(podman, lambda ns, name: manager_box["m"].worker_for(ns, name),
+                                   node_name=node_name, address=address, port=port, root_dir=root_dir)
+            port = await server.start()
+        reporter = NodeReporter(client, podman, node_name, host_ip=host_ip, port=port, root_dir=root_dir,
+                                labels=labels)
+        await reporter.register()
+        ctx = AgentContext(client=client, podman=podman, recorder=EventRecorder(client, node_name),
+                           node_name=node_name, host_ip=host_ip, root_dir=root_dir,
+                           sources=ApiSources(client), node_allocatable=reporter.allocatable)
+        manager = PodManager(ctx)
+        manager_box["m"] = manager
+        log.info("node agent %s running (host %s, kubelet port %s)", node_name, host_ip, port)
+        if ready is not None:
+            ready.set()
+        await asyncio.gather(reporter.run(), manager.run())
+    finally:
+        if server is not None:
+            await server.stop()
+        await client.close()
+        await podman.close()

@@ -1,0 +1,38 @@
+"""`pocketkube nodeagent --kubeconfig K --node-name N`: flags named as the kubelet's."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import socket
+
+from .agent import DEFAULT_PORT, run_agent
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="pocketkube nodeagent",
+                                description="Join this machine to a cluster as a Node; run its pods under Podman.")
+    p.add_argument("--kubeconfig", required=True, help="credentials of this node agent")
+    p.add_argument("--node-name", default=socket.gethostname().lower(), help="the Node's name")
+    p.add_argument("--root-dir", default=None, help="where pod volumes live (default /var/lib/pocketkube/nodeagent/<node>)")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help="kubelet API port (0: any free port)")
+    p.add_argument("--address", default="0.0.0.0", help="kubelet API listen address")
+    p.add_argument("--node-ip", default=None, help="the node's InternalIP (default: the default route's source)")
+    p.add_argument("--node-labels", default="", help="extra labels, k=v,k2=v2")
+    p.add_argument("-v", "--verbose", action="store_true")
+    return p.parse_args(argv)
+
+
+def run(argv: list[str]) -> int:
+    ns = parse(argv)
+    logging.basicConfig(level=logging.DEBUG if ns.verbose else logging.INFO,
+                        format='{"time":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s","msg":"%(message)s"}')
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    labels = dict(kv.split("=", 1) for kv in ns.node_labels.split(",") if "=" in kv)
+    try:
+        asyncio.run(run_agent(ns.kubeconfig, ns.node_name, root_dir=ns.root_dir, port=ns.port,
+                              address=ns.address, host_ip=ns.node_ip, labels=labels))
+    except KeyboardInterrupt:
+        pass
+    return 0

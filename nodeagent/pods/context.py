@@ -1,0 +1,88 @@
+"""What every pod worker shares: the runtime, the API client, the node's facts."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from kubeclient import ApiClient, ApiError
+from kubeclient.resources import CONFIGMAPS, SECRETS, SERVICES, SERVICEACCOUNTS
+
+from ..events import EventRecorder
+from ..runtime.podman import Podman
+from .env import service_link_env
+
+
+class ApiSources:
+    """ConfigMaps, Secrets, Services and tokens read from the API for env and volumes.
+    A short cache keeps a pod start from asking twice; volumes refresh through it."""
+
+    TTL = 2.0
+
+    def __init__(self, client: ApiClient):
+        self.client = client
+        self._cache: dict[tuple, tuple[float, object]] = {}
+
+    async def _cached(self, key: tuple, fetch):
+        hit = self._cache.get(key)
+        now = time.monotonic()
+        if hit and now - hit[0] < self.TTL:
+            return hit[1]
+        val = await fetch()
+        self._cache[key] = (now, val)
+        return val
+
+    async def _get(self, res, ns: str, name: str) -> dict | None:
+        async def fetch():
+            try:
+                return await self.client.get(res, name, ns)
+            except ApiError as e:
+                if e.not_found or e.code == 403:
+                    return None
+                raise
+        return await self._cached((res.plural, ns, name), fetch)
+
+    async def configmap(self, namespace: str, name: str) -> dict | None:
+        return await self._get(CONFIGMAPS, namespace, name)
+
+    async def secret(self, namespace: str, name: str) -> dict | None:
+        return await self._get(SECRETS, namespace, name)
+
+    async def service_env(self, namespace: str) -> dict[str, str]:
+        async def fetch():
+            try:
+                svcs = (await self.client.list(SERVICES, namespace)).get("items") or []
+                if namespace != "default":
+                    svcs += [s for s in (await self.client.list(SERVICES, "default")).get("items") or []
+                             if s["metadata"]["name"] == "kubernetes"]
+                return service_link_env(svcs)
+            except ApiError:
+                return {}
+        return await self._cached(("svc-env", namespace), fetch)
+
+    async def token(self, pod: dict, audience: str | None, seconds: int) -> str | None:
+        meta = pod["metadata"]
+        sa = pod["spec"].get("serviceAccountName") or "default"
+        body = {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+                "spec": {"expirationSeconds": max(seconds, 600),
+                         "boundObjectRef": {"kind": "Pod", "apiVersion": "v1", "name": meta["name"],
+                                            "uid": meta["uid"]}}}
+        if audience:
+            body["spec"]["audiences"] = [audience]
+        try:
+            tr = await self.client.create(SERVICEACCOUNTS, body, meta["namespace"], subresource="token", name=sa)
+            return (tr.get("status") or {}).get("token")
+        except ApiError:
+            return None  # the API server cannot issue tokens (yet): project what exists
+
+
+@dataclass
+class AgentContext:
+    client: ApiClient
+    podman: Podman
+    recorder: EventRecorder
+    node_name: str
+    host_ip: str
+    root_dir: str
+    sources: ApiSources
+    node_allocatable: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,140 @@
+"""Start one attempt of one container: image check, env, mounts, create, start, postStart.
+
+Returns None on success or the (reason, message) the container waits with.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from ..runtime.podman import PodmanError
+from .. import volumes
+from . import spec as S
+from .backoff import BackOff
+from .context import AgentContext
+from .env import EnvError, build_env
+
+log = logging.getLogger(__name__)
+
+
+def field_path(kind: str, idx: int, name: str) -> str:
+    return f"spec.{'initContainers' if kind == 'init' else 'containers'}{{{name}}}"
+
+
+async def _referenced(ctx: AgentContext, ns: str, container: dict) -> tuple[dict, dict]:
+    """Fetch every ConfigMap/Secret the env refers to, so build_env can stay pure."""
+    cms: dict[str, dict | None] = {}
+    secs: dict[str, dict | None] = {}
+    for src in container.get("envFrom") or []:
+        if "configMapRef" in src:
+            n = src["configMapRef"].get("name", "")
+            cms[n] = await ctx.sources.configmap(ns, n)
+        if "secretRef" in src:
+            n = src["secretRef"].get("name", "")
+            secs[n] = await ctx.sources.secret(ns, n)
+    for var in container.get("env") or []:
+        vf = var.get("valueFrom") or {}
+        if "configMapKeyRef" in vf:
+            n = vf["configMapKeyRef"].get("name", "")
+            cms[n] = await ctx.sources.configmap(ns, n)
+        if "secretKeyRef" in vf:
+            n = vf["secretKeyRef"].get("name", "")
+            secs[n] = await ctx.sources.secret(ns, n)
+    return cms, secs
+
+
+async def ensure_image(ctx: AgentContext, pod: dict, c: dict, fpath: str,
+                       pull_backoff: BackOff) -> tuple[dict | None, tuple[str, str] | None]:
+    """The image's inspect data, or the waiting reason. Always/IfNotPresent try a
+    pull when the image is missing; with no registry reachable that fails fast."""
+    image = c.get("image", "")
+    info = await ctx.podman.image_inspect(image)
+    policy = c.get("imagePullPolicy") or ("Always" if image.endswith(":latest") or ":" not in image.split("/")[-1]
+                                          else "IfNotPresent")
+    if info is not None:
+        await ctx.recorder.pod_event(pod, "Normal", "Pulled",
+                                     f'Container image "{image}" already present on machine', fpath)
+        return info, None
+    if policy == "Never":
+        msg = f'Container image "{image}" is not present with pull policy of Never'
+        await ctx.recorder.pod_event(pod, "Warning", "ErrImageNeverPull", msg, fpath)
+        return None, ("ErrImageNeverPull", msg)
+    now = time.monotonic()
+    if pull_backoff.in_backoff(now):
+        msg = f'Back-off pulling image "{image}"'
+        await ctx.recorder.pod_event(pod, "Normal", "BackOff", msg, fpath)
+        return None, ("ImagePullBackOff", msg)
+    await ctx.recorder.pod_event(pod, "Normal", "Pulling", f'Pulling image "{image}"', fpath)
+    try:
+        await ctx.podman.image_pull(image)
+        info = await ctx.podman.image_inspect(image)
+    except PodmanError as e:
+        info, err = None, e.message
+    else:
+        err = "image not found after pull"
+    pull_backoff.record_restart(now)
+    if info is None:
+        msg = f'Failed to pull image "{image}": {err}'
+        await ctx.recorder.pod_event(pod, "Warning", "Failed", msg, fpath)
+        await ctx.recorder.pod_event(pod, "Warning", "Failed", "Error: ErrImagePull", fpath)
+        return None, ("ErrImagePull", msg)
+    await ctx.recorder.pod_event(pod, "Normal", "Pulled", f'Successfully pulled image "{image}"', fpath)
+    return info, None
+
+
+async def start_attempt(ctx: AgentContext, pod: dict, c: dict, *, kind: str, attempt: int, sandbox_id: str,
+                        pod_ip: str, volume_paths: dict[str, str], pull_backoff: BackOff,
+                        start_errors: dict[str, str]) -> tuple[str, str] | None:
+    ns = pod["metadata"]["namespace"]
+    fpath = field_path(kind, 0, c["name"])
+    info, waiting = await ensure_image(ctx, pod, c, fpath, pull_backoff)
+    if waiting:
+        return waiting
+    try:
+        cms, secs = await _referenced(ctx, ns, c)
+        svc_env = await ctx.sources.service_env(ns) if (pod["spec"].get("enableServiceLinks", True)) else {}
+        env = build_env(pod, c, host_ip=ctx.host_ip, pod_ip=pod_ip, get_configmap=cms.get,
+                        get_secret=secs.get, service_env=svc_env, node_alloc=ctx.node_allocatable)
+        img_env = dict(e.split("=", 1) for e in (info.get("Config") or {}).get("Env") or [] if "=" in e)
+        full_env = {**img_env, **env}
+        mounts = volumes.mounts_for(c, volume_paths)
+        cspec = S.container_spec(pod, c, node=ctx.node_name, kind=kind, attempt=attempt, sandbox_id=sandbox_id,
+                                 image=c["image"], image_config=info.get("Config") or {}, env=full_env,
+                                 mounts=mounts)
+    except (EnvError, volumes.VolumeError, ValueError) as e:
+        msg = str(e)
+        await ctx.recorder.pod_event(pod, "Warning", "Failed", f"Error: {msg}", fpath)
+        return "CreateContainerConfigError", msg
+    try:
+        cid = await ctx.podman.container_create(cspec)
+    except PodmanError as e:
+        await ctx.recorder.pod_event(pod, "Warning", "Failed", f"Error: {e.message}", fpath)
+        return "CreateContainerError", e.message
+    await ctx.recorder.pod_event(pod, "Normal", "Created", f"Created container {c['name']}", fpath)
+    try:
+        await ctx.podman.container_start(cid)
+    except PodmanError as e:
+        start_errors[cid] = e.message
+        await ctx.recorder.pod_event(pod, "Warning", "Failed", f"Error: {e.message}", fpath)
+        return None
+    await ctx.recorder.pod_event(pod, "Normal", "Started", f"Started container {c['name']}", fpath)
+    hook = ((c.get("lifecycle") or {}).get("postStart") or {})
+    if hook:
+        ok, msg = await run_hook(ctx, hook, cid, pod_ip, 30)
+        if not ok:
+            await ctx.recorder.pod_event(pod, "Warning", "FailedPostStartHook", msg, fpath)
+            await ctx.podman.container_stop(cid, int(pod["spec"].get("terminationGracePeriodSeconds", 30)))
+    return None
+
+
+async def run_hook(ctx: AgentContext, hook: dict, cid: str, pod_ip: str, timeout: float) -> tuple[bool, str]:
+    from ..probes import run_probe
+    if "sleep" in hook:
+        import asyncio
+        await asyncio.sleep(min(float(hook["sleep"].get("seconds", 0)), timeout))
+        return True, ""
+    probe = dict(hook)
+    probe["timeoutSeconds"] = timeout
+    ok, msg = await run_probe(probe, {}, podman=ctx.podman, cid=cid, pod_ip=pod_ip)
+    return ok, msg

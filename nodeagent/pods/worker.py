@@ -1,0 +1,382 @@
+"""One worker per pod: compare the PodSpec with the runtime, act, report status.
+
+Level-triggered: every sync reads the runtime's containers of the pod afresh, so
+a restarted agent (or a container that died meanwhile) needs no special path.
+Wakes on pod updates, on runtime events for the pod, or after a short period.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+
+from kubeclient import ApiError
+from kubeclient.resources import PODS
+
+from .. import volumes
+from ..events import now_rfc3339
+from ..probes import ProbeLoop
+from ..runtime import labels as L
+from ..runtime.podman import PodmanError
+from . import spec as S
+from .attempts import from_list_entry, group
+from .backoff import BackOff
+from .context import AgentContext
+from .starter import field_path, run_hook, start_attempt
+from .status import Attempt, ContainerView, PodView, pod_status
+
+log = logging.getLogger(__name__)
+
+RESYNC = 5.0          # seconds between syncs when nothing wakes the worker
+VOLUME_REFRESH = 5.0  # how often ConfigMap/Secret volumes are rewritten
+
+
+class PodWorker:
+    def __init__(self, ctx: AgentContext, pod: dict):
+        self.ctx = ctx
+        self.pod = pod
+        self.uid = pod["metadata"]["uid"]
+        self.wake = asyncio.Event()
+        self.gone = False
+        self.finished = asyncio.Event()
+        self.sandbox_id = ""
+        self.pod_ip = ""
+        self.volume_paths: dict[str, str] | None = None
+        self.volumes_at = 0.0
+        self.backoff: dict[str, BackOff] = {}
+        self.pull_backoff: dict[str, BackOff] = {}
+        self.waiting: dict[str, tuple[str, str]] = {}
+        self.start_errors: dict[str, str] = {}
+        self.probes: dict[str, list[ProbeLoop]] = {}   # container id -> loops
+        self.ready: dict[str, bool] = {}               # container id -> readiness
+        self.started: dict[str, bool] = {}             # container id -> startup done
+        self.unhealthy: set[str] = set()               # container ids to restart
+        self.written: dict | None = None
+        self.start_time = ""
+        self.deadline_exceeded = False
+
+    # -- inputs ------------------------------------------------------------
+    def update(self, pod: dict) -> None:
+        self.pod = pod
+        self.wake.set()
+
+    def api_deleted(self) -> None:
+        self.gone = True
+        self.wake.set()
+
+    # -- loop --------------------------------------------------------------
+    async def run(self) -> None:
+        try:
+            while True:
+                self.wake.clear()
+                try:
+                    if self.gone or self.pod["metadata"].get("deletionTimestamp"):
+                        await self.terminate()
+                        return
+                    await self.sync()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("pod %s/%s sync failed", self.pod["metadata"].get("namespace"),
+                                  self.pod["metadata"].get("name"))
+                try:
+                    await asyncio.wait_for(self.wake.wait(), self._next_wake())
+                except asyncio.TimeoutError:
+                    pass
+        finally:
+            for loops in self.probes.values():
+                for p in loops:
+                    p.stop()
+            self.finished.set()
+
+    def _next_wake(self) -> float:
+        now = time.monotonic()
+        waits = [b.remaining(now) for b in list(self.backoff.values()) + list(self.pull_backoff.values())
+                 if b.in_backoff(now)]
+        return max(0.2, min(waits + [RESYNC]))
+
+    # -- the sync ----------------------------------------------------------
+    async def _ensure_sandbox(self) -> bool:
+        pm = self.ctx.podman
+        meta = self.pod["metadata"]
+        name = L.sandbox_name(meta["namespace"], meta["name"], self.uid)
+        info = await pm.pod_inspect(name)
+        if info is None:
+            try:
+                self.sandbox_id = await pm.pod_create(S.sandbox_spec(self.pod, self.ctx.node_name))
+                await pm.pod_start(self.sandbox_id)
+            except PodmanError as e:
+                await self.ctx.recorder.pod_event(self.pod, "Warning", "FailedCreatePodSandBox",
+                                                  f"Failed to create pod sandbox: {e.message}")
+                return False
+            info = await pm.pod_inspect(self.sandbox_id)
+        self.sandbox_id = info["Id"]
+        if info.get("State") not in ("Running", "Degraded") and info.get("InfraContainerID"):
+            await pm.container_start(info["InfraContainerID"])
+        if self.pod["spec"].get("hostNetwork"):
+            self.pod_ip = self.ctx.host_ip
+        elif not self.pod_ip and info.get("InfraContainerID"):
+            infra = await pm.container_inspect(info["InfraContainerID"]) or {}
+            self.pod_ip = ((infra.get("NetworkSettings") or {}).get("IPAddress")) or ""
+        return True
+
+    async def _runtime_attempts(self) -> dict[str, list[Attempt]]:
+        entries = await self.ctx.podman.container_list({L.POD_UID: self.uid})
+        limited = {c["name"] for c in self._all_containers()
+                   if ((c.get("resources") or {}).get("limits") or {}).get("memory")}
+        return group([from_list_entry(e, self.start_errors, limited) for e in entries
+                      if (e.get("Labels") or {}).get(L.CONTAINER_NAME)])
+
+    def _all_containers(self) -> list[dict]:
+        spec = self.pod["spec"]
+        return (spec.get("initContainers") or []) + (spec.get("containers") or [])
+
+    async def _start(self, c: dict, kind: str, attempt: int) -> None:
+        bo = self.pull_backoff.setdefault(c["name"], BackOff())
+        waiting = await start_attempt(self.ctx, self.pod, c, kind=kind, attempt=attempt,
+                                      sandbox_id=self.sandbox_id, pod_ip=self.pod_ip,
+                                      volume_paths=self.volume_paths or {}, pull_backoff=bo,
+                                      start_errors=self.start_errors)
+        if waiting:
+            self.waiting[c["name"]] = waiting
+        else:
+            self.waiting.pop(c["name"], None)
+            self.pull_backoff.pop(c["name"], None)
+            self.wake.set()
+
+    async def _restart_or_wait(self, c: dict, kind: str, latest: Attempt) -> None:
+        """A stopped container that policy says must run again: restart it now,
+        or wait out its back-off as CrashLoopBackOff."""
+        now = time.monotonic()
+        bo = self.backoff.setdefault(c["name"], BackOff())
+        if bo.in_backoff(now):
+            meta = self.pod["metadata"]
+            msg = bo.message(c["name"], meta["name"], meta["namespace"], self.uid)
+            if self.waiting.get(c["name"], ("",))[0] != "CrashLoopBackOff":
+                await self.ctx.recorder.pod_event(self.pod, "Warning", "BackOff",
+                                                  "Back-off restarting failed container "
+                                                  f"{c['name']} in pod {meta['name']}_{meta['namespace']}"
+                                                  f"({self.uid})", field_path(kind, 0, c["name"]))
+            self.waiting[c["name"]] = ("CrashLoopBackOff", msg)
+            return
+        bo.record_restart(now)
+        await self._start(c, kind, latest.attempt + 1)
+        await self._prune(c["name"], latest.attempt)
+
+    async def _prune(self, name: str, keep_from: int) -> None:
+        """Keep the newest two attempts: the current one and `previous` for logs."""
+        for a in (await self._runtime_attempts()).get(name, []):
+            if a.attempt < keep_from:
+                await self.ctx.podman.container_remove(a.id)
+
+    def _should_restart(self, latest: Attempt) -> bool:
+        policy = self.pod["spec"].get("restartPolicy") or "Always"
+        return policy == "Always" or (policy == "OnFailure" and not latest.succeeded)
+
+    async def sync(self) -> None:
+        meta, spec = self.pod["metadata"], self.pod["spec"]
+        self.start_time = self.start_time or (self.pod.get("status") or {}).get("startTime") or now_rfc3339()
+        if not await self._ensure_sandbox():
+            return await self._report()
+        if self.volume_paths is None or time.monotonic() - self.volumes_at > VOLUME_REFRESH:
+            try:
+                self.volume_paths = await volumes.prepare(self.pod, self.ctx.root_dir, self.ctx.sources,
+                                                          self.ctx.host_ip, self.pod_ip)
+                self.volumes_at = time.monotonic()
+            except (volumes.VolumeError, OSError) as e:
+                await self.ctx.recorder.pod_event(self.pod, "Warning", "FailedMount",
+                                                  f"MountVolume.SetUp failed: {e}")
+                if self.volume_paths is None:
+                    return await self._report()
+        self._check_deadline()
+        runtime = await self._runtime_attempts()
+        running = {a.id for attempts in runtime.values() for a in attempts if a.running}
+        for stale in [cid for cid in self.probes if cid not in running]:
+            for p in self.probes.pop(stale):
+                p.stop()
+        policy = spec.get("restartPolicy") or "Always"
+        # A pod that reached a final phase never runs again, even if its containers are gone.
+        final = (self.written or self.pod.get("status") or {}).get("phase") in ("Succeeded", "Failed") \
+            or self.deadline_exceeded
+
+        inits_done = True
+        for c in spec.get("initContainers") or []:
+            latest = (runtime.get(c["name"]) or [None])[0]
+            if latest is not None and latest.succeeded:
+                continue
+            inits_done = False
+            if final:
+                break
+            if latest is None:
+                await self._start(c, "init", 0)
+            elif latest.exited:
+                if policy != "Never":
+                    await self._restart_or_wait(c, "init", latest)
+            break
+        if inits_done and not final:
+            for c in spec.get("containers") or []:
+                attempts = runtime.get(c["name"]) or []
+                latest = attempts[0] if attempts else None
+                if latest is None:
+                    await self._start(c, "app", 0)
+                elif latest.running:
+                    self.waiting.pop(c["name"], None)
+                    await self._watch_probes(c, latest)
+                elif latest.exited and self._should_restart(latest):
+                    await self._restart_or_wait(c, "app", latest)
+                elif latest.exited:
+                    self.waiting.pop(c["name"], None)
+        await self._report()
+
+    def _check_deadline(self) -> None:
+        ads = self.pod["spec"].get("activeDeadlineSeconds")
+        if ads is None or self.deadline_exceeded or not self.start_time:
+            return
+        started = dt.datetime.strptime(self.start_time, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+        if (dt.datetime.now(dt.timezone.utc) - started).total_seconds() >= int(ads):
+            self.deadline_exceeded = True
+            asyncio.ensure_future(self._kill_all(int(self.pod["spec"].get("terminationGracePeriodSeconds", 30))))
+
+    # -- probes ------------------------------------------------------------
+    async def _watch_probes(self, c: dict, a: Attempt) -> None:
+        if a.id in self.unhealthy:
+            self.unhealthy.discard(a.id)
+            fpath = field_path(a.kind, 0, c["name"])
+            await self.ctx.recorder.pod_event(self.pod, "Normal", "Killing",
+                                              f"Container {c['name']} failed liveness probe, will be restarted",
+                                              fpath)
+            await self._stop_container(c, a, int(self.pod["spec"].get("terminationGracePeriodSeconds", 30)))
+            return
+        if a.id in self.probes:
+            return
+        loops = []
+        has_startup = bool(c.get("startupProbe"))
+        self.started[a.id] = not has_startup
+        self.ready[a.id] = not c.get("readinessProbe")
+        kinds = [("startup", c.get("startupProbe"))] if has_startup else []
+        kinds += [("liveness", c.get("livenessProbe")), ("readiness", c.get("readinessProbe"))]
+        for kind, probe in kinds:
+            if not probe:
+                continue
+            loop = ProbeLoop(kind, probe, c, self.ctx.podman, a.id, self.pod_ip,
+                             self._probe_callback(c, a))
+            loops.append(loop)
+            if kind == "startup" or not has_startup:
+                loop.start()
+        self.probes[a.id] = loops
+
+    def _probe_callback(self, c: dict, a: Attempt):
+        async def cb(kind: str, ok: bool, msg: str, flipped: bool) -> None:
+            if not ok:
+                await self.ctx.recorder.pod_event(self.pod, "Warning", "Unhealthy",
+                                                  f"{kind.capitalize()} probe failed: {msg}",
+                                                  field_path(a.kind, 0, c["name"]))
+            if kind == "readiness" and self.ready.get(a.id) != ok:
+                self.ready[a.id] = ok
+                self.wake.set()
+            elif kind == "startup" and ok:
+                self.started[a.id] = True
+                for p in self.probes.get(a.id, []):
+                    if p.kind != "startup":
+                        p.start()
+                self.wake.set()
+            elif kind in ("liveness", "startup") and flipped:
+                self.unhealthy.add(a.id)
+                self.wake.set()
+        return cb
+
+    # -- stopping ----------------------------------------------------------
+    async def _stop_container(self, c: dict, a: Attempt, grace: int) -> None:
+        hook = (c.get("lifecycle") or {}).get("preStop")
+        start = time.monotonic()
+        if hook:
+            ok, msg = await run_hook(self.ctx, hook, a.id, self.pod_ip, max(grace, 1))
+            if not ok:
+                await self.ctx.recorder.pod_event(self.pod, "Warning", "FailedPreStopHook", msg,
+                                                  field_path(a.kind, 0, c["name"]))
+        left = max(0, int(grace - (time.monotonic() - start)))
+        for p in self.probes.pop(a.id, []):
+            p.stop()
+        await self.ctx.podman.container_stop(a.id, left)
+
+    async def _kill_all(self, grace: int) -> None:
+        runtime = await self._runtime_attempts()
+        by_name = {c["name"]: c for c in self._all_containers()}
+        tasks = []
+        for name, attempts in runtime.items():
+            for a in attempts:
+                if a.running:
+                    c = by_name.get(name, {"name": name})
+                    await self.ctx.recorder.pod_event(self.pod, "Normal", "Killing",
+                                                      f"Stopping container {name}", field_path(a.kind, 0, name))
+                    tasks.append(self._stop_container(c, a, grace))
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self.wake.set()
+
+    async def terminate(self) -> None:
+        """Graceful deletion: preStop, SIGTERM, the grace period, SIGKILL; then
+        free the sandbox and volumes and let the API server drop the object."""
+        meta = self.pod["metadata"]
+        grace = meta.get("deletionGracePeriodSeconds")
+        if grace is None:
+            grace = self.pod["spec"].get("terminationGracePeriodSeconds", 30) if not self.gone else 0
+        await self._kill_all(int(grace))
+        if self.sandbox_id:
+            await self.ctx.podman.pod_remove(self.sandbox_id)
+        else:
+            await self.ctx.podman.pod_remove(L.sandbox_name(meta["namespace"], meta["name"], self.uid))
+        volumes.cleanup(self.ctx.root_dir, self.uid)
+        if not self.gone:
+            try:
+                await self.ctx.client.request("DELETE", PODS.path(meta["namespace"], meta["name"]), body={
+                    "kind": "DeleteOptions", "apiVersion": "v1", "gracePeriodSeconds": 0,
+                    "preconditions": {"uid": self.uid}})
+            except ApiError as e:
+                if not (e.not_found or e.conflict):
+                    log.warning("final delete of %s/%s: %s", meta["namespace"], meta["name"], e)
+
+    # -- status ------------------------------------------------------------
+    async def _report(self) -> None:
+        spec = self.pod["spec"]
+        runtime = await self._runtime_attempts() if self.sandbox_id else {}
+
+        def view(c: dict, kind: str) -> ContainerView:
+            attempts = runtime.get(c["name"]) or []
+            latest = attempts[0] if attempts else None
+            v = ContainerView(name=c["name"], image=c.get("image", ""), latest=latest,
+                              previous=attempts[1] if len(attempts) > 1 else None,
+                              waiting=self.waiting.get(c["name"]))
+            if latest is not None:
+                v.ready = self.ready.get(latest.id, False) if kind == "app" else False
+                v.started = self.started.get(latest.id, False) if kind == "app" else latest.running
+            return v
+
+        inits = [view(c, "init") for c in spec.get("initContainers") or []]
+        apps = [view(c, "app") for c in spec.get("containers") or []]
+        if any(v.latest is None or not v.latest.succeeded for v in inits):
+            for v in apps:
+                if v.latest is None and v.waiting is None:
+                    v.waiting = ("PodInitializing", "")
+        pv = PodView(restart_policy=spec.get("restartPolicy") or "Always", inits=inits, apps=apps,
+                     sandbox_ready=bool(self.sandbox_id), pod_ip=self.pod_ip, host_ip=self.ctx.host_ip,
+                     start_time=self.start_time, qos=S.qos_class(self.pod))
+        if self.deadline_exceeded:
+            pv.phase_override, pv.reason = "Failed", "DeadlineExceeded"
+            pv.message = f"Pod was active on the node longer than the specified deadline"
+        old = self.written or self.pod.get("status") or {}
+        st = pod_status(pv, old, now_rfc3339())
+        if st == self.written:
+            return
+        meta = self.pod["metadata"]
+        try:
+            await self.ctx.client.patch(PODS, meta["name"], {"status": st}, meta["namespace"],
+                                        subresource="status")
+            self.written = st
+        except ApiError as e:
+            if e.not_found:
+                self.gone = True
+                self.wake.set()
+            else:
+                log.warning("status of %s/%s: %s", meta["namespace"], meta["name"], e)

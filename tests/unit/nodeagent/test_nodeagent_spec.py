@@ -1,0 +1,48 @@
+from nodeagent.pods import quantity
+from nodeagent.pods.spec import argv, container_spec, qos_class, resource_limits, sandbox_spec
+from nodeagent.runtime.podman import RLIMITS
+
+POD = {"metadata": {"name": "web", "namespace": "ns", "uid": "0123456789abcdef"},
+       "spec": {"containers": [{"name": "c", "image": "i", "ports": [{"containerPort": 80, "hostPort": 8080}]}],
+                "hostAliases": [{"ip": "1.2.3.4", "hostnames": ["foo"]}]}}
+
+
+def test_argv_follows_upstream_rules():
+    img = {"Entrypoint": ["/entry"], "Cmd": ["default"]}
+    assert argv({}, img, {}) == ["/entry", "default"]
+    assert argv({"args": ["a"]}, img, {}) == ["/entry", "a"]
+    assert argv({"command": ["sh"]}, img, {}) == ["sh"]
+    assert argv({"command": ["echo", "$(X)"], "args": ["$(Y)"]}, img, {"X": "1"}) == ["echo", "1", "$(Y)"]
+
+
+def test_quantities():
+    assert quantity.millicores("500m") == 500 and quantity.millicores("2") == 2000
+    assert quantity.value("64Mi") == 64 * 2**20 and quantity.value("1G") == 10**9
+    assert quantity.divide_ceil("1", "1m") == 1000
+
+
+def test_resource_limits_and_qos():
+    c = {"resources": {"limits": {"cpu": "500m", "memory": "64Mi"}}}
+    lim = resource_limits(c)
+    assert lim["memory"]["limit"] == 64 * 2**20
+    assert lim["cpu"]["quota"] == 50000 and lim["cpu"]["period"] == 100000
+    assert qos_class({"spec": {"containers": [c]}}) == "Guaranteed"
+    assert qos_class({"spec": {"containers": [{"resources": {"requests": {"cpu": "1"}}}]}}) == "Burstable"
+    assert qos_class({"spec": {"containers": [{}]}}) == "BestEffort"
+
+
+def test_sandbox_and_container_specs():
+    sb = sandbox_spec(POD, "n1")
+    assert sb["hostname"] == "web" and sb["share"] == ["net", "ipc", "uts"]
+    assert sb["portmappings"] == [{"container_port": 80, "host_port": 8080, "protocol": "tcp"}]
+    assert sb["hostadd"] == ["foo:1.2.3.4"]
+    cs = container_spec(POD, {"name": "c", "image": "i", "command": ["sleep", "1"],
+                              "securityContext": {"runAsUser": 1000, "capabilities": {"add": ["NET_ADMIN"]}}},
+                        node="n1", kind="app", attempt=2, sandbox_id="sb", image="i", image_config={},
+                        env={}, mounts=[])
+    assert cs["entrypoint"] == ["sleep"] and cs["command"] == ["1"]
+    assert cs["user"] == "1000" and cs["cap_add"] == ["CAP_NET_ADMIN"]
+    assert cs["labels"]["io.pocketkube.container.restartCount"] == "2"
+    # both rlimits or none: one alone replaces the containers.conf defaults and breaks starts here
+    assert {r["type"] for r in cs["r_limits"]} == {"nofile", "nproc"} and cs["r_limits"] is RLIMITS
+    assert all(r["hard"] <= 20000 for r in RLIMITS)
