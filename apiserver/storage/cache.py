@@ -40,9 +40,13 @@ class _CacheWatch(WatchStream):
 
     async def _progress(self) -> None:
         rc = self._rc
-        target = await rc.owner.backend.current_revision()
-        if await rc.wait_revision(target):
-            self.push(bookmark(rc.state.revision))
+        if await rc.owner.reliable_progress():
+            target = await rc.owner.backend.current_revision()
+            if not await rc.wait_revision(target):
+                return
+        elif not rc.ready.is_set():
+            return
+        self.push(bookmark(rc.state.revision))
 
 
 class _ResourceCache:
@@ -165,6 +169,7 @@ class CachedStore(Store):
         self.window = window
         self.watcher_buffer = watcher_buffer
         self._caches: dict[str, _ResourceCache] = {}
+        self._reliable: bool | None = None
 
     async def start(self, prefixes: list[str]) -> None:
         """Optionally warm the caches of these resource prefixes up front."""
@@ -180,10 +185,21 @@ class CachedStore(Store):
             rc = self._caches[prefix] = _ResourceCache(self, prefix)
         return rc
 
+    async def reliable_progress(self) -> bool:
+        """Whether the backend's watch bookmarks can be trusted for consistent reads
+        (etcd before 3.4.31/3.5.13 may send one ahead of events, so upstream
+        reads from etcd there; so do we)."""
+        if self._reliable is None:
+            reliable = await self.backend.reliable_progress()
+            if not reliable:
+                return False   # maybe etcd was unreachable: ask again next time
+            self._reliable = True
+        return self._reliable
+
     async def _fresh_cache(self, key_or_prefix: str) -> _ResourceCache | None:
         """The resource's cache, caught up with the backend; None to read the backend."""
         rc = self._cache(key_or_prefix)
-        if rc is None:
+        if rc is None or not await self.reliable_progress():
             return None
         target = await self.backend.current_revision()
         return rc if await rc.wait_revision(target) else None

@@ -171,6 +171,12 @@ class Store(abc.ABC):
     async def close(self) -> None:
         """Release connections and background tasks."""
 
+    async def reliable_progress(self) -> bool:
+        """True when a BOOKMARK answering request_progress() is never ahead of
+        events still to be delivered, so a watch cache may serve consistent
+        reads from memory (added for the watch cache)."""
+        return False
+
     async def guaranteed_update(
         self,
         key: str,

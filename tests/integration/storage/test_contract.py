@@ -231,12 +231,15 @@ async def test_watch_under_concurrent_writes_is_ordered_and_complete(store):
 
 
 async def test_watch_progress_bookmark(store):
-    await store.create(P + "ns/a", b"1")
+    last = await store.create(P + "ns/a", b"1")
     w = store.watch(P, await store.current_revision())
     try:
         await assert_quiet(w)  # attached
         await store.create("/registry/services/ns/x", b"elsewhere")
         target = await store.current_revision()
+        if not await store.reliable_progress():
+            # a watch cache over etcd < 3.4.31 bookmarks only what it has seen itself
+            target = last
         w.request_progress()
 
         async def bookmark():

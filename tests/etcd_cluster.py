@@ -1,0 +1,130 @@
+"""Start and stop throwaway etcd members for tests (and benchmarks).
+
+    cluster = EtcdCluster(members=1)   # or 3
+    cluster.start()                    # free loopback ports, data under /dev/shm
+    cluster.client_urls                # ["http://127.0.0.1:PORT", ...]
+    cluster.kill(i); cluster.restart(i)  # for failover tests
+    cluster.stop()
+
+Members are stopped by PID; nothing else on the machine is touched. etcd comes
+from Debian's package (hack/setup-etcd.sh).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class EtcdCluster:
+    def __init__(self, members: int = 1, *, base_dir: str | None = None):
+        if shutil.which("etcd") is None:
+            raise RuntimeError("etcd is not installed: run hack/setup-etcd.sh")
+        root = base_dir or ("/dev/shm" if os.path.isdir("/dev/shm") else None)
+        self.dir = tempfile.mkdtemp(prefix="pocketkube-etcd-", dir=root)
+        self.names = [f"m{i}" for i in range(members)]
+        self.client_ports = [free_port() for _ in range(members)]
+        self.peer_ports = [free_port() for _ in range(members)]
+        self.procs: list[subprocess.Popen | None] = [None] * members
+        self.token = os.path.basename(self.dir)
+
+    @property
+    def client_urls(self) -> list[str]:
+        return [f"http://127.0.0.1:{p}" for p in self.client_ports]
+
+    def _initial_cluster(self) -> str:
+        return ",".join(f"{n}=http://127.0.0.1:{p}" for n, p in zip(self.names, self.peer_ports))
+
+    def _spawn(self, i: int, state: str) -> None:
+        name = self.names[i]
+        log = open(os.path.join(self.dir, f"{name}.log"), "ab")
+        self.procs[i] = subprocess.Popen(
+            [
+                "etcd", "--name", name,
+                "--data-dir", os.path.join(self.dir, name),
+                "--listen-client-urls", self.client_urls[i],
+                "--advertise-client-urls", self.client_urls[i],
+                "--listen-peer-urls", f"http://127.0.0.1:{self.peer_ports[i]}",
+                "--initial-advertise-peer-urls", f"http://127.0.0.1:{self.peer_ports[i]}",
+                "--initial-cluster", self._initial_cluster(),
+                "--initial-cluster-state", state,
+                "--initial-cluster-token", self.token,
+                "--heartbeat-interval", "50", "--election-timeout", "500",
+                "--logger", "zap", "--log-level", "warn",
+            ],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+        log.close()
+
+    def healthy(self, i: int) -> bool:
+        try:
+            with urllib.request.urlopen(self.client_urls[i] + "/health", timeout=1) as r:
+                return b'"health":"true"' in r.read()
+        except OSError:
+            return False
+
+    def wait_healthy(self, members: list[int] | None = None, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        for i in members if members is not None else range(len(self.names)):
+            while not self.healthy(i):
+                proc = self.procs[i]
+                if proc is not None and proc.poll() is not None:
+                    raise RuntimeError(f"etcd {self.names[i]} exited: {self.log(i)[-2000:]}")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"etcd {self.names[i]} not healthy: {self.log(i)[-2000:]}")
+                time.sleep(0.05)
+
+    def log(self, i: int) -> str:
+        try:
+            with open(os.path.join(self.dir, f"{self.names[i]}.log"), errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def start(self) -> "EtcdCluster":
+        for i in range(len(self.names)):
+            self._spawn(i, "new")
+        self.wait_healthy()
+        return self
+
+    def kill(self, i: int) -> None:
+        proc = self.procs[i]
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+        self.procs[i] = None
+
+    def restart(self, i: int, wait: bool = True) -> None:
+        self.kill(i)
+        self._spawn(i, "existing")
+        if wait:
+            self.wait_healthy([i])
+
+    def stop(self) -> None:
+        for i, proc in enumerate(self.procs):
+            if proc is not None and proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(5)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+            self.procs[i] = None
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self) -> "EtcdCluster":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
