@@ -8,6 +8,7 @@ for whatever the hand-written rules did not already report.
 """
 from __future__ import annotations
 
+import copy
 from typing import Callable
 
 from openapi.catalogue import Resource
@@ -92,6 +93,12 @@ def validate_update(resource: Resource, new: dict, old: dict) -> list[Cause]:
     if not isinstance(new, dict):
         return [meta.field.type_invalid("", "object", "must be an object")]
     old = old if isinstance(old, dict) else {}
+    if _key(resource) == ("", "Service"):
+        # Judge the service as it will be stored: unchanged type-dependent
+        # fields go with a type change (the allocators drop them for real).
+        from apiserver.registry.allocators.type_change import drop_type_dependent_fields
+        new = copy.deepcopy(new)
+        drop_type_dependent_fields(new, old)
     meta_causes = meta.validate_object_meta_update(new.get("metadata") or {}, old.get("metadata") or {})
     rule = _CREATE_RULES.get(_key(resource))
     kind_causes = rule(new) if rule else []

@@ -188,3 +188,12 @@ def test_minimal_object_of_every_kind_does_not_crash(plural, group):
     apply_defaults(r, obj)
     validate_create(r, obj)
     validate_update(r, obj, copy.deepcopy(obj))
+
+
+def test_service_type_change_drops_unchanged_node_ports():
+    old = svc(type="NodePort", ports=[{"port": 80, "protocol": "TCP", "nodePort": 30080}], externalTrafficPolicy="Cluster")
+    new = copy.deepcopy(old)
+    new["spec"]["type"] = "ClusterIP"
+    assert validate_update(res("services"), new, old) == []
+    new["spec"]["ports"][0]["nodePort"] = 30081
+    assert [c.field for c in validate_update(res("services"), new, old)] == ["spec.ports[0].nodePort"]

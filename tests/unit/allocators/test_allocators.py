@@ -1,0 +1,123 @@
+"""Cluster IP and node port allocation against a real (SQLite) store."""
+import asyncio
+import copy
+
+import pytest
+
+from apiserver.machinery.errors import StatusError
+from apiserver.registry import allocators
+from apiserver.registry.allocators.ranges import IPRange, PortRange, RangeFullError
+from apiserver.storage.sqlite import SQLiteStore
+
+
+@pytest.fixture
+async def store(tmp_path):
+    s = SQLiteStore(str(tmp_path / "db.sqlite"))
+    allocators.configure("10.96.0.0/12", "30000-32767")
+    yield s
+    await s.close()
+
+
+def svc(name="s", **spec):
+    s = {"type": "ClusterIP", "ports": [{"port": 80, "protocol": "TCP"}]}
+    s.update(spec)
+    return {"metadata": {"name": name, "namespace": "d"}, "spec": s}
+
+
+def test_ranges_pure():
+    import random
+    r = IPRange("10.0.0.0/29")  # .1 kept for kubernetes, .7 broadcast: .2-.6 free
+    rng = random.Random(1)
+    got = set()
+    for _ in range(5):
+        got.add(r.pick(got, rng))
+    assert got == {f"10.0.0.{i}" for i in range(2, 7)}
+    with pytest.raises(RangeFullError):
+        r.pick(got | {"10.0.0.1"}, rng)
+    assert r.contains("10.0.0.1") and not r.contains("10.0.0.7") and not r.contains("10.0.1.1")
+    assert str(PortRange.parse("30000-32767")) == "30000-32767"
+
+
+async def test_allocate_and_release(store):
+    a = svc("a", type="NodePort")
+    await allocators.allocate_for_create(store, a)
+    ip = a["spec"]["clusterIP"]
+    assert a["spec"]["clusterIPs"] == [ip] and IPRange("10.96.0.0/12").contains(ip) and ip != "10.96.0.1"
+    port = a["spec"]["ports"][0]["nodePort"]
+    assert 30000 <= port <= 32767
+    b = svc("b", type="NodePort", clusterIP=ip, ports=[{"port": 80, "protocol": "TCP", "nodePort": port}])
+    with pytest.raises(StatusError) as e:
+        await allocators.allocate_for_create(store, b)
+    assert e.value.code == 422
+    assert e.value.message == (f'Service "b" is invalid: spec.clusterIPs: Invalid value: ["{ip}"]: '
+                               f"failed to allocate IP {ip}: provided IP is already allocated")
+    b["spec"].pop("clusterIP")
+    with pytest.raises(StatusError) as e:
+        await allocators.allocate_for_create(store, b)
+    assert e.value.message == (f'Service "b" is invalid: spec.ports[0].nodePort: Invalid value: {port}: '
+                               "provided port is already allocated")
+    await allocators.release(store, a)
+    b = svc("b", type="NodePort", clusterIP=ip, ports=[{"port": 80, "protocol": "TCP", "nodePort": port}])
+    await allocators.allocate_for_create(store, b)
+    assert b["spec"]["clusterIP"] == ip
+
+
+async def test_out_of_range_and_kubernetes_ip(store):
+    with pytest.raises(StatusError) as e:
+        await allocators.allocate_for_create(store, svc(clusterIP="10.0.0.1"))
+    assert "the provided IP (10.0.0.1) is not in the valid range. The range of valid IPs is 10.96.0.0/12" in e.value.message
+    with pytest.raises(StatusError) as e:
+        await allocators.allocate_for_create(store, svc(type="NodePort", ports=[{"port": 1, "protocol": "TCP", "nodePort": 40000}]))
+    assert "The range of valid ports is 30000-32767" in e.value.message
+    k = svc("kubernetes", clusterIP=allocators.kubernetes_service_ip())
+    await allocators.allocate_for_create(store, k)
+    assert k["spec"]["clusterIPs"] == ["10.96.0.1"]
+
+
+async def test_headless_and_external_name_take_nothing(store):
+    h = svc(clusterIP="None")
+    await allocators.allocate_for_create(store, h)
+    assert h["spec"]["clusterIPs"] == ["None"]
+    e = {"metadata": {"name": "e"}, "spec": {"type": "ExternalName", "externalName": "x.com"}}
+    await allocators.allocate_for_create(store, e)
+    assert "clusterIP" not in e["spec"]
+    assert await store.get(allocators.SERVICE_IPS_KEY) is None
+
+
+async def test_dry_run_does_not_keep(store):
+    a = svc(type="NodePort")
+    await allocators.allocate_for_create(store, a, dry_run=True)
+    b = svc(type="NodePort", clusterIP=a["spec"]["clusterIP"],
+            ports=[{"port": 80, "protocol": "TCP", "nodePort": a["spec"]["ports"][0]["nodePort"]}])
+    await allocators.allocate_for_create(store, b)
+
+
+async def test_update_type_changes(store):
+    old = svc(type="NodePort")
+    await allocators.allocate_for_create(store, old)
+    port = old["spec"]["ports"][0]["nodePort"]
+    new = copy.deepcopy(old)
+    new["spec"]["type"] = "ClusterIP"
+    await allocators.reconcile_on_update(store, old, new)
+    assert "nodePort" not in new["spec"]["ports"][0]
+    again = svc("x", type="NodePort", ports=[{"port": 1, "protocol": "TCP", "nodePort": port}])
+    await allocators.allocate_for_create(store, again)  # released: free again
+    # a PUT without the clusterIP keeps it
+    put = svc(type="ClusterIP")
+    await allocators.reconcile_on_update(store, new, put)
+    assert put["spec"]["clusterIP"] == new["spec"]["clusterIP"]
+    # to ExternalName: the IP goes back
+    ext = copy.deepcopy(put)
+    ext["spec"].update(type="ExternalName", externalName="x.com")
+    await allocators.reconcile_on_update(store, put, ext)
+    assert "clusterIP" not in ext["spec"]
+    reuse = svc("y", clusterIP=put["spec"]["clusterIP"])
+    await allocators.allocate_for_create(store, reuse)
+
+
+async def test_concurrent_creates_never_share(store):
+    services = [svc(f"s{i}", type="NodePort") for i in range(40)]
+    await asyncio.gather(*(allocators.allocate_for_create(store, s) for s in services))
+    ips = [s["spec"]["clusterIP"] for s in services]
+    ports = [s["spec"]["ports"][0]["nodePort"] for s in services]
+    assert len(set(ips)) == 40 and len(set(ports)) == 40
