@@ -21,7 +21,6 @@ NO_LIST_OF_LISTS = "lists of lists are not supported"
 BAD_PRIMITIVE_LIST = "invalid patch format of primitive list"
 BAD_RETAIN_KEYS = "invalid patch format of retainKeys"
 BAD_SET_ELEMENT_ORDER = "invalid patch format of setElementOrder list"
-NOT_MATCH_RETAIN_KEYS = "patch content doesn't match retainKeys list"
 
 
 def go_value(v) -> str:

@@ -21,7 +21,7 @@ import copy
 
 from apiserver.machinery import schemas
 from apiserver.machinery.patch.errors import (
-    BAD_JSON_DOC, BAD_PRIMITIVE_LIST, BAD_RETAIN_KEYS, BAD_SET_ELEMENT_ORDER, NOT_MATCH_RETAIN_KEYS,
+    BAD_JSON_DOC, BAD_PRIMITIVE_LIST, BAD_RETAIN_KEYS, BAD_SET_ELEMENT_ORDER,
     PatchError, go_value,
 )
 from apiserver.machinery.patch.directives import (
@@ -68,8 +68,9 @@ def merge_map(original: dict, patch: dict, schema: dict | None) -> dict:
             return clean(patch)
         if directive == "delete":
             return {}
-        if directive != "merge":
-            raise PatchError(f"unknown patch type: {go_value(directive)} in map: {go_value(patch)}", 422)
+        # Upstream accepts no other directive in a map, not even "merge".
+        patch[PATCH] = directive
+        raise PatchError(f"unknown patch type: {go_value(directive)} in map: {go_value(patch)}", 422)
 
     if RETAIN_KEYS in patch:
         _retain_keys(original, patch)
@@ -115,7 +116,7 @@ def _retain_keys(original: dict, patch: dict) -> None:
     for k, v in patch.items():
         # Keys being set must be among those retained; keys being deleted (null) need not.
         if v is not None and not is_directive(k) and k not in keep_set:
-            raise PatchError(NOT_MATCH_RETAIN_KEYS, 422)
+            raise PatchError(BAD_RETAIN_KEYS, 400)  # upstream's choice of error for this case
     for k in list(original):
         if k not in keep_set:
             del original[k]
@@ -148,6 +149,7 @@ def _set_element_order(original: dict, patch: dict, directive_key: str, schema: 
     if not isinstance(patch_list, list) or not isinstance(current, list):
         raise PatchError(BAD_SET_ELEMENT_ORDER, 400)
     meta = FieldMeta(schema, key)
+    _check_patch_follows_order(patch_list, order, meta.merge_key)
     if meta.strategy == "merge":
         merged = merge_list(current, patch_list, meta.items, meta.merge_key, merge_map)
     else:
@@ -155,3 +157,25 @@ def _set_element_order(original: dict, patch: dict, directive_key: str, schema: 
     result = order_like(merged, order, current, meta.merge_key)
     if result or key in original:
         original[key] = result
+
+
+def _check_patch_follows_order(patch_list: list, order: list, merge_key: str) -> None:
+    """The patch list (deletions aside) must be a subsequence of the `$setElementOrder` list."""
+    items = [i for i in patch_list if not (isinstance(i, dict) and PATCH in i)]
+    at = 0
+    for wanted in order:
+        if at >= len(items):
+            return
+        if merge_key:
+            if not isinstance(wanted, dict) or merge_key not in wanted:
+                raise PatchError(f"map: {go_value(wanted)} does not contain declared merge key: {merge_key}", 422)
+            if not isinstance(items[at], dict) or merge_key not in items[at]:
+                raise PatchError(f"map: {go_value(items[at])} does not contain declared merge key: {merge_key}", 422)
+            same = items[at][merge_key] == wanted[merge_key]
+        else:
+            same = items[at] == wanted
+        if same:
+            at += 1
+    if at < len(items):
+        raise PatchError(f"The order in patch list:\n{go_value(patch_list)}\n doesn't match $setElementOrder list:"
+                         f"\n{go_value(order)}\n", 422)

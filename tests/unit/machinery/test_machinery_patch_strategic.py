@@ -133,8 +133,9 @@ def test_map_replace_and_delete_directives():
     assert out["metadata"] == {"name": "q"}
     out = smp(doc, {"metadata": {"labels": {"$patch": "delete"}}})
     assert out["metadata"]["labels"] == {}
-    out = smp(doc, {"metadata": {"$patch": "merge", "labels": {"x": "y"}}})
-    assert out["metadata"]["labels"] == {"app": "a", "x": "y"}
+    with pytest.raises(PatchError) as e:  # upstream refuses "merge" in a map too
+        smp(doc, {"metadata": {"$patch": "merge", "labels": {"x": "y"}}})
+    assert str(e.value) == "unknown patch type: merge in map: map[$patch:merge labels:map[x:y]]"
     with pytest.raises(PatchError, match="unknown patch type: bogus"):
         smp(doc, {"metadata": {"$patch": "bogus"}})
 
@@ -148,7 +149,7 @@ def test_retain_keys_on_deployment_strategy():
     assert out["spec"]["strategy"] == {"type": "Recreate"}
     with pytest.raises(PatchError) as e:
         smp(doc, {"spec": {"strategy": {"$retainKeys": ["type"], "rollingUpdate": {"maxSurge": 2}}}}, DEPLOYMENT)
-    assert e.value.code == 422 and str(e.value) == "patch content doesn't match retainKeys list"
+    assert e.value.code == 400 and str(e.value) == "invalid patch format of retainKeys"
     with pytest.raises(PatchError) as e:
         smp(doc, {"spec": {"strategy": {"$retainKeys": "type"}}}, DEPLOYMENT)
     assert e.value.code == 400
@@ -215,3 +216,17 @@ def test_owner_references_merge_by_uid():
     doc["metadata"]["ownerReferences"] = [{"uid": "1", "name": "a"}]
     out = smp(doc, {"metadata": {"ownerReferences": [{"uid": "2", "name": "b"}]}})
     assert [o["uid"] for o in out["metadata"]["ownerReferences"]] == ["2", "1"]
+
+
+def test_patch_list_must_follow_set_element_order():
+    doc = pod(containers=[{"name": "a"}, {"name": "b"}])
+    with pytest.raises(PatchError) as e:
+        smp(doc, {"spec": {"$setElementOrder/containers": [{"name": "a"}, {"name": "b"}],
+                           "containers": [{"name": "b", "image": "x"}, {"name": "a", "image": "y"}]}})
+    assert e.value.code == 422 and str(e.value).startswith("The order in patch list:")
+    with pytest.raises(PatchError):
+        smp(doc, {"spec": {"$setElementOrder/containers": [{"name": "a"}], "containers": [{"name": "zz"}]}})
+    # deletions are not part of the order
+    out = smp(doc, {"spec": {"$setElementOrder/containers": [{"name": "b"}],
+                             "containers": [{"name": "a", "$patch": "delete"}, {"name": "b", "image": "x"}]}})
+    assert out["spec"]["containers"] == [{"name": "b", "image": "x"}]
