@@ -25,19 +25,20 @@ class Options:
 class InformerFactory:
     def __init__(self, client: ApiClient, resync_period: float | None = None):
         self.client, self.resync_period = client, resync_period
-        self.informers: dict[Resource, Informer] = {}
-        self._tasks: dict[Resource, asyncio.Task] = {}
+        self.informers: dict[tuple[Resource, str | None], Informer] = {}
+        self._tasks: dict[tuple[Resource, str | None], asyncio.Task] = {}
 
-    def informer(self, res: Resource) -> Informer:
-        if res not in self.informers:
-            self.informers[res] = Informer(self.client, res, resync_period=self.resync_period)
-        return self.informers[res]
+    def informer(self, res: Resource, namespace: str | None = None) -> Informer:
+        key = (res, namespace)
+        if key not in self.informers:
+            self.informers[key] = Informer(self.client, res, namespace, resync_period=self.resync_period)
+        return self.informers[key]
 
     def start(self) -> None:
         """Start every informer asked for so far (safe to call again after adding more)."""
-        for res, inf in self.informers.items():
-            if res not in self._tasks:
-                self._tasks[res] = asyncio.get_running_loop().create_task(inf.run(), name=f"informer-{res.plural}")
+        for key, inf in self.informers.items():
+            if key not in self._tasks:
+                self._tasks[key] = asyncio.get_running_loop().create_task(inf.run(), name=f"informer-{key[0].plural}")
 
     async def wait_for_sync(self) -> None:
         await asyncio.gather(*(i.wait_synced() for i in self.informers.values()))

@@ -1,0 +1,231 @@
+"""ReplicationControllers keep `spec.replicas` pods running.
+
+Pods are matched by the RC's selector; the RC adopts matching orphans (adds
+itself as controller owner) and releases owned pods that stop matching. Creates
+and deletes are remembered as expectations until the pod watch confirms them, so
+a sync never acts twice on the same shortfall because its cache is behind.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from kubeclient import ApiError, split_key
+from kubeclient.resources import PODS, REPLICATIONCONTROLLERS
+
+from .base import Controller
+from .podutil import controller_ref, deletion_rank, is_active
+from .selectors import matches_labels
+from .servicepods import pod_ready
+
+log = logging.getLogger(__name__)
+EXPECTATIONS_TIMEOUT = 30.0
+BURST = 100  # at most this many creates or deletes per sync, like upstream's burst replicas
+
+
+class Expectations:
+    """Per RC: how many creates and which pod deletions we still wait to see.
+    Deletions are tracked by pod uid, so seeing one twice (deletionTimestamp set,
+    then the object gone) counts once."""
+
+    def __init__(self):
+        self._pending: dict[str, tuple[list, set, float]] = {}  # rc key -> ([adds], {uids}, since)
+
+    def expect(self, key: str, adds: int = 0, delete_uids: set | None = None) -> None:
+        self._pending[key] = ([adds], set(delete_uids or ()), time.monotonic())
+
+    def observe_add(self, key: str, n: int = 1) -> None:
+        if key in self._pending:
+            self._pending[key][0][0] -= n
+
+    def observe_delete(self, key: str, uid: str) -> None:
+        if key in self._pending:
+            self._pending[key][1].discard(uid)
+
+    def satisfied(self, key: str) -> bool:
+        e = self._pending.get(key)
+        return e is None or (e[0][0] <= 0 and not e[1]) or time.monotonic() - e[2] > EXPECTATIONS_TIMEOUT
+
+    def forget(self, key: str) -> None:
+        self._pending.pop(key, None)
+
+
+def pod_from_template(rc: dict) -> dict:
+    tpl = (rc.get("spec") or {}).get("template") or {}
+    meta = tpl.get("metadata") or {}
+    m = rc["metadata"]
+    owner = {"apiVersion": "v1", "kind": "ReplicationController", "name": m["name"], "uid": m["uid"],
+             "controller": True, "blockOwnerDeletion": True}
+    metadata = {"generateName": f"{m['name']}-", "namespace": m["namespace"], "ownerReferences": [owner]}
+    for field in ("labels", "annotations"):
+        if meta.get(field):
+            metadata[field] = dict(meta[field])
+    if meta.get("finalizers"):
+        metadata["finalizers"] = list(meta["finalizers"])
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": tpl.get("spec") or {}}
+
+
+def compute_status(rc: dict, active: list[dict]) -> dict:
+    tpl_labels = (((rc.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels") or {}
+    ready = [p for p in active if pod_ready(p)]
+    status = dict(rc.get("status") or {})
+    status.update({
+        "replicas": len(active),
+        "fullyLabeledReplicas": sum(1 for p in active if all(
+            (p["metadata"].get("labels") or {}).get(k) == v for k, v in tpl_labels.items())),
+        "readyReplicas": len(ready),
+        "availableReplicas": len(ready),  # minReadySeconds is honoured as 0
+        "observedGeneration": rc["metadata"].get("generation", 1),
+    })
+    for k in ("readyReplicas", "availableReplicas", "fullyLabeledReplicas"):
+        if not status[k]:
+            status.pop(k)  # upstream omits zero counts
+    return status
+
+
+class ReplicationManager(Controller):
+    name = "replicationcontroller"
+    workers = 4
+
+    def setup(self) -> None:
+        self.rcs = self.ctx.informers.informer(REPLICATIONCONTROLLERS)
+        self.pods = self.ctx.informers.informer(PODS)
+        self.expectations = Expectations()
+        self.recorder = self.ctx.recorder("replication-controller")
+        self.rcs.add_handler(*self.enqueue_handlers())
+        self.pods.add_handler(self._pod_added, self._pod_updated, self._pod_deleted)
+
+    def _owner_key(self, pod: dict) -> str | None:
+        ref = controller_ref(pod)
+        if ref and ref.get("kind") == "ReplicationController":
+            key = f"{pod['metadata']['namespace']}/{ref['name']}"
+            rc = self.rcs.get(key)
+            if rc and rc["metadata"].get("uid") == ref.get("uid"):
+                return key
+        return None
+
+    def _queue_selecting(self, pod: dict) -> None:
+        for rc in self.rcs.list(pod["metadata"]["namespace"]):
+            if matches_labels((rc.get("spec") or {}).get("selector"), pod["metadata"].get("labels")):
+                self.enqueue(rc)
+
+    def _pod_added(self, pod: dict) -> None:
+        key = self._owner_key(pod)
+        if key:
+            self.expectations.observe_add(key)
+            self.queue.add(key)
+        elif not controller_ref(pod):
+            self._queue_selecting(pod)
+
+    def _pod_updated(self, old: dict, new: dict) -> None:
+        if old is new:
+            return
+        key = self._owner_key(new)
+        if key and new["metadata"].get("deletionTimestamp") and not old["metadata"].get("deletionTimestamp"):
+            self.expectations.observe_delete(key, new["metadata"].get("uid"))  # graceful deletion has begun
+        old_key = self._owner_key(old)
+        if old_key and old_key != key:
+            self.queue.add(old_key)
+        if key:
+            self.queue.add(key)
+        if old["metadata"].get("labels") != new["metadata"].get("labels") or not controller_ref(new):
+            self._queue_selecting(new)
+            self._queue_selecting(old)
+
+    def _pod_deleted(self, pod: dict) -> None:
+        key = self._owner_key(pod)
+        if key:
+            self.expectations.observe_delete(key, pod["metadata"].get("uid"))
+            self.queue.add(key)
+
+    async def sync(self, key: str) -> None:
+        ns, name = split_key(key)
+        rc = self.rcs.get(key)
+        if rc is None:
+            self.expectations.forget(key)
+            return
+        uid = rc["metadata"]["uid"]
+        selector = (rc.get("spec") or {}).get("selector") or {}
+        deleting = bool(rc["metadata"].get("deletionTimestamp"))
+        owned = []
+        for pod in self.pods.list(ns):
+            ref = controller_ref(pod)
+            matches = matches_labels(selector, pod["metadata"].get("labels"))
+            if ref and ref.get("uid") == uid:
+                if matches or deleting:
+                    owned.append(pod)
+                else:
+                    await self._release(pod, uid)
+            elif ref is None and matches and not deleting and is_active(pod):
+                adopted = await self._adopt(rc, pod)
+                if adopted:
+                    owned.append(adopted)
+        active = [p for p in owned if is_active(p)]
+        if self.expectations.satisfied(key) and not deleting:
+            diff = len(active) - int((rc.get("spec") or {}).get("replicas", 1))
+            if diff < 0:
+                await self._create(rc, key, min(-diff, BURST))
+            elif diff > 0:
+                victims = sorted(active, key=deletion_rank)[:min(diff, BURST)]
+                await self._delete(rc, key, victims)
+        status = compute_status(rc, active)
+        if status != (rc.get("status") or {}):
+            fresh = dict(rc, status=status)
+            try:
+                self.rcs.cache[key] = await self.client.update_status(REPLICATIONCONTROLLERS, fresh, ns)
+            except ApiError as e:
+                if e.conflict:
+                    self.queue.add_after(key, 0.05)  # the cache will catch up; try again
+                elif not e.not_found:
+                    raise
+
+    async def _create(self, rc: dict, key: str, n: int) -> None:
+        self.expectations.expect(key, adds=n)
+        body = pod_from_template(rc)
+        results = await asyncio.gather(*(self.client.create(PODS, body, rc["metadata"]["namespace"])
+                                         for _ in range(n)), return_exceptions=True)
+        failed = [r for r in results if isinstance(r, BaseException)]
+        for r in results:
+            if not isinstance(r, BaseException):
+                self.recorder.event(rc, "Normal", "SuccessfulCreate", f"Created pod: {r['metadata']['name']}")
+        if failed:
+            self.expectations.observe_add(key, len(failed))
+            self.recorder.event(rc, "Warning", "FailedCreate", f"Error creating: {failed[0]}")
+            raise failed[0] if isinstance(failed[0], ApiError) else RuntimeError(str(failed[0]))
+
+    async def _delete(self, rc: dict, key: str, pods: list[dict]) -> None:
+        self.expectations.expect(key, delete_uids={p["metadata"].get("uid") for p in pods})
+        results = await asyncio.gather(*(self.client.delete(PODS, p["metadata"]["name"], p["metadata"]["namespace"])
+                                         for p in pods), return_exceptions=True)
+        for pod, r in zip(pods, results):
+            if isinstance(r, BaseException):
+                self.expectations.observe_delete(key, pod["metadata"].get("uid"))
+                if not (isinstance(r, ApiError) and r.not_found):
+                    log.warning("deleting %s failed: %s", pod["metadata"]["name"], r)
+            else:
+                self.recorder.event(rc, "Normal", "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}")
+
+    async def _adopt(self, rc: dict, pod: dict) -> dict | None:
+        m = rc["metadata"]
+        ref = {"apiVersion": "v1", "kind": "ReplicationController", "name": m["name"], "uid": m["uid"],
+               "controller": True, "blockOwnerDeletion": True}
+        refs = list(pod["metadata"].get("ownerReferences") or []) + [ref]
+        patch = {"metadata": {"ownerReferences": refs, "uid": pod["metadata"]["uid"],
+                              "resourceVersion": pod["metadata"].get("resourceVersion")}}
+        try:
+            return await self.client.patch(PODS, pod["metadata"]["name"], patch, pod["metadata"]["namespace"])
+        except ApiError as e:
+            if e.not_found or e.conflict:
+                return None
+            raise
+
+    async def _release(self, pod: dict, uid: str) -> None:
+        refs = [r for r in pod["metadata"].get("ownerReferences") or [] if r.get("uid") != uid]
+        patch = {"metadata": {"ownerReferences": refs or None, "uid": pod["metadata"]["uid"],
+                              "resourceVersion": pod["metadata"].get("resourceVersion")}}
+        try:
+            await self.client.patch(PODS, pod["metadata"]["name"], patch, pod["metadata"]["namespace"])
+        except ApiError as e:
+            if not (e.not_found or e.conflict):
+                raise
