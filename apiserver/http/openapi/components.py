@@ -33,17 +33,18 @@ def _plain_type(t):
     return t
 
 
-def _one_of_scalar(schema: dict) -> dict | None:
-    """int-or-string and quantity are `oneOf` scalars here; upstream calls them strings."""
+def _one_of_scalar(schema: dict, v3: bool) -> dict | None:
+    """int-or-string and quantity: `oneOf` in v3 documents, strings in Swagger 2.0 (as upstream)."""
     alts = schema.get("oneOf")
     if not isinstance(alts, list):
         return None
-    kinds = {_plain_type(a.get("type")) for a in alts if isinstance(a, dict)}
-    if kinds == {"string", "integer"}:
-        return {"type": "string", "format": "int-or-string"}
-    if kinds == {"string", "number"}:
-        return {"type": "string"}
-    return None
+    kinds = [_plain_type(a.get("type")) for a in alts if isinstance(a, dict)]
+    fmt = {"format": "int-or-string"} if set(kinds) == {"string", "integer"} else {}
+    if set(kinds) not in ({"string", "integer"}, {"string", "number"}):
+        return None
+    if v3:
+        return {**fmt, "oneOf": [{"type": k} for k in kinds]}
+    return {"type": "string", **fmt}
 
 
 def convert(schema, ref_prefix: str = V3_REF, wrap_refs: bool = True):
@@ -52,7 +53,7 @@ def convert(schema, ref_prefix: str = V3_REF, wrap_refs: bool = True):
         return [convert(x, ref_prefix, wrap_refs) for x in schema]
     if not isinstance(schema, dict):
         return schema
-    scalar = _one_of_scalar(schema)
+    scalar = _one_of_scalar(schema, wrap_refs)
     if scalar is not None:
         out = {k: v for k, v in schema.items() if k != "oneOf"}
         out.update(scalar)
@@ -112,4 +113,10 @@ def component_schemas(roots, ref_prefix: str = V3_REF, wrap_refs: bool = True) -
     """The converted definitions reachable from `roots` plus the meta types."""
     defs = schemas.definitions()
     names = reachable(list(roots) + list(META_TYPES))
-    return {n: convert(defs[n], ref_prefix, wrap_refs) for n in names}
+    out = {n: convert(defs[n], ref_prefix, wrap_refs) for n in names}
+    for d in out.values():
+        if "x-kubernetes-group-version-kind" in d:
+            # kubernetes-validate pins apiVersion/kind with enums; upstream documents do not.
+            for p in ("apiVersion", "kind"):
+                (d.get("properties") or {}).get(p, {}).pop("enum", None)
+    return out

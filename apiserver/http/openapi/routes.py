@@ -17,10 +17,13 @@ from starlette.routing import Route
 
 from apiserver.machinery import errors
 
-from . import documents
+from . import documents, protobuf_v2
 
 _JSON = "application/json"
 PROTO_V2 = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
+# What the response says it is: '@' is not allowed in a media type, so the served
+# type spells the version with a dot (Go clients parse the Content-Type strictly).
+PROTO_V2_SERVED = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
 _YEAR = 365 * 24 * 3600
 
 
@@ -74,10 +77,8 @@ async def v3_group_version(request: Request) -> Response:
 
 async def v2(request: Request) -> Response:
     accept = request.headers.get("accept", "")
-    if PROTO_V2 in accept and "json" not in accept and "*/*" not in accept:
-        # Not served as protobuf: 406 sends client-go down its documented fallback
-        # (these clients use v3 first and reach v2 only when v3 is missing).
-        return _status(errors.not_acceptable(f"only application/json is served for /openapi/v2, not {PROTO_V2}"))
+    if PROTO_V2 in accept and ("json" not in accept or accept.index(PROTO_V2) < accept.index("json")):
+        return _serve(request, protobuf_v2.document(), PROTO_V2_SERVED)
     return _serve(request, documents.v2_document(), _JSON)
 
 

@@ -69,8 +69,9 @@ def test_conversion_keeps_descriptions_and_extensions():
     assert out == {"allOf": [{"$ref": "#/components/schemas/X"}], "description": "d"}
     assert convert({"type": ["array", "null"], "x-kubernetes-list-type": "map"}) == {
         "type": "array", "x-kubernetes-list-type": "map"}
-    assert convert({"oneOf": [{"type": ["string", "null"]}, {"type": ["integer", "null"]}]}) == {
-        "type": "string", "format": "int-or-string"}
+    int_or_string = {"oneOf": [{"type": ["string", "null"]}, {"type": ["integer", "null"]}]}
+    assert convert(int_or_string) == {"format": "int-or-string", "oneOf": [{"type": "string"}, {"type": "integer"}]}
+    assert convert(int_or_string, "#/definitions/", wrap_refs=False) == {"type": "string", "format": "int-or-string"}
 
 
 def test_v2_is_swagger_with_resolvable_refs():
@@ -109,3 +110,47 @@ def test_v2_json_and_protobuf_negotiation(client):
     assert client.get("/openapi/v2", headers={"Accept": "application/json"}).json()["swagger"] == "2.0"
     r = client.get("/openapi/v2", headers={"Accept": "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"})
     assert r.status_code in (200, 406)
+
+
+def _fields(buf: bytes):
+    """A minimal protobuf reader: (field, wire, value) of one message level."""
+    i, out = 0, []
+    while i < len(buf):
+        key, shift = 0, 0
+        while True:
+            b = buf[i]; i += 1
+            key |= (b & 0x7F) << shift; shift += 7
+            if not b & 0x80:
+                break
+        field, wire = key >> 3, key & 7
+        if wire == 0:
+            v, shift = 0, 0
+            while True:
+                b = buf[i]; i += 1
+                v |= (b & 0x7F) << shift; shift += 7
+                if not b & 0x80:
+                    break
+        elif wire == 1:
+            v = buf[i:i + 8]; i += 8
+        else:
+            n, shift = 0, 0
+            while True:
+                b = buf[i]; i += 1
+                n |= (b & 0x7F) << shift; shift += 7
+                if not b & 0x80:
+                    break
+            v = buf[i:i + n]; i += n
+        out.append((field, wire, v))
+    return out
+
+
+def test_v2_protobuf_is_a_gnostic_document(client):
+    r = client.get("/openapi/v2", headers={"Accept": "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"})
+    assert r.status_code == 200 and "@" not in r.headers["content-type"]
+    top = _fields(r.content)
+    assert top[0] == (1, 2, b"2.0")
+    paths = _fields(next(v for f, _, v in top if f == 8))
+    names = {_fields(v)[0][2].decode() for f, _, v in paths if f == 2}
+    assert "/api/v1/namespaces/{namespace}/pods/{name}" in names
+    definitions = _fields(next(v for f, _, v in top if f == 9))
+    assert any(_fields(v)[0][2] == b"io.k8s.api.core.v1.Pod" for _, _, v in definitions)
