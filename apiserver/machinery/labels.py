@@ -14,15 +14,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from apiserver.machinery.errors import StatusError
 from apiserver.machinery.names import is_qualified_name, is_valid_label_value
 
 
-class SelectorError(ValueError):
-    """A selector that cannot be parsed; str() is the upstream-worded message."""
+class SelectorError(StatusError, ValueError):
+    """A selector that cannot be parsed; str() is the upstream-worded message.
+
+    A StatusError (400 BadRequest), so one that escapes a handler still answers right.
+    """
 
     def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+        StatusError.__init__(self, 400, "BadRequest", message)
 
 
 # Operator names as upstream spells them (selection.Operator values).

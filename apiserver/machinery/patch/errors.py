@@ -1,18 +1,21 @@
 """PatchError and the fixed messages upstream's strategic merge code uses."""
 from __future__ import annotations
 
+from apiserver.machinery.errors import StatusError
 
-class PatchError(ValueError):
-    """A patch that could not be applied; `code` is the HTTP status to answer with (400, 413 or 422)."""
+
+_REASONS = {400: "BadRequest", 413: "RequestEntityTooLarge", 422: "Invalid"}
+
+
+class PatchError(StatusError, ValueError):
+    """A patch that could not be applied; `code` is the HTTP status to answer with (400, 413 or 422).
+
+    It is a StatusError, so a handler that lets it through answers with the
+    right Status; it is also a ValueError for callers that treat it as bad input.
+    """
 
     def __init__(self, message: str, code: int = 422):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-
-    @property
-    def reason(self) -> str:
-        return {400: "BadRequest", 413: "RequestEntityTooLarge"}.get(self.code, "Invalid")
+        StatusError.__init__(self, code, _REASONS.get(code, "Invalid"), message)
 
 
 # upstream mergepatch package wording

@@ -151,3 +151,10 @@ def test_selector_from_labels():
     sel = selector_from_labels({"app": "web"})
     assert sel.matches({"app": "web", "x": "y"}) and not sel.matches({"app": "db"})
     assert selector_from_labels({}).empty
+
+
+def test_selector_error_is_a_bad_request_status():
+    with pytest.raises(SelectorError) as e:
+        parse_label_selector("a in")
+    assert e.value.status()["code"] == 400 and e.value.status()["reason"] == "BadRequest"
+    assert isinstance(e.value, ValueError)

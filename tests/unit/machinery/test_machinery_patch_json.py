@@ -57,3 +57,13 @@ def test_merge_patch_must_be_object():
     with pytest.raises(PatchError) as e:
         merge_patch(DOC, [1])
     assert e.value.code == 400 and e.value.reason == "BadRequest"
+
+
+def test_patch_error_is_a_status():
+    from apiserver.machinery.errors import StatusError
+    with pytest.raises(StatusError) as e:
+        json_patch(DOC, [{"op": "remove", "path": "/nope"}])
+    status = e.value.status()
+    assert (status["code"], status["reason"], status["kind"]) == (422, "Invalid", "Status")
+    with pytest.raises(ValueError):
+        merge_patch(DOC, [])
