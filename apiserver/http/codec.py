@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
+from apiserver.http import protobuf
 from apiserver.machinery import errors, fieldvalidation, schemas
 
 MAX_BODY = 3 * 1024 * 1024
@@ -34,6 +35,8 @@ def media_type(request: Request) -> str:
 
 def decode_document(body: bytes, content_type: str) -> tuple[object, list[str]]:
     """(document, duplicate field paths); 400 on bodies that do not parse."""
+    if content_type == protobuf.CONTENT_TYPE:
+        return protobuf.decode(body), []
     if content_type not in _DECODABLE:
         raise errors.unsupported_media_type(content_type)
     if not body.strip():
