@@ -75,6 +75,7 @@ class _ResourceCache:
             items.extend(page.items)
         self.state = ResourceState(self.prefix, items, rev, self.owner.window)
         self.stream = backend.watch(self.prefix, rev, max_buffer=None)
+        await self.stream.start()
 
     async def _run(self) -> None:
         delay = 0.05

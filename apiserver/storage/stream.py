@@ -92,6 +92,10 @@ class WatchStream:
     async def _prepare(self) -> None:
         """Hook run before the first event is read (replay from history)."""
 
+    async def start(self) -> None:
+        """Attach now rather than on first iteration (raises what that would)."""
+        await self._prepare()
+
     async def __anext__(self) -> WatchEvent:
         await self._prepare()
         while True:
