@@ -31,7 +31,7 @@ def default_root(node_name: str) -> str:
 async def run_agent(kubeconfig: str, node_name: str, *, root_dir: str | None = None,
                     port: int = DEFAULT_PORT, address: str = "0.0.0.0", host_ip: str | None = None,
                     labels: dict[str, str] | None = None, serve_api: bool = True,
-                    ready: asyncio.Event | None = None) -> None:
+                    ready: asyncio.Event | None = None, require_client_cert: bool = False) -> None:
     """Run until cancelled."""
     root_dir = root_dir or default_root(node_name)
     os.makedirs(root_dir, exist_ok=True)
@@ -47,8 +47,12 @@ async def run_agent(kubeconfig: str, node_name: str, *, root_dir: str | None = N
         manager_box: dict = {}
         if serve_api:
             from .server.app import KubeletServer
-            server = KubeletServer(podman, lambda ns, name: manager_box["m"].worker_for(ns, name),
-                                   node_name=node_name, address=address, port=port, root_dir=root_dir)
+            server = KubeletServer(podman, lambda ns, name: manager_box["m"].worker_for(ns, name)
+                                   if "m" in manager_box else None,
+                                   node_name=node_name, address=address, port=port, root_dir=root_dir,
+                                   client_ca_pem=client.config.ca_pem if require_client_cert else None,
+                                   list_pods=lambda: [w.pod for w in manager_box["m"].workers.values()]
+                                   if "m" in manager_box else [])
             port = await server.start()
         reporter = NodeReporter(client, podman, node_name, host_ip=host_ip, port=port, root_dir=root_dir,
                                 labels=labels)

@@ -1,0 +1,251 @@
+"""The kubelet's HTTPS API (default port 10250), the upstream paths:
+
+  GET /healthz, GET /pods
+  GET /containerLogs/{namespace}/{pod}/{container}?follow&tailLines&...
+  WS  /exec/{namespace}/{pod}/{container}?command=..&stdin&stdout&stderr&tty
+  WS  /attach/{namespace}/{pod}/{container}?stdin&stdout&stderr&tty
+  WS  /portForward/{namespace}/{pod}?ports=..
+
+TLS with a certificate of its own. When a CA is given (the cluster's, from the
+agent's kubeconfig), clients must present a certificate it signed, so only the
+API server (or a cluster admin) can reach the pods' streams.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import ssl
+from typing import Callable
+
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+
+from ..runtime import labels as L
+from ..runtime.podman import Podman
+from . import logs as LG
+from .certs import ensure_serving_cert
+from .portforward import serve_portforward
+from .streams import pick_protocol, serve_process
+
+log = logging.getLogger(__name__)
+
+
+def _status(code: int, reason: str, message: str) -> JSONResponse:
+    return JSONResponse({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                         "message": message, "reason": reason, "code": code}, status_code=code)
+
+
+def _truthy(v: str | None) -> bool:
+    return v in ("1", "true", "True")
+
+
+class KubeletServer:
+    def __init__(self, podman: Podman, find_worker: Callable, *, node_name: str, address: str, port: int,
+                 root_dir: str, client_ca_pem: str | None = None, list_pods: Callable | None = None):
+        self.podman, self.find_worker = podman, find_worker
+        self.node_name, self.address, self.port, self.root_dir = node_name, address, port, root_dir
+        self.client_ca_pem = client_ca_pem
+        self.list_pods = list_pods or (lambda: [])
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self.app = Starlette(routes=[
+            Route("/healthz", self.healthz),
+            Route("/pods", self.pods),
+            Route("/containerLogs/{namespace}/{pod}/{container}", self.container_logs),
+            WebSocketRoute("/exec/{namespace}/{pod}/{container}", self.exec_ws),
+            WebSocketRoute("/attach/{namespace}/{pod}/{container}", self.attach_ws),
+            WebSocketRoute("/portForward/{namespace}/{pod}", self.portforward_ws),
+        ])
+
+    # -- lifecycle ---------------------------------------------------------
+    async def start(self) -> int:
+        if not self.port:
+            with socket.socket() as s:
+                s.bind((self.address if self.address != "0.0.0.0" else "", 0))
+                self.port = s.getsockname()[1]
+        cert, key = ensure_serving_cert(os.path.join(self.root_dir, "pki"), self.node_name)
+        cfg = Config()
+        cfg.bind = [f"{self.address}:{self.port}"]
+        cfg.certfile, cfg.keyfile = cert, key
+        cfg.keep_alive_max_requests = 1 << 30
+        cfg.accesslog = None
+        cfg.errorlog = logging.getLogger("nodeagent.server.hypercorn")
+        if self.client_ca_pem:
+            ca_path = os.path.join(self.root_dir, "pki", "client-ca.crt")
+            with open(ca_path, "w") as f:
+                f.write(self.client_ca_pem)
+            cfg.ca_certs = ca_path
+            cfg.verify_mode = ssl.CERT_REQUIRED
+        self._task = asyncio.ensure_future(serve(self.app, cfg, shutdown_trigger=self._stop.wait))
+        for _ in range(100):
+            try:
+                _r, w = await asyncio.open_connection("127.0.0.1" if self.address == "0.0.0.0" else self.address,
+                                                      self.port)
+                w.close()
+                break
+            except OSError:
+                await asyncio.sleep(0.05)
+        return self.port
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._task:
+            try:
+                await asyncio.wait_for(self._task, 5)
+            except (asyncio.TimeoutError, Exception):
+                self._task.cancel()
+
+    # -- lookups -----------------------------------------------------------
+    async def _container(self, namespace: str, pod: str, container: str | None,
+                         previous: bool = False) -> tuple[dict, dict, dict]:
+        """(pod, container spec, runtime list entry) or raise LookupError(status response)."""
+        w = self.find_worker(namespace, pod)
+        if w is None:
+            raise LookupError(_status(404, "NotFound", f'pods "{pod}" not found'))
+        p = w.pod
+        specs = {c["name"]: c for c in (p["spec"].get("initContainers") or []) + p["spec"]["containers"]}
+        if not container:
+            container = p["spec"]["containers"][0]["name"]
+        if container not in specs:
+            raise LookupError(_status(400, "BadRequest",
+                                      f"container {container} is not valid for pod {pod}"))
+        entries = [e for e in await self.podman.container_list({L.POD_UID: p["metadata"]["uid"]})
+                   if (e.get("Labels") or {}).get(L.CONTAINER_NAME) == container]
+        entries.sort(key=lambda e: int((e.get("Labels") or {}).get(L.RESTART_COUNT, "0")), reverse=True)
+        idx = 1 if previous else 0
+        if len(entries) <= idx:
+            if previous:
+                msg = f'previous terminated container "{container}" in pod "{pod}" not found'
+            else:
+                msg = f'container "{container}" in pod "{pod}" is waiting to start: ContainerCreating'
+            raise LookupError(_status(400, "BadRequest", msg))
+        return p, specs[container], entries[idx]
+
+    # -- plain endpoints ---------------------------------------------------
+    async def healthz(self, _req: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    async def pods(self, _req: Request) -> Response:
+        return JSONResponse({"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": self.list_pods()})
+
+    async def container_logs(self, req: Request) -> Response:
+        q = req.query_params
+        try:
+            _pod, _spec, entry = await self._container(req.path_params["namespace"], req.path_params["pod"],
+                                                       req.path_params["container"], _truthy(q.get("previous")))
+            opts = LG.options_from_query(q)
+        except LookupError as e:
+            return e.args[0]
+        except ValueError as e:
+            return _status(400, "BadRequest", str(e))
+        info = await self.podman.container_inspect(entry["Id"]) or {}
+        path = ((info.get("HostConfig") or {}).get("LogConfig") or {}).get("Path")
+        follow = _truthy(q.get("follow"))
+        return StreamingResponse(self._log_stream(path, entry["Id"], opts, follow), media_type="text/plain")
+
+    async def _log_stream(self, path: str | None, cid: str, opts: LG.LogOptions, follow: bool):
+        limiter = LG.Limiter(opts.limit_bytes)
+        if not path or not os.path.exists(path):
+            return
+        with open(path, "rb") as f:
+            data = f.read()
+            lines, rest = LG.parse(data)
+            pending = bytearray()
+            for ln in LG.select(lines, opts):
+                out, done = limiter.take(LG.render(ln, opts.timestamps))
+                yield out
+                if done:
+                    return
+            if not follow:
+                return
+            buf = rest
+            idle = 0
+            while True:
+                chunk = f.read()
+                if chunk:
+                    idle = 0
+                    lines, buf = LG.parse(buf + chunk, pending)
+                    for ln in lines:
+                        if opts.since is None or ln.time >= opts.since:
+                            out, done = limiter.take(LG.render(ln, opts.timestamps))
+                            yield out
+                            if done:
+                                return
+                    continue
+                idle += 1
+                if idle % 10 == 0:  # every ~second: has the container ended?
+                    info = await self.podman.container_inspect(cid)
+                    if info is None or not (info.get("State") or {}).get("Running"):
+                        tail = f.read()
+                        if tail:
+                            lines, _ = LG.parse(buf + tail, pending)
+                            for ln in lines:
+                                out, done = limiter.take(LG.render(ln, opts.timestamps))
+                                yield out
+                                if done:
+                                    return
+                        return
+                await asyncio.sleep(0.1)
+
+    # -- streams -----------------------------------------------------------
+    async def _accept(self, ws: WebSocket) -> str | None:
+        offered = [p.strip() for p in ws.headers.get("sec-websocket-protocol", "").split(",") if p.strip()]
+        proto = pick_protocol(offered) if offered else "channel.k8s.io"
+        if proto is None:
+            await ws.close(1002)
+            return None
+        await ws.accept(subprotocol=proto if offered else None)
+        return proto
+
+    async def _reject(self, ws: WebSocket, resp: JSONResponse) -> None:
+        import json as _json
+        body = _json.loads(resp.body)
+        await ws.send_bytes(b"\x03" + _json.dumps(body).encode())
+        await ws.close(1000)
+
+    async def exec_ws(self, ws: WebSocket) -> None:
+        if await self._accept(ws) is None:
+            return
+        q = ws.query_params
+        command = q.getlist("command")
+        try:
+            _p, _spec, entry = await self._container(ws.path_params["namespace"], ws.path_params["pod"],
+                                                     ws.path_params["container"])
+        except LookupError as e:
+            return await self._reject(ws, e.args[0])
+        if not command:
+            return await self._reject(ws, _status(400, "BadRequest", "you must specify at least 1 command"))
+        if entry.get("State") != "running":
+            return await self._reject(ws, _status(400, "BadRequest",
+                                                  "container not running (" + entry.get("State", "") + ")"))
+        stdin, tty = _truthy(q.get("stdin")), _truthy(q.get("tty"))
+        argv = ["podman", "exec"] + (["-i"] if stdin else []) + (["-t"] if tty else []) + [entry["Id"], *command]
+        await serve_process(ws, argv, stdin=stdin, tty=tty, shown_argv=command)
+
+    async def attach_ws(self, ws: WebSocket) -> None:
+        if await self._accept(ws) is None:
+            return
+        q = ws.query_params
+        try:
+            _p, _spec, entry = await self._container(ws.path_params["namespace"], ws.path_params["pod"],
+                                                     ws.path_params["container"])
+        except LookupError as e:
+            return await self._reject(ws, e.args[0])
+        stdin, tty = _truthy(q.get("stdin")), _truthy(q.get("tty"))
+        argv = ["podman", "attach", "--sig-proxy=false"] + ([] if stdin else ["--no-stdin"]) + [entry["Id"]]
+        await serve_process(ws, argv, stdin=stdin, tty=tty, shown_argv=["attach"])
+
+    async def portforward_ws(self, ws: WebSocket) -> None:
+        w = self.find_worker(ws.path_params["namespace"], ws.path_params["pod"])
+        if w is None:
+            await ws.close(1008)
+            return
+        await serve_portforward(ws, w.pod_ip or "127.0.0.1")
