@@ -9,6 +9,7 @@ from openapi.catalogue import Resource
 
 from apiserver.http.requestinfo import RequestInfo
 from apiserver.machinery import errors
+from apiserver.machinery.managedfields.writes import USER_AGENT
 from apiserver.machinery.user import UserInfo
 from apiserver.registry.context import WriteContext
 from apiserver.registry.store import GenericStore
@@ -47,9 +48,13 @@ class RequestContext:
         return self.query.get("pretty") in ("true", "1")
 
     def write_context(self) -> WriteContext:
+        options = write_options(self.query)
+        agent = self.request.headers.get("user-agent")
+        if agent:  # names the field manager when the client gives none (upstream does the same)
+            options[USER_AGENT] = agent
         return WriteContext(user=self.user, dry_run=dry_run(self.query),
                             mutate=self.server.admission_mutate, validate=self.server.admission_validate,
-                            options=write_options(self.query))
+                            options=options)
 
 
 def dry_run(query) -> bool:

@@ -22,6 +22,8 @@ try:
 except ImportError:  # STANDIN
     _validation = None
 from apiserver.machinery import fields as _fields, labels as _labels
+from apiserver.machinery.managedfields import writes as _managedfields
+from apiserver.registry.objects import now_rfc3339
 
 
 def apply_defaults(resource: Resource, obj: dict) -> None:
@@ -87,6 +89,7 @@ def unsupported_field(resource: Resource, field: str, supported) -> str:
 def update_managed_fields(resource: Resource, new: dict, old: dict | None, *,
                           operation: str, options: dict, subresource: str) -> None:
     """Called once for every object about to be written (create, update, patch,
-    status, delete-marking). The managed-fields engineer fills this in."""
-    return None
+    status, delete-marking): metadata.managedFields records who set what."""
+    _managedfields.record_write(resource, new, old, operation=operation, options=options,
+                                subresource=subresource, now=now_rfc3339())
 

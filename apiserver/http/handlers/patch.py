@@ -117,5 +117,6 @@ async def _patch_custom_subresource(rc: RequestContext, ct: str, doc, out, wctx)
 
 
 async def apply_patch(rc: RequestContext):
-    """Server-side apply. The managed-fields engineer wires it here."""
-    raise errors.unsupported_media_type(media_type(rc.request))
+    """Server-side apply (handlers/apply.py)."""
+    from apiserver.http.handlers.apply import apply_patch as server_side_apply
+    return await server_side_apply(rc)
