@@ -11,6 +11,10 @@ SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 
 async def _create_if_missing(gs, namespace: str, obj: dict) -> None:
+    # Look first: on restart a create would reach the Service IP allocator, which
+    # refuses the (already held) kubernetes clusterIP before the store says 409.
+    if await gs.get_or_none(namespace, obj["metadata"]["name"]) is not None:
+        return
     try:
         await gs.create(namespace, obj, WriteContext())
     except StatusError as e:
