@@ -116,7 +116,7 @@ async def build_app(opts: ServerOptions, store, creds: Credentials, port: int):
         admission_mutate=mutate,
         admission_validate=validate,
         service_cluster_ip_range=opts.service_cluster_ip_range,
-        service_node_port_range=opts.service_node_port_range,
+        service_node_port_range="%d-%d" % opts.service_node_port_range,
     )
 
 
