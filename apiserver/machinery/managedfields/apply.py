@@ -167,8 +167,10 @@ def apply(live: dict | None, config: dict, manager: str, *, force: bool, api_ver
         raise conflict_error(conflicts)
     for e in others:
         e.fields -= changed
+    unchanged = live is not None and merged == base and me.fields == config_set and me.time
     me.fields = config_set
-    me.time = now
+    if not unchanged:  # a no-op apply keeps its time, so it writes nothing (as upstream)
+        me.time = now
     if manager == KUBECTL and live is not None:
         _sync_last_applied(merged, config)
     E.set_managed_fields(merged, entries)

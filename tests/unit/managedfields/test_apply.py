@@ -125,3 +125,9 @@ def test_kubectl_takes_over_from_client_side_apply_and_keeps_annotation_in_step(
     # another manager gets no such pass
     with pytest.raises(StatusError):
         do(live, cm({"a": "2"}), "someone-else")
+
+
+def test_a_no_op_reapply_keeps_the_entry_unchanged():
+    first = apply(None, cm({"a": "1"}), "alice", force=False, api_version="v1", kind="ConfigMap", now=T0)
+    again = apply(first, cm({"a": "1"}), "alice", force=False, api_version="v1", kind="ConfigMap", now=T1)
+    assert again == first
