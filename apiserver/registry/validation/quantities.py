@@ -52,3 +52,32 @@ def validate_resource_list(resources, path: str, allow_negative: bool = False) -
         elif q < 0 and not allow_negative:
             causes.append(field.invalid(p, value, "must be greater than or equal to 0"))
     return causes
+
+
+_BINARY_DESC = (("Ei", 2**60), ("Pi", 2**50), ("Ti", 2**40), ("Gi", 2**30), ("Mi", 2**20), ("Ki", 2**10))
+_DECIMAL_DESC = (("E", 10**18), ("P", 10**15), ("T", 10**12), ("G", 10**9), ("M", 10**6), ("k", 10**3))
+
+
+def is_binary(text) -> bool:
+    return isinstance(text, str) and text.strip()[-2:] in _BINARY
+
+
+def format_quantity(value: Fraction, binary: bool = False) -> str:
+    """Canonical text for a quantity: the largest exact suffix (`1536Mi`, `2k`,
+    `1500m`), fractions rounded up to nanos as upstream rounds."""
+    if value == 0:
+        return "0"
+    sign = "-" if value < 0 else ""
+    v = abs(value)
+    if v.denominator == 1:
+        n = v.numerator
+        for suffix, size in (_BINARY_DESC if binary else _DECIMAL_DESC):
+            if n % size == 0:
+                return f"{sign}{n // size}{suffix}"
+        return f"{sign}{n}"
+    for suffix, scale in (("m", 1000), ("u", 10**6), ("n", 10**9)):
+        scaled = v * scale
+        if scaled.denominator == 1:
+            return f"{sign}{scaled.numerator}{suffix}"
+    nanos = -(-v.numerator * 10**9 // v.denominator)
+    return f"{sign}{nanos}n"
