@@ -28,13 +28,14 @@ def free_port() -> int:
 
 
 class EtcdCluster:
-    def __init__(self, members: int = 1, *, base_dir: str | None = None):
+    def __init__(self, members: int = 1, *, base_dir: str | None = None,
+                 client_ports: list[int] | None = None):
         if shutil.which("etcd") is None:
             raise RuntimeError("etcd is not installed: run hack/setup-etcd.sh")
         root = base_dir or ("/dev/shm" if os.path.isdir("/dev/shm") else None)
         self.dir = tempfile.mkdtemp(prefix="pocketkube-etcd-", dir=root)
         self.names = [f"m{i}" for i in range(members)]
-        self.client_ports = [free_port() for _ in range(members)]
+        self.client_ports = client_ports or [free_port() for _ in range(members)]
         self.peer_ports = [free_port() for _ in range(members)]
         self.procs: list[subprocess.Popen | None] = [None] * members
         self.token = os.path.basename(self.dir)
