@@ -109,10 +109,13 @@ async def build_app(opts: ServerOptions, store, creds: Credentials, port: int):
     await _maybe_await(ensure_defaults(registries, kubernetes_service_ip=opts.first_service_ip,
                                        apiserver_ip=opts.apiserver_ip, apiserver_port=port))
     mutate, validate = await build_admission(opts, registries)
+    authorizer = ModeAuthorizer(parse_modes(",".join(opts.authorization_mode)))
+    from apiserver.http.nodeproxy import nodeproxy_routes  # pods/log, exec, attach, portforward → node agents
     return create_app(
         registries=registries,
         authenticator=creds.tokens,
-        authorizer=ModeAuthorizer(parse_modes(",".join(opts.authorization_mode))),
+        authorizer=authorizer,
+        extra_routes=nodeproxy_routes(registries, creds.tokens, authorizer),
         admission_mutate=mutate,
         admission_validate=validate,
         service_cluster_ip_range=opts.service_cluster_ip_range,

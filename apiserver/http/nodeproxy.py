@@ -1,0 +1,259 @@
+"""The API server's side of pods/log, pods/exec, pods/attach, pods/portforward and
+nodes/proxy: find the pod's node, then relay to that node agent's kubelet API
+(HTTPS, port from the Node's status.daemonEndpoints.kubeletEndpoint).
+
+Logs and node proxy are streamed HTTP; exec/attach/portforward are WebSockets
+relayed frame by frame with the subprotocol both ends agree on (v5/v4
+channel.k8s.io...). kubectl before 1.30 only speaks SPDY for exec, which no
+Python server can take over: it gets a plain Status error.
+
+Mount with `create_app(extra_routes=nodeproxy_routes(registries, authenticator,
+authorizer, client_cert=...))`.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from urllib.parse import urlencode
+
+import httpx
+import orjson
+import websockets
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from apiserver.http.requestinfo import parse_request_info
+from apiserver.http.responses import status_response
+from apiserver.machinery import errors
+
+log = logging.getLogger("apiserver.http.nodeproxy")
+
+DEFAULT_KUBELET_PORT = 10250
+LOG_PARAMS = ("follow", "tailLines", "sinceSeconds", "sinceTime", "timestamps", "previous", "limitBytes",
+              "insecureSkipTLSVerifyBackend")
+STREAM_PARAMS = ("command", "stdin", "stdout", "stderr", "tty", "ports")
+
+
+def _headers(scope) -> dict[str, str]:
+    return {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+
+
+def _first(query) -> dict[str, str]:
+    return {k: query.get(k) for k in query.keys()}
+
+
+def kubelet_address(node: dict) -> tuple[str, int]:
+    """InternalIP first, as the API server's default --kubelet-preferred-address-types."""
+    status = node.get("status") or {}
+    addrs = {a.get("type"): a.get("address") for a in status.get("addresses") or []}
+    host = addrs.get("InternalIP") or addrs.get("ExternalIP") or addrs.get("Hostname") or \
+        node["metadata"]["name"]
+    port = ((status.get("daemonEndpoints") or {}).get("kubeletEndpoint") or {}).get("Port") or DEFAULT_KUBELET_PORT
+    return host, int(port)
+
+
+def container_for(pod: dict, requested: str | None) -> str:
+    """The container a request means; upstream's wording when it is ambiguous or wrong."""
+    spec = pod.get("spec") or {}
+    name = pod["metadata"]["name"]
+    apps = [c["name"] for c in spec.get("containers") or []]
+    inits = [c["name"] for c in spec.get("initContainers") or []]
+    eph = [c["name"] for c in spec.get("ephemeralContainers") or []]
+    if not requested:
+        if len(apps) == 1:
+            return apps[0]
+        msg = f"a container name must be specified for pod {name}, choose one of: [{' '.join(apps)}]"
+        if inits:
+            msg += f" or one of the init containers: [{' '.join(inits)}]"
+        raise errors.bad_request(msg)
+    if requested not in apps + inits + eph:
+        raise errors.bad_request(f"container {requested} is not valid for pod {name}")
+    return requested
+
+
+class NodeProxy:
+    def __init__(self, registries, authenticator, authorizer, client_cert: tuple[str, str] | None = None):
+        self.registries, self.authenticator, self.authorizer = registries, authenticator, authorizer
+        self.ssl = ssl.create_default_context()
+        # Node agents serve self-signed certificates (upstream's default without
+        # --kubelet-certificate-authority): the server does not verify them.
+        self.ssl.check_hostname = False
+        self.ssl.verify_mode = ssl.CERT_NONE
+        if client_cert:
+            self.ssl.load_cert_chain(*client_cert)
+        self.http = httpx.AsyncClient(verify=self.ssl, timeout=httpx.Timeout(30.0, read=None))
+
+    # -- who may, and where to -------------------------------------------
+    async def _authorize(self, scope, method: str, path: str, query, verb: str) -> None:
+        user = await self.authenticator.authenticate(_headers(scope))
+        if user is None:
+            raise errors.unauthorized()
+        info = parse_request_info(method, path, _first(query))
+        info.verb = verb
+        ok, reason = await self.authorizer.authorize(user, info)
+        if not ok:
+            what = f"{info.resource}/{info.subresource}" if info.subresource else info.resource
+            scope_txt = f' in the namespace "{info.namespace}"' if info.namespace else " at the cluster scope"
+            msg = (f'{info.resource} "{info.name}" is forbidden: User "{user.name}" cannot {verb} resource '
+                   f'"{what}" in API group ""{scope_txt}')
+            raise errors.forbidden(msg + (f": {reason}" if reason else ""), name=info.name, kind=info.resource)
+
+    async def _get(self, plural: str, namespace: str, name: str) -> dict:
+        store = self.registries.lookup("", "v1", plural)
+        item = await store.get(namespace, name)
+        return item.obj if hasattr(item, "obj") else item
+
+    async def _pod_target(self, namespace: str, name: str) -> tuple[dict, str, int]:
+        pod = await self._get("pods", namespace, name)
+        node_name = (pod.get("spec") or {}).get("nodeName")
+        if not node_name:
+            raise errors.bad_request(f"pod {name} does not have a host assigned")
+        node = await self._get("nodes", "", node_name)
+        host, port = kubelet_address(node)
+        return pod, host, port
+
+    # -- pods/log ----------------------------------------------------------
+    async def pod_log(self, request: Request) -> Response:
+        ns, name = request.path_params["namespace"], request.path_params["name"]
+        try:
+            await self._authorize(request.scope, "GET", request.url.path, request.query_params, "get")
+            pod, host, port = await self._pod_target(ns, name)
+            container = container_for(pod, request.query_params.get("container"))
+            for p in ("tailLines", "sinceSeconds", "limitBytes"):
+                v = request.query_params.get(p)
+                if v is not None and not v.lstrip("-").isdigit():
+                    raise errors.bad_request(f'{p}: Invalid value: "{v}": must be an integer')
+            params = {k: request.query_params[k] for k in LOG_PARAMS if k in request.query_params}
+            url = f"https://{host}:{port}/containerLogs/{ns}/{name}/{container}"
+            req = self.http.build_request("GET", url, params=params)
+            try:
+                upstream = await self.http.send(req, stream=True)
+            except httpx.HTTPError as e:
+                raise errors.service_unavailable(f"cannot reach the node agent for pod {name}: {e}")
+        except errors.StatusError as e:
+            return status_response(e)
+        if upstream.status_code >= 400:
+            body = await upstream.aread()
+            await upstream.aclose()
+            return Response(body, status_code=upstream.status_code, media_type="application/json")
+
+        async def relay():
+            try:
+                async for chunk in upstream.aiter_raw():
+                    yield chunk
+            except httpx.HTTPError:
+                return
+            finally:
+                await upstream.aclose()
+        return StreamingResponse(relay(), media_type="text/plain")
+
+    # -- exec / attach / portforward --------------------------------------
+    async def stream(self, ws: WebSocket) -> None:
+        ns, name = ws.path_params["namespace"], ws.path_params["name"]
+        sub = ws.path_params["sub"]
+        if sub not in ("exec", "attach", "portforward"):
+            return await self._deny(ws, errors.StatusError(404, "NotFound",
+                                                           "the server could not find the requested resource"))
+        try:
+            await self._authorize(ws.scope, "POST", ws.url.path, ws.query_params, "create")
+            pod, host, port = await self._pod_target(ns, name)
+            params: list[tuple[str, str]] = [(k, v) for k, v in ws.query_params.multi_items() if k in STREAM_PARAMS]
+            if sub == "portforward":
+                path = f"/portForward/{ns}/{name}"
+            else:
+                container = container_for(pod, ws.query_params.get("container"))
+                path = f"/{sub}/{ns}/{name}/{container}"
+        except errors.StatusError as e:
+            return await self._deny(ws, e)
+        offered = [p.strip() for p in ws.headers.get("sec-websocket-protocol", "").split(",") if p.strip()]
+        url = f"wss://{host}:{port}{path}?{urlencode(params)}"
+        try:
+            backend = await websockets.connect(url, ssl=self.ssl, subprotocols=offered or None,
+                                               max_size=None, open_timeout=10, ping_interval=None)
+        except (OSError, websockets.WebSocketException, asyncio.TimeoutError) as e:
+            return await self._deny(ws, errors.service_unavailable(
+                f"cannot reach the node agent for pod {name}: {e}"))
+        await ws.accept(subprotocol=backend.subprotocol)
+        await _relay(ws, backend)
+
+    async def _deny(self, ws: WebSocket, err: errors.StatusError) -> None:
+        try:
+            await ws.send_denial_response(status_response(err))
+        except RuntimeError:  # the server cannot send an HTTP answer to an upgrade: close instead
+            await ws.close(1008, reason=err.status().get("message", "")[:120])
+
+    async def spdy_not_supported(self, request: Request) -> Response:
+        return status_response(errors.bad_request(
+            "this server streams exec/attach/portforward over WebSocket only "
+            "(kubectl 1.30 or newer); SPDY upgrades are not supported"))
+
+    # -- nodes/proxy -------------------------------------------------------
+    async def node_proxy(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        rest = request.path_params.get("path", "")
+        try:
+            await self._authorize(request.scope, request.method, request.url.path, request.query_params,
+                                  request.method.lower() if request.method != "POST" else "create")
+            host, port = kubelet_address(await self._get("nodes", "", name))
+            try:
+                r = await self.http.request(request.method, f"https://{host}:{port}/{rest}",
+                                            params=request.query_params.multi_items(),
+                                            content=await request.body(), timeout=30)
+            except httpx.HTTPError as e:
+                raise errors.service_unavailable(f"cannot reach node {name}: {e}")
+        except errors.StatusError as e:
+            return status_response(e)
+        return Response(r.content, status_code=r.status_code,
+                        media_type=r.headers.get("content-type", "application/octet-stream"))
+
+
+async def _relay(ws: WebSocket, backend) -> None:
+    async def client_to_backend():
+        while True:
+            msg = await ws.receive()
+            if msg["type"] == "websocket.disconnect":
+                return
+            if msg.get("bytes") is not None:
+                await backend.send(msg["bytes"])
+            elif msg.get("text") is not None:
+                await backend.send(msg["text"])
+
+    async def backend_to_client():
+        async for m in backend:
+            if isinstance(m, bytes):
+                await ws.send_bytes(m)
+            else:
+                await ws.send_text(m)
+
+    tasks = [asyncio.ensure_future(client_to_backend()), asyncio.ensure_future(backend_to_client())]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    except (WebSocketDisconnect, websockets.WebSocketException, OSError):
+        pass
+    finally:
+        for t in tasks:
+            t.cancel()
+        await backend.close()
+        try:
+            await ws.close(1000)
+        except RuntimeError:
+            pass
+
+
+def nodeproxy_routes(registries, authenticator, authorizer, *, client_cert: tuple[str, str] | None = None) -> list:
+    """Routes for create_app(extra_routes=...)."""
+    np = NodeProxy(registries, authenticator, authorizer, client_cert)
+    base = "/api/v1/namespaces/{namespace}/pods/{name}"
+    return [
+        Route(base + "/log", np.pod_log, methods=["GET"]),
+        WebSocketRoute(base + "/{sub:str}", np.stream),
+        Route(base + "/exec", np.spdy_not_supported, methods=["POST", "GET"]),
+        Route(base + "/attach", np.spdy_not_supported, methods=["POST", "GET"]),
+        Route(base + "/portforward", np.spdy_not_supported, methods=["POST", "GET"]),
+        Route("/api/v1/nodes/{name}/proxy", np.node_proxy, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+        Route("/api/v1/nodes/{name}/proxy/{path:path}", np.node_proxy,
+              methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+    ]
