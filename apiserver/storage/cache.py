@@ -224,19 +224,23 @@ class CachedStore(Store):
         attempts: int = 16,
     ) -> tuple[int, bytes] | None:
         # First try the cached value without waiting for freshness (usually
-        # current); on a conflict, retry with consistent reads.
+        # current, and the write is conditioned on its revision anyway). As
+        # upstream does, anything a possibly stale value led to (a conflict, an
+        # error from `mutate`, "nothing to change") is retried on a consistent read.
         rc = self._cache(key)
         if rc is not None and rc.ready.is_set():
             current = rc.state.items.get(key)
             if current is not None:
-                new_value = await mutate(current)
-                if new_value is None:
-                    return None
                 try:
-                    rev = await self.backend.update(key, new_value, expected_revision=current.mod_revision)
-                    return rev, new_value
-                except RevisionConflictError:
-                    pass
+                    new_value = await mutate(current)
+                except Exception:
+                    new_value = None
+                if new_value is not None:
+                    try:
+                        rev = await self.backend.update(key, new_value, expected_revision=current.mod_revision)
+                        return rev, new_value
+                    except RevisionConflictError:
+                        pass
         return await super().guaranteed_update(key, mutate, attempts=attempts)
 
     # ---- reads from memory ------------------------------------------------

@@ -82,3 +82,29 @@ async def test_cached_reads_share_value_objects(tmp_path):
         assert a is b or a.value is b.value
     finally:
         await store.close()
+
+
+async def test_guaranteed_update_retries_a_stale_cached_read(tmp_path):
+    """mutate may reject what it sees (a resourceVersion precondition); when
+    what it saw came from the cache, the store re-reads before giving up."""
+    backend = SQLiteStore(str(tmp_path / "s.db"))
+    store = CachedStore(backend)
+    try:
+        await store.start([P])
+        await store.create(P + "ns/a", b"1")
+        await store.get(P + "ns/a")
+        seen = []
+
+        async def mutate(kv):
+            seen.append(kv.value)
+            if kv.value != b"2":
+                raise ValueError("precondition failed on a stale read")
+            return b"3"
+
+        # a write the cache has not applied yet: the feeder runs on the next loop turns
+        backend_rev = await backend.update(P + "ns/a", b"2")
+        rev, value = await store.guaranteed_update(P + "ns/a", mutate)
+        assert value == b"3" and rev > backend_rev
+        assert seen[-1] == b"2"
+    finally:
+        await store.close()
