@@ -210,6 +210,24 @@ def enforce(obj: Any, duplicates: list[str], schema: dict, how: str, *, kind: st
     return texts
 
 
+def enforce_patched(obj: Any, patch_duplicates: list[str], schema: dict, how: str) -> list[str]:
+    """The directive applied to the result of a JSON, merge or strategic merge patch.
+
+    Upstream decodes the patched object strictly; its error carries no kind prefix:
+      strict decoding error: unknown field "spec.foo"
+    """
+    if how == IGNORE:
+        drop_unknown(obj, schema)
+        return []
+    texts = problems(patch_duplicates, unknown_fields(obj, schema))
+    if not texts:
+        return []
+    if how == STRICT:
+        raise errors.bad_request("strict decoding error: " + ", ".join(texts))
+    drop_unknown(obj, schema)
+    return texts
+
+
 def warning_header(text: str) -> str:
     """One `Warning` header value (RFC 7234 code 299, as kube-apiserver sends)."""
     return '299 - "' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -91,3 +91,15 @@ def test_duplicate_fields_are_reported(server, namespace):
         r = c.post(f"/api/v1/namespaces/{namespace}/configmaps?fieldValidation=Warn", content=body)
         assert r.status_code == 201
         assert r.headers["warning"] == '299 - "duplicate field \\"metadata.name\\""'
+
+
+@pytest.mark.parametrize("version", ["1.27", "1.33"])
+def test_client_side_apply_patch_is_validated(kubectl, namespace, version):
+    good = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: csa-typo\ndata:\n  a: '1'\n"
+    kubectl("apply", "-n", namespace, "-f", "-", version=version, input=good)
+    typo = good.replace("  name: csa-typo\n", "  name: csa-typo\n  bogus: 2\n").replace("'1'", "'2'")
+    cp = kubectl("apply", "-n", namespace, "-f", "-", version=version, input=typo, check=False)
+    assert cp.returncode != 0
+    assert 'strict decoding error: unknown field "metadata.bogus"' in cp.stderr
+    cp = kubectl("apply", "-n", namespace, "-f", "-", "--validate=warn", version=version, input=typo)
+    assert 'Warning: unknown field "metadata.bogus"' in cp.stderr

@@ -15,7 +15,7 @@ from apiserver.http.context import RequestContext
 from apiserver.http.negotiation import negotiate
 from apiserver.http.responses import object_response
 from apiserver.http.tables import render_one
-from apiserver.machinery import errors, schemas
+from apiserver.machinery import errors, fieldvalidation, schemas
 
 try:
     from apiserver.machinery import patch as _patch
@@ -71,26 +71,32 @@ async def patch(rc: RequestContext):
     if ct not in (JSON_PATCH, MERGE_PATCH, STRATEGIC):
         raise errors.unsupported_media_type(ct)
     body = await read_body(rc.request)
-    doc, _ = decode_document(body, "application/json")
+    doc, dups = decode_document(body, "application/json")
+    how = fieldvalidation.directive(rc.query.get("fieldValidation"))
     r = rc.resource
     wctx = rc.write_context()
     sub = rc.info.subresource
     if sub and sub != "status":
         return await _patch_custom_subresource(rc, ct, doc, out, wctx)
+    schema = schemas.for_kind(r.group, r.version, r.kind)
+    field_warnings: list[str] = []
 
     async def transform(current: dict) -> dict:
         rv = current["metadata"].get("resourceVersion")
         patched = _apply(ct, current, doc, r.group, r.version, r.kind)
         if not isinstance(patched, dict):
             raise errors.bad_request("the patch did not produce an object")
+        if schema is not None:  # unknown/duplicate fields, per fieldValidation (may run more than once)
+            field_warnings[:] = fieldvalidation.enforce_patched(
+                patched, dups if ct != JSON_PATCH else [], schema, how)
         prv = (patched.get("metadata") or {}).get("resourceVersion")
         if prv and prv != rv:
             raise errors.stale_update(r.group, r.plural, rc.info.name)
         return patched
 
     item = await rc.store.guaranteed_update(rc.namespace, rc.info.name, transform, wctx, subresource=sub)
-    return object_response(render_one(r, rc.store.strategy, item, out, rc.query), out, 200, wctx.warnings,
-                           rc.pretty)
+    return object_response(render_one(r, rc.store.strategy, item, out, rc.query), out, 200,
+                           field_warnings + wctx.warnings, rc.pretty)
 
 
 def _apply(ct: str, current: dict, doc, group: str, version: str, kind: str) -> dict:

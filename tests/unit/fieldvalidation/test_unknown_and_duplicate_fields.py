@@ -80,3 +80,12 @@ def test_directive_default_and_invalid():
 
 def test_warning_header_quotes():
     assert fv.warning_header('unknown field "spec.foo"') == '299 - "unknown field \\"spec.foo\\""'
+
+
+def test_patched_objects_fail_without_the_kind_prefix():
+    pod = {"metadata": {"name": "p"}, "spec": {"foo": 1}}
+    with pytest.raises(StatusError) as e:
+        fv.enforce_patched(pod, [], POD, fv.STRICT)
+    assert e.value.message == 'strict decoding error: unknown field "spec.foo"'
+    assert fv.enforce_patched(pod, ["spec"], POD, fv.WARN) == ['duplicate field "spec"', 'unknown field "spec.foo"']
+    assert pod == {"metadata": {"name": "p"}, "spec": {}}
