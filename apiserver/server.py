@@ -106,6 +106,8 @@ async def build_app(opts: ServerOptions, store, creds: Credentials, port: int):
     ensure_defaults = _import("apiserver.registry.bootstrap", "ensure_defaults", "the registry bootstrap")
     create_app = _import("apiserver.http.app", "create_app", "the HTTP layer")
     registries = build_registries(store, catalogue.load())
+    from apiserver.registry import allocators  # the kinds engineer's: ranges before the first Service
+    allocators.configure(opts.service_cluster_ip_range, "%d-%d" % opts.service_node_port_range)
     await _maybe_await(ensure_defaults(registries, kubernetes_service_ip=opts.first_service_ip,
                                        apiserver_ip=opts.apiserver_ip, apiserver_port=port))
     mutate, validate = await build_admission(opts, registries)
