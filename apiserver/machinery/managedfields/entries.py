@@ -161,10 +161,15 @@ def update_managed_fields(old: dict | None, new: dict, manager: str, operation: 
     sent = (new.get("metadata") or {}).get("managedFields")
     stored = (old or {}).get("metadata", {}).get("managedFields") if old else None
     entries = decode(sent) if (sent and not subresource) else decode(stored)
+    ignored = tuple(ignored)
     before = without_managed_fields(old) if old is not None else _empty_like(new, schema)
     after = without_managed_fields(new)
+    # Top-level parts this write cannot own (spec on /status...) need no diffing at all.
+    skipped = {p[0][2:] for p in ignored if len(p) == 1}
+    if skipped:
+        before = {k: v for k, v in before.items() if k not in skipped}
+        after = {k: v for k, v in after.items() if k not in skipped}
     changed, removed = typed.compare(before, after, schema)
-    ignored = tuple(ignored)
     changed = owned(changed, ignored)
     me = find(entries, manager, operation, api_version, subresource)
     for e in entries:
