@@ -72,6 +72,7 @@ class EtcdStore(Store):
         self._kv_stub = None
         self._watch_stub_ = None
         self._compacted = 0
+        self._compacted_read_at = float("-inf")
         self._compaction_interval = compaction_interval
         self._compactor: asyncio.Task | None = None
         self._closed = False
@@ -101,9 +102,14 @@ class EtcdStore(Store):
             return await getattr(stub, method)(request, timeout=self._timeout)
         except grpc.aio.AioRpcError as e:
             err = store_error(e, revision)
-            if isinstance(err, CompactedError):
-                await self._refresh_compacted()
-                err = CompactedError(revision, self._compacted)
+            try:
+                if isinstance(err, CompactedError):
+                    await self._refresh_compacted()
+                    err = CompactedError(revision, self._compacted)
+                elif isinstance(err, FutureRevisionError):
+                    err = FutureRevisionError(revision, await self.current_revision())
+            except StoreError:
+                pass
             raise err from None
 
     async def _txn(self, compare, success, failure):
@@ -190,10 +196,14 @@ class EtcdStore(Store):
         return resp.header.revision
 
     async def compacted_revision(self) -> int:
-        if self._compacted == 0 and not self._closed:
+        """The horizon recorded in compact_rev_key (by any server sharing this
+        etcd), re-read at most every few seconds: watches ask on every start."""
+        now = asyncio.get_running_loop().time()
+        if now - self._compacted_read_at > 5.0 and not self._closed:
             try:
                 await self._refresh_compacted()
-            except StoreError:
+                self._compacted_read_at = now
+            except (StoreError, grpc.aio.AioRpcError):
                 pass
         return self._compacted
 
