@@ -6,6 +6,9 @@
     cluster.kill(i); cluster.restart(i)  # for failover tests
     cluster.stop()
 
+    EtcdCluster(1, tls=True)           # https clients with client certificates:
+                                       # cluster.ca_file, .client_cert, .client_key
+
 Members are stopped by PID; nothing else on the machine is touched. etcd comes
 from Debian's package (hack/setup-etcd.sh).
 """
@@ -15,10 +18,66 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
 import urllib.request
+
+
+def make_certs(directory: str) -> tuple[str, str, str, str, str]:
+    """A throwaway CA, a server certificate for 127.0.0.1 and a client
+    certificate: (ca, server cert, server key, client cert, client key) paths."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+
+    def write(name: str, data: bytes) -> str:
+        path = os.path.join(directory, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    def key_pem(key) -> bytes:
+        return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                 serialization.NoEncryption())
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "etcd-test-ca")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+          .not_valid_before(now - datetime.timedelta(minutes=5))
+          .not_valid_after(now + datetime.timedelta(days=1))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .sign(ca_key, hashes.SHA256()))
+
+    def leaf(cn: str, usages, san: bool):
+        key = ec.generate_private_key(ec.SECP256R1())
+        b = (x509.CertificateBuilder()
+             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
+             .issuer_name(ca_name).public_key(key.public_key())
+             .serial_number(x509.random_serial_number())
+             .not_valid_before(now - datetime.timedelta(minutes=5))
+             .not_valid_after(now + datetime.timedelta(days=1))
+             .add_extension(x509.ExtendedKeyUsage(usages), critical=False))
+        if san:
+            b = b.add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]),
+                critical=False)
+        return b.sign(ca_key, hashes.SHA256()), key
+
+    server, server_key = leaf("etcd", [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH], True)
+    client, client_key = leaf("apiserver", [ExtendedKeyUsageOID.CLIENT_AUTH], False)
+    pem = serialization.Encoding.PEM
+    return (write("ca.crt", ca.public_bytes(pem)),
+            write("server.crt", server.public_bytes(pem)), write("server.key", key_pem(server_key)),
+            write("client.crt", client.public_bytes(pem)), write("client.key", key_pem(client_key)))
 
 
 def free_port() -> int:
@@ -29,7 +88,7 @@ def free_port() -> int:
 
 class EtcdCluster:
     def __init__(self, members: int = 1, *, base_dir: str | None = None,
-                 client_ports: list[int] | None = None):
+                 client_ports: list[int] | None = None, tls: bool = False):
         if shutil.which("etcd") is None:
             raise RuntimeError("etcd is not installed: run hack/setup-etcd.sh")
         root = base_dir or ("/dev/shm" if os.path.isdir("/dev/shm") else None)
@@ -39,10 +98,15 @@ class EtcdCluster:
         self.peer_ports = [free_port() for _ in range(members)]
         self.procs: list[subprocess.Popen | None] = [None] * members
         self.token = os.path.basename(self.dir)
+        self.tls = tls
+        if tls:
+            self.ca_file, self.server_cert, self.server_key, self.client_cert, self.client_key = \
+                make_certs(self.dir)
 
     @property
     def client_urls(self) -> list[str]:
-        return [f"http://127.0.0.1:{p}" for p in self.client_ports]
+        scheme = "https" if self.tls else "http"
+        return [f"{scheme}://127.0.0.1:{p}" for p in self.client_ports]
 
     def _initial_cluster(self) -> str:
         return ",".join(f"{n}=http://127.0.0.1:{p}" for n, p in zip(self.names, self.peer_ports))
@@ -63,14 +127,25 @@ class EtcdCluster:
                 "--initial-cluster-token", self.token,
                 "--heartbeat-interval", "50", "--election-timeout", "500",
                 "--logger", "zap", "--log-level", "warn",
+                *self._tls_args(),
             ],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )
         log.close()
 
+    def _tls_args(self) -> list[str]:
+        if not self.tls:
+            return []
+        return ["--cert-file", self.server_cert, "--key-file", self.server_key,
+                "--trusted-ca-file", self.ca_file, "--client-cert-auth"]
+
     def healthy(self, i: int) -> bool:
+        ctx = None
+        if self.tls:
+            ctx = ssl.create_default_context(cafile=self.ca_file)
+            ctx.load_cert_chain(self.client_cert, self.client_key)
         try:
-            with urllib.request.urlopen(self.client_urls[i] + "/health", timeout=1) as r:
+            with urllib.request.urlopen(self.client_urls[i] + "/health", timeout=1, context=ctx) as r:
                 return b'"health":"true"' in r.read()
         except OSError:
             return False

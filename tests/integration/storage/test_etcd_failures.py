@@ -104,3 +104,24 @@ async def test_member_loss_under_write_load_loses_no_acknowledged_write():
         stop.set()
         await store.close()
         await asyncio.to_thread(cluster.stop)
+
+
+async def test_tls_with_client_certificates():
+    from apiserver.storage.etcd import EtcdStore
+    from tests.etcd_cluster import EtcdCluster
+
+    cluster = await asyncio.to_thread(EtcdCluster(1, tls=True).start)
+    try:
+        store = EtcdStore(cluster.client_urls, ca_file=cluster.ca_file, cert_file=cluster.client_cert,
+                          key_file=cluster.client_key, compaction_interval=0)
+        anonymous = EtcdStore(cluster.client_urls, ca_file=cluster.ca_file, compaction_interval=0)
+        try:
+            rev = await store.create(P + "ns/a", b"1")
+            assert (await store.get(P + "ns/a")).mod_revision == rev
+            assert await store.healthy()
+            assert not await anonymous.healthy()   # --client-cert-auth
+        finally:
+            await store.close()
+            await anonymous.close()
+    finally:
+        await asyncio.to_thread(cluster.stop)
