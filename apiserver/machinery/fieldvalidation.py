@@ -78,6 +78,7 @@ class _DuplicateNoticingLoader(yaml.SafeLoader):
     def __init__(self, stream):
         super().__init__(stream)
         self.dups: dict[int, tuple[dict, list[str]]] = {}
+        self.lines: list[tuple[int, str]] = []  # (1-based line, key) of every repeated key
 
     def construct_mapping(self, node, deep=False):
         mapping = super().construct_mapping(node, deep=deep)
@@ -85,8 +86,10 @@ class _DuplicateNoticingLoader(yaml.SafeLoader):
         twice: list[str] = []
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
-            if key in seen and str(key) not in twice:
-                twice.append(str(key))
+            if key in seen:
+                self.lines.append((key_node.start_mark.line + 1, str(key)))
+                if str(key) not in twice:
+                    twice.append(str(key))
             seen.add(key)
         if twice:
             self.dups[id(mapping)] = (mapping, twice)
@@ -110,6 +113,25 @@ def _decode_yaml(body: bytes) -> tuple[Any, list[str]]:
     if loader.dups:
         _paths_of_duplicates(obj, loader.dups, "", out)
     return obj, out
+
+
+def yaml_duplicate_error(body: bytes) -> str | None:
+    """Upstream's YAML-side text for repeated keys (what apply patches are checked with), or None.
+
+      error converting YAML to JSON: yaml: unmarshal errors:
+        line 5: key "a" already set in map
+    """
+    loader = _DuplicateNoticingLoader(body)
+    try:
+        loader.get_single_data()
+    except yaml.YAMLError:
+        return None
+    finally:
+        loader.dispose()
+    if not loader.lines:
+        return None
+    return "error converting YAML to JSON: yaml: unmarshal errors:\n" + "\n".join(
+        f'  line {line}: key "{key}" already set in map' for line, key in sorted(loader.lines))
 
 
 def decode_strict(body: bytes, content_type: str) -> tuple[Any, list[str]]:

@@ -118,3 +118,12 @@ def test_python_dynamic_client_apply(api_client, namespace):
     with pytest.raises(ApiException) as e:
         cms.patch(body=body, name="py", namespace=namespace, content_type="application/apply-patch+yaml")
     assert e.value.status == 422 and "fieldManager: Required value: is required for apply patch" in e.value.body
+
+
+def test_apply_of_an_undeclared_field_is_a_bad_request(kubectl, namespace):
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "typo"},
+           "spec": {"containers": [{"name": "c", "image": "busybox", "imagePullPolice": "Always"}]}}
+    cp = kubectl("apply", "--server-side", "-n", namespace, "-f", "-", input=json.dumps(pod), check=False)
+    assert cp.returncode != 0
+    assert (f"Error from server (BadRequest): failed to create typed patch object ({namespace}/typo; /v1, Kind=Pod): "
+            '.spec.containers[name="c"].imagePullPolice: field not declared in schema') in cp.stderr

@@ -64,16 +64,17 @@ async def apply_patch(rc: RequestContext):
         raise _patch_options_invalid("fieldManager", "Required value: is required for apply patch")
     force = rc.query.get("force") in ("true", "1", "True")
     how = fieldvalidation.directive(rc.query.get("fieldValidation"))
-    config, duplicates = _decode(await read_body(rc.request))
+    body = await read_body(rc.request)
+    config, duplicates = _decode(body)
     if not isinstance(config, dict):
         raise errors.bad_request("error decoding YAML: the apply configuration must be an object")
     wctx = rc.write_context()
-    if duplicates:
-        texts = fieldvalidation.problems(duplicates, [])
+    if duplicates and how != fieldvalidation.IGNORE:
+        # upstream checks apply bodies with its strict YAML reader, hence YAML wording and lines
+        text = fieldvalidation.yaml_duplicate_error(body) or ", ".join(fieldvalidation.problems(duplicates, []))
         if how == fieldvalidation.STRICT:
-            raise fieldvalidation.strict_error(r.kind, r.version, texts)
-        if how == fieldvalidation.WARN:
-            wctx.warnings.extend(texts)
+            raise errors.bad_request(f"error strict decoding YAML: {text}")
+        wctx.warnings.append(text)
     _check_identity(config, rc.info.name, rc.namespace)
     wctx.options[writes.APPLIED] = True
     wanted_rv = (config.get("metadata") or {}).get("resourceVersion")

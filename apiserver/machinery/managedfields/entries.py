@@ -160,7 +160,9 @@ def update_managed_fields(old: dict | None, new: dict, manager: str, operation: 
     schema = schema_for(new, schema)
     sent = (new.get("metadata") or {}).get("managedFields")
     stored = (old or {}).get("metadata", {}).get("managedFields") if old else None
-    entries = decode(sent) if (sent and not subresource) else decode(stored)
+    entries = decode(sent) if (sent and not subresource) else []
+    if not entries:  # nothing usable sent: keep what is stored (clients that drop the field lose nothing)
+        entries = decode(stored)
     ignored = tuple(ignored)
     before = without_managed_fields(old) if old is not None else _empty_like(new, schema)
     after = without_managed_fields(new)

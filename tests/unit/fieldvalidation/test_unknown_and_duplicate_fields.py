@@ -89,3 +89,12 @@ def test_patched_objects_fail_without_the_kind_prefix():
     assert e.value.message == 'strict decoding error: unknown field "spec.foo"'
     assert fv.enforce_patched(pod, ["spec"], POD, fv.WARN) == ['duplicate field "spec"', 'unknown field "spec.foo"']
     assert pod == {"metadata": {"name": "p"}, "spec": {}}
+
+
+def test_yaml_duplicate_text_names_lines():
+    body = b"apiVersion: v1\nkind: ConfigMap\ndata:\n  a: '1'\n  a: '2'\n"
+    assert fv.yaml_duplicate_error(body) == (
+        'error converting YAML to JSON: yaml: unmarshal errors:\n  line 5: key "a" already set in map')
+    assert fv.yaml_duplicate_error(b'{"a": 1, "a": 2}') == (
+        'error converting YAML to JSON: yaml: unmarshal errors:\n  line 1: key "a" already set in map')
+    assert fv.yaml_duplicate_error(b"a: 1\n") is None
