@@ -49,13 +49,17 @@ async def test_starts_before_etcd_and_recovers():
 
 
 @pytest.mark.slow
-async def test_member_loss_under_write_load_loses_no_acknowledged_write():
+@pytest.mark.parametrize("cached", [False, True], ids=["etcd", "cached-etcd"])
+async def test_member_loss_under_write_load_loses_no_acknowledged_write(cached):
     from apiserver.storage.etcd import EtcdStore
     from tests.etcd_cluster import EtcdCluster
 
     cluster = EtcdCluster(3)
     await asyncio.to_thread(cluster.start)
     store = EtcdStore(cluster.client_urls, compaction_interval=0, timeout=3.0)
+    if cached:
+        store = CachedStore(store)
+        await store.start([P])
     acked: dict[str, int] = {}
     stop = asyncio.Event()
 
