@@ -1,0 +1,117 @@
+"""kubectl logs / exec and the Python client's exec and port-forward, through the
+API server's node proxy to the node agent's kubelet API."""
+from __future__ import annotations
+
+import os
+import pty
+import select
+import subprocess
+import time
+
+import pytest
+
+from tests.harness import kubectl_binary
+
+pytestmark = pytest.mark.podman
+
+IMAGE = "localhost/busybox"
+
+
+@pytest.fixture
+def chatty(cluster, ns):
+    """A pod that logs three lines, then serves HTTP (for port-forward) until deleted."""
+    cluster.kubectl("run", "chatty", "-n", ns, f"--image={IMAGE}", "--", "sh", "-c",
+                    "echo one; echo two; echo three >&2; mkdir -p /www; echo hello-pf > /www/index.html; "
+                    "exec httpd -f -p 8080 -h /www")
+    cluster.wait_for("chatty Running", lambda: cluster.get("pod", "chatty", "-n", ns)["status"].get("phase")
+                     == "Running")
+    return "chatty"
+
+
+def test_logs_with_options(cluster, ns, chatty):
+    out = cluster.wait_for("three log lines", lambda: (lambda s: s if s.count("\n") == 3 else None)(
+        cluster.kubectl("logs", chatty, "-n", ns).stdout))
+    assert out == "one\ntwo\nthree\n"
+    assert cluster.kubectl("logs", chatty, "-n", ns, "--tail=1").stdout == "three\n"
+    stamped = cluster.kubectl("logs", chatty, "-n", ns, "--timestamps", "--tail=1").stdout
+    assert stamped.endswith("Z three\n") and stamped[:4].isdigit()
+    assert cluster.kubectl("logs", chatty, "-n", ns, "--limit-bytes=5").stdout == "one\nt"
+    assert cluster.kubectl("logs", chatty, "-n", ns, "--since=1h").stdout == out
+    bad = cluster.kubectl("logs", chatty, "-n", ns, "-c", "nope", check=False)
+    assert bad.returncode != 0 and "container nope is not valid for pod chatty" in bad.stderr
+
+
+def test_logs_follow_streams_until_the_container_ends(cluster, ns):
+    cluster.kubectl("run", "ticker", "-n", ns, f"--image={IMAGE}", "--restart=Never", "--",
+                    "sh", "-c", "for i in 1 2 3; do echo tick $i; sleep 1; done")
+    cluster.wait_for("ticker started", lambda: cluster.get("pod", "ticker", "-n", ns)["status"].get("phase")
+                     in ("Running", "Succeeded"))
+    out = cluster.kubectl("logs", "-f", "ticker", "-n", ns, timeout=30).stdout
+    assert out == "tick 1\ntick 2\ntick 3\n"
+
+
+@pytest.mark.parametrize("version", ["1.30", "1.33"])
+def test_exec_exit_codes_and_stdin(cluster, ns, chatty, version):
+    cp = cluster.kubectl("exec", chatty, "-n", ns, "--", "sh", "-c", "echo out; echo err >&2; exit 7",
+                         version=version, check=False)
+    assert cp.returncode == 7 and cp.stdout == "out\n" and "err\n" in cp.stderr
+    cp = cluster.kubectl("exec", "-i", chatty, "-n", ns, "--", "sh", "-c", "tr a-z A-Z", input="piped\n",
+                         version=version)
+    assert cp.stdout == "PIPED\n"
+
+
+def test_exec_interactive_tty(cluster, ns, chatty):
+    binary = kubectl_binary("1.33")
+    if binary is None:
+        pytest.skip("kubectl 1.33 is not installed")
+    env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
+    env["HOME"] = str(cluster.base / "kubectl-home")
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(str(binary), [str(binary), f"--kubeconfig={cluster.server.kubeconfig}", "exec", "-it",
+                                chatty, "-n", ns, "--", "sh"], env)
+    out = b""
+
+    def drain_until(marker: bytes, timeout: float = 15) -> None:
+        nonlocal out
+        deadline = time.monotonic() + timeout
+        while marker not in out and time.monotonic() < deadline:
+            if select.select([fd], [], [], 0.1)[0]:
+                try:
+                    out += os.read(fd, 4096)
+                except OSError:
+                    return
+    drain_until(b"# ")
+    os.write(fd, b"tty; echo $((6*7))\r")
+    drain_until(b"42")
+    os.write(fd, b"exit 5\r")
+    drain_until(b"exit code 5")
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    assert b"/dev/pts/" in out and b"42" in out
+    assert os.waitstatus_to_exitcode(status) == 5
+
+
+def test_python_client_exec_and_portforward(cluster, ns, chatty):
+    kubernetes = pytest.importorskip("kubernetes")
+    from kubernetes.stream import portforward, stream
+    cfg = kubernetes.client.Configuration()
+    kubernetes.config.load_kube_config(config_file=str(cluster.server.kubeconfig), client_configuration=cfg)
+    api = kubernetes.client.CoreV1Api(kubernetes.client.ApiClient(cfg))
+    out = stream(api.connect_get_namespaced_pod_exec, chatty, ns, command=["sh", "-c", "echo via-python"],
+                 stderr=True, stdin=False, stdout=True, tty=False)
+    assert out == "via-python\n"
+    pf = portforward(api.connect_get_namespaced_pod_portforward, chatty, ns, ports="8080")
+    sock = pf.socket(8080)
+    sock.setblocking(True)
+    sock.settimeout(10)
+    sock.sendall(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n")
+    data = b""
+    while b"hello-pf" not in data:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    sock.close()
+    pf.close()
+    assert b"200 OK" in data and b"hello-pf" in data
