@@ -14,7 +14,7 @@ from pathlib import Path
 DEFAULT_SERVICE_CIDR = "10.96.0.0/12"
 DEFAULT_NODE_PORTS = "30000-32767"
 # Upstream's default set that we implement (others are ignored with a warning by the chain).
-DEFAULT_ADMISSION = ("NamespaceLifecycle,LimitRanger,ServiceAccount,DefaultTolerationSeconds,"
+DEFAULT_ADMISSION = ("NamespaceLifecycle,LimitRanger,ServiceAccount,PodSecurity,DefaultTolerationSeconds,"
                      "MutatingAdmissionWebhook,ValidatingAdmissionWebhook,ResourceQuota")
 
 
