@@ -47,10 +47,12 @@ def _check_config(config, api_version: str, kind: str) -> None:
             f"Incorrect kind specified in apply patch. Specified patch kind: {config.get('kind', '')}, expected: {kind}")
 
 
-def _unknown_error(config: dict, api_version: str, kind: str, unknown: list[Path]) -> errors.StatusError:
+def _unknown_error(config: dict, api_version: str, kind: str, unknown: list[Path],
+                   duplicates: list[tuple[Path, str]]) -> errors.StatusError:
     meta = config.get("metadata") or {}
     where = f"{meta.get('namespace', '')}/{meta.get('name', '')}; {_gvk_string(api_version, kind)}"
-    texts = [f"{fp.path_string(p)}: field not declared in schema" for p in unknown]
+    texts = [f"{fp.path_string(p)}: duplicate entries for key {fp.element_string(pe)}" for p, pe in duplicates]
+    texts += [f"{fp.path_string(p)}: field not declared in schema" for p in unknown]
     detail = texts[0] if len(texts) == 1 else "errors:\n" + "".join(f"  {t}\n" for t in texts)
     return errors.bad_request(f"failed to create typed patch object ({where}): {detail}")
 
@@ -140,9 +142,10 @@ def apply(live: dict | None, config: dict, manager: str, *, force: bool, api_ver
     ignored = tuple(ignored)
     cfg = _clean_config(config)
     unknown: list[Path] = []
-    config_set = E.owned(typed.fieldset(cfg, schema, unknown=unknown), ignored)
-    if unknown:
-        raise _unknown_error(config, api_version, kind, unknown)
+    duplicates: list[tuple[Path, str]] = []
+    config_set = E.owned(typed.fieldset(cfg, schema, unknown=unknown, duplicates=duplicates), ignored)
+    if unknown or duplicates:
+        raise _unknown_error(config, api_version, kind, unknown, duplicates)
 
     base = E.without_managed_fields(copy.deepcopy(live)) if live is not None else {}
     entries = E.decode((live or {}).get("metadata", {}).get("managedFields")) if live is not None else []

@@ -102,12 +102,13 @@ def _is_map_like(sh: Shape) -> bool:
 # ---- the fields an object sets ------------------------------------------------------
 
 def fieldset(value: Any, schema: dict | None, path: Path = (), out: set[Path] | None = None,
-             unknown: list[Path] | None = None) -> set[Path]:
+             unknown: list[Path] | None = None, duplicates: list[tuple[Path, str]] | None = None) -> set[Path]:
     """The paths a value sets (what an applier comes to own).
 
     Leaves, atomic values and empty containers are members; list items are
     members as well as their fields; granular structs and maps are not members
-    themselves. Fields the schema does not declare go to `unknown` when given.
+    themselves. Fields the schema does not declare go to `unknown`, and keyed
+    list items given twice to `duplicates` (list path, item), when those are given.
     """
     if out is None:
         out = set()
@@ -124,16 +125,21 @@ def fieldset(value: Any, schema: dict | None, path: Path = (), out: set[Path] | 
             if child is None and unknown is not None:
                 unknown.append(path + (fp.field(k),))
                 continue
-            fieldset(v, child, path + (fp.field(k),), out, unknown)
+            fieldset(v, child, path + (fp.field(k),), out, unknown, duplicates)
         return out
     if sh.kind in (LIST_MAP, LIST_SET) and isinstance(value, list):
         if not value and path:
             out.add(path)
+        seen: set[str] = set()
         for item in value:
-            p = path + (item_element(sh, item),)
+            pe = item_element(sh, item)
+            p = path + (pe,)
+            if pe in seen and duplicates is not None:
+                duplicates.append((path, pe))
+            seen.add(pe)
             out.add(p)
             if sh.kind == LIST_MAP:
-                fieldset(item, sh.item(), p, out, unknown)
+                fieldset(item, sh.item(), p, out, unknown, duplicates)
         return out
     if path:
         out.add(path)  # a value whose type the schema does not expect: owned whole

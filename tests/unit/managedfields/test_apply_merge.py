@@ -131,3 +131,11 @@ def test_a_no_op_reapply_keeps_the_entry_unchanged():
     first = apply(None, cm({"a": "1"}), "alice", force=False, api_version="v1", kind="ConfigMap", now=T0)
     again = apply(first, cm({"a": "1"}), "alice", force=False, api_version="v1", kind="ConfigMap", now=T1)
     assert again == first
+
+
+def test_duplicate_keyed_items_in_a_configuration_are_rejected():
+    pod = deployment_like_pod([{"name": "a", "image": "x"}, {"name": "a", "image": "y"}])
+    with pytest.raises(StatusError) as e:
+        do(None, pod, "alice", kind="Pod")
+    assert e.value.code == 400
+    assert e.value.message.endswith('.spec.containers: duplicate entries for key [name="a"]')
