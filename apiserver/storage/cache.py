@@ -17,7 +17,7 @@ import logging
 from typing import Awaitable, Callable
 
 from .cache_state import ResourceState
-from .interface import CompactedError, KeyNotFoundError, KeyValue, ListResult, RevisionConflictError, Store, StoreError, WatchEvent
+from .interface import CompactedError, KeyValue, ListResult, RevisionConflictError, Store, WatchEvent
 from .keys import resource_prefix
 from .stream import WatchStream, bookmark
 
