@@ -27,7 +27,9 @@ def manager_name(options: dict) -> str:
     given = options.get("fieldManager")
     if given:
         return given
-    agent = options.get(USER_AGENT) or ""
+    agent = options.get(USER_AGENT)
+    if agent is None:  # the server's own writes (bootstrap objects...): upstream's loopback client name
+        return "kube-apiserver"
     return agent.split("/")[0][:128] or "unknown"
 
 

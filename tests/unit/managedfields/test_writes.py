@@ -10,7 +10,8 @@ CONFIGMAPS = catalogue.load().lookup("", "v1", "configmaps")
 def test_manager_from_option_then_user_agent():
     assert writes.manager_name({"fieldManager": "kubectl-edit", writes.USER_AGENT: "x/1"}) == "kubectl-edit"
     assert writes.manager_name({writes.USER_AGENT: "OpenAPI-Generator/33.1.0/python"}) == "OpenAPI-Generator"
-    assert writes.manager_name({}) == "unknown"
+    assert writes.manager_name({writes.USER_AGENT: ""}) == "unknown"
+    assert writes.manager_name({}) == "kube-apiserver"  # no request: the server writing for itself
 
 
 def test_reset_fields_per_endpoint():
