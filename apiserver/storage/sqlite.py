@@ -117,6 +117,9 @@ class SQLiteStore(Store):
         start_rev = w.revision
         try:
             self._wconn.execute("BEGIN IMMEDIATE")
+            # Re-read the revision under the write lock: cheap, and it keeps
+            # revisions right even if another process wrote the file.
+            w.revision = start_rev = sqlite_log.read_current_revision(self._wconn)
             for op in batch:
                 try:
                     if op.kind == "create":
