@@ -113,11 +113,16 @@ async def build_app(opts: ServerOptions, store, creds: Credentials, port: int):
     mutate, validate = await build_admission(opts, registries)
     authorizer = ModeAuthorizer(parse_modes(",".join(opts.authorization_mode)))
     from apiserver.http.nodeproxy import nodeproxy_routes  # pods/log, exec, attach, portforward → node agents
+    # Auth APIs (reviews, serviceaccounts/token, OIDC discovery); the chain it returns also accepts SA JWTs.
+    from apiserver.http.handlers.reviews import install_auth_apis
+    from apiserver.http.oidc import oidc_routes
+    authenticator = install_auth_apis(registries, creds.tokens, authorizer, creds.pki.sa_key, creds.pki.sa_pub)
     return create_app(
         registries=registries,
-        authenticator=creds.tokens,
+        authenticator=authenticator,
         authorizer=authorizer,
-        extra_routes=nodeproxy_routes(registries, creds.tokens, authorizer),
+        extra_routes=[*nodeproxy_routes(registries, authenticator, authorizer),
+                      *oidc_routes(authenticator, authenticator.service_accounts.signer, authenticator.issuer)],
         admission_mutate=mutate,
         admission_validate=validate,
         service_cluster_ip_range=opts.service_cluster_ip_range,

@@ -68,6 +68,22 @@ MESSAGES: dict[str, dict[int, tuple[str, str]]] = {
     "TokenRequestSpec": {1: ("audiences", "*str"), 3: ("boundObjectRef", "M:BoundObjectReference"),
                          4: ("expirationSeconds", "int?")},
     "BoundObjectReference": {1: ("kind", S), 2: ("apiVersion", S), 3: ("name", S), 4: ("uid", S)},
+    # Reviews (kubectl auth whoami / can-i send these as protobuf); status is the server's to fill.
+    "SelfSubjectReview": {1: ("metadata", "M:ObjectMeta")},
+    "TokenReview": {1: ("metadata", "M:ObjectMeta"), 2: ("spec", "M:TokenReviewSpec")},
+    "TokenReviewSpec": {1: ("token", S), 2: ("audiences", "*str")},
+    "SelfSubjectAccessReview": {1: ("metadata", "M:ObjectMeta"), 2: ("spec", "M:SelfSubjectAccessReviewSpec")},
+    "SelfSubjectAccessReviewSpec": {1: ("resourceAttributes", "M:ResourceAttributes"),
+                                    2: ("nonResourceAttributes", "M:NonResourceAttributes")},
+    "SubjectAccessReview": {1: ("metadata", "M:ObjectMeta"), 2: ("spec", "M:SubjectAccessReviewSpec")},
+    "SubjectAccessReviewSpec": {1: ("resourceAttributes", "M:ResourceAttributes"),
+                                2: ("nonResourceAttributes", "M:NonResourceAttributes"), 3: ("user", S),
+                                4: ("groups", "*str"), 6: ("uid", S)},
+    "ResourceAttributes": {1: ("namespace", S), 2: ("verb", S), 3: ("group", S), 4: ("version", S),
+                           5: ("resource", S), 6: ("subresource", S), 7: ("name", S)},
+    "NonResourceAttributes": {1: ("path", S), 2: ("verb", S)},
+    "SelfSubjectRulesReview": {1: ("metadata", "M:ObjectMeta"), 2: ("spec", "M:SelfSubjectRulesReviewSpec")},
+    "SelfSubjectRulesReviewSpec": {1: ("namespace", S)},
     "DeleteOptions": {1: ("gracePeriodSeconds", "int?"), 2: ("preconditions", "M:Preconditions"),
                       3: ("orphanDependents", "bool?"), 4: ("propagationPolicy", "str?"), 5: ("dryRun", "*str")},
     "Preconditions": {1: ("uid", "str?"), 2: ("resourceVersion", "str?")},
@@ -77,7 +93,11 @@ MESSAGES: dict[str, dict[int, tuple[str, str]]] = {
 KINDS = {("v1", "Namespace"): "Namespace", ("v1", "ConfigMap"): "ConfigMap", ("v1", "Secret"): "Secret",
          ("v1", "ServiceAccount"): "ServiceAccount", ("v1", "Service"): "Service",
          ("v1", "ResourceQuota"): "ResourceQuota", ("authentication.k8s.io/v1", "TokenRequest"): "TokenRequest",
-         ("v1", "DeleteOptions"): "DeleteOptions", ("meta.k8s.io/v1", "DeleteOptions"): "DeleteOptions"}
+         ("v1", "DeleteOptions"): "DeleteOptions", ("meta.k8s.io/v1", "DeleteOptions"): "DeleteOptions",
+         **{(f"{g}/v1", k): k for g, kinds in (
+             ("authentication.k8s.io", ("SelfSubjectReview", "TokenReview")),
+             ("authorization.k8s.io", ("SelfSubjectAccessReview", "SubjectAccessReview",
+                                       "SelfSubjectRulesReview"))) for k in kinds}}
 
 
 class _Malformed(ValueError):

@@ -20,6 +20,9 @@ async def create(rc: RequestContext):
     wctx = rc.write_context()
     wctx.warnings.extend(warnings)
     if rc.store is None:  # create-only (virtual) resource
+        if out.convert:  # reviews have no metadata to tabulate (upstream's 406; a conformance row checks it)
+            qualified = f"{r.plural}.{r.group}" if r.group else r.plural
+            raise errors.not_acceptable(f"the resource {qualified} does not support being converted to a Table")
         handler = rc.server.registries.virtual(r.group, r.plural)
         if handler is None:
             raise errors.method_not_allowed()

@@ -1,0 +1,79 @@
+"""The authentication and authorization APIs, wired to the server's own authenticator and authorizer.
+
+Creates of the review kinds are virtual (answered, never stored): the generic
+create handler decodes and checks the body, then calls what `install_auth_apis`
+registered here with the request's user in the write context. The
+serviceaccounts/token subresource mints JWTs (auth/serviceaccount_tokens.py).
+
+install_auth_apis returns the authenticator chain the app must use (the token
+file, then service-account JWTs), so tokens minted here are accepted everywhere.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from apiserver.auth import reviews
+from apiserver.auth.serviceaccount_tokens import (BearerAuthenticators, ServiceAccountTokenAuthenticator,
+                                                  TokenRequestHandler)
+from apiserver.auth.serviceaccounts import DEFAULT_ISSUER, InvalidToken, TokenSigner
+from apiserver.registry.context import WriteContext
+
+
+def load_signer(sa_key: Path, sa_pub: Path) -> TokenSigner:
+    return TokenSigner.from_pem(Path(sa_key).read_bytes(), Path(sa_pub).read_bytes())
+
+
+def _modes(authorizer) -> list[str]:
+    return list(getattr(authorizer, "modes", None) or ["AlwaysAllow"])
+
+
+def review_handlers(authenticators: BearerAuthenticators, authorizer) -> dict[tuple[str, str], object]:
+    """(group, plural) -> async create(namespace, body, ctx) for every review kind."""
+
+    async def self_subject_review(namespace: str, body: dict, ctx: WriteContext):
+        return 201, reviews.self_subject_review(body, ctx.user)
+
+    async def token_review(namespace: str, body: dict, ctx: WriteContext):
+        token, audiences = reviews.token_review_spec(body)
+        try:
+            user, accepted = await authenticators.review(token, audiences)
+        except InvalidToken as e:
+            return 201, reviews.token_review(body, None, (), f"[invalid bearer token, {e}]")
+        return 201, reviews.token_review(body, user, accepted)
+
+    async def self_subject_access_review(namespace: str, body: dict, ctx: WriteContext):
+        attrs = reviews.access_attributes(body, "SelfSubjectAccessReview")
+        allowed, reason = await authorizer.authorize(ctx.user, attrs)
+        return 201, reviews.access_review(body, "SelfSubjectAccessReview", allowed, reason)
+
+    async def subject_access_review(namespace: str, body: dict, ctx: WriteContext):
+        attrs = reviews.access_attributes(body, "SubjectAccessReview")
+        user = reviews.subject_user(body)
+        allowed, reason = await authorizer.authorize(user, attrs)
+        return 201, reviews.access_review(body, "SubjectAccessReview", allowed, reason)
+
+    async def self_subject_rules_review(namespace: str, body: dict, ctx: WriteContext):
+        reviews.rules_review_namespace(body)
+        return 201, reviews.self_subject_rules_review(body, reviews.rules_for(_modes(authorizer), ctx.user))
+
+    return {
+        (reviews.AUTHN, "selfsubjectreviews"): self_subject_review,
+        (reviews.AUTHN, "tokenreviews"): token_review,
+        (reviews.AUTHZ, "selfsubjectaccessreviews"): self_subject_access_review,
+        (reviews.AUTHZ, "subjectaccessreviews"): subject_access_review,
+        (reviews.AUTHZ, "selfsubjectrulesreviews"): self_subject_rules_review,
+    }
+
+
+def install_auth_apis(registries, token_file, authorizer, sa_key: Path, sa_pub: Path,
+                      issuer: str = DEFAULT_ISSUER) -> BearerAuthenticators:
+    """Register the reviews and serviceaccounts/token; return the authenticator chain to serve with."""
+    signer = load_signer(sa_key, sa_pub)
+    audiences = (issuer,)
+    sa_tokens = ServiceAccountTokenAuthenticator(signer, registries, issuers=(issuer,), audiences=audiences)
+    chain = BearerAuthenticators(token_file, sa_tokens)
+    for (group, plural), create in review_handlers(chain, authorizer).items():
+        registries.register_virtual(group, plural, create)
+    registries.register_subresource("", "serviceaccounts", "token",
+                                    TokenRequestHandler(signer, registries, issuer, audiences))
+    return chain
