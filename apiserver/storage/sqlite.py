@@ -19,6 +19,7 @@ import threading
 from typing import Any
 
 from . import sqlite_log
+from .fanout import Fanout
 from .interface import KeyValue, ListResult, Store, StoreError, UnavailableError, WatchEvent
 from .stream import WatchStream, bookmark
 
@@ -84,7 +85,7 @@ class SQLiteStore(Store):
         self._writer = sqlite_log.Writer(self._wconn)
         self._published = self._writer.revision     # newest revision fanned out to watchers
         self._compacted = sqlite_log.read_compacted_revision(self._wconn)
-        self._watchers: set[_SQLiteWatch] = set()
+        self._watchers = Fanout()
         self._queue: queue.SimpleQueue[_Op] = queue.SimpleQueue()
         self._closed = False
         self._thread = threading.Thread(target=self._write_loop, name="sqlite-writer", daemon=True)
@@ -173,11 +174,7 @@ class SQLiteStore(Store):
                 fut.set_exception(value)
 
     def _fan_out(self, events: list[WatchEvent]) -> None:
-        for w in list(self._watchers):
-            p = w.prefix
-            for ev in events:
-                if ev.kv.key.startswith(p):
-                    w.push(ev)
+        self._watchers.publish(events)
 
     async def _submit(self, kind: str, *args) -> Any:
         if self._closed:
@@ -267,7 +264,7 @@ class SQLiteStore(Store):
         if self._compactor is not None:
             self._compactor.cancel()
             self._compactor = None
-        for w in list(self._watchers):
+        for w in self._watchers.all():
             w.end()
         fut = asyncio.get_running_loop().create_future()
         self._queue.put(_Op("close", (), fut))
