@@ -38,11 +38,35 @@ def _join(prefix: str, key: str) -> str:
     return f"{prefix}.{key}" if prefix else key
 
 
-def _paths_of_duplicates(obj: Any, dups: dict[int, tuple[dict, list[str]]], prefix: str, out: list[str]) -> None:
+# id(dict) -> (the dict, its keys in document order, repeats included); holding the
+# dict keeps its id from being reused while the sequences are in use.
+KeySequences = dict[int, tuple[dict, list[str]]]
+
+
+class DuplicatePaths(list):
+    """Paths of repeated fields; `sequences` keeps where they sat in the document, so
+    problems can be reported in document order as upstream's decoder meets them."""
+
+    def __init__(self, paths=(), sequences: KeySequences | None = None):
+        super().__init__(paths)
+        self.sequences: KeySequences = sequences or {}
+
+
+def _repeated(keys: list[str]) -> list[str]:
+    seen: set[str] = set()
+    twice: list[str] = []
+    for k in keys:
+        if k in seen and k not in twice:
+            twice.append(k)
+        seen.add(k)
+    return twice
+
+
+def _paths_of_duplicates(obj: Any, dups: KeySequences, prefix: str, out: list[str]) -> None:
     if isinstance(obj, dict):
         entry = dups.get(id(obj))
         if entry is not None and entry[0] is obj:
-            out.extend(_join(prefix, key) for key in entry[1])
+            out.extend(_join(prefix, key) for key in _repeated(entry[1]))
         for k, v in obj.items():
             _paths_of_duplicates(v, dups, _join(prefix, k), out)
     elif isinstance(obj, list):
@@ -50,26 +74,24 @@ def _paths_of_duplicates(obj: Any, dups: dict[int, tuple[dict, list[str]]], pref
             _paths_of_duplicates(v, dups, f"{prefix}[{i}]", out)
 
 
-def _decode_json(body: bytes) -> tuple[Any, list[str]]:
-    # id -> (the dict itself, its duplicated keys); holding the dict keeps its id unique
-    dups: dict[int, tuple[dict, list[str]]] = {}
+def _decode_json(body: bytes) -> tuple[Any, DuplicatePaths]:
+    dups: KeySequences = {}
 
     def pairs(items):
         d: dict = {}
-        seen_twice: list[str] = []
+        repeated = False
         for k, v in items:
-            if k in d and k not in seen_twice:
-                seen_twice.append(k)
+            repeated = repeated or k in d
             d[k] = v  # the last one wins, as in upstream's decoder
-        if seen_twice:
-            dups[id(d)] = (d, seen_twice)
+        if repeated:
+            dups[id(d)] = (d, [k for k, _ in items])
         return d
 
     obj = json.loads(body, object_pairs_hook=pairs)
     out: list[str] = []
     if dups:
         _paths_of_duplicates(obj, dups, "", out)
-    return obj, out
+    return obj, DuplicatePaths(out, dups)
 
 
 class _DuplicateNoticingLoader(yaml.SafeLoader):
@@ -77,22 +99,21 @@ class _DuplicateNoticingLoader(yaml.SafeLoader):
 
     def __init__(self, stream):
         super().__init__(stream)
-        self.dups: dict[int, tuple[dict, list[str]]] = {}
+        self.dups: KeySequences = {}
         self.lines: list[tuple[int, str]] = []  # (1-based line, key) of every repeated key
 
     def construct_mapping(self, node, deep=False):
         mapping = super().construct_mapping(node, deep=deep)
         seen: set = set()
-        twice: list[str] = []
+        keys: list[str] = []
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 self.lines.append((key_node.start_mark.line + 1, str(key)))
-                if str(key) not in twice:
-                    twice.append(str(key))
             seen.add(key)
-        if twice:
-            self.dups[id(mapping)] = (mapping, twice)
+            keys.append(str(key))
+        if len(seen) != len(keys):
+            self.dups[id(mapping)] = (mapping, keys)
         return mapping
 
 
@@ -103,7 +124,7 @@ _DuplicateNoticingLoader.add_constructor(
 )
 
 
-def _decode_yaml(body: bytes) -> tuple[Any, list[str]]:
+def _decode_yaml(body: bytes) -> tuple[Any, DuplicatePaths]:
     loader = _DuplicateNoticingLoader(body)
     try:
         obj = loader.get_single_data()
@@ -112,7 +133,7 @@ def _decode_yaml(body: bytes) -> tuple[Any, list[str]]:
     out: list[str] = []
     if loader.dups:
         _paths_of_duplicates(obj, loader.dups, "", out)
-    return obj, out
+    return obj, DuplicatePaths(out, loader.dups)
 
 
 def yaml_duplicate_error(body: bytes) -> str | None:
@@ -157,8 +178,10 @@ def _is_free_form(s: dict) -> bool:
     return "object" in schemas.types_of(s) and "properties" not in s and "additionalProperties" not in s
 
 
-def _walk(obj: Any, schema: dict | None, prefix: str, found: list[tuple[dict, str, str]]) -> None:
-    """Collect (parent, key, path) of every field the schema does not declare."""
+def _walk(obj: Any, schema: dict | None, prefix: str, found: list[tuple[str, dict | None, str, str]],
+          sequences: KeySequences | None = None) -> None:
+    """Collect, in document order, ("unknown", parent, key, path) for every field the
+    schema does not declare and ("duplicate", None, key, path) for every repeat."""
     if schema is None:
         return
     s = schemas.resolve(schema)
@@ -167,37 +190,57 @@ def _walk(obj: Any, schema: dict | None, prefix: str, found: list[tuple[dict, st
             return
         props = s.get("properties") or {}
         extra = s.get("additionalProperties")
-        for key, value in obj.items():
+        entry = sequences.get(id(obj)) if sequences else None
+        keys = entry[1] if entry is not None and entry[0] is obj else obj.keys()
+        seen: set[str] = set()
+        for key in keys:
             path = _join(prefix, key)
+            if key in seen:
+                found.append(("duplicate", None, key, path))
+                continue
+            seen.add(key)
+            value = obj[key]
             if key in props:
-                _walk(value, props[key], path, found)
+                _walk(value, props[key], path, found, sequences)
             elif isinstance(extra, dict):
-                _walk(value, extra, path, found)
+                _walk(value, extra, path, found, sequences)
             elif extra is True:
                 continue
             else:
-                found.append((obj, key, path))
+                found.append(("unknown", obj, key, path))
     elif isinstance(obj, list):
         items = s.get("items")
         if isinstance(items, dict):
             for i, value in enumerate(obj):
-                _walk(value, items, f"{prefix}[{i}]", found)
+                _walk(value, items, f"{prefix}[{i}]", found, sequences)
 
 
 def unknown_fields(obj: Any, schema: dict) -> list[str]:
     """Paths of the fields in obj that the schema does not know, in document order."""
-    found: list[tuple[dict, str, str]] = []
+    found: list = []
     _walk(obj, schema, "", found)
-    return [path for _, _, path in found]
+    return [path for what, _, _, path in found if what == "unknown"]
 
 
 def drop_unknown(obj: Any, schema: dict) -> list[str]:
     """Remove unknown fields from obj in place; return their paths."""
-    found: list[tuple[dict, str, str]] = []
+    found: list = []
     _walk(obj, schema, "", found)
-    for parent, key, _ in found:
-        parent.pop(key, None)
-    return [path for _, _, path in found]
+    for what, parent, key, _ in found:
+        if what == "unknown":
+            parent.pop(key, None)
+    return [path for what, _, _, path in found if what == "unknown"]
+
+
+def ordered_problems(obj: Any, duplicates: list[str], schema: dict) -> list[str]:
+    """Every problem text in document order when the decoder kept the key order,
+    else repeats first (those of a patch body), then unknown fields."""
+    sequences = getattr(duplicates, "sequences", None)
+    if not sequences:
+        return problems(duplicates, unknown_fields(obj, schema))
+    found: list = []
+    _walk(obj, schema, "", found, sequences)
+    return [f'{what} field "{path}"' for what, _, _, path in found]
 
 
 # ---- the directive applied --------------------------------------------------------
@@ -222,8 +265,7 @@ def enforce(obj: Any, duplicates: list[str], schema: dict, how: str, *, kind: st
     if how == IGNORE:
         drop_unknown(obj, schema)
         return []
-    unknown = unknown_fields(obj, schema)
-    texts = problems(duplicates, unknown)
+    texts = ordered_problems(obj, duplicates, schema)
     if not texts:
         return []
     if how == STRICT:

@@ -98,3 +98,15 @@ def test_yaml_duplicate_text_names_lines():
     assert fv.yaml_duplicate_error(b'{"a": 1, "a": 2}') == (
         'error converting YAML to JSON: yaml: unmarshal errors:\n  line 1: key "a" already set in map')
     assert fv.yaml_duplicate_error(b"a: 1\n") is None
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "application/yaml"])
+def test_problems_are_reported_in_document_order(content_type):
+    # as upstream's conformance test expects: the unknown field comes first because it comes first
+    body = (b'{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},'
+            b'"spec":{"unknownField":"foo","restartPolicy":"Always","restartPolicy":"Never","containers":[]}}')
+    obj, dups = fv.decode_strict(body, content_type)
+    with pytest.raises(StatusError) as e:
+        fv.enforce(obj, dups, POD, fv.STRICT, kind="Pod", version="v1")
+    assert e.value.message.endswith(
+        'strict decoding error: unknown field "spec.unknownField", duplicate field "spec.restartPolicy"')
