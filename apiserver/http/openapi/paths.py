@@ -143,7 +143,33 @@ def _resource_paths(r: Resource) -> dict[str, dict]:
 
     for sub in r.subresources:
         paths[f"{item}/{sub.name}"] = _subresource_path(r, sub, gv, scope, t)
+    if "watch" in r.verbs:
+        paths.update(_watch_paths(r, prefix, gv, scope, t, gvk, scope_params))
     return paths
+
+
+def _watch_paths(r: Resource, prefix: str, gv: str, scope: str, t: str, gvk: dict, scope_params: list) -> dict:
+    """The legacy /watch/ forms (deprecated upstream, still served and published)."""
+    event = _responses(_ref(_META + "WatchEvent"), types=_OBJECT_TYPES + _WATCH_TYPES)
+    kind = r.kind
+    coll = (f"{prefix}/watch/namespaces/{{namespace}}/{r.plural}" if r.namespaced
+            else f"{prefix}/watch/{r.plural}")
+    note = "deprecated: use the 'watch' parameter with a list operation instead"
+    out = {
+        coll: {"get": _op(f"watch{gv}{scope}{kind}List", "watchlist", gvk,
+                          f"watch individual changes to a list of {kind}. {note}.", t, [], event),
+               "parameters": scope_params + P.LIST + [P.PRETTY]},
+        coll + "/{name}": {"get": _op(f"watch{gv}{scope}{kind}", "watch", gvk,
+                                      f"watch changes to an object of kind {kind}. {note}, filtered to a single "
+                                      "item with the 'fieldSelector' parameter.", t, [], event),
+                           "parameters": [P.NAME(kind)] + scope_params + P.LIST + [P.PRETTY]},
+    }
+    if r.namespaced:
+        out[f"{prefix}/watch/{r.plural}"] = {
+            "get": _op(f"watch{gv}{kind}ListForAllNamespaces", "watchlist", gvk,
+                       f"watch individual changes to a list of {kind}. {note}.", t, [], event),
+            "parameters": P.LIST + [P.PRETTY]}
+    return out
 
 
 def _subresource_path(r: Resource, sub: Subresource, gv: str, scope: str, t: str) -> dict:

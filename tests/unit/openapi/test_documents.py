@@ -49,6 +49,9 @@ def test_upstream_style_operation_ids(core):
     assert p["/api/v1/namespaces/{name}"]["get"]["operationId"] == "readCoreV1Namespace"
     assert p["/api/v1/namespaces/{namespace}/pods/{name}/exec"]["post"]["operationId"] == "connectCoreV1PostNamespacedPodExec"
     assert p["/api/v1/namespaces/{namespace}/pods/{name}/status"]["put"]["operationId"] == "replaceCoreV1NamespacedPodStatus"
+    assert p["/api/v1/watch/namespaces/{namespace}/pods"]["get"]["x-kubernetes-action"] == "watchlist"
+    assert p["/api/v1/watch/pods"]["get"]["operationId"] == "watchCoreV1PodListForAllNamespaces"
+    assert p["/api/v1/watch/namespaces/{name}"]["get"]["operationId"] == "watchCoreV1Namespace"
     lease = orjson.loads(documents.v3_documents()["apis/coordination.k8s.io/v1"].body)
     assert "readCoordinationV1NamespacedLease" in orjson.dumps(lease).decode()
 
