@@ -127,3 +127,19 @@ def test_apply_of_an_undeclared_field_is_a_bad_request(kubectl, namespace):
     assert cp.returncode != 0
     assert (f"Error from server (BadRequest): failed to create typed patch object ({namespace}/typo; /v1, Kind=Pod): "
             '.spec.containers[name="c"].imagePullPolice: field not declared in schema') in cp.stderr
+
+
+def test_typed_python_client_apply_and_force_only_for_apply(api_client, namespace):
+    from kubernetes import client
+
+    core = client.CoreV1Api(api_client)
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "typed", "labels": {"name": "typed"}},
+           "spec": {"containers": [{"image": "busybox", "name": "c",
+                                    "ports": [{"containerPort": 80, "protocol": "TCP"}]}]}}
+    resp = core.patch_namespaced_pod("typed", namespace, body=pod, field_manager="kubernetes-unittests",
+                                     dry_run="All", force=True, _content_type="application/apply-patch+yaml")
+    assert resp.metadata.managed_fields[0].manager == "kubernetes-unittests"
+    with pytest.raises(client.ApiException) as e:
+        core.patch_namespaced_pod("typed", namespace, body=pod, force=True)
+    assert e.value.status == 422
+    assert "force: Forbidden: may not be specified for non-apply patch" in e.value.body

@@ -25,6 +25,12 @@ def _patch_options_invalid(field: str, detail: str) -> errors.StatusError:
                               group="meta.k8s.io", kind="PatchOptions", causes=[cause])
 
 
+def forbid_force(query) -> None:
+    """`force` belongs to apply patches only (upstream validates PatchOptions so)."""
+    if query.get("force") is not None:
+        raise _patch_options_invalid("force", "Forbidden: may not be specified for non-apply patch")
+
+
 def _decode(body: bytes):
     """JSON when it looks like JSON (what kubectl sends), else YAML; duplicates noted either way."""
     if not body.strip():

@@ -12,6 +12,7 @@ import orjson
 
 from apiserver.http.codec import decode_document, media_type, read_body
 from apiserver.http.context import RequestContext
+from apiserver.http.handlers.apply import apply_patch as server_side_apply, forbid_force
 from apiserver.http.negotiation import negotiate
 from apiserver.http.responses import object_response
 from apiserver.http.tables import render_one
@@ -70,6 +71,7 @@ async def patch(rc: RequestContext):
         return await apply_patch(rc)
     if ct not in (JSON_PATCH, MERGE_PATCH, STRATEGIC):
         raise errors.unsupported_media_type(ct)
+    forbid_force(rc.query)
     body = await read_body(rc.request)
     doc, dups = decode_document(body, "application/json")
     how = fieldvalidation.directive(rc.query.get("fieldValidation"))
@@ -124,5 +126,4 @@ async def _patch_custom_subresource(rc: RequestContext, ct: str, doc, out, wctx)
 
 async def apply_patch(rc: RequestContext):
     """Server-side apply (handlers/apply.py)."""
-    from apiserver.http.handlers.apply import apply_patch as server_side_apply
     return await server_side_apply(rc)
