@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import socket
 
 from .agent import DEFAULT_PORT, run_agent
@@ -31,8 +32,21 @@ def run(argv: list[str]) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     labels = dict(kv.split("=", 1) for kv in ns.node_labels.split(",") if "=" in kv)
     try:
-        asyncio.run(run_agent(ns.kubeconfig, ns.node_name, root_dir=ns.root_dir, port=ns.port,
-                              address=ns.address, host_ip=ns.node_ip, labels=labels))
+        asyncio.run(_until_signalled(run_agent(ns.kubeconfig, ns.node_name, root_dir=ns.root_dir, port=ns.port,
+                                               address=ns.address, host_ip=ns.node_ip, labels=labels)))
     except KeyboardInterrupt:
         pass
     return 0
+
+
+async def _until_signalled(coro) -> None:
+    """SIGTERM/SIGINT cancel the agent so it stops its podman service on the way out;
+    pods keep running (as with the kubelet) and are adopted by the next agent."""
+    task = asyncio.ensure_future(coro)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, task.cancel)
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass

@@ -63,6 +63,7 @@ class Podman:
     def __init__(self, socket_path: str):
         self.socket_path = socket_path
         self._service: asyncio.subprocess.Process | None = None
+        self._adopted_pid = 0
         self._http = httpx.AsyncClient(
             transport=httpx.AsyncHTTPTransport(uds=socket_path),
             base_url=API,
@@ -70,9 +71,24 @@ class Podman:
         )
 
     # -- service lifecycle -------------------------------------------------
+    @property
+    def _pidfile(self) -> str:
+        return self.socket_path + ".pid"
+
     async def start_service(self) -> None:
-        """Start `podman system service` on our socket unless one answers there."""
+        """Start `podman system service` on our socket unless one answers there.
+
+        A service left by an agent that was killed is adopted (its pid file says
+        which process it is) so this agent stops it on the way out."""
         if await self._ping():
+            try:
+                with open(self._pidfile) as f:
+                    pid = int(f.read().strip())
+                with open(f"/proc/{pid}/cmdline", "rb") as f:  # guard against pid reuse
+                    if self.socket_path.encode() in f.read():
+                        self._adopted_pid = pid
+            except (OSError, ValueError):
+                pass
             return
         if os.path.exists(self.socket_path):
             os.unlink(self.socket_path)
@@ -83,6 +99,8 @@ class Podman:
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
             start_new_session=True,
         )
+        with open(self._pidfile, "w") as f:
+            f.write(str(self._service.pid))
         for _ in range(200):
             if await self._ping():
                 return
@@ -93,6 +111,11 @@ class Podman:
 
     async def close(self) -> None:
         await self._http.aclose()
+        if self._adopted_pid:
+            try:
+                os.kill(self._adopted_pid, 15)
+            except ProcessLookupError:
+                pass
         if self._service and self._service.returncode is None:
             self._service.terminate()
             try:
