@@ -3,9 +3,8 @@
 Selectors are applied with the object's previous value, so an object that
 starts matching arrives as ADDED and one that stops matching as DELETED.
 A watch without a resourceVersion (or "0") starts with ADDED for every current
-object, as upstream does. A pump task moves storage events into a queue so
-the HTTP layer can wait with a timeout (for bookmarks) without cancelling the
-storage iterator.
+object, as upstream does. Waiting has a timeout so the HTTP layer can send
+bookmarks on quiet streams.
 """
 from __future__ import annotations
 
@@ -22,23 +21,21 @@ from apiserver.storage.interface import CompactedError, FutureRevisionError, Wat
 if TYPE_CHECKING:
     from apiserver.registry.store import GenericStore
 
-_END = object()
-QUEUE_LIMIT = 10_000  # a watcher this far behind is dropped (upstream does too)
-
-
 class WatchStream:
-    """Iterate `await next(timeout)` → (type, StoredObject) | None on timeout.
-    `revision` is the newest revision seen (for bookmarks)."""
+    """Iterate `await next(timeout)` → (type, StoredObject) | ("ERROR", StatusError)
+    | None on timeout; raises StopAsyncIteration at the end. `revision` is a
+    revision up to which every change has been delivered (for bookmarks)."""
 
     def __init__(self, store: "GenericStore", namespace: str, opts: ListOptions):
         self.store = store
         self.namespace = namespace
         self.opts = opts
         self.revision = 0
-        self._queue: asyncio.Queue = asyncio.Queue()
-        self._task: asyncio.Task | None = None
+        self._it = None
         self._initial: list[StoredObject] = []
         self._lsel, self._fsel = store.selection(opts)
+        self._failed = False
+        self._pending: errors.StatusError | None = None
 
     async def start(self) -> None:
         """Resolve the starting point (errors here are plain HTTP errors; a
@@ -51,51 +48,43 @@ class WatchStream:
             self.revision = page.resource_version
         else:
             self.revision = parse_resource_version(rv)
-        self._task = asyncio.create_task(self._pump(self.revision))
-
-    async def _pump(self, from_revision: int) -> None:
-        prefix = self.store.list_prefix(self.namespace)
-        it = self.store.store.watch(prefix, from_revision)
-        try:
-            async for ev in it:
-                self._queue.put_nowait(ev)
-                if self._queue.qsize() > QUEUE_LIMIT:
-                    self._queue.put_nowait(errors.internal_error("watch fell too far behind"))
-                    return
-        except CompactedError:
-            self._queue.put_nowait(errors.too_old_resource_version(from_revision))
-        except FutureRevisionError:
-            self._queue.put_nowait(errors.too_old_resource_version(from_revision))
-        except asyncio.CancelledError:
-            raise
-        except Exception as e:  # storage failure: end the stream with an error event
-            self._queue.put_nowait(errors.internal_error(str(e)))
-        finally:
-            close = getattr(it, "aclose", None)
-            if close is not None:
-                try:
-                    await close()
-                except Exception:
-                    pass
-            self._queue.put_nowait(_END)
+        self._it = self.store.store.watch(self.store.list_prefix(self.namespace), self.revision)
+        attach = getattr(self._it, "start", None)
+        if attach is not None:
+            # attach (and replay history) now, so a later timeout never cancels it half-way
+            try:
+                await attach()
+            except (CompactedError, FutureRevisionError):
+                self._pending = errors.too_old_resource_version(self.revision)
 
     async def next(self, timeout: float | None = None):
-        """The next event: ("ADDED"|"MODIFIED"|"DELETED", StoredObject),
-        ("ERROR", StatusError), None on timeout, or raises StopAsyncIteration."""
         if self._initial:
             return "ADDED", self._initial.pop()
+        if self._failed:
+            raise StopAsyncIteration
+        if self._pending is not None:
+            self._failed = True
+            return "ERROR", self._pending
         while True:
             try:
-                if timeout is None:
-                    ev = await self._queue.get()
-                else:
-                    ev = await asyncio.wait_for(self._queue.get(), timeout)
-            except asyncio.TimeoutError:
+                async with asyncio.timeout(timeout):
+                    ev = await self._it.__anext__()
+            except TimeoutError:
+                progress = getattr(self._it, "request_progress", None)
+                if progress is not None:
+                    progress()  # a storage BOOKMARK will move self.revision on
                 return None
-            if ev is _END:
-                raise StopAsyncIteration
-            if isinstance(ev, errors.StatusError):
-                return "ERROR", ev
+            except (CompactedError, FutureRevisionError):
+                self._failed = True
+                return "ERROR", errors.too_old_resource_version(self.revision)
+            except StopAsyncIteration:
+                raise
+            except Exception as e:  # storage failure: end the stream with an error event
+                self._failed = True
+                return "ERROR", errors.internal_error(str(e))
+            if ev.type == "BOOKMARK":
+                self.revision = max(self.revision, ev.kv.mod_revision)
+                continue
             out = self._translate(ev)
             if out is not None:
                 return out
@@ -124,13 +113,13 @@ class WatchStream:
         return None
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        it, self._it = self._it, None
+        close = getattr(it, "aclose", None)
+        if close is not None:
             try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
+                await close()
+            except Exception:
                 pass
-            self._task = None
 
 
 def encode_event(kind: str, obj_json: bytes) -> bytes:
