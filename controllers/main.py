@@ -32,6 +32,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--leader-elect-lease-duration", type=duration, default=15.0)
     p.add_argument("--leader-elect-renew-deadline", type=duration, default=10.0)
     p.add_argument("--leader-elect-retry-period", type=duration, default=2.0)
+    p.add_argument("--leader-elect-resource-name", default="kube-controller-manager")
+    p.add_argument("--leader-elect-resource-namespace", default="kube-system")
     p.add_argument("--identity", help="leader-election identity (default: host_pid_random)")
     p.add_argument("--node-monitor-grace-period", type=duration, default=40.0)
     p.add_argument("--node-monitor-period", type=duration, default=5.0)
@@ -57,7 +59,8 @@ async def _main(ns: argparse.Namespace) -> int:
     task = asyncio.ensure_future(run_controllers(
         ns.kubeconfig, [ns.controllers], options=options_from(ns), leader_elect=ns.leader_elect,
         identity=ns.identity, lease_duration=ns.leader_elect_lease_duration,
-        renew_deadline=ns.leader_elect_renew_deadline, retry_period=ns.leader_elect_retry_period))
+        renew_deadline=ns.leader_elect_renew_deadline, retry_period=ns.leader_elect_retry_period,
+        lease_name=ns.leader_elect_resource_name, lease_namespace=ns.leader_elect_resource_namespace))
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, task.cancel)
@@ -76,4 +79,5 @@ def run(argv: list[str] | None = None) -> int:
         parser().error(str(e))
     logging.basicConfig(level=logging.DEBUG if ns.v >= 4 else logging.INFO,
                         format='{"time":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s","msg":%(message)r}')
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request drowns the rest
     return asyncio.run(_main(ns))

@@ -53,6 +53,7 @@ async def run_controllers(kubeconfig_path: str | None, controllers: list[str] | 
                           options: Options | None = None, leader_elect: bool = True,
                           identity: str | None = None, lease_duration: float = 15.0,
                           renew_deadline: float = 10.0, retry_period: float = 2.0,
+                          lease_name: str = LEASE_NAME, lease_namespace: str = "kube-system",
                           client: ApiClient | None = None, started: asyncio.Event | None = None) -> None:
     """Run until cancelled. `started` is set once this process leads and its controllers run."""
     names = select(list(controllers))
@@ -75,7 +76,8 @@ async def run_controllers(kubeconfig_path: str | None, controllers: list[str] | 
             await lead()
             await asyncio.Event().wait()
         identity = identity or f"{socket.gethostname()}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-        elector = LeaderElector(client, LEASE_NAME, identity, lease_duration=lease_duration,
+        elector = LeaderElector(client, lease_name, identity, namespace=lease_namespace,
+                                lease_duration=lease_duration,
                                 renew_deadline=renew_deadline, retry_period=retry_period,
                                 on_started_leading=lead, on_stopped_leading=step_down)
         await elector.run()

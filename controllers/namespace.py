@@ -91,8 +91,8 @@ class NamespaceController(Controller):
                 for it in items:
                     for f in it["metadata"].get("finalizers") or []:
                         finalizers[f] = finalizers.get(f, 0) + 1
+        await self._set_conditions(ns, remaining_conditions(counts, finalizers, failures))
         if counts or failures:
-            await self._set_conditions(ns, remaining_conditions(counts, finalizers, failures))
             self.queue.add_after(key, self.ctx.options.namespace_sync_period)
             return
         ns = await self.client.get(NAMESPACES, key)

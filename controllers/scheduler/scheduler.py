@@ -74,10 +74,14 @@ class Scheduler(Controller):
         self._account(pod)
 
     def _pod_updated(self, old: dict, new: dict) -> None:
+        key = f"{new['metadata']['namespace']}/{new['metadata']['name']}"
         if old is new:  # resync: only pending pods need another look
             if wants_scheduling(new):
-                self.queue.add(f"{new['metadata']['namespace']}/{new['metadata']['name']}")
+                self.queue.add(key)
             return
+        if key in self.unschedulable and old.get("spec") == new.get("spec") and \
+                old["metadata"].get("labels") == new["metadata"].get("labels"):
+            return  # our own status write: nothing that changes where it fits; back-off retries it
         self._account(new)
 
     def _pod_deleted(self, pod: dict) -> None:
