@@ -1,63 +1,28 @@
 """The one place the registry reaches the per-kind logic and machinery that
-other parts of the tree provide (defaulting, validation, printing, selectors,
-managed fields). Keeping the calls here keeps store.py about storage rules.
-
-While those modules are landing, each has a minimal stand-in below (marked
-STANDIN); they go once the real ones are in.
+other parts of the tree provide (defaulting, validation, selectors, managed
+fields). Keeping the calls here keeps store.py about storage rules.
 """
 from __future__ import annotations
-
-import re
 
 from openapi.catalogue import Resource
 
 from apiserver.machinery.errors import Cause, bad_request
-
-try:
-    from apiserver.registry import defaulting as _defaulting
-except ImportError:  # STANDIN
-    _defaulting = None
-try:
-    from apiserver.registry import validation as _validation
-except ImportError:  # STANDIN
-    _validation = None
 from apiserver.machinery import fields as _fields, labels as _labels
 from apiserver.machinery.managedfields import writes as _managedfields
+from apiserver.registry import defaulting as _defaulting, validation as _validation
 from apiserver.registry.objects import now_rfc3339
 
 
 def apply_defaults(resource: Resource, obj: dict) -> None:
-    if _defaulting is not None:
-        _defaulting.apply_defaults(resource, obj)
-
-
-_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-
-
-def _name_causes(obj: dict) -> list[Cause]:  # STANDIN for the kinds engineer's metadata checks
-    name = (obj.get("metadata") or {}).get("name", "")
-    if not name:
-        return [Cause("FieldValueRequired", "Required value: name or generateName is required", "metadata.name")]
-    if len(name) > 253 or not _DNS1123_SUBDOMAIN.match(name):
-        return [Cause("FieldValueInvalid",
-                      f'Invalid value: "{name}": a lowercase RFC 1123 subdomain must consist of lower case '
-                      "alphanumeric characters, '-' or '.', and must start and end with an alphanumeric "
-                      "character (e.g. 'example.com', regex used for validation is "
-                      "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
-                      "metadata.name")]
-    return []
+    _defaulting.apply_defaults(resource, obj)
 
 
 def validate_create(resource: Resource, obj: dict) -> list[Cause]:
-    if _validation is not None:
-        return _validation.validate_create(resource, obj)
-    return _name_causes(obj)
+    return _validation.validate_create(resource, obj)
 
 
 def validate_update(resource: Resource, new: dict, old: dict) -> list[Cause]:
-    if _validation is not None:
-        return _validation.validate_update(resource, new, old)
-    return []
+    return _validation.validate_update(resource, new, old)
 
 
 def parse_label_selector(text: str):

@@ -18,10 +18,7 @@ from apiserver.http.responses import object_response
 from apiserver.http.tables import render_one
 from apiserver.machinery import errors, fieldvalidation, schemas
 
-try:
-    from apiserver.machinery import patch as _patch
-except ImportError:  # STANDIN until machinery.patch lands
-    _patch = None
+from apiserver.machinery import patch as _patch
 
 JSON_PATCH = "application/json-patch+json"
 MERGE_PATCH = "application/merge-patch+json"
@@ -30,38 +27,17 @@ APPLY = "application/apply-patch+yaml"
 APPLY_CBOR = "application/apply-patch+cbor"
 
 
-def _merge(doc, patch):
-    if not isinstance(patch, dict):
-        return patch
-    out = dict(doc) if isinstance(doc, dict) else {}
-    for k, v in patch.items():
-        if v is None:
-            out.pop(k, None)
-        else:
-            out[k] = _merge(out.get(k), v)
-    return out
-
-
 def apply_patch_document(kind: str, current: dict, patch, group: str, version: str, obj_kind: str) -> dict:
     """The patched object (pure)."""
     if kind == JSON_PATCH:
         if not isinstance(patch, list):
             raise errors.bad_request("json: cannot unmarshal object into Go value of type jsonpatch.Patch")
-        if _patch is not None:
-            return _patch.json_patch(current, patch)
-        import jsonpatch
-        try:
-            return jsonpatch.apply_patch(current, patch)
-        except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException) as e:
-            raise errors.StatusError(422, "Invalid", str(e)) from None
+        return _patch.json_patch(current, patch)
     if not isinstance(patch, dict):
         raise errors.bad_request("json: cannot unmarshal array into Go value of type map[string]interface {}")
     if kind == MERGE_PATCH:
-        return _patch.merge_patch(current, patch) if _patch is not None else _merge(current, patch)
-    schema = schemas.for_kind(group, version, obj_kind)
-    if _patch is not None:
-        return _patch.strategic_merge_patch(current, patch, schema)
-    return _merge(current, patch)
+        return _patch.merge_patch(current, patch)
+    return _patch.strategic_merge_patch(current, patch, schemas.for_kind(group, version, obj_kind))
 
 
 async def patch(rc: RequestContext):
@@ -70,7 +46,9 @@ async def patch(rc: RequestContext):
     if ct in (APPLY, APPLY_CBOR):
         return await apply_patch(rc)
     if ct not in (JSON_PATCH, MERGE_PATCH, STRATEGIC):
-        raise errors.unsupported_media_type(ct)
+        raise errors.StatusError(415, "UnsupportedMediaType",
+                                 f"the body of the request was in an unknown format - accepted media types "
+                                 f"include: {JSON_PATCH}, {MERGE_PATCH}, {APPLY}, {STRATEGIC}")
     forbid_force(rc.query)
     body = await read_body(rc.request)
     doc, dups = decode_document(body, "application/json")
