@@ -8,6 +8,7 @@ best-effort by design.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import uuid
@@ -27,9 +28,14 @@ def now_micro() -> str:
 
 
 class EventRecorder:
+    """Events are queued and written by one background task, in order, so a pod
+    worker never waits for an event's round trip (three per container start)."""
+
     def __init__(self, client: ApiClient, node: str):
         self.client, self.node = client, node
         self._seen: dict[tuple, dict] = {}
+        self._queue: asyncio.Queue | None = None
+        self._task: asyncio.Task | None = None
 
     async def pod_event(self, pod: dict, etype: str, reason: str, message: str, field_path: str = "") -> None:
         meta = pod["metadata"]
@@ -37,7 +43,23 @@ class EventRecorder:
                "uid": meta.get("uid", "")}
         if field_path:
             ref["fieldPath"] = field_path
-        await self.emit(ref, etype, reason, message)
+        if self._queue is None:
+            self._queue = asyncio.Queue(maxsize=10000)
+            self._task = asyncio.ensure_future(self._drain())
+        try:
+            self._queue.put_nowait((ref, etype, reason, message))
+        except asyncio.QueueFull:
+            log.debug("event queue full; dropping %s", reason)
+
+    async def _drain(self) -> None:
+        while True:
+            item = await self._queue.get()
+            await self.emit(*item)
+
+    async def flush(self) -> None:
+        """Wait until queued events are written (tests and shutdown)."""
+        while self._queue is not None and not self._queue.empty():
+            await asyncio.sleep(0.01)
 
     async def emit(self, ref: dict, etype: str, reason: str, message: str) -> None:
         key = (ref.get("uid"), ref.get("fieldPath"), reason, message)
