@@ -1,0 +1,131 @@
+"""The scheduler against the real API server, with simulated nodes (no pod runs)."""
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+
+from controllers.simnodes import SimulatedNodes
+from kubeclient import ApiClient, ApiError
+from kubeclient.resources import EVENTS, NODES, PODS
+
+from test_controllers_support import ControllersProcess, poll, wait_leader
+
+
+@pytest.fixture(scope="module")
+def scheduler(server, tmp_path_factory):
+    ident = f"sched-{uuid.uuid4().hex[:6]}"
+    proc = ControllersProcess(server.kubeconfig, tmp_path_factory.mktemp("sched"), "--controllers=scheduler",
+                              "--identity", ident, "--leader-elect-retry-period", "500ms", name="scheduler")
+    try:
+        wait_leader(server.kubeconfig, ident)
+    except AssertionError:
+        proc.stop()
+        pytest.fail(f"scheduler never became leader:\n{proc.log()}")
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+async def cluster(server, scheduler):
+    client = ApiClient.from_kubeconfig(str(server.kubeconfig))
+    sim = SimulatedNodes(client, renew_interval=1.0)
+    sim.start()
+    yield client, sim
+    await sim.stop()
+    for name in sim.names:
+        try:
+            await client.delete(NODES, name)
+        except ApiError:
+            pass
+    await client.close()
+
+
+def pod_body(name: str, cpu: str = "100m", **spec) -> dict:
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+            "spec": {"containers": [{"name": "c", "image": "busybox",
+                                     "resources": {"requests": {"cpu": cpu, "memory": "64Mi"}}}], **spec}}
+
+
+async def test_pod_that_fits_is_bound_and_one_that_does_not_is_reported(cluster, namespace, kubectl):
+    client, sim = cluster
+    tag = uuid.uuid4().hex[:6]
+    await sim.add(f"small-{tag}", cpu="1", labels={"test-tag": tag})
+    await client.create(PODS, pod_body("fits", "500m", nodeSelector={"test-tag": tag}), namespace)
+    await client.create(PODS, pod_body("huge", "64", nodeSelector={"test-tag": tag}), namespace)
+
+    bound = await poll(lambda: _node_of(client, namespace, "fits"), what="fits to be bound")
+    assert bound == f"small-{tag}"
+    events = await poll(lambda: _events(client, namespace, "fits", "Scheduled"), what="Scheduled event")
+    assert events[0]["message"] == f"Successfully assigned {namespace}/fits to small-{tag}"
+    assert events[0]["source"]["component"] == "default-scheduler"
+
+    huge = await poll(lambda: _unschedulable(client, namespace, "huge"), what="huge to be Unschedulable")
+    assert re.fullmatch(r"0/\d+ nodes are available: .*\. preemption: 0/\d+ nodes are available: .*\.\.",
+                        huge["message"]), huge["message"]
+    assert "1 Insufficient cpu" in huge["message"]
+    described = kubectl("describe", "pod", "huge", "-n", namespace).stdout
+    assert "FailedScheduling" in described and "Insufficient cpu" in described
+
+    # a node with room appears: the pending pod is retried without waiting out its back-off
+    await sim.add(f"big-{tag}", cpu="100", labels={"test-tag": tag})
+    assert await poll(lambda: _node_of(client, namespace, "huge"), what="huge to be bound") == f"big-{tag}"
+
+
+async def test_taints_selectors_affinity_and_resources_steer_pods(cluster, namespace):
+    client, sim = cluster
+    tag = uuid.uuid4().hex[:6]
+    await sim.add(f"tainted-{tag}", labels={"test-tag": tag, "disk": "ssd"},
+                  taints=[{"key": "dedicated", "value": "db", "effect": "NoSchedule"}])
+    await sim.add(f"plain-{tag}", labels={"test-tag": tag, "disk": "hdd"})
+    sel = {"test-tag": tag}
+    await client.create(PODS, pod_body("any", nodeSelector=sel), namespace)
+    await client.create(PODS, pod_body("tolerant", nodeSelector={**sel, "disk": "ssd"}, tolerations=[
+        {"key": "dedicated", "operator": "Equal", "value": "db", "effect": "NoSchedule"}]), namespace)
+    affinity = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+        {"matchExpressions": [{"key": "disk", "operator": "NotIn", "values": ["hdd"]},
+                              {"key": "test-tag", "operator": "In", "values": [tag]}]}]}}}
+    await client.create(PODS, pod_body("ssd-only", affinity=affinity), namespace)
+
+    assert await poll(lambda: _node_of(client, namespace, "any")) == f"plain-{tag}"
+    assert await poll(lambda: _node_of(client, namespace, "tolerant")) == f"tainted-{tag}"
+    cond = await poll(lambda: _unschedulable(client, namespace, "ssd-only"))
+    assert "node(s) had untolerated taint {dedicated: db}" in cond["message"]
+    assert "node(s) didn't match Pod's node affinity/selector" in cond["message"]
+
+
+async def test_host_ports_and_pod_count(cluster, namespace):
+    client, sim = cluster
+    tag = uuid.uuid4().hex[:6]
+    await sim.add(f"one-{tag}", pods="2", labels={"test-tag": tag})
+    port_pod = pod_body("p1", nodeSelector={"test-tag": tag})
+    port_pod["spec"]["containers"][0]["ports"] = [{"containerPort": 80, "hostPort": 8080}]
+    await client.create(PODS, port_pod, namespace)
+    await poll(lambda: _node_of(client, namespace, "p1"))
+    port_pod["metadata"]["name"] = "p2"
+    await client.create(PODS, port_pod, namespace)
+    cond = await poll(lambda: _unschedulable(client, namespace, "p2"))
+    assert "didn't have free ports for the requested pod ports" in cond["message"]
+    await client.create(PODS, pod_body("p3", nodeSelector={"test-tag": tag}), namespace)
+    await poll(lambda: _node_of(client, namespace, "p3"))
+    await client.create(PODS, pod_body("p4", nodeSelector={"test-tag": tag}), namespace)
+    cond = await poll(lambda: _unschedulable(client, namespace, "p4"))
+    assert "Too many pods" in cond["message"] or "free ports" in cond["message"]
+
+
+async def _node_of(client, ns, name):
+    return (await client.get(PODS, name, ns))["spec"].get("nodeName")
+
+
+async def _unschedulable(client, ns, name):
+    pod = await client.get(PODS, name, ns)
+    for c in (pod.get("status") or {}).get("conditions") or []:
+        if c["type"] == "PodScheduled" and c["status"] == "False" and c.get("reason") == "Unschedulable":
+            return c
+    return None
+
+
+async def _events(client, ns, name, reason):
+    items = (await client.list(EVENTS, ns)).get("items") or []
+    return [e for e in items if e["involvedObject"].get("name") == name and e["reason"] == reason]
