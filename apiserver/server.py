@@ -111,7 +111,11 @@ async def build_app(opts: ServerOptions, store, creds: Credentials, port: int):
     await _maybe_await(ensure_defaults(registries, kubernetes_service_ip=opts.first_service_ip,
                                        apiserver_ip=opts.apiserver_ip, apiserver_port=port))
     mutate, validate = await build_admission(opts, registries)
-    authorizer = ModeAuthorizer(parse_modes(",".join(opts.authorization_mode)))
+    # RBAC (auth APIs engineer): the bootstrap roles exist whatever the mode, as upstream.
+    from apiserver.auth.rbac import RBACAuthorizer
+    from apiserver.auth.rbac_bootstrap import ensure_bootstrap_policy
+    await ensure_bootstrap_policy(registries)
+    authorizer = ModeAuthorizer(parse_modes(",".join(opts.authorization_mode)), rbac=RBACAuthorizer(registries))
     from apiserver.http.nodeproxy import nodeproxy_routes  # pods/log, exec, attach, portforward → node agents
     # Auth APIs (reviews, serviceaccounts/token, OIDC discovery); the chain it returns also accepts SA JWTs.
     from apiserver.http.handlers.reviews import install_auth_apis

@@ -3,8 +3,9 @@
 Modes here:
   AlwaysAllow   every authenticated request is allowed (the default for now)
   AlwaysDeny    nothing is allowed (useful in tests)
-  RBAC          not implemented yet: only members of system:masters are allowed;
-                everyone else gets "no opinion", so a later mode may decide
+  RBAC          roles and bindings from the store (auth/rbac.py, passed in as `rbac`);
+                without it, only system:masters; no matching rule is "no opinion",
+                so a later mode may decide
 Members of system:masters are always allowed, whatever the modes, as upstream
 (the group bypasses authorization entirely).
 
@@ -13,6 +14,7 @@ The attributes are whatever the HTTP layer passes; only the user is read here.
 """
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from apiserver.machinery.user import UserInfo
@@ -52,16 +54,19 @@ def parse_modes(value: str) -> list[str]:
 
 
 class ModeAuthorizer:
-    def __init__(self, modes: list[str]):
+    def __init__(self, modes: list[str], rbac=None):
         self.modes = list(modes)
-        self._chain = [_MODES[m] for m in self.modes]
+        # `rbac` (auth/rbac.RBACAuthorizer, async, reads roles from the store) replaces the placeholder.
+        self.rbac = rbac
+        self._chain = [rbac.decide if (m == "RBAC" and rbac is not None) else _MODES[m] for m in self.modes]
 
     async def authorize(self, user: UserInfo, attributes: Any) -> tuple[bool, str]:
         if MASTERS_GROUP in user.groups:
             return True, ""
         reasons = []
         for decide in self._chain:
-            allowed, reason = decide(user, attributes)
+            decision = decide(user, attributes)
+            allowed, reason = (await decision) if inspect.isawaitable(decision) else decision
             if allowed is not None:
                 return allowed, reason
             if reason:

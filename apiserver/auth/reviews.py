@@ -176,12 +176,13 @@ class Rules:
     evaluation_errors: list[str] = field(default_factory=list)
 
 
-def rules_for(modes: list[str], user: UserInfo) -> Rules:
+def rules_for(modes: list[str], user: UserInfo, rbac: tuple[list, list, list[str]] | None = None) -> Rules:
     """What each --authorization-mode says the user may do (their union, as upstream).
 
     system:masters may do everything whatever the modes; AlwaysAllow grants
     everything; AlwaysDeny grants nothing (and knows it: the list is complete);
-    RBAC cannot list rules yet, so for others the answer is marked incomplete.
+    RBAC lists the rules of the user's bindings (`rbac`: what RBACAuthorizer.rules_for
+    found); without them the answer is marked incomplete.
     """
     rules = Rules()
     if MASTERS_GROUP in user.groups or "AlwaysAllow" in modes:
@@ -189,8 +190,16 @@ def rules_for(modes: list[str], user: UserInfo) -> Rules:
         rules.non_resource_rules.append(dict(ALL_NON_RESOURCES))
         return rules
     if "RBAC" in modes:
-        rules.incomplete = True
-        rules.evaluation_errors.append(RBAC_PENDING)
+        if rbac is None:
+            rules.incomplete = True
+            rules.evaluation_errors.append(RBAC_PENDING)
+        else:
+            res, nonres, problems = rbac
+            rules.resource_rules.extend(res)
+            rules.non_resource_rules.extend(nonres)
+            if problems:
+                rules.incomplete = True
+                rules.evaluation_errors.extend(problems)
     return rules
 
 

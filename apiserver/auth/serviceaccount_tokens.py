@@ -27,6 +27,7 @@ from apiserver.registry.context import WriteContext
 from .serviceaccounts import (DEFAULT_EXPIRATION_SECONDS, MAX_EXPIRATION_SECONDS, MIN_EXPIRATION_SECONDS,
                               BoundObject, InvalidToken, ServiceAccountClaims, TokenSigner, check_claims,
                               looks_like_jwt, service_account_groups, token_claims)
+from .impersonation import impersonate
 from .tokens import bearer_token
 
 GROUP = "authentication.k8s.io"
@@ -173,9 +174,10 @@ class BearerAuthenticators:
     `review(token, audiences)` to run the same chain on a token it was handed.
     """
 
-    def __init__(self, token_file, service_accounts: ServiceAccountTokenAuthenticator):
+    def __init__(self, token_file, service_accounts: ServiceAccountTokenAuthenticator, authorizer=None):
         self.token_file = token_file
         self.service_accounts = service_accounts
+        self.authorizer = authorizer  # for Impersonate-* headers; None: impersonation is ignored
 
     @property
     def audiences(self) -> tuple[str, ...]:
@@ -186,9 +188,12 @@ class BearerAuthenticators:
         return self.service_accounts.issuers[0]
 
     async def authenticate(self, headers: dict[str, str]) -> UserInfo | None:
+        """The request's user (after impersonation, which may raise a 403 StatusError)."""
         user = await self.token_file.authenticate(headers)
         if user is None:
             user = await self.service_accounts.authenticate(headers)
+        if user is not None and self.authorizer is not None:
+            user = await impersonate(user, headers, self.authorizer)
         return user
 
     async def review(self, token: str, audiences: tuple[str, ...] = ()) -> tuple[UserInfo, tuple[str, ...]]:

@@ -84,6 +84,20 @@ MESSAGES: dict[str, dict[int, tuple[str, str]]] = {
     "NonResourceAttributes": {1: ("path", S), 2: ("verb", S)},
     "SelfSubjectRulesReview": {1: ("metadata", "M:ObjectMeta"), 2: ("spec", "M:SelfSubjectRulesReviewSpec")},
     "SelfSubjectRulesReviewSpec": {1: ("namespace", S)},
+    # RBAC (kubectl create role|clusterrole|rolebinding|clusterrolebinding send these as protobuf).
+    "Role": {1: ("metadata", "M:ObjectMeta"), 2: ("rules", "*M:PolicyRule")},
+    "ClusterRole": {1: ("metadata", "M:ObjectMeta"), 2: ("rules", "*M:PolicyRule"),
+                    3: ("aggregationRule", "M:AggregationRule")},
+    "PolicyRule": {1: ("verbs", "*str"), 2: ("apiGroups", "*str"), 3: ("resources", "*str"),
+                   4: ("resourceNames", "*str"), 5: ("nonResourceURLs", "*str")},
+    "AggregationRule": {1: ("clusterRoleSelectors", "*M:LabelSelector")},
+    "LabelSelector": {1: ("matchLabels", "map:str"), 2: ("matchExpressions", "*M:LabelSelectorRequirement")},
+    "LabelSelectorRequirement": {1: ("key", S), 2: ("operator", S), 3: ("values", "*str")},
+    "RoleBinding": {1: ("metadata", "M:ObjectMeta"), 2: ("subjects", "*M:Subject"), 3: ("roleRef", "M:RoleRef")},
+    "ClusterRoleBinding": {1: ("metadata", "M:ObjectMeta"), 2: ("subjects", "*M:Subject"),
+                           3: ("roleRef", "M:RoleRef")},
+    "Subject": {1: ("kind", S), 2: ("apiGroup", S), 3: ("name", S), 4: ("namespace", S)},
+    "RoleRef": {1: ("apiGroup", S), 2: ("kind", S), 3: ("name", S)},
     "DeleteOptions": {1: ("gracePeriodSeconds", "int?"), 2: ("preconditions", "M:Preconditions"),
                       3: ("orphanDependents", "bool?"), 4: ("propagationPolicy", "str?"), 5: ("dryRun", "*str")},
     "Preconditions": {1: ("uid", "str?"), 2: ("resourceVersion", "str?")},
@@ -97,7 +111,9 @@ KINDS = {("v1", "Namespace"): "Namespace", ("v1", "ConfigMap"): "ConfigMap", ("v
          **{(f"{g}/v1", k): k for g, kinds in (
              ("authentication.k8s.io", ("SelfSubjectReview", "TokenReview")),
              ("authorization.k8s.io", ("SelfSubjectAccessReview", "SubjectAccessReview",
-                                       "SelfSubjectRulesReview"))) for k in kinds}}
+                                       "SelfSubjectRulesReview")),
+             ("rbac.authorization.k8s.io", ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding")))
+            for k in kinds}}
 
 
 class _Malformed(ValueError):

@@ -53,8 +53,10 @@ def review_handlers(authenticators: BearerAuthenticators, authorizer) -> dict[tu
         return 201, reviews.access_review(body, "SubjectAccessReview", allowed, reason)
 
     async def self_subject_rules_review(namespace: str, body: dict, ctx: WriteContext):
-        reviews.rules_review_namespace(body)
-        return 201, reviews.self_subject_rules_review(body, reviews.rules_for(_modes(authorizer), ctx.user))
+        ns = reviews.rules_review_namespace(body)
+        modes, rbac = _modes(authorizer), getattr(authorizer, "rbac", None)
+        found = await rbac.rules_for(ctx.user, ns) if rbac is not None and "RBAC" in modes else None
+        return 201, reviews.self_subject_rules_review(body, reviews.rules_for(modes, ctx.user, found))
 
     return {
         (reviews.AUTHN, "selfsubjectreviews"): self_subject_review,
@@ -71,7 +73,7 @@ def install_auth_apis(registries, token_file, authorizer, sa_key: Path, sa_pub: 
     signer = load_signer(sa_key, sa_pub)
     audiences = (issuer,)
     sa_tokens = ServiceAccountTokenAuthenticator(signer, registries, issuers=(issuer,), audiences=audiences)
-    chain = BearerAuthenticators(token_file, sa_tokens)
+    chain = BearerAuthenticators(token_file, sa_tokens, authorizer)
     for (group, plural), create in review_handlers(chain, authorizer).items():
         registries.register_virtual(group, plural, create)
     registries.register_subresource("", "serviceaccounts", "token",

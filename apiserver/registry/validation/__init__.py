@@ -25,6 +25,9 @@ UpdateRule = Callable[[dict, dict], list[Cause]]
 _NAME_RULES: dict[tuple[str, str], Callable[[str], list[str]]] = {
     ("", "Namespace"): names.is_dns1123_label,
     ("", "Service"): names.is_dns1035_label,
+    # RBAC names are path segments (system:basic-user); added by the auth APIs engineer.
+    **{("rbac.authorization.k8s.io", k): names.is_valid_path_segment_name
+       for k in ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding")},
 }
 
 _CREATE_RULES: dict[tuple[str, str], Rule] = {
@@ -48,6 +51,10 @@ _CREATE_RULES: dict[tuple[str, str], Rule] = {
 }
 
 _UPDATE_RULES: dict[tuple[str, str], UpdateRule] = {
+    **{("rbac.authorization.k8s.io", k): lambda new, old: (
+        [] if new.get("roleRef") == old.get("roleRef")
+        else [Cause("FieldValueInvalid", f"Invalid value: {new.get('roleRef')!r}: cannot change roleRef", "roleRef")])
+       for k in ("RoleBinding", "ClusterRoleBinding")},
     ("", "Pod"): pods.validate_pod_update,
     ("", "Service"): services.validate_service_update,
     ("", "ConfigMap"): lambda new, old: config.validate_immutable_update(new, old, ("data", "binaryData")),

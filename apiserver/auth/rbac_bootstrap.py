@@ -1,0 +1,83 @@
+"""The roles and bindings a fresh cluster starts with (upstream's bootstrap policy, in part).
+
+  cluster-admin                         everything; bound to the group system:masters
+  system:basic-user                     self reviews (whoami, can-i); bound to system:authenticated
+  system:discovery                      discovery and OpenAPI documents; system:authenticated
+  system:public-info-viewer             health and version; everyone
+  system:service-account-issuer-discovery   OIDC discovery; every service account
+  pocketkube:components                 (ours) cluster-admin for the controllers, scheduler and node
+                                        agents `pocketkube up` starts: broader than upstream's
+                                        per-component roles, which are not written yet
+
+Created when missing on every start; existing ones are left as the operator made them.
+"""
+from __future__ import annotations
+
+from apiserver.machinery.errors import StatusError
+from apiserver.registry.context import WriteContext
+
+GROUP = "rbac.authorization.k8s.io"
+API_VERSION = f"{GROUP}/v1"
+_META = {"labels": {"kubernetes.io/bootstrapping": "rbac-defaults"},
+         "annotations": {"rbac.authorization.kubernetes.io/autoupdate": "true"}}
+
+
+def _role(name: str, rules: list[dict]) -> dict:
+    return {"apiVersion": API_VERSION, "kind": "ClusterRole", "metadata": {"name": name, **_META}, "rules": rules}
+
+
+def _binding(name: str, role: str, subjects: list[tuple[str, str]]) -> dict:
+    return {"apiVersion": API_VERSION, "kind": "ClusterRoleBinding", "metadata": {"name": name, **_META},
+            "roleRef": {"apiGroup": GROUP, "kind": "ClusterRole", "name": role},
+            "subjects": [{"kind": k, "apiGroup": GROUP, "name": n} for k, n in subjects]}
+
+
+def _get(*urls: str) -> dict:
+    return {"verbs": ["get"], "nonResourceURLs": list(urls)}
+
+
+CLUSTER_ROLES = [
+    _role("cluster-admin", [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]},
+                            {"nonResourceURLs": ["*"], "verbs": ["*"]}]),
+    _role("system:basic-user", [
+        {"apiGroups": ["authorization.k8s.io"], "resources": ["selfsubjectaccessreviews", "selfsubjectrulesreviews"],
+         "verbs": ["create"]},
+        {"apiGroups": ["authentication.k8s.io"], "resources": ["selfsubjectreviews"], "verbs": ["create"]}]),
+    _role("system:discovery", [_get("/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/openapi",
+                                    "/openapi/*", "/readyz", "/version", "/version/")]),
+    _role("system:public-info-viewer", [_get("/healthz", "/livez", "/readyz", "/version", "/version/")]),
+    _role("system:service-account-issuer-discovery", [
+        _get("/.well-known/openid-configuration", "/.well-known/openid-configuration/",
+             "/openid/v1/jwks", "/openid/v1/jwks/")]),
+]
+
+CLUSTER_ROLE_BINDINGS = [
+    _binding("cluster-admin", "cluster-admin", [("Group", "system:masters")]),
+    _binding("system:basic-user", "system:basic-user", [("Group", "system:authenticated")]),
+    _binding("system:discovery", "system:discovery", [("Group", "system:authenticated")]),
+    _binding("system:public-info-viewer", "system:public-info-viewer",
+             [("Group", "system:authenticated"), ("Group", "system:unauthenticated")]),
+    _binding("system:service-account-issuer-discovery", "system:service-account-issuer-discovery",
+             [("Group", "system:serviceaccounts")]),
+    _binding("pocketkube:components", "cluster-admin", [
+        ("User", "system:kube-controller-manager"), ("User", "system:kube-scheduler"),
+        ("Group", "system:nodes")]),
+]
+
+
+async def ensure_bootstrap_policy(registries) -> None:
+    for plural, objs in (("clusterroles", CLUSTER_ROLES), ("clusterrolebindings", CLUSTER_ROLE_BINDINGS)):
+        gs = registries.for_plural(GROUP, plural)
+        for obj in objs:
+            if await gs.get_or_none("", obj["metadata"]["name"]) is not None:
+                continue
+            try:
+                await gs.create("", _copy(obj), WriteContext())
+            except StatusError as e:
+                if e.code != 409:  # another server of the same cluster made it first
+                    raise
+
+
+def _copy(obj: dict) -> dict:
+    import copy
+    return copy.deepcopy(obj)
