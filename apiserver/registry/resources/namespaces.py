@@ -26,9 +26,8 @@ class NamespaceStrategy(Strategy):
     def prepare_for_update(self, new: dict, old: dict) -> None:
         # spec.finalizers change only through /finalize; status through /status
         new["status"] = old.get("status", {})
+        # kept even when empty: defaulting fills in an absent list with "kubernetes"
         new.setdefault("spec", {})["finalizers"] = (old.get("spec") or {}).get("finalizers") or []
-        if not new["spec"]["finalizers"]:
-            del new["spec"]["finalizers"]
 
     def subresource_handlers(self) -> dict:
         return {"finalize": FinalizeHandler()}
@@ -72,11 +71,8 @@ class FinalizeHandler:
         async def transform(ns: dict) -> dict:
             if rv and ns["metadata"].get("resourceVersion") != rv:
                 raise errors.stale_update("", "namespaces", name)
-            spec = ns.setdefault("spec", {})
-            if wanted:
-                spec["finalizers"] = wanted
-            else:
-                spec.pop("finalizers", None)
+            # an empty list, not an absent one: defaulting fills in an absent list
+            ns.setdefault("spec", {})["finalizers"] = wanted
             return ns
 
         stored = await store.guaranteed_update("", name, transform, ctx, subresource="finalize")
