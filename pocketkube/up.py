@@ -27,6 +27,7 @@ def add_up_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-controllers", action="store_true", help="do not run the scheduler and controllers")
     p.add_argument("--no-nodeagent", action="store_true", help="do not run a node agent")
     p.add_argument("--node-name", default=None, help="name of the node agent's Node (default: the host name)")
+    p.add_argument("--kubelet-port", type=int, default=10250, help="port of the node agent's kubelet API")
 
 
 def default_node_name() -> str:
@@ -59,7 +60,9 @@ def _start_components(ns: argparse.Namespace, running) -> list[asyncio.Task]:
         try:
             run_agent = load_entry("nodeagent.agent", "run_agent", "the node agent")
             kc = creds.kubeconfig_for(f"system:node:{node}", ["system:nodes"])
-            tasks.append(asyncio.create_task(_supervise("nodeagent", run_agent(str(kc), node)), name="nodeagent"))
+            agent = run_agent(str(kc), node, root_dir=str(running.opts.data_dir.resolve() / "nodeagent"),
+                              port=ns.kubelet_port)
+            tasks.append(asyncio.create_task(_supervise("nodeagent", agent), name="nodeagent"))
         except ComponentMissing as e:
             log.warning("%s; continuing without it", e)
     return tasks
@@ -71,6 +74,8 @@ def run_up(ns: argparse.Namespace) -> int:
 
     opts = options_from_args(ns)
     configure_logging()
+    # One line per client request of the in-process components would drown the log.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     tasks: list[asyncio.Task] = []
 
     def on_ready(running) -> None:
