@@ -243,6 +243,43 @@ def ordered_problems(obj: Any, duplicates: list[str], schema: dict) -> list[str]
     return [f'{what} field "{path}"' for what, _, _, path in found]
 
 
+# ---- what a round trip through the typed objects leaves out --------------------------
+
+def drop_empty_optional(obj: Any, schema: dict | None) -> None:
+    """Remove empty maps and lists from optional fields, in place.
+
+    Upstream decodes into typed objects and encodes them back; optional map and
+    list fields are `omitempty` there, so `annotations: {}` or `ports: []` sent by
+    a client (kubectl's diff and apply patches send such) do not survive. Required
+    fields (`containers`) keep their empty value; structs are left alone.
+    """
+    if schema is None or not isinstance(obj, (dict, list)):
+        return
+    s = schemas.resolve(schema)
+    if isinstance(obj, list):
+        items = s.get("items")
+        if isinstance(items, dict):
+            for item in obj:
+                drop_empty_optional(item, items)
+        return
+    props = s.get("properties")
+    if not props or _is_free_form(s):
+        return
+    required = set(s.get("required") or ())
+    for key in list(obj):
+        child = props.get(key)
+        if child is None:
+            continue
+        value = obj[key]
+        drop_empty_optional(value, child)
+        if key in required or value is None:
+            continue
+        if isinstance(value, list) and not value:
+            del obj[key]
+        elif isinstance(value, dict) and not value and isinstance(schemas.resolve(child).get("additionalProperties"), dict):
+            del obj[key]
+
+
 # ---- the directive applied --------------------------------------------------------
 
 def problems(duplicates: list[str], unknown: list[str]) -> list[str]:
@@ -262,6 +299,7 @@ def enforce(obj: Any, duplicates: list[str], schema: dict, how: str, *, kind: st
     the warning texts for the response's Warning headers. Ignore: drop them
     silently. Duplicates were already resolved (last value wins) by decoding.
     """
+    drop_empty_optional(obj, schema)
     if how == IGNORE:
         drop_unknown(obj, schema)
         return []
@@ -280,6 +318,7 @@ def enforce_patched(obj: Any, patch_duplicates: list[str], schema: dict, how: st
     Upstream decodes the patched object strictly; its error carries no kind prefix:
       strict decoding error: unknown field "spec.foo"
     """
+    drop_empty_optional(obj, schema)
     if how == IGNORE:
         drop_unknown(obj, schema)
         return []

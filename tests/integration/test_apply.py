@@ -62,6 +62,11 @@ def test_kubectl_diff_exit_codes(kubectl, namespace):
     assert changed.returncode == 1, changed.stderr
     assert '-  a: "1"' in changed.stdout and '+  a: "2"' in changed.stdout
     assert get(kubectl, namespace, "d")["data"] == {"a": "1"}  # dry run: nothing stored
+    client_side = kubectl("diff", *ns, "-f", "-", input=cm("d", {"a": "2"}), check=False)
+    assert client_side.returncode == 1, client_side.stderr
+    changed_lines = [line for line in client_side.stdout.splitlines()
+                     if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    assert changed_lines == ['-  a: "1"', '+  a: "2"']  # nothing else: no `annotations: {}` left behind
 
 
 @pytest.mark.parametrize("version", ["1.27", "1.33"])

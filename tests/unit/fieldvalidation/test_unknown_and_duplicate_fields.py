@@ -110,3 +110,13 @@ def test_problems_are_reported_in_document_order(content_type):
         fv.enforce(obj, dups, POD, fv.STRICT, kind="Pod", version="v1")
     assert e.value.message.endswith(
         'strict decoding error: unknown field "spec.unknownField", duplicate field "spec.restartPolicy"')
+
+
+def test_empty_optional_maps_and_lists_do_not_survive_decoding():
+    pod = {"metadata": {"name": "p", "annotations": {}, "labels": {}, "finalizers": []},
+           "spec": {"containers": [{"name": "c", "ports": [], "securityContext": {}}], "volumes": []}}
+    fv.enforce(pod, [], POD, fv.STRICT, kind="Pod", version="v1")
+    assert pod == {"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "securityContext": {}}]}}
+    required = {"spec": {"containers": []}}
+    fv.enforce_patched(required, [], POD, fv.STRICT)
+    assert required == {"spec": {"containers": []}}
