@@ -1,0 +1,326 @@
+"""The controller manager against the real API server, with simulated nodes:
+replication, cascading deletion, namespaces, endpoints, service accounts and the
+root CA, node lifecycle, pod GC, and leader election between two processes."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import yaml
+
+from controllers.simnodes import SimulatedNodes
+from kubeclient import ApiClient, ApiError, Resource
+from kubeclient.resources import (CONFIGMAPS, ENDPOINTS, ENDPOINTSLICES, LEASES, NAMESPACES, NODES, PODS,
+                                  REPLICATIONCONTROLLERS, SERVICEACCOUNTS, SERVICES)
+
+from test_controllers_support import FAST_FLAGS, ControllersProcess, poll, wait_leader
+
+
+@pytest.fixture(scope="module")
+def controllers(server, tmp_path_factory):
+    ident = f"ctl-{uuid.uuid4().hex[:6]}"
+    proc = ControllersProcess(server.kubeconfig, tmp_path_factory.mktemp("ctl"), "--identity", ident, *FAST_FLAGS)
+    try:
+        wait_leader(server.kubeconfig, ident)
+    except AssertionError:
+        proc.stop()
+        pytest.fail(f"controllers never became leader:\n{proc.log()}")
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+async def cluster(server, controllers):
+    client = ApiClient.from_kubeconfig(str(server.kubeconfig))
+    sim = SimulatedNodes(client, renew_interval=0.5)
+    sim.start()
+    yield client, sim
+    await sim.stop()
+    for name in sim.names:
+        try:
+            await client.delete(NODES, name)
+        except ApiError:
+            pass
+    await client.close()
+
+
+def rc_yaml(name: str, replicas: int, tag: str) -> str:
+    return yaml.safe_dump({
+        "apiVersion": "v1", "kind": "ReplicationController", "metadata": {"name": name},
+        "spec": {"replicas": replicas, "selector": {"app": name},
+                 "template": {"metadata": {"labels": {"app": name}},
+                              "spec": {"nodeSelector": {"test-tag": tag},
+                                       "containers": [{"name": "c", "image": "busybox"}]}}}})
+
+
+async def _pods(client, ns, selector, active_only=True):
+    items = (await client.list(PODS, ns, label_selector=selector)).get("items") or []
+    return [p for p in items if not (active_only and p["metadata"].get("deletionTimestamp"))]
+
+
+async def _count(client, ns, selector, n, bound=False):
+    pods = await _pods(client, ns, selector)
+    if bound and not all(p["spec"].get("nodeName") for p in pods):
+        return False
+    return len(pods) == n
+
+
+async def test_replication_controller_scales_and_cascades(cluster, namespace, kubectl):
+    client, sim = cluster
+    tag = uuid.uuid4().hex[:6]
+    await sim.add(f"rc-a-{tag}", labels={"test-tag": tag})
+    await sim.add(f"rc-b-{tag}", labels={"test-tag": tag})
+    kubectl("create", "-n", namespace, "-f", "-", input=rc_yaml("web", 3, tag))
+    await poll(lambda: _count(client, namespace, "app=web", 3, bound=True), what="3 bound pods")
+    pods = await _pods(client, namespace, "app=web")
+    rc = await client.get(REPLICATIONCONTROLLERS, "web", namespace)
+    for p in pods:
+        ref = p["metadata"]["ownerReferences"][0]
+        assert ref["uid"] == rc["metadata"]["uid"] and ref["controller"] is True
+        assert p["metadata"]["generateName"] == "web-"
+        await sim.run_pod(namespace, p["metadata"]["name"])
+
+    async def status_ready():
+        st = (await client.get(REPLICATIONCONTROLLERS, "web", namespace)).get("status") or {}
+        return st.get("readyReplicas") == 3 and st.get("availableReplicas") == 3 and st.get("replicas") == 3 \
+            and st.get("observedGeneration") == rc["metadata"].get("generation", 1)
+    await poll(status_ready, what="rc status to count 3 ready replicas")
+
+    kubectl("scale", "rc", "web", "-n", namespace, "--replicas=5")
+    await poll(lambda: _count(client, namespace, "app=web", 5), what="scale up to 5")
+    kubectl("scale", "rc", "web", "-n", namespace, "--replicas=2")
+    await poll(lambda: _count(client, namespace, "app=web", 2), what="scale down to 2")
+    # the least useful pods went first: the two left are ready ones
+    left = await _pods(client, namespace, "app=web")
+    assert all(any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions") or [])
+               for p in left)
+
+    # orphan: the RC goes, its pods stay without owner
+    kubectl("delete", "rc", "web", "-n", namespace, "--cascade=orphan")
+    await poll(lambda: _gone(client, REPLICATIONCONTROLLERS, "web", namespace), what="rc gone")
+    orphans = await poll(lambda: _all_unowned(client, namespace, "app=web", 2), what="pods orphaned")
+    assert len(orphans) == 2
+
+    # a new RC adopts them, then background deletion takes them along
+    kubectl("create", "-n", namespace, "-f", "-", input=rc_yaml("web", 2, tag))
+    rc2 = await client.get(REPLICATIONCONTROLLERS, "web", namespace)
+
+    async def adopted():
+        pods = await _pods(client, namespace, "app=web")
+        return len(pods) == 2 and all((p["metadata"].get("ownerReferences") or [{}])[0].get("uid") ==
+                                      rc2["metadata"]["uid"] for p in pods)
+    await poll(adopted, what="orphans adopted by the new rc")
+    kubectl("delete", "rc", "web", "-n", namespace, "--cascade=background")
+    await poll(lambda: _count(client, namespace, "app=web", 0), what="background cascade")
+
+    # foreground: the RC stays (with the finalizer) until its pods are gone
+    kubectl("create", "-n", namespace, "-f", "-", input=rc_yaml("web", 2, tag))
+    await poll(lambda: _count(client, namespace, "app=web", 2, bound=True), what="2 pods")
+    kubectl("delete", "rc", "web", "-n", namespace, "--cascade=foreground", "--wait=false")
+    await poll(lambda: _gone(client, REPLICATIONCONTROLLERS, "web", namespace), what="foreground delete")
+    assert await _pods(client, namespace, "app=web", active_only=False) == []
+
+
+async def _gone(client, res, name, ns=None):
+    try:
+        await client.get(res, name, ns)
+        return False
+    except ApiError as e:
+        return e.not_found
+
+
+async def _all_unowned(client, ns, selector, n):
+    pods = await _pods(client, ns, selector)
+    return pods if len(pods) == n and not any(p["metadata"].get("ownerReferences") for p in pods) else None
+
+
+async def test_garbage_collector_removes_dependents_of_vanished_owners(cluster, namespace):
+    client, _ = cluster
+    owner = await client.create(CONFIGMAPS, {"metadata": {"name": "owner"}, "data": {}}, namespace)
+    ref = {"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": owner["metadata"]["uid"]}
+    await client.create(CONFIGMAPS, {"metadata": {"name": "dep", "ownerReferences": [ref]}}, namespace)
+    ghost = dict(ref, name="ghost", uid=str(uuid.uuid4()))
+    await client.create(CONFIGMAPS, {"metadata": {"name": "half", "ownerReferences": [ref, ghost]}}, namespace)
+    await client.create(CONFIGMAPS, {"metadata": {"name": "orphaned", "ownerReferences": [ghost]}}, namespace)
+    await poll(lambda: _gone(client, CONFIGMAPS, "orphaned", namespace), what="dependent of a missing owner")
+
+    async def dangling_ref_removed():
+        half = await client.get(CONFIGMAPS, "half", namespace)
+        return [r["name"] for r in half["metadata"].get("ownerReferences") or []] == ["owner"]
+    await poll(dangling_ref_removed, what="the dangling owner reference to be dropped")
+    await client.delete(CONFIGMAPS, "owner", namespace)
+    await poll(lambda: _gone(client, CONFIGMAPS, "dep", namespace), what="background collection")
+    await poll(lambda: _gone(client, CONFIGMAPS, "half", namespace), what="background collection")
+
+
+async def test_endpoints_and_slices_follow_pods(cluster, namespace):
+    client, sim = cluster
+    tag = uuid.uuid4().hex[:6]
+    node = f"ep-{tag}"
+    await sim.add(node, labels={"test-tag": tag})
+    await client.create(SERVICES, {"metadata": {"name": "web", "labels": {"team": "a"}}, "spec": {
+        "selector": {"app": "ep"}, "ports": [{"name": "http", "port": 80, "targetPort": "web"},
+                                             {"name": "metrics", "port": 9090, "targetPort": 9100}]}}, namespace)
+    for name in ("p1", "p2"):
+        await client.create(PODS, {"metadata": {"name": name, "labels": {"app": "ep"}}, "spec": {
+            "nodeName": node, "containers": [{"name": "c", "image": "busybox",
+                                              "ports": [{"name": "web", "containerPort": 8080}]}]}}, namespace)
+    p1 = await sim.run_pod(namespace, "p1", ready=True)
+    p2 = await sim.run_pod(namespace, "p2", ready=False)
+
+    async def endpoints_state():
+        try:
+            ep = await client.get(ENDPOINTS, "web", namespace)
+        except ApiError:
+            return None
+        subsets = ep.get("subsets") or []
+        if len(subsets) != 1:
+            return None
+        s = subsets[0]
+        ready = [a["ip"] for a in s.get("addresses") or []]
+        not_ready = [a["ip"] for a in s.get("notReadyAddresses") or []]
+        return (ready, not_ready, sorted((p.get("name"), p["port"]) for p in s.get("ports") or []))
+    want = ([p1["status"]["podIP"]], [p2["status"]["podIP"]], [("http", 8080), ("metrics", 9100)])
+    assert await poll(lambda: _equal(endpoints_state, want), what="endpoints with ready/not-ready") == want
+
+    async def slice_state():
+        items = (await client.list(ENDPOINTSLICES, namespace,
+                                   label_selector="kubernetes.io/service-name=web")).get("items") or []
+        if len(items) != 1:
+            return None
+        sl = items[0]
+        assert sl["metadata"]["labels"]["endpointslice.kubernetes.io/managed-by"] == \
+            "endpointslice-controller.k8s.io"
+        return sorted((e["addresses"][0], e["conditions"]["ready"]) for e in sl.get("endpoints") or [])
+    want_slice = sorted([(p1["status"]["podIP"], True), (p2["status"]["podIP"], False)])
+    await poll(lambda: _equal(slice_state, want_slice), what="endpointslice")
+
+    await client.delete(PODS, "p1", namespace)  # the simulated node confirms the deletion
+    want = ([], [p2["status"]["podIP"]], [("http", 8080), ("metrics", 9100)])
+    await poll(lambda: _equal(endpoints_state, want), what="endpoints without the deleted pod")
+    await poll(lambda: _equal(slice_state, [(p2["status"]["podIP"], False)]), what="slice without it")
+
+
+async def _equal(fn, want):
+    got = await fn()
+    return got if got == want else None
+
+
+async def test_service_account_and_root_ca_are_published_and_repaired(cluster, namespace, server):
+    client, _ = cluster
+    ca = server.ca_file.read_text()
+    await poll(lambda: _exists(client, SERVICEACCOUNTS, "default", namespace), what="default service account")
+    cm = await poll(lambda: _exists(client, CONFIGMAPS, "kube-root-ca.crt", namespace), what="root CA")
+    assert cm["data"]["ca.crt"].strip() == ca.strip()
+    await client.delete(SERVICEACCOUNTS, "default", namespace)
+    await client.delete(CONFIGMAPS, "kube-root-ca.crt", namespace)
+    await poll(lambda: _exists(client, SERVICEACCOUNTS, "default", namespace), what="service account recreated")
+    cm = await poll(lambda: _exists(client, CONFIGMAPS, "kube-root-ca.crt", namespace), what="CA recreated")
+    cm["data"] = {"ca.crt": "tampered"}
+    await client.update(CONFIGMAPS, cm, namespace)
+
+    async def restored():
+        got = await client.get(CONFIGMAPS, "kube-root-ca.crt", namespace)
+        return got["data"].get("ca.crt", "").strip() == ca.strip()
+    await poll(restored, what="CA restored")
+
+
+async def _exists(client, res, name, ns=None):
+    try:
+        return await client.get(res, name, ns)
+    except ApiError as e:
+        if e.not_found:
+            return None
+        raise
+
+
+async def test_deleting_a_namespace_removes_everything_in_it(cluster):
+    client, _ = cluster
+    ns = f"doomed-{uuid.uuid4().hex[:6]}"
+    await client.create(NAMESPACES, {"metadata": {"name": ns}})
+    await client.create(CONFIGMAPS, {"metadata": {"name": "c"}, "data": {"a": "b"}}, ns)
+    await client.create(SERVICES, {"metadata": {"name": "s"}, "spec": {"ports": [{"port": 80}]}}, ns)
+    await client.create(PODS, {"metadata": {"name": "p"}, "spec": {
+        "schedulerName": "nobody", "containers": [{"name": "c", "image": "busybox"}]}}, ns)
+    await client.create(LEASES, {"metadata": {"name": "l"}, "spec": {}}, ns)
+    await client.delete(NAMESPACES, ns)
+    await poll(lambda: _gone(client, NAMESPACES, ns), timeout=60, what="namespace to disappear")
+    for res in (CONFIGMAPS, SERVICES, PODS, LEASES):
+        assert (await client.list(res, ns)).get("items") == [], res.plural
+
+
+async def test_node_without_lease_is_tainted_its_pods_evicted_and_untainted_on_return(cluster, namespace):
+    client, sim = cluster
+    node = f"flaky-{uuid.uuid4().hex[:6]}"
+    await sim.add(node)
+    await client.create(PODS, {"metadata": {"name": "victim"}, "spec": {
+        "nodeName": node, "containers": [{"name": "c", "image": "busybox"}],
+        "tolerations": [{"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute",
+                         "tolerationSeconds": 1}]}}, namespace)
+    await client.create(PODS, {"metadata": {"name": "stays"}, "spec": {
+        "nodeName": node, "containers": [{"name": "c", "image": "busybox"}],
+        "tolerations": [{"operator": "Exists"}]}}, namespace)
+    sim.stop_agent(node)
+
+    async def tainted():
+        n = await client.get(NODES, node)
+        keys = {(t["key"], t["effect"]) for t in n["spec"].get("taints") or []}
+        ready = [c for c in n["status"]["conditions"] if c["type"] == "Ready"][0]
+        return ready["status"] == "Unknown" and {("node.kubernetes.io/unreachable", "NoSchedule"),
+                                                 ("node.kubernetes.io/unreachable", "NoExecute")} <= keys
+    await poll(tainted, timeout=40, what="node to go Unknown and be tainted")
+
+    async def evicted():
+        pod = await _exists(client, PODS, "victim", namespace)
+        return pod is None or pod["metadata"].get("deletionTimestamp")
+    await poll(evicted, timeout=30, what="the pod to be evicted")
+    stays = await client.get(PODS, "stays", namespace)
+    assert not stays["metadata"].get("deletionTimestamp")
+
+    await sim.start_agent(node)
+
+    async def untainted():
+        n = await client.get(NODES, node)
+        return not any(t["key"].startswith("node.kubernetes.io/") for t in n["spec"].get("taints") or [])
+    await poll(untainted, timeout=40, what="node to be untainted")
+
+
+async def test_pod_gc_removes_pods_bound_to_missing_nodes(cluster, namespace):
+    client, _ = cluster
+    await client.create(PODS, {"metadata": {"name": "lost"}, "spec": {
+        "nodeName": f"no-such-node-{uuid.uuid4().hex[:6]}", "containers": [{"name": "c", "image": "busybox"}]}},
+        namespace)
+    await poll(lambda: _gone(client, PODS, "lost", namespace), timeout=30, what="pod GC")
+
+
+def test_two_controller_processes_elect_one_leader_and_fail_over(server, tmp_path, controllers):
+    lease = f"failover-{uuid.uuid4().hex[:6]}"
+    flags = ["--controllers=serviceaccount", "--leader-elect-resource-name", lease,
+             "--leader-elect-lease-duration", "3s", "--leader-elect-renew-deadline", "2s",
+             "--leader-elect-retry-period", "250ms"]
+    a = ControllersProcess(server.kubeconfig, tmp_path, "--identity", "a", *flags, name="a")
+    b = ControllersProcess(server.kubeconfig, tmp_path, "--identity", "b", *flags, name="b")
+    procs = {"a": a, "b": b}
+    try:
+        first = _wait_any_leader(server.kubeconfig, lease, {"a", "b"})
+        procs[first].kill()  # no clean release: the other must wait out the lease
+        other = "b" if first == "a" else "a"
+        assert wait_leader(server.kubeconfig, other, lease, timeout=30) == other
+    finally:
+        a.stop()
+        b.stop()
+
+
+def _wait_any_leader(kubeconfig, lease, identities):
+    import asyncio
+
+    async def go():
+        async with ApiClient.from_kubeconfig(str(kubeconfig)) as c:
+            async def check():
+                try:
+                    h = (await c.get(LEASES, lease, "kube-system"))["spec"].get("holderIdentity")
+                except ApiError:
+                    return None
+                return h if h in identities else None
+            return await poll(check, 30, 0.1, "a leader")
+    return asyncio.run(go())
