@@ -63,11 +63,12 @@ def kubectl_binary(version: str) -> Path | None:
 
 @dataclass
 class ServerProcess:
-    """A `python -m pocketkube apiserver` child process on a loopback port."""
+    """A `python -m pocketkube apiserver` (or `up`) child process on a loopback port."""
 
     data_dir: Path
     port: int = 0
     extra_args: list[str] = field(default_factory=list)
+    subcommand: str = "apiserver"   # "up" runs controllers (and a node agent) in-process too
     proc: subprocess.Popen | None = None
     log_path: Path | None = None
     stopped_by_us: bool = False
@@ -100,7 +101,7 @@ class ServerProcess:
         if not self.port:
             self.port = free_port()
         self.log_path = self.data_dir / f"apiserver-{self.port}.log"
-        cmd = [sys.executable, "-m", "pocketkube", "apiserver", "--data-dir", str(self.data_dir),
+        cmd = [sys.executable, "-m", "pocketkube", self.subcommand, "--data-dir", str(self.data_dir),
                "--secure-port", str(self.port), *self.extra_args]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         env.pop("KUBECONFIG", None)
@@ -150,9 +151,10 @@ class ServerProcess:
 
 
 @contextlib.contextmanager
-def running_server(data_dir: Path, *, port: int = 0, extra_args: list[str] | None = None):
+def running_server(data_dir: Path, *, port: int = 0, extra_args: list[str] | None = None,
+                   subcommand: str = "apiserver"):
     """Start a server, wait for it, yield it, stop it (for restart tests and private servers)."""
-    srv = ServerProcess(Path(data_dir), port=port, extra_args=list(extra_args or []))
+    srv = ServerProcess(Path(data_dir), port=port, extra_args=list(extra_args or []), subcommand=subcommand)
     srv.start()
     try:
         srv.wait_ready()

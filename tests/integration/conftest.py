@@ -38,12 +38,14 @@ def server(tmp_path_factory):
 
 @pytest.fixture
 def server_factory(tmp_path):
-    """start(data_dir=None, extra_args=()) -> a ready ServerProcess; all are stopped after the test."""
+    """start(data_dir=None, extra_args=(), port=0, subcommand="apiserver") -> a ready ServerProcess;
+    all are stopped after the test. subcommand="up" also runs controllers/node agent in-process."""
     started: list[ServerProcess] = []
 
-    def start(data_dir: Path | None = None, extra_args: list[str] | tuple = (), port: int = 0) -> ServerProcess:
+    def start(data_dir: Path | None = None, extra_args: list[str] | tuple = (), port: int = 0,
+              subcommand: str = "apiserver") -> ServerProcess:
         srv = ServerProcess(Path(data_dir) if data_dir else tmp_path / f"apiserver-{len(started)}",
-                            port=port, extra_args=list(extra_args))
+                            port=port, extra_args=list(extra_args), subcommand=subcommand)
         started.append(srv)
         srv.start()
         srv.wait_ready()
