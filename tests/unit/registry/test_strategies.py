@@ -1,0 +1,57 @@
+from openapi.catalogue import load
+
+from apiserver.registry.deletion import _wanted_finalizers
+from apiserver.registry.options import DeleteOptions
+from apiserver.registry.resources import strategy_for
+from apiserver.registry.resources.events import to_core, to_events_v1
+
+
+def strategy(group, plural):
+    return strategy_for(next(r for r in load().resources() if (r.group, r.plural) == (group, plural)))
+
+
+def test_pod_grace_period_rules():
+    pods = strategy("", "pods")
+    bound = {"spec": {"nodeName": "n1", "terminationGracePeriodSeconds": 10}, "status": {"phase": "Running"}}
+    assert pods.grace_period(bound, None) == 10
+    assert pods.grace_period(bound, 3) == 3
+    assert pods.grace_period({"spec": {}}, None) == 0
+    assert pods.grace_period({"spec": {"nodeName": "n1"}, "status": {"phase": "Succeeded"}}, None) == 0
+    assert pods.grace_period({"spec": {"nodeName": "n1"}}, None) == 30
+
+
+def test_pod_field_selector_values():
+    pods = strategy("", "pods")
+    f = pods.fields({"metadata": {"name": "p", "namespace": "ns"}, "spec": {"nodeName": "n1"},
+                     "status": {"phase": "Running"}})
+    assert f["spec.nodeName"] == "n1" and f["status.phase"] == "Running" and f["metadata.namespace"] == "ns"
+    assert f["status.podIP"] == ""
+
+
+def test_status_update_keeps_spec_and_metadata_labels():
+    pods = strategy("", "pods")
+    old = {"metadata": {"name": "p", "labels": {"a": "1"}}, "spec": {"x": 1}, "status": {"phase": "Pending"}}
+    new = {"metadata": {"name": "p", "labels": {"a": "2"}}, "spec": {"x": 2}, "status": {"phase": "Running"}}
+    pods.prepare_for_status_update(new, old)
+    assert new["spec"] == {"x": 1} and new["metadata"]["labels"] == {"a": "1"} and new["status"]["phase"] == "Running"
+    main = {"metadata": {"name": "p"}, "spec": {"x": 3}, "status": {"phase": "Failed"}}
+    pods.prepare_for_update(main, old)
+    assert main["status"] == {"phase": "Pending"} and main["spec"] == {"x": 3}
+
+
+def test_propagation_policy_finalizers():
+    assert _wanted_finalizers({}, DeleteOptions(propagation_policy="Orphan")) == ["orphan"]
+    assert _wanted_finalizers({"finalizers": ["orphan"]}, DeleteOptions(propagation_policy="Foreground")) == \
+        ["foregroundDeletion"]
+    assert _wanted_finalizers({"finalizers": ["x"]}, DeleteOptions(propagation_policy="Background")) == ["x"]
+    assert _wanted_finalizers({}, DeleteOptions(orphan_dependents=True)) == ["orphan"]
+
+
+def test_events_convert_both_ways():
+    core = {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "e"}, "involvedObject": {"kind": "Pod"},
+            "message": "hi", "reason": "Started", "source": {"component": "kubelet"}, "count": 2,
+            "reportingComponent": "kubelet"}
+    v1 = to_events_v1(core)
+    assert v1["apiVersion"] == "events.k8s.io/v1" and v1["regarding"] == {"kind": "Pod"} and v1["note"] == "hi"
+    assert v1["deprecatedCount"] == 2 and v1["reportingController"] == "kubelet"
+    assert to_core(v1) == core
