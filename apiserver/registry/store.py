@@ -169,6 +169,8 @@ class GenericStore:
         obj["apiVersion"], obj["kind"] = r.api_version, r.kind
         self.strategy.prepare_for_create(obj)
         hooks.apply_defaults(r, obj)
+        # ownership is recorded before admission, as upstream: admission-added fields belong to no one
+        hooks.update_managed_fields(r, obj, None, operation="CREATE", options=ctx.options, subresource="")
         attrs = Attributes("CREATE", r, "", namespace, meta.get("name", ""), obj, None, ctx.user,
                            ctx.dry_run, ctx.options)
         await ctx.mutate(attrs)
@@ -180,7 +182,6 @@ class GenericStore:
         await ctx.validate(attrs)
         ctx.warnings.extend(attrs.warnings)
         await self.strategy.before_create(self, obj, ctx.dry_run)
-        hooks.update_managed_fields(r, obj, None, operation="CREATE", options=ctx.options, subresource="")
         key = self.key(namespace, name)
         stored = self.strategy.to_storage(obj)
         raw = encode_for_store(stored)
@@ -256,6 +257,8 @@ class GenericStore:
             old = current.copy()
             new = await transform(current.copy())
             new = self._prepare_update(new, old, subresource)
+            hooks.update_managed_fields(r, new, old, operation=operation, options=ctx.options,
+                                        subresource=subresource)  # before admission, as upstream
             if admit:
                 attrs = Attributes("UPDATE", r, subresource, namespace, name, new, old, ctx.user,
                                    ctx.dry_run, ctx.options)
@@ -271,8 +274,6 @@ class GenericStore:
                 result["unchanged"] = current
                 return None
             await self.strategy.before_update(self, new, old, ctx.dry_run)
-            hooks.update_managed_fields(r, new, old, operation=operation, options=ctx.options,
-                                        subresource=subresource)
             if ctx.dry_run:
                 raise _DryRunResult(new)
             result["obj"] = new

@@ -178,7 +178,7 @@ def update_managed_fields(old: dict | None, new: dict, manager: str, operation: 
         if e is not me:
             e.fields -= changed
     me.fields = owned((me.fields | changed) - removed, ignored)
-    if me.fields:
+    if changed:  # only a write that set something moves its manager's time (a no-op stays a no-op)
         me.time = now
     set_managed_fields(new, entries)
     return new

@@ -61,3 +61,9 @@ def test_subresource_entries_are_separate():
     new = update_managed_fields(old, new, "kubelet", api_version="v1", now=T1, subresource="status")
     kubelet = [e for e in new["metadata"]["managedFields"] if e["manager"] == "kubelet"][0]
     assert kubelet["subresource"] == "status" and kubelet["fieldsV1"] == {"f:status": {"f:phase": {}}}
+
+
+def test_a_write_that_sets_nothing_leaves_the_entries_alone():
+    old = update_managed_fields(None, pod(), "creator", api_version="v1", now=T0)
+    same = update_managed_fields(old, pod(), "creator", api_version="v1", now=T1)
+    assert same["metadata"]["managedFields"] == old["metadata"]["managedFields"]
