@@ -62,6 +62,7 @@ async def bench(kubeconfig: Path, log_dir: Path, n_nodes: int, n_pods: int) -> N
                     raise SystemExit(f"scheduler exited:\n{proc.log()}")
                 await asyncio.sleep(0.2)
             end = time.monotonic()
+            cpu = _cpu_seconds(proc.proc.pid)
         finally:
             proc.stop()
         per_node = {}
@@ -73,7 +74,15 @@ async def bench(kubeconfig: Path, log_dir: Path, n_nodes: int, n_pods: int) -> N
         print(f"throughput: {rate:.0f} pods/s from first to last bind "
               f"({rate / DENSITY_RATE:.1f}x the {DENSITY_RATE:.0f} pods/s density-test rate); "
               f"{n_pods / (end - start):.0f} pods/s including start-up")
+        print(f"scheduler process CPU: {cpu:.1f}s for {end - start:.1f}s of wall time "
+              f"(the rest is the API server's share of the 2 cores)")
         print(f"spread: {min(per_node.values())}..{max(per_node.values())} pods per node over {len(per_node)} nodes")
+
+
+def _cpu_seconds(pid: int) -> float:
+    import os
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
