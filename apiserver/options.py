@@ -13,9 +13,7 @@ from pathlib import Path
 
 DEFAULT_SERVICE_CIDR = "10.96.0.0/12"
 DEFAULT_NODE_PORTS = "30000-32767"
-# Upstream's default set that we implement (others are ignored with a warning by the chain).
-DEFAULT_ADMISSION = ("NamespaceLifecycle,LimitRanger,ServiceAccount,PodSecurity,DefaultTolerationSeconds,"
-                     "MutatingAdmissionWebhook,ValidatingAdmissionWebhook,ResourceQuota")
+
 
 
 @dataclass
@@ -33,7 +31,7 @@ class ServerOptions:
     etcd_certfile: Path | None = None
     etcd_keyfile: Path | None = None
     etcd_compaction_interval: float = 300.0   # seconds; 0 disables
-    enable_admission_plugins: list[str] = field(default_factory=list)
+    enable_admission_plugins: list[str] = field(default_factory=list)    # in addition to the defaults
     disable_admission_plugins: list[str] = field(default_factory=list)
     authorization_mode: list[str] = field(default_factory=lambda: ["AlwaysAllow"])
     shutdown_timeout: float = 3.0             # seconds open streams get after SIGTERM
@@ -130,18 +128,17 @@ def add_flags(p: argparse.ArgumentParser, *, default_data_dir: str | None = None
     p.add_argument("--etcd-keyfile", type=Path, default=None)
     p.add_argument("--etcd-compaction-interval", type=parse_duration, default=300.0,
                    help="how often old revisions are compacted (Go duration, default 5m; 0 disables)")
-    p.add_argument("--enable-admission-plugins", type=_csv, default=None,
-                   help=f"admission plugins to run (default {DEFAULT_ADMISSION})")
-    p.add_argument("--disable-admission-plugins", type=_csv, default=[])
+    p.add_argument("--enable-admission-plugins", type=_csv, default=[],
+                   help="admission plugins to run in addition to the default set (as kube-apiserver)")
+    p.add_argument("--disable-admission-plugins", type=_csv, default=[],
+                   help="admission plugins to turn off, default ones included")
     p.add_argument("--authorization-mode", type=_csv, default=["AlwaysAllow"],
-                   help="comma list of AlwaysAllow, AlwaysDeny, RBAC (RBAC: only system:masters for now)")
+                   help="comma list of AlwaysAllow, AlwaysDeny, RBAC, tried in order (default AlwaysAllow)")
     p.add_argument("--shutdown-timeout", type=parse_duration, default=3.0,
                    help="grace given to open requests and watches on SIGTERM")
 
 
 def options_from_args(ns: argparse.Namespace) -> ServerOptions:
-    admission = ns.enable_admission_plugins if ns.enable_admission_plugins is not None else _csv(DEFAULT_ADMISSION)
-    admission = [a for a in admission if a not in set(ns.disable_admission_plugins)]
     return ServerOptions(
         data_dir=Path(ns.data_dir),
         secure_port=ns.secure_port,
@@ -156,7 +153,7 @@ def options_from_args(ns: argparse.Namespace) -> ServerOptions:
         etcd_certfile=ns.etcd_certfile,
         etcd_keyfile=ns.etcd_keyfile,
         etcd_compaction_interval=ns.etcd_compaction_interval,
-        enable_admission_plugins=admission,
+        enable_admission_plugins=ns.enable_admission_plugins,
         disable_admission_plugins=ns.disable_admission_plugins,
         authorization_mode=ns.authorization_mode,
         shutdown_timeout=ns.shutdown_timeout,

@@ -84,18 +84,21 @@ def run_up(ns: argparse.Namespace) -> int:
               f"  export KUBECONFIG={running.creds.admin_kubeconfig.resolve()}\n", flush=True)
 
     async def main() -> None:
-        shutdown = asyncio.Event()
-        install_signal_handlers(shutdown)
-        server = asyncio.create_task(serve(opts, shutdown, on_ready=on_ready))
-        stopping = asyncio.create_task(shutdown.wait())
+        signalled = asyncio.Event()        # set by SIGINT/SIGTERM
+        server_shutdown = asyncio.Event()  # set once the components are gone
+        install_signal_handlers(signalled)
+        server = asyncio.create_task(serve(opts, server_shutdown, on_ready=on_ready))
+        stopping = asyncio.create_task(signalled.wait())
         await asyncio.wait({server, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        # Components go first: they should not see their server vanish under them.
+        # Components go first, closing their connections, so the server's graceful
+        # shutdown does not race clients that are still watching and retrying.
         for t in tasks:
             t.cancel()
         for t in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await t
         stopping.cancel()
+        server_shutdown.set()
         await server
 
     try:

@@ -12,7 +12,7 @@ def test_defaults():
     assert o.first_service_ip == "10.96.0.1"
     assert o.service_node_port_range == (30000, 32767)
     assert o.authorization_mode == ["AlwaysAllow"]
-    assert "NamespaceLifecycle" in o.enable_admission_plugins
+    assert o.enable_admission_plugins == [] and o.disable_admission_plugins == []
     assert o.etcd_servers == [] and o.etcd_compaction_interval == 300
 
 
@@ -23,7 +23,7 @@ def test_flags():
                     "--service-cluster-ip-range", "10.0.0.0/24", "--authorization-mode", "RBAC,AlwaysAllow"])
     assert o.etcd_servers == ["http://a:1", "http://b:2"]
     assert o.etcd_compaction_interval == 90
-    assert o.enable_admission_plugins == ["A"]
+    assert (o.enable_admission_plugins, o.disable_admission_plugins) == (["A", "B"], ["B"])
     assert o.apiserver_ip == "192.0.2.1"
     assert o.first_service_ip == "10.0.0.1"
     assert o.authorization_mode == ["RBAC", "AlwaysAllow"]
@@ -53,3 +53,9 @@ def test_bad_cidr_and_ip_exit():
     with pytest.raises(SystemExit):
         parse_args(["--data-dir", "d", "--bind-address", "nope"])
     assert first_service_ip("fd00::/108") == "fd00::1"
+
+
+def test_admission_names_follow_upstream_semantics():
+    from apiserver.server import admission_plugin_names
+    assert admission_plugin_names([], [], ("A", "B")) == ["A", "B"]
+    assert admission_plugin_names(["C", "A"], ["B"], ("A", "B")) == ["A", "C"]
