@@ -158,7 +158,7 @@ def apply(live: dict | None, config: dict, manager: str, *, force: bool, api_ver
         keep |= e.fields
     _prune(merged, schema, set(me.fields), keep)
 
-    changed, _ = typed.compare(base if live is not None else E._empty_like(merged, schema), merged, schema)
+    changed, _ = typed.compare(base if live is not None else E.empty_like(merged, schema), merged, schema)
     conflicts = [(e, p) for e in others for p in sorted(e.fields & changed, key=fp.path_string)]
     if conflicts and not force and live is not None and manager == KUBECTL:
         # Upgrading from client-side apply: fields the last client-side apply set are taken over.

@@ -8,7 +8,6 @@ from the others; fields it removes leave its manager.
 """
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -110,7 +109,7 @@ def without_managed_fields(obj: dict | None) -> dict:
     return out
 
 
-def _empty_like(new: dict, schema: dict | None) -> dict:
+def empty_like(new: dict, schema: dict | None) -> dict:
     """What a create starts from: the top-level structs exist, empty (as a zero object has them)."""
     sh = typed.shape(schema)
     out = {}
@@ -164,7 +163,7 @@ def update_managed_fields(old: dict | None, new: dict, manager: str, operation: 
     if not entries:  # nothing usable sent: keep what is stored (clients that drop the field lose nothing)
         entries = decode(stored)
     ignored = tuple(ignored)
-    before = without_managed_fields(old) if old is not None else _empty_like(new, schema)
+    before = without_managed_fields(old) if old is not None else empty_like(new, schema)
     after = without_managed_fields(new)
     # Top-level parts this write cannot own (spec on /status...) need no diffing at all.
     skipped = {p[0][2:] for p in ignored if len(p) == 1}
@@ -182,7 +181,3 @@ def update_managed_fields(old: dict | None, new: dict, manager: str, operation: 
         me.time = now
     set_managed_fields(new, entries)
     return new
-
-
-def deep_copy(obj: Any) -> Any:
-    return copy.deepcopy(obj)
