@@ -70,6 +70,9 @@ def create_app(*, registries, authenticator: Authenticator, authorizer: Authoriz
                     service_cluster_ip_range, service_node_port_range, bookmark_interval)
     cat = registries.catalogue
     docs = discovery.DiscoveryDocuments(cat)
+    # (group, version, plural) -> (Resource, its store or None): one dict lookup per request
+    served = {(r.group, r.version, r.plural): (r, registries.lookup(r.group, r.version, r.plural))
+              for r in cat.resources()}
 
     async def authenticated(request: Request) -> UserInfo:
         user = await authenticator.authenticate(_headers(request.scope))
@@ -114,12 +117,11 @@ def create_app(*, registries, authenticator: Authenticator, authorizer: Authoriz
             allowed, reason = await authorizer.authorize(user, info)
             if not allowed:
                 raise _forbidden(user, info, reason)
-            resource = cat.lookup(info.group, info.version, info.resource)
+            resource, store = served.get((info.group, info.version, info.resource), (None, None))
             if resource is None:
                 raise errors.StatusError(404, "NotFound", NOT_FOUND)
             if info.namespace and not resource.namespaced and info.resource != "namespaces":
                 raise errors.StatusError(404, "NotFound", NOT_FOUND)
-            store = registries.lookup(info.group, info.version, info.resource)
             rc = RequestContext(request, query, info, user, resource, store, server)
             if info.subresource:
                 sub = resource.subresource(info.subresource)
@@ -146,16 +148,18 @@ def create_app(*, registries, authenticator: Authenticator, authorizer: Authoriz
 
     health = health_routes(registries.store)
     methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+    # Routes are tried in order: the specific extra ones (node proxies under
+    # /api/v1/...) first, then the catch-all API routes, which carry almost all traffic.
     routes = [
+        *(extra_routes or []),
+        Route("/api/{rest:path}", api, methods=methods),
+        Route("/apis/{rest:path}", api, methods=methods),
+        Route("/api", api, methods=methods),
+        Route("/apis", api, methods=methods),
         Route("/version", version, methods=["GET"]),
         Route("/version/", version, methods=["GET"]),
         *[Route(p, health, methods=["GET"]) for p in ("/healthz", "/livez", "/readyz")],
         *[Route(p + "/{check}", health, methods=["GET"]) for p in ("/healthz", "/livez", "/readyz")],
-        Route("/api", api, methods=methods),
-        Route("/api/{rest:path}", api, methods=methods),
-        Route("/apis", api, methods=methods),
-        Route("/apis/{rest:path}", api, methods=methods),
+        *openapi_routes(),
     ]
-    routes[0:0] = list(extra_routes or [])
-    routes[0:0] = openapi_routes()
     return Starlette(routes=routes)
