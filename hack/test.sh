@@ -54,7 +54,7 @@ if [ -z "${VIRTUAL_ENV:-}" ]; then
   if [ ! -x .venv/bin/python ]; then
     PY=""
     for c in python3.13 python3.12 python3.11 python3; do
-      if command -v "$c" >/dev/null && "$c" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then PY=$c; break; fi
+      if command -v "$c" >/dev/null && "$c" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then PY=$c; break; fi
     done
     [ -n "$PY" ] || { echo "ERROR: Python 3.11 or newer is needed" >&2; exit 1; }
     say "creating .venv with $PY"
