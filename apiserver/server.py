@@ -177,6 +177,8 @@ async def serve(opts: ServerOptions, shutdown: asyncio.Event,
                 on_ready: Callable[[RunningServer], Awaitable[None] | None] | None = None) -> None:
     """Run until `shutdown` is set. Raises ServerSetupError with a plain message on bad set-up."""
     from hypercorn.asyncio import serve as hypercorn_serve
+    from . import hypercorn_h2_fix  # late request DATA must not kill an HTTP/2 connection (see the module)
+    hypercorn_h2_fix.install()
 
     opts.data_dir.mkdir(parents=True, exist_ok=True)
     sock = bind_socket(opts.bind_address, opts.secure_port)

@@ -231,3 +231,15 @@ def test_oidc_discovery_serves_the_signing_key(server, kubectl, api_client, name
     assert TokenSigner(None, public).verify(token)["sub"] == f"system:serviceaccount:{namespace}:default"
     with _http(server, None) as c:
         assert c.get("/openid/v1/jwks").status_code == 401
+
+
+def test_early_answer_to_a_post_keeps_the_h2_connection(server):
+    # kubectl 1.27 `auth whoami` POSTs to APIs we do not serve; the 404 goes out before the
+    # body has arrived, and the connection client-go shares for everything must survive that.
+    with httpx.Client(base_url=server.url, verify=ssl.create_default_context(cafile=str(server.ca_file)),
+                      http2=True, headers={"Authorization": f"Bearer {server.token}"}, timeout=30) as c:
+        for _ in range(5):
+            r = c.post("/apis/authentication.k8s.io/v1alpha1/selfsubjectreviews", content=b"{" + b" " * 300_000 + b"}",
+                       headers={"Content-Type": "application/json"})
+            assert r.status_code == 404 and r.http_version == "HTTP/2"
+            assert c.get("/version").status_code == 200
