@@ -38,6 +38,9 @@ def _gvk_string(api_version: str, kind: str) -> str:
 def _check_config(config, api_version: str, kind: str) -> None:
     if not isinstance(config, dict):
         raise errors.bad_request("error decoding YAML: apply patch must be an object")
+    if "metadata" in config and not isinstance(config["metadata"], dict):
+        raise errors.bad_request("json: cannot unmarshal into Go struct field of type v1.ObjectMeta: "
+                                 "metadata must be an object")
     got = config.get("apiVersion", "")
     if got != api_version:
         raise errors.bad_request(
@@ -49,7 +52,7 @@ def _check_config(config, api_version: str, kind: str) -> None:
 
 def _unknown_error(config: dict, api_version: str, kind: str, unknown: list[Path],
                    duplicates: list[tuple[Path, str]]) -> errors.StatusError:
-    meta = config.get("metadata") or {}
+    meta = E.metadata(config)
     where = f"{meta.get('namespace', '')}/{meta.get('name', '')}; {_gvk_string(api_version, kind)}"
     texts = [f"{fp.path_string(p)}: duplicate entries for key {fp.element_string(pe)}" for p, pe in duplicates]
     texts += [f"{fp.path_string(p)}: field not declared in schema" for p in unknown]
@@ -107,7 +110,8 @@ def _prune(merged: dict, schema: dict | None, last: set[Path], keep: set[Path]) 
 
 
 def _last_applied_fields(live: dict, schema: dict | None) -> set[Path]:
-    raw = ((live.get("metadata") or {}).get("annotations") or {}).get(LAST_APPLIED)
+    annotations = E.metadata(live).get("annotations")
+    raw = annotations.get(LAST_APPLIED) if isinstance(annotations, dict) else None
     if not raw:
         return set()
     try:
@@ -118,11 +122,11 @@ def _last_applied_fields(live: dict, schema: dict | None) -> set[Path]:
 
 
 def _sync_last_applied(obj: dict, config: dict) -> None:
-    annotations = (obj.get("metadata") or {}).get("annotations") or {}
-    if LAST_APPLIED not in annotations:
+    annotations = E.metadata(obj).get("annotations")
+    if not isinstance(annotations, dict) or LAST_APPLIED not in annotations:
         return
     applied = copy.deepcopy(config)
-    ann = (applied.get("metadata") or {}).get("annotations")
+    ann = E.metadata(applied).get("annotations")
     if isinstance(ann, dict):
         ann.pop(LAST_APPLIED, None)
         if not ann:
@@ -148,7 +152,7 @@ def apply(live: dict | None, config: dict, manager: str, *, force: bool, api_ver
         raise _unknown_error(config, api_version, kind, unknown, duplicates)
 
     base = E.without_managed_fields(copy.deepcopy(live)) if live is not None else {}
-    entries = E.decode((live or {}).get("metadata", {}).get("managedFields")) if live is not None else []
+    entries = E.decode(E.metadata(live).get("managedFields")) if live is not None else []
     merged = typed.merge(base, cfg, schema)
 
     me = E.find(entries, manager, E.APPLY, api_version, subresource)

@@ -99,6 +99,12 @@ def schema_for(obj: dict, schema: dict | None) -> dict | None:
     return schemas.for_kind(group, version, obj.get("kind", ""))
 
 
+def metadata(obj) -> dict:
+    """obj.metadata when it is an object, else an empty one (malformed input is validated elsewhere)."""
+    meta = obj.get("metadata") if isinstance(obj, dict) else None
+    return meta if isinstance(meta, dict) else {}
+
+
 def without_managed_fields(obj: dict | None) -> dict:
     if not obj:
         return {}
@@ -121,7 +127,7 @@ def empty_like(new: dict, schema: dict | None) -> dict:
 
 def is_reset_request(obj: dict) -> bool:
     """`managedFields: [{}]` asks to drop all ownership records."""
-    mf = (obj.get("metadata") or {}).get("managedFields")
+    mf = metadata(obj).get("managedFields")
     return isinstance(mf, list) and len(mf) == 1 and mf[0] == {}
 
 
@@ -137,7 +143,9 @@ def find(entries: list[Entry], manager: str, operation: str, api_version: str, s
 
 def set_managed_fields(obj: dict, entries: list[Entry]) -> None:
     encoded = encode(entries)
-    meta = obj.setdefault("metadata", {})
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict):
+        meta = obj["metadata"] = {}
     if encoded:
         meta["managedFields"] = encoded
     else:
@@ -157,8 +165,8 @@ def update_managed_fields(old: dict | None, new: dict, manager: str, operation: 
         new["metadata"].pop("managedFields", None)
         return new
     schema = schema_for(new, schema)
-    sent = (new.get("metadata") or {}).get("managedFields")
-    stored = (old or {}).get("metadata", {}).get("managedFields") if old else None
+    sent = metadata(new).get("managedFields")
+    stored = metadata(old).get("managedFields") if old else None
     entries = decode(sent) if (sent and not subresource) else []
     if not entries:  # nothing usable sent: keep what is stored (clients that drop the field lose nothing)
         entries = decode(stored)
