@@ -64,6 +64,9 @@ class PodUsage:
     requests: dict[str, int]
     nonzero: tuple[int, int]
     ports: list[tuple[str, str, int]]
+    namespace: str = ""
+    labels: dict = field(default_factory=dict)
+    anti_affinity: list = field(default_factory=list)  # its required pod anti-affinity terms
 
 
 @dataclass
@@ -102,7 +105,7 @@ class ClusterState:
     def __init__(self):
         self.nodes: dict[str, NodeInfo] = {}
         self.usage: dict[str, PodUsage] = {}  # pod key -> what it takes where
-        self._orphans: dict[str, list[str]] = {}  # node name -> pods seen before their node
+        self.with_anti_affinity = 0  # placed pods with required anti-affinity (0: skip that check)
 
     def set_node(self, node: dict) -> None:
         name = node["metadata"]["name"]
@@ -120,12 +123,18 @@ class ClusterState:
     def add_pod(self, key: str, pod: dict, node: str) -> None:
         """Count the pod against `node` (idempotent: re-adding moves it)."""
         self.remove_pod(key)
-        usage = PodUsage(node, pod_requests(pod), pod_nonzero_requests(pod), pod_host_ports(pod))
+        anti = (((pod.get("spec") or {}).get("affinity") or {}).get("podAntiAffinity") or {}).get(
+            "requiredDuringSchedulingIgnoredDuringExecution") or []
+        usage = PodUsage(node, pod_requests(pod), pod_nonzero_requests(pod), pod_host_ports(pod),
+                         pod["metadata"].get("namespace", ""), dict(pod["metadata"].get("labels") or {}), anti)
         self.usage[key] = usage
+        self.with_anti_affinity += bool(anti)
         if node in self.nodes:
             self.nodes[node].add(usage)
 
     def remove_pod(self, key: str) -> None:
         usage = self.usage.pop(key, None)
+        if usage:
+            self.with_anti_affinity -= bool(usage.anti_affinity)
         if usage and usage.node in self.nodes:
             self.nodes[usage.node].add(usage, -1)

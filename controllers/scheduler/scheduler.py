@@ -16,6 +16,7 @@ from kubeclient import ApiError, ControllerRateLimiter, ItemBackoff, TokenBucket
 from kubeclient.resources import NODES, PODS
 
 from ..base import Controller
+from .interpod import InterPodCheck
 from .messages import fit_error_message
 from .nodeinfo import ClusterState, pod_nonzero_requests, pod_requests
 from .predicates import filter_node
@@ -115,8 +116,11 @@ class Scheduler(Controller):
         """(chosen node or None, failures by node). Pure with respect to the cluster state."""
         requests = pod_requests(pod)
         fits, failures = [], {}
+        key = f"{pod['metadata'].get('namespace')}/{pod['metadata']['name']}"
+        interpod = InterPodCheck(pod, self.state, key)
+        interpod = interpod if interpod.active else None
         for name, info in self.state.nodes.items():
-            failed = filter_node(pod, info, requests)
+            failed = filter_node(pod, info, requests, interpod)
             if failed:
                 failures[name] = failed
             else:

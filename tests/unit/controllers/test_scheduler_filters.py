@@ -99,3 +99,34 @@ def test_failed_scheduling_message_like_upstream():
         "{node.kubernetes.io/unreachable: }. preemption: 0/3 nodes are available: "
         "1 No preemption victims found for incoming pod, 2 Preemption is not helpful for scheduling..")
     assert fit_error_message(0, {}) == "no nodes available to schedule pods"
+
+
+def test_inter_pod_affinity_and_anti_affinity_by_topology():
+    from controllers.scheduler.interpod import InterPodCheck
+    s = state(node("a1", labels={"zone": "a"}), node("a2", labels={"zone": "a"}), node("b1", labels={"zone": "b"}))
+    db = pod("db")
+    db["metadata"]["labels"] = {"app": "db"}
+    db["spec"]["affinity"] = {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+        {"labelSelector": {"matchLabels": {"app": "noisy"}}, "topologyKey": "zone"}]}}
+    s.add_pod("ns/db", db, "a1")
+    near = pod("web", affinity={"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+        {"labelSelector": {"matchLabels": {"app": "db"}}, "topologyKey": "zone"}]}})
+    check = InterPodCheck(near, s, "ns/web")
+    assert check.check(s.nodes["a2"]) is None
+    assert filter_node(near, s.nodes["b1"], None, check) == (["node(s) didn't match pod affinity rules"], False)
+    apart = pod("spread", affinity={"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+        {"labelSelector": {"matchLabels": {"app": "db"}}, "topologyKey": "kubernetes.io/hostname"}]}})
+    for n in s.nodes.values():
+        n.node["metadata"]["labels"]["kubernetes.io/hostname"] = n.node["metadata"]["name"]
+    check = InterPodCheck(apart, s, "ns/spread")
+    assert check.check(s.nodes["a1"]) == ["node(s) didn't match pod anti-affinity rules"]
+    assert check.check(s.nodes["a2"]) is None
+    noisy = pod("noisy")
+    noisy["metadata"]["labels"] = {"app": "noisy"}
+    check = InterPodCheck(noisy, s, "ns/noisy")  # db's own anti-affinity keeps it out of zone a
+    assert check.check(s.nodes["a2"]) == ["node(s) didn't satisfy existing pods anti-affinity rules"]
+    assert check.check(s.nodes["b1"]) is None
+    first = pod("first", affinity={"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+        {"labelSelector": {"matchLabels": {"app": "grp"}}, "topologyKey": "zone"}]}})
+    first["metadata"]["labels"] = {"app": "grp"}
+    assert InterPodCheck(first, s, "ns/first").check(s.nodes["b1"]) is None  # may start its own group
