@@ -24,8 +24,11 @@ def install() -> None:
 
     async def handle_events(self, events):
         kept = []
+        # a request's HEADERS and DATA often come in one batch: its stream is not open yet
+        opening = {e.stream_id for e in events if isinstance(e, h2.events.RequestReceived)}
         for event in events:
-            if isinstance(event, h2.events.DataReceived) and event.stream_id not in self.streams:
+            if (isinstance(event, h2.events.DataReceived) and event.stream_id not in self.streams
+                    and event.stream_id not in opening):
                 self.connection.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
                 continue
             kept.append(event)
