@@ -41,6 +41,9 @@ def _check_config(config, api_version: str, kind: str) -> None:
     if "metadata" in config and not isinstance(config["metadata"], dict):
         raise errors.bad_request("json: cannot unmarshal into Go struct field of type v1.ObjectMeta: "
                                  "metadata must be an object")
+    if E.metadata(config).get("managedFields") is not None:
+        # a configuration states intent; ownership records are the server's (upstream refuses them)
+        raise errors.bad_request("metadata.managedFields must be nil")
     got = config.get("apiVersion", "")
     if got != api_version:
         raise errors.bad_request(

@@ -139,3 +139,11 @@ def test_duplicate_keyed_items_in_a_configuration_are_rejected():
         do(None, pod, "alice", kind="Pod")
     assert e.value.code == 400
     assert e.value.message.endswith('.spec.containers: duplicate entries for key [name="a"]')
+
+
+def test_a_configuration_carrying_managed_fields_is_refused():
+    config = cm({"a": "1"})
+    config["metadata"]["managedFields"] = [{"manager": "x"}]
+    with pytest.raises(StatusError) as e:
+        do(None, config, "alice")
+    assert (e.value.code, e.value.message) == (400, "metadata.managedFields must be nil")
