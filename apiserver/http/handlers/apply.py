@@ -65,6 +65,8 @@ async def apply_patch(rc: RequestContext):
     sub = rc.info.subresource
     if sub and sub != "status":
         raise errors.unsupported_media_type("application/apply-patch+yaml")
+    if "cbor" in (rc.request.headers.get("content-type") or ""):
+        raise errors.unsupported_media_type("application/apply-patch+cbor")  # CBOR is off upstream too
     manager = rc.query.get("fieldManager")
     if not manager:
         raise _patch_options_invalid("fieldManager", "Required value: is required for apply patch")
