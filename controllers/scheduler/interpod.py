@@ -7,6 +7,7 @@ value for the key) must already hold a matching pod; the first pod of a group
 that matches its own term may go anywhere, else it could never start. Anti-
 affinity: the domain must hold none; and, symmetrically, no pod already placed
 may have an anti-affinity term that the incoming pod matches in that domain.
+Checked in upstream's order: affinity, anti-affinity, existing pods' anti-affinity.
 
 The work per decision is one pass over placed pods to find, per term, the
 topology values where matches exist; each node is then an O(1) lookup.
@@ -78,21 +79,23 @@ class InterPodCheck:
                         self.existing_anti.add((tk, v))
         self.active = bool(self.affinity or self.anti or self.existing_anti)
 
-    def check(self, info) -> list[str] | None:
+    def check(self, info) -> tuple[list[str], bool] | None:
+        """None if allowed, else (reasons, preemption_might_help): evicting pods
+        cannot create a missing affinity partner, but can clear anti-affinity."""
         labels = info.node["metadata"].get("labels") or {}
-        for (tk, v) in self.existing_anti:
-            if labels.get(tk) == v:
-                return [EXISTING_ANTI_MSG]
         for i, term in enumerate(self.affinity):
             v = labels.get(term.get("topologyKey", ""))
             if v is None:
-                return [AFFINITY_MSG]
+                return [AFFINITY_MSG], False
             if v not in self.affinity_domains[i]:
                 # nobody matches anywhere and the pod matches itself: it may start the group
                 if not (self.self_match[i] and not self.affinity_domains[i]):
-                    return [AFFINITY_MSG]
+                    return [AFFINITY_MSG], False
         for i, term in enumerate(self.anti):
             v = labels.get(term.get("topologyKey", ""))
             if v is not None and v in self.anti_domains[i]:
-                return [ANTI_AFFINITY_MSG]
+                return [ANTI_AFFINITY_MSG], True
+        for (tk, v) in self.existing_anti:
+            if labels.get(tk) == v:
+                return [EXISTING_ANTI_MSG], True
         return None

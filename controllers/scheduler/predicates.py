@@ -84,16 +84,16 @@ FILTERS = [
 
 
 def filter_node(pod: dict, info: NodeInfo, requests: dict[str, int] | None = None,
-                interpod=None) -> tuple[list[str], bool] | None:
-    """None if the pod fits, else (reasons, preemption_might_help). `interpod` is
-    a prepared InterPodCheck when the pod or placed pods have (anti-)affinity."""
+                extra=()) -> tuple[list[str], bool] | None:
+    """None if the pod fits, else (reasons, preemption_might_help). `extra` holds
+    checks prepared once per pod that look at other pods (inter-pod affinity,
+    topology spread); each `check(info)` returns None or (reasons, resolvable)."""
     for check, resolvable in FILTERS:
         reasons = check(pod, info, requests) if check is check_resources else check(pod, info)
         if reasons:
             return reasons, resolvable
-    if interpod is not None:
-        reasons = interpod.check(info)
-        if reasons:
-            # a missing affinity partner cannot be made by evicting pods; anti-affinity can
-            return reasons, reasons[0] != "node(s) didn't match pod affinity rules"
+    for prepared in extra:
+        failed = prepared.check(info)
+        if failed:
+            return failed
     return None

@@ -21,6 +21,7 @@ from .messages import fit_error_message
 from .nodeinfo import ClusterState, pod_nonzero_requests, pod_requests
 from .predicates import filter_node
 from .scoring import score_nodes
+from .topologyspread import TopologySpreadCheck
 
 log = logging.getLogger(__name__)
 SCHEDULER_NAME = "default-scheduler"
@@ -117,10 +118,10 @@ class Scheduler(Controller):
         requests = pod_requests(pod)
         fits, failures = [], {}
         key = f"{pod['metadata'].get('namespace')}/{pod['metadata']['name']}"
-        interpod = InterPodCheck(pod, self.state, key)
-        interpod = interpod if interpod.active else None
+        extra = [c for c in (InterPodCheck(pod, self.state, key), TopologySpreadCheck(pod, self.state, key))
+                 if c.active]
         for name, info in self.state.nodes.items():
-            failed = filter_node(pod, info, requests, interpod)
+            failed = filter_node(pod, info, requests, extra)
             if failed:
                 failures[name] = failed
             else:

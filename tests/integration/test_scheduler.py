@@ -129,3 +129,35 @@ async def _unschedulable(client, ns, name):
 async def _events(client, ns, name, reason):
     items = (await client.list(EVENTS, ns)).get("items") or []
     return [e for e in items if e["involvedObject"].get("name") == name and e["reason"] == reason]
+
+
+async def test_pod_anti_affinity_and_topology_spread(cluster, namespace):
+    client, sim = cluster
+    tag = uuid.uuid4().hex[:6]
+    for i in (1, 2):
+        await sim.add(f"spread-{i}-{tag}", labels={"test-tag": tag, "zone": f"z{i}"})
+    anti = {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+        {"labelSelector": {"matchLabels": {"app": f"one-per-node-{tag}"}}, "topologyKey": "kubernetes.io/hostname"}]}}
+    for i in range(3):
+        body = pod_body(f"solo-{i}", nodeSelector={"test-tag": tag}, affinity=anti)
+        body["metadata"]["labels"] = {"app": f"one-per-node-{tag}"}
+        await client.create(PODS, body, namespace)
+    placed = []
+    for i in range(3):
+        async def state(i=i):
+            return await _node_of(client, namespace, f"solo-{i}") or await _unschedulable(
+                client, namespace, f"solo-{i}")
+        placed.append(await poll(state, what=f"solo-{i} decided"))
+    nodes = [p for p in placed if isinstance(p, str)]
+    refused = [p for p in placed if isinstance(p, dict)]
+    assert len(set(nodes)) == 2 and len(refused) == 1
+    assert "node(s) didn't match pod anti-affinity rules" in refused[0]["message"]
+
+    spread = {"maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule",
+              "labelSelector": {"matchLabels": {"app": f"even-{tag}"}}}
+    for i in range(4):
+        body = pod_body(f"even-{i}", nodeSelector={"test-tag": tag}, topologySpreadConstraints=[spread])
+        body["metadata"]["labels"] = {"app": f"even-{tag}"}
+        await client.create(PODS, body, namespace)
+    zones = [await poll(lambda i=i: _node_of(client, namespace, f"even-{i}")) for i in range(4)]
+    assert sorted(zones) == sorted([f"spread-1-{tag}"] * 2 + [f"spread-2-{tag}"] * 2)

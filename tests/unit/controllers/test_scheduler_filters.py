@@ -113,20 +113,37 @@ def test_inter_pod_affinity_and_anti_affinity_by_topology():
         {"labelSelector": {"matchLabels": {"app": "db"}}, "topologyKey": "zone"}]}})
     check = InterPodCheck(near, s, "ns/web")
     assert check.check(s.nodes["a2"]) is None
-    assert filter_node(near, s.nodes["b1"], None, check) == (["node(s) didn't match pod affinity rules"], False)
+    assert filter_node(near, s.nodes["b1"], None, [check]) == (["node(s) didn't match pod affinity rules"], False)
     apart = pod("spread", affinity={"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
         {"labelSelector": {"matchLabels": {"app": "db"}}, "topologyKey": "kubernetes.io/hostname"}]}})
     for n in s.nodes.values():
         n.node["metadata"]["labels"]["kubernetes.io/hostname"] = n.node["metadata"]["name"]
     check = InterPodCheck(apart, s, "ns/spread")
-    assert check.check(s.nodes["a1"]) == ["node(s) didn't match pod anti-affinity rules"]
+    assert check.check(s.nodes["a1"]) == (["node(s) didn't match pod anti-affinity rules"], True)
     assert check.check(s.nodes["a2"]) is None
     noisy = pod("noisy")
     noisy["metadata"]["labels"] = {"app": "noisy"}
     check = InterPodCheck(noisy, s, "ns/noisy")  # db's own anti-affinity keeps it out of zone a
-    assert check.check(s.nodes["a2"]) == ["node(s) didn't satisfy existing pods anti-affinity rules"]
+    assert check.check(s.nodes["a2"]) == (["node(s) didn't satisfy existing pods anti-affinity rules"], True)
     assert check.check(s.nodes["b1"]) is None
     first = pod("first", affinity={"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
         {"labelSelector": {"matchLabels": {"app": "grp"}}, "topologyKey": "zone"}]}})
     first["metadata"]["labels"] = {"app": "grp"}
     assert InterPodCheck(first, s, "ns/first").check(s.nodes["b1"]) is None  # may start its own group
+
+
+def test_topology_spread_do_not_schedule():
+    from controllers.scheduler.topologyspread import TopologySpreadCheck
+    s = state(node("a1", labels={"zone": "a"}), node("b1", labels={"zone": "b"}), node("x"))
+    for i in range(2):
+        p = pod(f"w{i}")
+        p["metadata"]["labels"] = {"app": "w"}
+        s.add_pod(f"ns/w{i}", p, "a1")
+    new = pod("w9", topologySpreadConstraints=[{"maxSkew": 1, "topologyKey": "zone",
+                                                "whenUnsatisfiable": "DoNotSchedule",
+                                                "labelSelector": {"matchLabels": {"app": "w"}}}])
+    new["metadata"]["labels"] = {"app": "w"}
+    check = TopologySpreadCheck(new, s, "ns/w9")
+    assert check.check(s.nodes["a1"]) == (["node(s) didn't match pod topology spread constraints"], True)
+    assert check.check(s.nodes["b1"]) is None
+    assert check.check(s.nodes["x"])[0] == ["node(s) didn't match pod topology spread constraints (missing required label)"]
