@@ -141,8 +141,42 @@ def find(entries: list[Entry], manager: str, operation: str, api_version: str, s
     return probe
 
 
+MAX_UPDATE_MANAGERS = 10
+ANCIENT_CHANGES = "ancient-changes"
+
+
+def cap_update_managers(entries: list[Entry]) -> list[Entry]:
+    """At most ten Update entries: the oldest are folded into one `ancient-changes`
+    entry per API version (as upstream), so objects written by many clients stay small."""
+    updaters = sorted((e for e in entries if e.operation == UPDATE and e.fields),
+                      key=lambda e: (e.time or "", e.manager))
+    if len(updaters) <= MAX_UPDATE_MANAGERS:
+        return entries
+    drop: set[int] = set()
+    buckets: dict[str, Entry] = {}
+    first: dict[str, Entry] = {}
+    remaining = len(updaters)
+    for e in updaters:
+        if remaining <= MAX_UPDATE_MANAGERS:
+            break
+        if e.api_version not in first:
+            first[e.api_version] = e
+            continue
+        bucket = buckets.get(e.api_version)
+        if bucket is None:
+            head = first[e.api_version]
+            bucket = buckets[e.api_version] = Entry(ANCIENT_CHANGES, UPDATE, e.api_version, "", head.time,
+                                                    set(head.fields))
+            drop.add(id(head))
+        bucket.fields |= e.fields
+        bucket.time = e.time  # the more recent of the two
+        drop.add(id(e))
+        remaining -= 1
+    return [e for e in entries if id(e) not in drop] + list(buckets.values())
+
+
 def set_managed_fields(obj: dict, entries: list[Entry]) -> None:
-    encoded = encode(entries)
+    encoded = encode(cap_update_managers(entries))
     meta = obj.get("metadata")
     if not isinstance(meta, dict):
         meta = obj["metadata"] = {}

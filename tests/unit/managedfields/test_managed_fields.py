@@ -67,3 +67,16 @@ def test_a_write_that_sets_nothing_leaves_the_entries_alone():
     old = update_managed_fields(None, pod(), "creator", api_version="v1", now=T0)
     same = update_managed_fields(old, pod(), "creator", api_version="v1", now=T1)
     assert same["metadata"]["managedFields"] == old["metadata"]["managedFields"]
+
+
+def test_more_than_ten_updaters_fold_the_oldest_into_ancient_changes():
+    obj = update_managed_fields(None, pod(labels={"l0": "v"}), "m00", api_version="v1", now="2026-01-01T00:00:00Z")
+    for i in range(1, 12):
+        new = pod(labels={f"l{j}": "v" for j in range(i + 1)})
+        new["metadata"]["managedFields"] = obj["metadata"]["managedFields"]
+        obj = update_managed_fields(obj, new, f"m{i:02d}", api_version="v1", now=f"2026-01-01T00:{i:02d}:00Z")
+    entries = obj["metadata"]["managedFields"]
+    names = [e["manager"] for e in entries]
+    assert len(entries) == 10 and "ancient-changes" in names and "m00" not in names and "m11" in names
+    ancient = next(e for e in entries if e["manager"] == "ancient-changes")
+    assert set(ancient["fieldsV1"]["f:metadata"]["f:labels"]) >= {"f:l0", "f:l1", "f:l2"}
