@@ -245,39 +245,25 @@ def ordered_problems(obj: Any, duplicates: list[str], schema: dict) -> list[str]
 
 # ---- what a round trip through the typed objects leaves out --------------------------
 
-def drop_empty_optional(obj: Any, schema: dict | None) -> None:
-    """Remove empty maps and lists from optional fields, in place.
+# ObjectMeta's optional maps and lists: all `omitempty` upstream. Elsewhere not every
+# optional list is (EndpointSlice.ports is not), and a controller that writes `[]`
+# must read `[]` back, so only metadata is normalized.
+_OMITEMPTY_METADATA = ("annotations", "labels", "finalizers", "ownerReferences", "managedFields")
 
-    Upstream decodes into typed objects and encodes them back; optional map and
-    list fields are `omitempty` there, so `annotations: {}` or `ports: []` sent by
-    a client (kubectl's diff and apply patches send such) do not survive. Required
-    fields (`containers`) keep their empty value; structs are left alone.
+
+def drop_empty_metadata(obj: Any) -> None:
+    """Remove empty metadata maps and lists, in place.
+
+    Upstream decodes into typed objects and encodes them back, so `annotations: {}`
+    sent by a client (kubectl's diff and apply patches send it) does not survive.
     """
-    if schema is None or not isinstance(obj, (dict, list)):
+    meta = obj.get("metadata") if isinstance(obj, dict) else None
+    if not isinstance(meta, dict):
         return
-    s = schemas.resolve(schema)
-    if isinstance(obj, list):
-        items = s.get("items")
-        if isinstance(items, dict):
-            for item in obj:
-                drop_empty_optional(item, items)
-        return
-    props = s.get("properties")
-    if not props or _is_free_form(s):
-        return
-    required = set(s.get("required") or ())
-    for key in list(obj):
-        child = props.get(key)
-        if child is None:
-            continue
-        value = obj[key]
-        drop_empty_optional(value, child)
-        if key in required or value is None:
-            continue
-        if isinstance(value, list) and not value:
-            del obj[key]
-        elif isinstance(value, dict) and not value and isinstance(schemas.resolve(child).get("additionalProperties"), dict):
-            del obj[key]
+    for key in _OMITEMPTY_METADATA:
+        value = meta.get(key)
+        if isinstance(value, (dict, list)) and not value:
+            del meta[key]
 
 
 # ---- the directive applied --------------------------------------------------------
@@ -299,7 +285,7 @@ def enforce(obj: Any, duplicates: list[str], schema: dict, how: str, *, kind: st
     the warning texts for the response's Warning headers. Ignore: drop them
     silently. Duplicates were already resolved (last value wins) by decoding.
     """
-    drop_empty_optional(obj, schema)
+    drop_empty_metadata(obj)
     if how == IGNORE:
         drop_unknown(obj, schema)
         return []
@@ -318,7 +304,7 @@ def enforce_patched(obj: Any, patch_duplicates: list[str], schema: dict, how: st
     Upstream decodes the patched object strictly; its error carries no kind prefix:
       strict decoding error: unknown field "spec.foo"
     """
-    drop_empty_optional(obj, schema)
+    drop_empty_metadata(obj)
     if how == IGNORE:
         drop_unknown(obj, schema)
         return []
