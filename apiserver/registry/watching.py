@@ -3,8 +3,8 @@
 Selectors are applied with the object's previous value, so an object that
 starts matching arrives as ADDED and one that stops matching as DELETED.
 A watch without a resourceVersion (or "0") starts with ADDED for every current
-object, as upstream does. Waiting has a timeout so the HTTP layer can send
-bookmarks on quiet streams.
+object, as upstream does. A timer per watch makes the stream return None
+now and then, so the HTTP layer can send bookmarks and end at its deadline.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import orjson
 from apiserver.machinery import errors
 from apiserver.registry.objects import StoredObject
 from apiserver.registry.options import ListOptions, parse_resource_version
-from apiserver.storage.interface import CompactedError, FutureRevisionError, WatchEvent
+from apiserver.storage.interface import CompactedError, FutureRevisionError, KeyValue, WatchEvent
 
 if TYPE_CHECKING:
     from apiserver.registry.store import GenericStore
@@ -36,6 +36,7 @@ class WatchStream:
         self._lsel, self._fsel = store.selection(opts)
         self._failed = False
         self._pending: errors.StatusError | None = None
+        self._timer: asyncio.TimerHandle | None = None
 
     async def start(self) -> None:
         """Resolve the starting point (errors here are plain HTTP errors; a
@@ -57,7 +58,26 @@ class WatchStream:
             except (CompactedError, FutureRevisionError):
                 self._pending = errors.too_old_resource_version(self.revision)
 
-    async def next(self, timeout: float | None = None):
+    def tick_every(self, interval: float, deadline: float) -> None:
+        """Make next() return None every `interval` seconds and at `deadline`
+        (loop time): for bookmarks and the watch's end. One timer per watch,
+        re-armed only when it fires: arming a timeout on every wait cost a
+        third of fanning an event out to many watchers."""
+        loop = asyncio.get_running_loop()
+
+        def tick():
+            if self._it is None:
+                return
+            self._it.push(WatchEvent("BOOKMARK", KeyValue("", b"", self.revision, 0)))
+            left = deadline - loop.time()
+            if left > 0:
+                self._timer = loop.call_later(min(interval, left), tick)
+
+        self._timer = loop.call_later(min(interval, max(deadline - loop.time(), 0)), tick)
+
+    async def next(self):
+        """The next event: (type, StoredObject), ("ERROR", StatusError), or None
+        when a tick passed; raises StopAsyncIteration when the storage stream ends."""
         if self._initial:
             return "ADDED", self._initial.pop()
         if self._failed:
@@ -67,13 +87,7 @@ class WatchStream:
             return "ERROR", self._pending
         while True:
             try:
-                async with asyncio.timeout(timeout):
-                    ev = await self._it.__anext__()
-            except TimeoutError:
-                progress = getattr(self._it, "request_progress", None)
-                if progress is not None:
-                    progress()  # a storage BOOKMARK will move self.revision on
-                return None
+                ev = await self._it.__anext__()
             except (CompactedError, FutureRevisionError):
                 self._failed = True
                 return "ERROR", errors.too_old_resource_version(self.revision)
@@ -82,9 +96,9 @@ class WatchStream:
             except Exception as e:  # storage failure: end the stream with an error event
                 self._failed = True
                 return "ERROR", errors.internal_error(str(e))
-            if ev.type == "BOOKMARK":
+            if ev.type == "BOOKMARK":  # our tick (or a storage progress note)
                 self.revision = max(self.revision, ev.kv.mod_revision)
-                continue
+                return None
             out = self._translate(ev)
             if out is not None:
                 return out
@@ -113,6 +127,9 @@ class WatchStream:
         return None
 
     async def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         it, self._it = self._it, None
         close = getattr(it, "aclose", None)
         if close is not None:

@@ -49,14 +49,14 @@ async def watch(rc: RequestContext):
     async def events():
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
+        stream.tick_every(interval if opts.allow_bookmarks else timeout, deadline)
         try:
             while True:
-                left = deadline - loop.time()
-                if left <= 0:
+                ev = await stream.next()
+                if loop.time() >= deadline:
                     return
-                ev = await stream.next(min(left, interval) if opts.allow_bookmarks else left)
                 if ev is None:
-                    if opts.allow_bookmarks and deadline - loop.time() > 0:
+                    if opts.allow_bookmarks:
                         yield encode_event("BOOKMARK", bookmark_object(resource, stream.revision))
                     continue
                 kind, item = ev
