@@ -131,9 +131,7 @@ def _sync_last_applied(obj: dict, config: dict) -> None:
     applied = copy.deepcopy(config)
     ann = E.metadata(applied).get("annotations")
     if isinstance(ann, dict):
-        ann.pop(LAST_APPLIED, None)
-        if not ann:
-            applied["metadata"].pop("annotations")
+        ann.pop(LAST_APPLIED, None)  # an emptied map stays `{}`, as upstream encodes it
     annotations[LAST_APPLIED] = json.dumps(applied, separators=(",", ":"), sort_keys=True) + "\n"
 
 
