@@ -67,7 +67,7 @@ async def _count(client, ns, selector, n, bound=False):
 
 async def test_replication_controller_scales_and_cascades(cluster, namespace, kubectl):
     client, sim = cluster
-    tag = uuid.uuid4().hex[:6]
+    tag = f"t{uuid.uuid4().hex[:6]}"
     await sim.add(f"rc-a-{tag}", labels={"test-tag": tag})
     await sim.add(f"rc-b-{tag}", labels={"test-tag": tag})
     kubectl("create", "-n", namespace, "-f", "-", input=rc_yaml("web", 3, tag))
@@ -155,7 +155,7 @@ async def test_garbage_collector_removes_dependents_of_vanished_owners(cluster, 
 
 async def test_endpoints_and_slices_follow_pods(cluster, namespace):
     client, sim = cluster
-    tag = uuid.uuid4().hex[:6]
+    tag = f"t{uuid.uuid4().hex[:6]}"
     node = f"ep-{tag}"
     await sim.add(node, labels={"test-tag": tag})
     await client.create(SERVICES, {"metadata": {"name": "web", "labels": {"team": "a"}}, "spec": {

@@ -50,7 +50,7 @@ def pod_body(name: str, cpu: str = "100m", **spec) -> dict:
 
 async def test_pod_that_fits_is_bound_and_one_that_does_not_is_reported(cluster, namespace, kubectl):
     client, sim = cluster
-    tag = uuid.uuid4().hex[:6]
+    tag = f"t{uuid.uuid4().hex[:6]}"
     await sim.add(f"small-{tag}", cpu="1", labels={"test-tag": tag})
     await client.create(PODS, pod_body("fits", "500m", nodeSelector={"test-tag": tag}), namespace)
     await client.create(PODS, pod_body("huge", "64", nodeSelector={"test-tag": tag}), namespace)
@@ -75,7 +75,7 @@ async def test_pod_that_fits_is_bound_and_one_that_does_not_is_reported(cluster,
 
 async def test_taints_selectors_affinity_and_resources_steer_pods(cluster, namespace):
     client, sim = cluster
-    tag = uuid.uuid4().hex[:6]
+    tag = f"t{uuid.uuid4().hex[:6]}"
     await sim.add(f"tainted-{tag}", labels={"test-tag": tag, "disk": "ssd"},
                   taints=[{"key": "dedicated", "value": "db", "effect": "NoSchedule"}])
     await sim.add(f"plain-{tag}", labels={"test-tag": tag, "disk": "hdd"})
@@ -97,7 +97,7 @@ async def test_taints_selectors_affinity_and_resources_steer_pods(cluster, names
 
 async def test_host_ports_and_pod_count(cluster, namespace):
     client, sim = cluster
-    tag = uuid.uuid4().hex[:6]
+    tag = f"t{uuid.uuid4().hex[:6]}"
     await sim.add(f"one-{tag}", pods="2", labels={"test-tag": tag})
     port_pod = pod_body("p1", nodeSelector={"test-tag": tag})
     port_pod["spec"]["containers"][0]["ports"] = [{"containerPort": 80, "hostPort": 8080}]
@@ -133,7 +133,7 @@ async def _events(client, ns, name, reason):
 
 async def test_pod_anti_affinity_and_topology_spread(cluster, namespace):
     client, sim = cluster
-    tag = uuid.uuid4().hex[:6]
+    tag = f"t{uuid.uuid4().hex[:6]}"
     for i in (1, 2):
         await sim.add(f"spread-{i}-{tag}", labels={"test-tag": tag, "zone": f"z{i}"})
     anti = {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
