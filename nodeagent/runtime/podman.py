@@ -64,6 +64,7 @@ class Podman:
         self.socket_path = socket_path
         self._service: asyncio.subprocess.Process | None = None
         self._adopted_pid = 0
+        self._inflight: set[asyncio.Future] = set()
         self._http = httpx.AsyncClient(
             transport=httpx.AsyncHTTPTransport(uds=socket_path),
             base_url=API,
@@ -110,6 +111,8 @@ class Podman:
         raise PodmanError(503, "podman system service did not come up")
 
     async def close(self) -> None:
+        if self._inflight:
+            await asyncio.wait(set(self._inflight), timeout=20)
         await self._http.aclose()
         if self._adopted_pid:
             try:
@@ -132,7 +135,15 @@ class Podman:
 
     # -- plumbing ----------------------------------------------------------
     async def _call(self, method: str, path: str, *, ok=(200, 201, 204, 304), **kw) -> Any:
-        r = await self._http.request(method, path, **kw)
+        if method == "GET":
+            r = await self._http.request(method, path, **kw)
+        else:
+            # A change the service has started must finish even if our caller is
+            # cancelled (agent shutdown): a removal cut short leaves a broken pod.
+            task = asyncio.ensure_future(self._http.request(method, path, **kw))
+            self._inflight.add(task)
+            task.add_done_callback(self._inflight.discard)
+            r = await asyncio.shield(task)
         if r.status_code not in ok:
             try:
                 body = r.json()
