@@ -72,6 +72,7 @@ class ServerProcess:
     proc: subprocess.Popen | None = None
     log_path: Path | None = None
     stopped_by_us: bool = False
+    _auto_port: bool = field(default=False, repr=False)   # we picked the port, so may pick another
 
     @property
     def url(self) -> str:
@@ -99,6 +100,8 @@ class ServerProcess:
     def start(self) -> "ServerProcess":
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if not self.port:
+            self._auto_port = True
+        if self._auto_port:
             self.port = free_port()
         self.log_path = self.data_dir / f"apiserver-{self.port}.log"
         cmd = [sys.executable, "-m", "pocketkube", self.subcommand, "--data-dir", str(self.data_dir),
@@ -118,8 +121,14 @@ class ServerProcess:
         """Poll /readyz until 200; raise with the server's log if it dies or never gets ready."""
         deadline = time.monotonic() + timeout
         last = ""
+        retries = 3
         while time.monotonic() < deadline:
             if not self.alive():
+                # Another process on this machine took our free port between probe and bind: try another.
+                if self._auto_port and retries and "cannot listen on" in self.log(5):
+                    retries -= 1
+                    self.start()
+                    continue
                 raise RuntimeError(f"API server exited with code {self.proc.returncode} before ready:\n{self.log()}")
             if self.ca_file.exists():
                 try:
