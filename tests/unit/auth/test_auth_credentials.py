@@ -22,3 +22,18 @@ def test_component_kubeconfig(tmp_path):
     k = yaml.safe_load(path.read_text())
     assert k["users"][0]["name"] == "system:node:n1"
     assert k["users"][0]["user"]["token"] and k["users"][0]["user"]["client-certificate-data"]
+
+
+def test_server_url_and_client_host():
+    from apiserver.auth.credentials import client_host
+    from apiserver.auth.kubeconfig import server_url
+    assert server_url("127.0.0.1", 6443) == "https://127.0.0.1:6443"
+    assert server_url("::1", 6443) == "https://[::1]:6443"
+    assert client_host("0.0.0.0") == "127.0.0.1" and client_host("::") == "::1"
+    assert client_host("192.0.2.4") == "192.0.2.4"
+
+
+def test_listen_everywhere_still_writes_a_dialable_kubeconfig(tmp_path):
+    c = ensure_credentials(tmp_path, port=6443, bind_address="0.0.0.0", advertise_address="192.0.2.5")
+    k = yaml.safe_load(c.admin_kubeconfig.read_text())
+    assert k["clusters"][0]["cluster"]["server"] == "https://127.0.0.1:6443"
