@@ -80,7 +80,9 @@ def build_store(opts: ServerOptions):
         backend = SQLiteStore(opts.data_dir / "state.db")
         start_compactor = getattr(backend, "start_compactor", None)
         if start_compactor is not None and opts.etcd_compaction_interval > 0:
-            start_compactor(opts.etcd_compaction_interval)
+            # As kube-apiserver does on etcd: every interval, compact to the revision
+            # seen one interval ago, however few writes came since (no count window).
+            start_compactor(opts.etcd_compaction_interval, keep_window=0)
     CachedStore = _import("apiserver.storage.cache", "CachedStore", "the watch cache")
     return CachedStore(backend)
 
@@ -132,7 +134,7 @@ async def build_app(opts: ServerOptions, store, creds: Credentials, port: int):
         registries=registries,
         authenticator=authenticator,
         authorizer=authorizer,
-        extra_routes=[*nodeproxy_routes(registries, authenticator, authorizer),
+        extra_routes=[*nodeproxy_routes(registries, authenticator, authorizer, pki=creds.pki),
                       *oidc_routes(authenticator, authenticator.service_accounts.signer, authenticator.issuer)],
         admission_mutate=mutate,
         admission_validate=validate,
