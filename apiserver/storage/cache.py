@@ -337,6 +337,13 @@ class _LazyCacheWatch(_CacheWatch):
         else:
             super().request_progress()
 
+    def push(self, event: WatchEvent) -> None:
+        # the registry pushes its own BOOKMARK ticks; they must reach the stream being read
+        if self._delegate is not None:
+            self._delegate.push(event)
+        else:
+            super().push(event)
+
     async def aclose(self) -> None:
         await super().aclose()
         if self._delegate is not None:

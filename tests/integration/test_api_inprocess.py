@@ -1,0 +1,85 @@
+"""The ASGI app in process over a real SQLite store: what is awkward to reach
+through a server process (bookmark timing, dry-run writes leaving no events)."""
+from __future__ import annotations
+
+import httpx
+import orjson
+import pytest
+
+from apiserver.http.app import create_app
+from apiserver.machinery.user import UserInfo
+from apiserver.registry import build_registries
+from apiserver.registry.attributes import admit_nothing
+from apiserver.registry.bootstrap import ensure_defaults
+from apiserver.storage.cache import CachedStore
+from apiserver.storage.sqlite import SQLiteStore
+
+
+class _Admin:
+    async def authenticate(self, headers):
+        return UserInfo("admin", groups=("system:masters",))
+
+    async def authorize(self, user, attributes):
+        return True, ""
+
+
+@pytest.fixture
+async def http(tmp_path):
+    store = CachedStore(SQLiteStore(str(tmp_path / "state.db")))
+    registries = build_registries(store)
+    await ensure_defaults(registries, kubernetes_service_ip="10.96.0.1", apiserver_ip="127.0.0.1",
+                          apiserver_port=6443)
+    app = create_app(registries=registries, authenticator=_Admin(), authorizer=_Admin(),
+                     admission_mutate=admit_nothing, admission_validate=admit_nothing,
+                     service_cluster_ip_range="10.96.0.0/12", bookmark_interval=0.2)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
+        yield c
+    await store.close()
+
+
+CM = "/api/v1/namespaces/default/configmaps"
+
+
+def _events(body: bytes) -> list[dict]:
+    return [orjson.loads(line) for line in body.splitlines() if line]
+
+
+async def test_quiet_watch_gets_bookmarks_at_the_latest_revision(http):
+    r = await http.post(CM, json={"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "b"}})
+    rv = r.json()["metadata"]["resourceVersion"]
+    r = await http.get(CM, params={"watch": "1", "resourceVersion": rv, "allowWatchBookmarks": "true",
+                                   "timeoutSeconds": "1"})
+    events = _events(r.content)
+    assert events and all(e["type"] == "BOOKMARK" for e in events)
+    assert events[0]["object"] == {"kind": "ConfigMap", "apiVersion": "v1", "metadata": {"resourceVersion": rv}}
+
+
+async def test_no_bookmarks_unless_asked(http):
+    r = await http.get(CM, params={"watch": "1", "resourceVersion": "1", "timeoutSeconds": "1"})
+    assert all(e["type"] != "BOOKMARK" for e in _events(r.content))
+
+
+async def test_dry_run_writes_leave_no_watch_events(http):
+    r = await http.post(CM, json={"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "real"}})
+    rv = r.json()["metadata"]["resourceVersion"]
+    dry = {"dryRun": "All"}
+    assert (await http.post(CM, params=dry, json={"apiVersion": "v1", "kind": "ConfigMap",
+                                                   "metadata": {"name": "ghost"}})).status_code == 201
+    assert (await http.patch(CM + "/real", params=dry, content=b'{"data":{"x":"y"}}',
+                             headers={"content-type": "application/merge-patch+json"})).status_code == 200
+    assert (await http.delete(CM + "/real", params=dry)).status_code == 200
+    r = await http.get(CM, params={"watch": "1", "resourceVersion": rv, "timeoutSeconds": "1"})
+    assert _events(r.content) == []
+    assert (await http.get(CM + "/real")).json().get("data") is None
+
+
+async def test_resource_version_match_exact_reads_history(http):
+    r = await http.post(CM, json={"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "h"},
+                                  "data": {"v": "1"}})
+    rv = r.json()["metadata"]["resourceVersion"]
+    await http.patch(CM + "/h", content=b'{"data":{"v":"2"}}', headers={"content-type": "application/merge-patch+json"})
+    old = (await http.get(CM, params={"resourceVersion": rv, "resourceVersionMatch": "Exact"})).json()
+    assert old["metadata"]["resourceVersion"] == rv
+    assert [i["data"] for i in old["items"] if i["metadata"]["name"] == "h"] == [{"v": "1"}]
+    new = (await http.get(CM, params={"resourceVersion": rv, "resourceVersionMatch": "NotOlderThan"})).json()
+    assert int(new["metadata"]["resourceVersion"]) > int(rv)
