@@ -31,8 +31,12 @@ def default_root(node_name: str) -> str:
 async def run_agent(kubeconfig: str, node_name: str, *, root_dir: str | None = None,
                     port: int = DEFAULT_PORT, address: str = "0.0.0.0", host_ip: str | None = None,
                     labels: dict[str, str] | None = None, serve_api: bool = True,
-                    ready: asyncio.Event | None = None, require_client_cert: bool = False) -> None:
-    """Run until cancelled."""
+                    ready: asyncio.Event | None = None, require_client_cert: bool = True) -> None:
+    """Run until cancelled.
+
+    The kubelet API asks callers for a certificate signed by the cluster CA (the
+    one the kubeconfig trusts) when `require_client_cert`: only the API server
+    (or a holder of such a certificate) reaches the pods' logs and shells."""
     root_dir = root_dir or default_root(node_name)
     os.makedirs(root_dir, exist_ok=True)
     os.environ.update({k: v for k, v in podman_env().items() if k == "CONTAINERS_CONF"})

@@ -21,6 +21,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--address", default="0.0.0.0", help="kubelet API listen address")
     p.add_argument("--node-ip", default=None, help="the node's InternalIP (default: the default route's source)")
     p.add_argument("--node-labels", default="", help="extra labels, k=v,k2=v2")
+    p.add_argument("--anonymous-auth", action="store_true",
+                   help="serve the kubelet API without asking for a client certificate")
     p.add_argument("-v", "--verbose", action="store_true")
     return p.parse_args(argv)
 
@@ -33,7 +35,8 @@ def run(argv: list[str]) -> int:
     labels = dict(kv.split("=", 1) for kv in ns.node_labels.split(",") if "=" in kv)
     try:
         asyncio.run(_until_signalled(run_agent(ns.kubeconfig, ns.node_name, root_dir=ns.root_dir, port=ns.port,
-                                               address=ns.address, host_ip=ns.node_ip, labels=labels)))
+                                               address=ns.address, host_ip=ns.node_ip, labels=labels,
+                                               require_client_cert=not ns.anonymous_auth)))
     except KeyboardInterrupt:
         pass
     return 0

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import ssl
+from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
@@ -243,8 +245,28 @@ async def _relay(ws: WebSocket, backend) -> None:
             pass
 
 
-def nodeproxy_routes(registries, authenticator, authorizer, *, client_cert: tuple[str, str] | None = None) -> list:
-    """Routes for create_app(extra_routes=...)."""
+def kubelet_client_cert(pki) -> tuple[str, str]:
+    """The certificate this server shows node agents (upstream's
+    --kubelet-client-certificate): signed by the cluster CA, which node agents
+    trust from their kubeconfig. Issued once, next to the CA."""
+    from apiserver.auth.pki import issue_client_cert
+    d = Path(pki.ca_cert).parent
+    cert, key = d / "apiserver-kubelet-client.crt", d / "apiserver-kubelet-client.key"
+    if not (cert.exists() and key.exists()):
+        cert_pem, key_pem = issue_client_cert(pki, "kube-apiserver-kubelet-client", ["system:masters"])
+        fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(key_pem)
+        cert.write_bytes(cert_pem)
+    return str(cert), str(key)
+
+
+def nodeproxy_routes(registries, authenticator, authorizer, *, client_cert: tuple[str, str] | None = None,
+                     pki=None) -> list:
+    """Routes for create_app(extra_routes=...). With `pki` (the server's ServingFiles)
+    the server authenticates to node agents with a CA-signed client certificate."""
+    if client_cert is None and pki is not None:
+        client_cert = kubelet_client_cert(pki)
     np = NodeProxy(registries, authenticator, authorizer, client_cert)
     base = "/api/v1/namespaces/{namespace}/pods/{name}"
     return [

@@ -76,6 +76,7 @@ class KubeletServer:
         cfg.bind = [f"{self.address}:{self.port}"]
         cfg.certfile, cfg.keyfile = cert, key
         cfg.keep_alive_max_requests = 1 << 30
+        cfg.graceful_timeout = 1  # open log/exec streams are cut on shutdown, as the kubelet does
         cfg.accesslog = None
         cfg.errorlog = logging.getLogger("nodeagent.server.hypercorn")
         if self.client_ca_pem:
@@ -99,7 +100,7 @@ class KubeletServer:
         self._stop.set()
         if self._task:
             try:
-                await asyncio.wait_for(self._task, 5)
+                await asyncio.wait_for(self._task, 3)
             except (asyncio.TimeoutError, Exception):
                 self._task.cancel()
 
