@@ -130,3 +130,11 @@ def test_deletecollection_with_selector(api_client, namespace):
     core.delete_collection_namespaced_config_map(namespace, label_selector="team=a")
     left = [c.metadata.name for c in core.list_namespaced_config_map(namespace).items]
     assert "b1" in left and "a1" not in left and "a2" not in left
+
+
+def test_eviction_deletes_the_pod(api_client, namespace):
+    core = client.CoreV1Api(api_client)
+    core.create_namespaced_pod(namespace, _pod("evictee"))
+    body = client.V1Eviction(metadata=client.V1ObjectMeta(name="evictee", namespace=namespace))
+    core.create_namespaced_pod_eviction("evictee", namespace, body)
+    assert _gone(core.read_namespaced_pod, "evictee", namespace)

@@ -27,7 +27,7 @@ class PodStrategy(Strategy):
         return DEFAULT_GRACE if grace is None else max(int(grace), 0)
 
     def subresource_handlers(self) -> dict:
-        return {"binding": BindingHandler()}
+        return {"binding": BindingHandler(), "eviction": EvictionHandler()}
 
 
 class BindingHandler:
@@ -75,3 +75,19 @@ class BindingHandler:
 def _now() -> str:
     from apiserver.registry.objects import now_rfc3339
     return now_rfc3339()
+
+
+class EvictionHandler:
+    """POST pods/<name>/eviction (policy/v1 Eviction): a delete with the
+    eviction's deleteOptions. No PodDisruptionBudgets are served, so nothing
+    can refuse it; upstream answers 201 with a Success Status."""
+
+    async def create(self, store, namespace: str, name: str, body: dict, ctx: WriteContext) -> tuple[int, dict]:
+        from apiserver.registry.options import DeleteOptions
+        meta = body.get("metadata") or {}
+        if meta.get("name") and meta["name"] != name:
+            raise errors.bad_request(f"name in URL does not match name in Eviction object")
+        opts = DeleteOptions.from_request({}, body.get("deleteOptions") or None)
+        ctx.dry_run = ctx.dry_run or opts.dry_run
+        await store.delete(namespace, name, opts, ctx)
+        return 201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
