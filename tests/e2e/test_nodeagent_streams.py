@@ -2,6 +2,7 @@
 API server's node proxy to the node agent's kubelet API."""
 from __future__ import annotations
 
+import json
 import os
 import pty
 import select
@@ -115,3 +116,21 @@ def test_python_client_exec_and_portforward(cluster, ns, chatty):
     sock.close()
     pf.close()
     assert b"200 OK" in data and b"hello-pf" in data
+
+
+def test_kubelet_api_only_answers_the_api_server(cluster):
+    """Through the API server (nodes/proxy) it answers; directly, without a
+    CA-signed client certificate, the TLS handshake is refused."""
+    import ssl
+    import urllib.error
+    import urllib.request
+    assert cluster.kubectl("get", "--raw", f"/api/v1/nodes/{cluster.node}/proxy/healthz").stdout == "ok"
+    pods = json.loads(cluster.kubectl("get", "--raw", f"/api/v1/nodes/{cluster.node}/proxy/pods").stdout)
+    assert pods["kind"] == "PodList"
+    node = cluster.get("node", cluster.node)
+    port = node["status"]["daemonEndpoints"]["kubeletEndpoint"]["Port"]
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with pytest.raises((ssl.SSLError, urllib.error.URLError, ConnectionError)):
+        urllib.request.urlopen(f"https://127.0.0.1:{port}/healthz", context=ctx, timeout=5).read()
