@@ -12,7 +12,7 @@ from typing import Awaitable, Callable
 
 import httpx
 
-from .runtime.podman import Podman
+from .runtime.podman import Podman, PodmanError
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ async def run_probe(probe: dict, container: dict, *, podman: Podman, cid: str, p
             return False, "grpc probes are not supported by this node agent"
     except asyncio.TimeoutError:
         return False, f"probe timed out after {timeout:g}s"
-    except (httpx.HTTPError, OSError, ValueError) as e:
+    except (httpx.HTTPError, OSError, ValueError, PodmanError) as e:
         return False, str(e) or repr(e)
     return True, ""
 
@@ -90,7 +90,13 @@ class ProbeLoop:
         await asyncio.sleep(int(p.get("initialDelaySeconds", 0)))
         succ = fail = 0
         while True:
-            ok, msg = await run_probe(p, self.container, podman=self.podman, cid=self.cid, pod_ip=self.pod_ip)
+            try:
+                ok, msg = await run_probe(p, self.container, podman=self.podman, cid=self.cid, pod_ip=self.pod_ip)
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # a probe that cannot run has failed; the loop must go on
+                log.debug("probe %s error: %r", self.kind, e)
+                ok, msg = False, str(e) or repr(e)
             if ok:
                 succ, fail = succ + 1, 0
                 if not self.result and succ >= succ_needed:
