@@ -69,7 +69,13 @@ async def run_agent(kubeconfig: str, node_name: str, *, root_dir: str | None = N
         log.info("node agent %s running (host %s, kubelet port %s)", node_name, host_ip, port)
         if ready is not None:
             ready.set()
-        await asyncio.gather(reporter.run(), manager.run())
+        tasks = [asyncio.ensure_future(reporter.run()), asyncio.ensure_future(manager.run())]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
     finally:
         if server is not None:
             await server.stop()

@@ -106,7 +106,7 @@ class PodManager:
         try:
             await asyncio.gather(*tasks)
         finally:
-            for t in tasks:
+            workers = list(self.tasks.values())
+            for t in tasks + workers:
                 t.cancel()
-            for t in list(self.tasks.values()):
-                t.cancel()
+            await asyncio.gather(*tasks, *workers, return_exceptions=True)
