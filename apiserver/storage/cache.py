@@ -324,6 +324,8 @@ class _LazyCacheWatch(_CacheWatch):
             rc.watchers.add(self)
         else:
             self._delegate = self._owner.backend.watch(self.prefix, self.from_revision)
+            while self._buf:   # anything pushed before attaching (ticks) goes along
+                self._delegate.push(self._buf.popleft())
 
     async def __anext__(self) -> WatchEvent:
         await self._prepare()
