@@ -145,7 +145,10 @@ class Store(abc.ABC):
 
         The returned stream (apiserver.storage.stream.WatchStream) also has
         `aclose()` (always call it, e.g. in a finally) and `request_progress()`
-        (queue one BOOKMARK event; see WatchEvent). The iterator simply ends if
+        (queue one BOOKMARK event; see WatchEvent), `start()` (attach now: replay
+        history / raise CompactedError before the first read) and `push(event)`
+        (a consumer may queue its own BOOKMARK ticks to wake its reader). The
+        iterator simply ends if
         the watcher falls too far behind; re-watch from the last revision seen."""
 
     @abc.abstractmethod
