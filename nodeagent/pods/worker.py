@@ -95,6 +95,11 @@ class PodWorker:
         now = time.monotonic()
         waits = [b.remaining(now) for b in list(self.backoff.values()) + list(self.pull_backoff.values())
                  if b.in_backoff(now)]
+        ads = self.pod["spec"].get("activeDeadlineSeconds")
+        if ads is not None and self.start_time and not self.deadline_exceeded:
+            started = dt.datetime.strptime(self.start_time, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+            left = int(ads) - (dt.datetime.now(dt.timezone.utc) - started).total_seconds()
+            waits.append(max(left, 0.0))
         return max(0.2, min(waits + [RESYNC]))
 
     # -- the sync ----------------------------------------------------------

@@ -145,3 +145,58 @@ spec:
                      interval=0.1)
     cluster.wait_for("pod gone", lambda: "graceful" not in _table(cluster, ns))
     assert (host_dir / "term").read_text() == "got-term\n"
+
+
+FEATURE_PODS = f"""
+apiVersion: v1
+kind: Pod
+metadata: {{name: features}}
+spec:
+  terminationGracePeriodSeconds: 1
+  hostAliases: [{{ip: "1.2.3.4", hostnames: ["alias.example"]}}]
+  securityContext: {{runAsUser: 1000, runAsGroup: 3000}}
+  containers:
+  - name: c
+    image: {IMAGE}
+    command: ["sh", "-c", "id; echo mem=$LIM_MEM; grep alias /etc/hosts; touch /ro 2>&1; pwd; sleep 3600"]
+    workingDir: /tmp
+    env: [{{name: LIM_MEM, valueFrom: {{resourceFieldRef: {{resource: limits.memory, divisor: 1Mi}}}}}}]
+    resources: {{limits: {{memory: 64Mi, cpu: 500m}}}}
+    securityContext: {{readOnlyRootFilesystem: true}}
+    volumeMounts: [{{name: tmp, mountPath: /tmp}}]
+  volumes: [{{name: tmp, emptyDir: {{medium: Memory}}}}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {{name: hostnet}}
+spec:
+  hostNetwork: true
+  terminationGracePeriodSeconds: 1
+  containers: [{{name: c, image: {IMAGE}, command: ["sleep", "3600"]}}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {{name: oom}}
+spec:
+  restartPolicy: Never
+  containers:
+  - {{name: c, image: {IMAGE}, command: ["sh", "-c", "x=a; while true; do x=$x$x; done"],
+     resources: {{limits: {{memory: 20Mi}}}}}}
+"""
+
+
+def test_security_context_limits_host_network_and_oom(cluster, ns):
+    cluster.kubectl("apply", "-n", ns, "-f", "-", input=FEATURE_PODS)
+    want = {"features": "Running", "hostnet": "Running", "oom": "OOMKilled"}
+    cluster.wait_for("features, hostnet Running and oom OOMKilled", lambda: all(
+        _table(cluster, ns).get(n, [None, None])[1] == s for n, s in want.items()), timeout=60)
+    logs = cluster.wait_for("features' output", lambda: (lambda s: s if "/tmp" in s else None)(
+        cluster.kubectl("logs", "features", "-n", ns).stdout))
+    assert logs.splitlines() == ["uid=1000(1000) gid=3000(3000) groups=3000(3000)", "mem=64",
+                                 "1.2.3.4\talias.example", "touch: /ro: Read-only file system", "/tmp"]
+    features = cluster.get("pod", "features", "-n", ns)
+    assert features["status"]["qosClass"] == "Guaranteed"
+    hostnet = cluster.get("pod", "hostnet", "-n", ns)["status"]
+    assert hostnet["podIP"] == hostnet["hostIP"]
+    term = cluster.get("pod", "oom", "-n", ns)["status"]["containerStatuses"][0]["state"]["terminated"]
+    assert term["reason"] == "OOMKilled" and term["exitCode"] == 137
