@@ -1,6 +1,8 @@
 """Per-kind defaults (everything but the PodSpec itself, which podspec.py owns)."""
 from __future__ import annotations
 
+import base64
+
 from . import podspec
 
 
@@ -84,6 +86,16 @@ def namespace(obj: dict) -> None:
 def secret(obj: dict) -> None:
     if not obj.get("type"):
         obj["type"] = "Opaque"
+    # stringData is write-only: upstream's v1 -> internal conversion folds it into data
+    # (base64, overwriting same-named keys) and never stores or returns it.
+    string_data = obj.pop("stringData", None)
+    if isinstance(string_data, dict):
+        data = obj.get("data") if isinstance(obj.get("data"), dict) else {}
+        for key, value in string_data.items():
+            if isinstance(value, str):
+                data[key] = base64.b64encode(value.encode()).decode()
+        if data:
+            obj["data"] = data
 
 
 def node(obj: dict) -> None:
