@@ -22,6 +22,7 @@ class Registries:
         self.catalogue = catalogue
         shared = ObjectCache()
         self._by_gvr: dict[tuple[str, str, str], GenericStore] = {}
+        self._by_plural: dict[tuple[str, str], GenericStore] = {}
         self._virtual: dict[tuple[str, str], object] = {}
         self._subresources: dict[tuple[str, str, str], object] = {}
         for r in catalogue.resources():
@@ -31,6 +32,7 @@ class Registries:
             cache = ObjectCache(50_000, convert=strategy.from_storage) if strategy.converts else shared
             gs = GenericStore(r, strategy, store, cache, self)
             self._by_gvr[(r.group, r.version, r.plural)] = gs
+            self._by_plural.setdefault((r.group, r.plural), gs)
             handlers = getattr(strategy, "subresource_handlers", None)
             for name, h in (handlers() if handlers else {}).items():
                 self._subresources[(r.group, r.plural, name)] = h
@@ -44,11 +46,8 @@ class Registries:
         return self._by_gvr.get((group, version, plural))
 
     def for_plural(self, group: str, plural: str) -> GenericStore | None:
-        """The store of a resource by group and plural (any served version)."""
-        for (g, _v, p), gs in self._by_gvr.items():
-            if g == group and p == plural:
-                return gs
-        return None
+        """The store of a resource by group and plural (its first served version)."""
+        return self._by_plural.get((group, plural))
 
     def __iter__(self):
         return iter(self._by_gvr.values())
