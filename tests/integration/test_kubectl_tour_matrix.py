@@ -334,6 +334,9 @@ def write_steps(k: Tour) -> None:
     assert k.n("scale", "rc", "rc1", "--current-replicas=3", "--replicas=2").strip() == \
         "replicationcontroller/rc1 scaled"
     assert k.n("get", "rc", "rc1", "-o", "jsonpath={.spec.replicas}") == "2"
+    scale_calls = {(e.verb, e.status) for cmd, e in k.exchanges
+                   if " scale " in f" {cmd} " and e.url.split("?")[0].endswith("/replicationcontrollers/rc1/scale")}
+    assert scale_calls and all(status == 200 for _, status in scale_calls), scale_calls
 
     # stringData is write-only: the server folds it into data
     k.n("create", "-f", "-", input=json.dumps(
