@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 RESYNC = 5.0          # seconds between syncs when nothing wakes the worker
 VOLUME_REFRESH = 5.0  # how often ConfigMap/Secret volumes are rewritten
+SANDBOX_RECHECK = 30.0  # how often a known sandbox is inspected again
 
 
 class PodWorker:
@@ -42,6 +43,7 @@ class PodWorker:
         self.gone = False
         self.finished = asyncio.Event()
         self.sandbox_id = ""
+        self.sandbox_checked = 0.0
         self.pod_ip = ""
         self.volume_paths: dict[str, str] | None = None
         self.volumes_at = 0.0
@@ -59,8 +61,14 @@ class PodWorker:
 
     # -- inputs ------------------------------------------------------------
     def update(self, pod: dict) -> None:
+        """A new version of the pod. Our own status writes come back as updates:
+        they change nothing to act on, so they do not cost a sync."""
+        old = self.pod
         self.pod = pod
-        self.wake.set()
+        om, nm = old["metadata"], pod["metadata"]
+        if old.get("spec") != pod.get("spec") or om.get("deletionTimestamp") != nm.get("deletionTimestamp") \
+                or om.get("labels") != nm.get("labels") or om.get("annotations") != nm.get("annotations"):
+            self.wake.set()
 
     def api_deleted(self) -> None:
         self.gone = True
@@ -92,6 +100,8 @@ class PodWorker:
             self.finished.set()
 
     def _next_wake(self) -> float:
+        if (self.written or {}).get("phase") in ("Succeeded", "Failed"):
+            return 60.0  # nothing will run again: only deletion (an update) matters
         now = time.monotonic()
         waits = [b.remaining(now) for b in list(self.backoff.values()) + list(self.pull_backoff.values())
                  if b.in_backoff(now)]
@@ -104,6 +114,10 @@ class PodWorker:
 
     # -- the sync ----------------------------------------------------------
     async def _ensure_sandbox(self) -> bool:
+        now = time.monotonic()
+        if self.sandbox_id and self.pod_ip and now - self.sandbox_checked < SANDBOX_RECHECK:
+            return True
+        self.sandbox_checked = now
         pm = self.ctx.podman
         meta = self.pod["metadata"]
         name = L.sandbox_name(meta["namespace"], meta["name"], self.uid)
