@@ -63,7 +63,7 @@ class EndpointsController(ServiceIndex):
             body = {"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": name, "namespace": ns,
                                                                           "labels": labels}, "subsets": subsets}
             try:
-                self.endpoints.cache[key] = await self.client.create(ENDPOINTS, body, ns)
+                self.endpoints.assume(await self.client.create(ENDPOINTS, body, ns))
             except ApiError as e:
                 if not e.already_exists:
                     raise
@@ -73,4 +73,4 @@ class EndpointsController(ServiceIndex):
             return
         updated = dict(current, subsets=subsets)
         updated["metadata"] = dict(current["metadata"], labels=labels)
-        self.endpoints.cache[key] = await self.client.update(ENDPOINTS, updated, ns)
+        self.endpoints.assume(await self.client.update(ENDPOINTS, updated, ns))

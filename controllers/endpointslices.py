@@ -101,7 +101,7 @@ class EndpointSliceController(ServiceIndex):
     def _assume(self, written: dict) -> None:
         # our own write goes into the cache at once, so a sync before the watch
         # delivers it neither creates a twin nor updates a stale copy
-        self.slices.cache[object_key(written)] = written
+        self.slices.assume(written)
 
     async def _delete(self, sl: dict) -> None:
         try:

@@ -126,7 +126,7 @@ class NodeLifecycleController(Controller):
             if not taints:
                 fresh["spec"].pop("taints")
             node = await self.client.update(NODES, fresh)
-            self.nodes.cache[name] = node
+            self.nodes.assume(node)
             unhealthy = any(t.get("key") in HEALTH_TAINT_KEYS for t in taints)
             reason = "NodeNotReady" if unhealthy else "NodeReady"
             self.recorder.event(node, "Normal", reason, f"Node {name} status is now: {reason}")
@@ -146,7 +146,7 @@ class NodeLifecycleController(Controller):
                           "lastHeartbeatTime": now})
         fresh = dict(node, status=dict(node.get("status") or {}, conditions=conds))
         updated = await self.client.update_status(NODES, fresh)
-        self.nodes.cache[node["metadata"]["name"]] = updated
+        self.nodes.assume(updated)
         log.info("node %s: no heartbeat for %ss, marked Unknown", node["metadata"]["name"],
                  self.ctx.options.node_monitor_grace_period)
         return updated

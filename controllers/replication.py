@@ -173,7 +173,7 @@ class ReplicationManager(Controller):
         if status != (rc.get("status") or {}):
             fresh = dict(rc, status=status)
             try:
-                self.rcs.cache[key] = await self.client.update_status(REPLICATIONCONTROLLERS, fresh, ns)
+                self.rcs.assume(await self.client.update_status(REPLICATIONCONTROLLERS, fresh, ns))
             except ApiError as e:
                 if e.conflict:
                     self.queue.add_after(key, 0.05)  # the cache will catch up; try again

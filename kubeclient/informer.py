@@ -57,6 +57,21 @@ class Informer:
             for obj in list(self.cache.values()):
                 self._call(on_add, obj)
 
+    def assume(self, obj: dict) -> None:
+        """Put an object we just wrote into the cache before its watch event arrives,
+        unless the cache already holds a newer version (the watch can be ahead of
+        the write's response). resourceVersions are compared as integers, which
+        both our store and etcd produce; anything else is left to the watch."""
+        key = object_key(obj)
+        current = self.cache.get(key)
+        if current is not None:
+            try:
+                if int(obj["metadata"]["resourceVersion"]) <= int(current["metadata"]["resourceVersion"]):
+                    return
+            except (KeyError, TypeError, ValueError):
+                return
+        self.cache[key] = obj
+
     # --- the loop ------------------------------------------------------------------------
     def _call(self, fn, *args) -> None:
         try:
