@@ -121,8 +121,8 @@ def test_statuses_as_kubectl_shows_them(cluster, ns):
 
 
 def test_deleting_shows_terminating_and_honours_the_grace_period(cluster, ns, tmp_path):
-    """The container traps SIGTERM and records it on a hostPath: it got SIGTERM,
-    not SIGKILL, and the pod showed Terminating meanwhile."""
+    """The preStop hook runs, then the container gets SIGTERM (its trap records
+    both on a hostPath), not SIGKILL; the pod shows Terminating meanwhile."""
     host_dir = tmp_path / "grace"
     host_dir.mkdir()
     manifest = f"""
@@ -134,7 +134,9 @@ spec:
   containers:
   - name: c
     image: {IMAGE}
-    command: ["sh", "-c", "trap 'echo got-term > /out/term; sleep 2; exit 0' TERM; while true; do sleep 0.2; done"]
+    command: ["sh", "-c", "trap 'echo got-term >> /out/log; sleep 2; exit 0' TERM; while true; do sleep 0.2; done"]
+    lifecycle:
+      preStop: {{exec: {{command: ["sh", "-c", "echo pre-stop >> /out/log"]}}}}
     volumeMounts: [{{name: out, mountPath: /out}}]
   volumes: [{{name: out, hostPath: {{path: {host_dir}, type: Directory}}}}]
 """
@@ -144,7 +146,7 @@ spec:
     cluster.wait_for("Terminating", lambda: _table(cluster, ns).get("graceful", [None, None])[1] == "Terminating",
                      interval=0.1)
     cluster.wait_for("pod gone", lambda: "graceful" not in _table(cluster, ns))
-    assert (host_dir / "term").read_text() == "got-term\n"
+    assert (host_dir / "log").read_text() == "pre-stop\ngot-term\n"
 
 
 FEATURE_PODS = f"""

@@ -134,3 +134,21 @@ def test_kubelet_api_only_answers_the_api_server(cluster):
     ctx.verify_mode = ssl.CERT_NONE
     with pytest.raises((ssl.SSLError, urllib.error.URLError, ConnectionError)):
         urllib.request.urlopen(f"https://127.0.0.1:{port}/healthz", context=ctx, timeout=5).read()
+
+
+def test_attach_with_stdin(cluster, ns):
+    manifest = f"""
+apiVersion: v1
+kind: Pod
+metadata: {{name: att}}
+spec:
+  restartPolicy: Never
+  containers:
+  - {{name: c, image: {IMAGE}, stdin: true, stdinOnce: true, command: ["sh", "-c", "read line; echo got $line"]}}
+"""
+    cluster.kubectl("apply", "-n", ns, "-f", "-", input=manifest)
+    cluster.wait_for("att Running", lambda: cluster.get("pod", "att", "-n", ns)["status"].get("phase") == "Running")
+    cp = cluster.kubectl("attach", "-i", "att", "-c", "c", "-n", ns, input="hi\n", timeout=30)
+    assert "got hi" in cp.stdout
+    cluster.wait_for("att Succeeded", lambda: cluster.get("pod", "att", "-n", ns)["status"].get("phase")
+                     == "Succeeded")
