@@ -85,11 +85,11 @@ spec:
     assert sh("echo $BOTH") == "reader-hello\n"
     cluster.kubectl("patch", "configmap", "settings", "-n", ns, "-p", '{"data":{"greeting":"bonjour"}}')
     cluster.wait_for("the new value in the volume", lambda: sh("cat /etc/cfg/greeting") == "bonjour", timeout=30)
-    # the service account token projected by admission, where the API server issues one
-    sa = sh("ls /var/run/secrets/kubernetes.io/serviceaccount/ 2>/dev/null || true")
-    if sa:
-        assert "namespace" in sa and "ca.crt" in sa
-        assert sh("cat /var/run/secrets/kubernetes.io/serviceaccount/namespace") == ns
+    # the service account volume admission adds: a token the API server signed, its CA, the namespace
+    assert sh("ls /var/run/secrets/kubernetes.io/serviceaccount/").split() == ["ca.crt", "namespace", "token"]
+    assert sh("cat /var/run/secrets/kubernetes.io/serviceaccount/namespace") == ns
+    assert sh("cut -c1-3 /var/run/secrets/kubernetes.io/serviceaccount/token") == "eyJ\n"
+    assert "KUBERNETES_SERVICE_HOST=" in sh("env")
 
 
 def test_agent_restart_adopts_running_containers(cluster, ns):

@@ -2,11 +2,14 @@
 API server's node proxy to the node agent's kubelet API."""
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import pty
 import select
+import struct
 import subprocess
+import termios
 import time
 
 import pytest
@@ -71,6 +74,8 @@ def test_exec_interactive_tty(cluster, ns, chatty):
     if pid == 0:
         os.execve(str(binary), [str(binary), f"--kubeconfig={cluster.server.kubeconfig}", "exec", "-it",
                                 chatty, "-n", ns, "--", "sh"], env)
+    # the terminal size travels on the resize channel to the container's tty
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 111, 0, 0))
     out = b""
 
     def drain_until(marker: bytes, timeout: float = 15) -> None:
@@ -83,13 +88,13 @@ def test_exec_interactive_tty(cluster, ns, chatty):
                 except OSError:
                     return
     drain_until(b"# ")
-    os.write(fd, b"tty; echo $((6*7))\r")
+    os.write(fd, b"tty; stty size; echo $((6*7))\r")
     drain_until(b"42")
     os.write(fd, b"exit 5\r")
     drain_until(b"exit code 5")
     _, status = os.waitpid(pid, 0)
     os.close(fd)
-    assert b"/dev/pts/" in out and b"42" in out
+    assert b"/dev/pts/" in out and b"42" in out and b"33 111" in out
     assert os.waitstatus_to_exitcode(status) == 5
 
 
