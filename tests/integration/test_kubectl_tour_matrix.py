@@ -120,7 +120,7 @@ class Tour:
         self.work = work
         self.exchanges: list[tuple[str, Exchange]] = []
 
-    def _check(self, args, cp_stderr: str) -> list[str]:
+    def check_stderr(self, args, cp_stderr: str) -> list[str]:
         exchanges, visible = split_stderr(cp_stderr)
         self.exchanges += [(" ".join(args), e) for e in exchanges]
         noise = KNOWN_STDERR.get(self.version, [])
@@ -131,7 +131,7 @@ class Tour:
         base = self.base if verbose else self.base[:-1]
         cp = subprocess.run([*base, *args], input=input, capture_output=True, text=True,
                             env={**self.env, **(env or {})}, timeout=60)
-        visible = self._check(args, cp.stderr)
+        visible = self.check_stderr(args, cp.stderr)
         if fails:
             assert cp.returncode != 0, f"kubectl {self.version} {' '.join(args)} should have failed"
             return "\n".join(visible)
@@ -157,7 +157,7 @@ class Tour:
     def finish(self, started: tuple[subprocess.Popen, list[str]], args: list[str]) -> str:
         proc, seen = started
         out, err = proc.communicate(timeout=30)
-        visible = self._check(args, "".join(seen) + err)
+        visible = self.check_stderr(args, "".join(seen) + err)
         assert proc.returncode == 0 and not visible, (args, proc.returncode, out, visible)
         return out
 
@@ -355,15 +355,16 @@ def proxy_steps(k: Tour) -> None:
         first = proxy.stdout.readline()
         m = re.match(r"Starting to serve on 127\.0\.0\.1:(\d+)", first)
         assert m, first
-        with urllib.request.urlopen(f"http://127.0.0.1:{m.group(1)}/api", timeout=10) as r:
+        direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # no http_proxy from the env
+        with direct.open(f"http://127.0.0.1:{m.group(1)}/api", timeout=10) as r:
             body = json.loads(r.read())
         assert body["kind"] == "APIVersions" and body["versions"] == ["v1"]
-        with urllib.request.urlopen(f"http://127.0.0.1:{m.group(1)}/api/v1/namespaces/{k.ns}", timeout=10) as r:
+        with direct.open(f"http://127.0.0.1:{m.group(1)}/api/v1/namespaces/{k.ns}", timeout=10) as r:
             assert json.loads(r.read())["metadata"]["name"] == k.ns
     finally:
         proxy.terminate()
         _, err = proxy.communicate(timeout=10)
-    assert k._check(["proxy"], err) == []
+    assert k.check_stderr(["proxy"], err) == []
 
 
 def cleanup(k: Tour) -> None:
