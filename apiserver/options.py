@@ -35,6 +35,10 @@ class ServerOptions:
     disable_admission_plugins: list[str] = field(default_factory=list)
     authorization_mode: list[str] = field(default_factory=lambda: ["AlwaysAllow"])
     shutdown_timeout: float = 3.0             # seconds open streams get after SIGTERM
+    # The kubernetes Service's endpoints (registry/endpoint_reconciler.py): "lease" or "none".
+    endpoint_reconciler_type: str = "lease"
+    identity_lease_duration_seconds: int = 15
+    identity_lease_renew_interval_seconds: float = 10.0
 
     @property
     def first_service_ip(self) -> str:
@@ -134,6 +138,14 @@ def add_flags(p: argparse.ArgumentParser, *, default_data_dir: str | None = None
                    help="admission plugins to turn off, default ones included")
     p.add_argument("--authorization-mode", type=_csv, default=["AlwaysAllow"],
                    help="comma list of AlwaysAllow, AlwaysDeny, RBAC, tried in order (default AlwaysAllow)")
+    p.add_argument("--endpoint-reconciler-type", choices=["lease", "none"], default="lease",
+                   help="lease: the kubernetes Service lists every live API server (default); none: only the "
+                        "bootstrap endpoints")
+    p.add_argument("--identity-lease-duration-seconds", type=int, default=15,
+                   help="how long an API server's lease lasts without renewal before others drop it from "
+                        "the kubernetes endpoints (default 15, upstream's master lease TTL)")
+    p.add_argument("--identity-lease-renew-interval-seconds", type=float, default=10.0,
+                   help="how often each API server renews its lease and reconciles the endpoints (default 10)")
     p.add_argument("--shutdown-timeout", type=parse_duration, default=3.0,
                    help="grace given to open requests and watches on SIGTERM")
 
@@ -157,6 +169,9 @@ def options_from_args(ns: argparse.Namespace) -> ServerOptions:
         disable_admission_plugins=ns.disable_admission_plugins,
         authorization_mode=ns.authorization_mode,
         shutdown_timeout=ns.shutdown_timeout,
+        endpoint_reconciler_type=ns.endpoint_reconciler_type,
+        identity_lease_duration_seconds=ns.identity_lease_duration_seconds,
+        identity_lease_renew_interval_seconds=ns.identity_lease_renew_interval_seconds,
     )
 
 

@@ -130,7 +130,7 @@ async def build_app(opts: ServerOptions, store, creds: Credentials, port: int):
     from apiserver.http.handlers.reviews import install_auth_apis
     from apiserver.http.oidc import oidc_routes
     authenticator = install_auth_apis(registries, creds.tokens, authorizer, creds.pki.sa_key, creds.pki.sa_pub)
-    return create_app(
+    app = create_app(
         registries=registries,
         authenticator=authenticator,
         authorizer=authorizer,
@@ -141,6 +141,20 @@ async def build_app(opts: ServerOptions, store, creds: Credentials, port: int):
         service_cluster_ip_range=opts.service_cluster_ip_range,
         service_node_port_range="%d-%d" % opts.service_node_port_range,
     )
+    app.state.registries = registries   # for the endpoint reconciler started beside it
+    return app
+
+
+def start_endpoint_reconciler(opts: ServerOptions, app, port: int):
+    """The `kubernetes` Service's endpoints list every live API server (leases in kube-system)."""
+    if opts.endpoint_reconciler_type != "lease":
+        return None
+    from apiserver.registry.endpoint_reconciler import EndpointReconciler, ServerAddress
+    reconciler = EndpointReconciler(app.state.registries, ServerAddress(opts.apiserver_ip, port),
+                                    lease_duration_s=opts.identity_lease_duration_seconds,
+                                    renew_interval_s=opts.identity_lease_renew_interval_seconds)
+    reconciler.start()
+    return reconciler
 
 
 def hypercorn_config(creds: Credentials, sock: socket.socket, opts: ServerOptions):
@@ -194,21 +208,37 @@ async def serve(opts: ServerOptions, shutdown: asyncio.Event,
     except BaseException:
         sock.close()
         raise
+    # Listen at once, behind a gate that answers health checks (and 503s) until the
+    # bootstrap has reached the store: a server started before etcd keeps retrying.
+    from .startup_gate import StartupGate, build_until_ready
+    gate = StartupGate(store)
+    reconciler = None
     try:
-        app = await build_app(opts, store, creds, port)
         cfg = hypercorn_config(creds, sock, opts)
         running = RunningServer(opts, creds, port)
 
-        async def announce() -> None:
-            # The socket already queues connections; hypercorn accepts them as soon as serve() runs.
-            await asyncio.sleep(0)
+        async def bring_up() -> None:
+            nonlocal reconciler
+            app = await build_until_ready(lambda: build_app(opts, store, creds, port), shutdown)
+            if app is None:
+                return
+            gate.open(app)
+            reconciler = start_endpoint_reconciler(opts, app, port)
             log.info("serving url=%s kubeconfig=%s", creds.url, creds.admin_kubeconfig)
             if on_ready is not None:
                 await _maybe_await(on_ready(running))
 
-        announcer = asyncio.create_task(announce())
+        async def shutdown_trigger() -> None:
+            await shutdown.wait()
+            # Leave the kubernetes endpoints first, so clients move to the other servers
+            # while this one drains (upstream removes its endpoint at shutdown too).
+            if reconciler is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(reconciler.stop(), 5)
+
+        starter = asyncio.create_task(bring_up())
         try:
-            await hypercorn_serve(app, cfg, shutdown_trigger=shutdown.wait, mode="asgi")
+            await hypercorn_serve(gate, cfg, shutdown_trigger=shutdown_trigger, mode="asgi")
         except (ssl.SSLError, ConnectionError) as e:
             # While closing, a TLS peer that keeps writing after close_notify makes hypercorn's
             # wait_closed() raise; the shutdown itself is done, so it is not a failed exit.
@@ -216,7 +246,11 @@ async def serve(opts: ServerOptions, shutdown: asyncio.Event,
                 raise
             log.warning("connection error while shutting down: %s", e)
         finally:
-            announcer.cancel()
+            starter.cancel()
+            with contextlib.suppress(BaseException):
+                await starter
+        if starter.done() and not starter.cancelled() and starter.exception() is not None:
+            raise starter.exception()
     finally:
         with contextlib.suppress(Exception):
             await store.close()

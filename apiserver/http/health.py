@@ -5,14 +5,16 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 
 
-def health_routes(store):
+def health_routes(store, extra_checks=None):
+    """extra_checks: name -> async () -> bool, listed after etcd (the start-up gate's
+    poststarthook while the server is still bootstrapping)."""
     async def ping() -> bool:
         return True
 
     async def etcd() -> bool:
         return await store.healthy()
 
-    checks = {"ping": ping, "log": ping, "etcd": etcd}
+    checks = {"ping": ping, "log": ping, "etcd": etcd, **(extra_checks or {})}
 
     async def endpoint(request: Request):
         parts = request.url.path.strip("/").split("/")
