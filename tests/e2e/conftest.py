@@ -34,6 +34,9 @@ def podman_problem() -> str | None:
     try:
         if not CONF.exists() and "CONTAINERS_CONF" not in os.environ:
             return "podman is not configured (run hack/setup-podman.sh)"
+        info = _podman("info", "--format", "{{.Host.OCIRuntime.Name}}")
+        if info.returncode != 0:
+            return f"podman does not work here: {info.stderr.strip()[:200]}"
         if _podman("image", "exists", IMAGE).returncode != 0:
             return f"{IMAGE} is missing (run hack/setup-podman.sh)"
         cp = _podman("run", "--rm", IMAGE, "true")
@@ -104,7 +107,7 @@ class Cluster:
     def wait_node_ready(self) -> None:
         def ready():
             node = self.get("node", self.node)
-            return any(c["type"] == "Ready" and c["status"] == "True" for c in node["status"].get("conditions", []))
+            return any(c["type"] == "Ready" and c["status"] == "True" for c in (node.get("status") or {}).get("conditions", []))
         self.wait_for(f"node {self.node} Ready", ready, timeout=60)
 
 
