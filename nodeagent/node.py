@@ -101,6 +101,11 @@ class NodeReporter:
                              "annotations": {"node.alpha.kubernetes.io/ttl": "0"}},
                 "spec": {}}
         try:
+            images = await self.podman.images()
+        except Exception:
+            images = []
+        body["status"] = self._status({}, images)  # as the kubelet: never seen without a status
+        try:
             node = await self.client.create(NODES, body)
         except ApiError as e:
             if not e.conflict:
