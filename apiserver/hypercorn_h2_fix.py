@@ -23,16 +23,15 @@ def install() -> None:
         return
 
     async def handle_events(self, events):
-        kept = []
-        # a request's HEADERS and DATA often come in one batch: its stream is not open yet
-        opening = {e.stream_id for e in events if isinstance(e, h2.events.RequestReceived)}
+        # One event at a time, deciding when each DATA event's turn comes: a request's HEADERS
+        # and DATA often arrive in one batch (its stream opens while the batch is handled), and
+        # handling an earlier event may let the app answer and close a stream a later DATA belongs to.
         for event in events:
-            if (isinstance(event, h2.events.DataReceived) and event.stream_id not in self.streams
-                    and event.stream_id not in opening):
+            if isinstance(event, h2.events.DataReceived) and event.stream_id not in self.streams:
                 self.connection.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+                await self._flush()
                 continue
-            kept.append(event)
-        await original(self, kept)
+            await original(self, [event])
 
     handle_events.pocketkube_late_data_fix = True
     hyper_h2.H2Protocol._handle_events = handle_events

@@ -5,8 +5,8 @@ asks to become: `users` (or `serviceaccounts` in the account's namespace for a
 service-account name), `groups`, `uids` and `userextras/<key>` (the last two in
 authentication.k8s.io). Then the request runs as the impersonated user.
 
-Headers arrive as one dict, so only the last Impersonate-Group of several is
-seen (the HTTP layer flattens repeated headers).
+Headers arrive as a dict; every Impersonate-Group of several is read through its
+`getlist` where the HTTP layer provides one (http/app.RequestHeaders).
 """
 from __future__ import annotations
 
@@ -48,7 +48,8 @@ def requested(headers: dict[str, str]) -> tuple[UserInfo, list[ImpersonationChec
     """The identity asked for and the checks it needs; None without Impersonate-* headers."""
     lower = {k.lower(): v for k, v in headers.items()}
     name = lower.get(USER_HEADER)
-    groups = [g for g in [lower.get(GROUP_HEADER)] if g]
+    getlist = getattr(headers, "getlist", None)  # every Impersonate-Group, when the HTTP layer kept them
+    groups = [g for g in (getlist(GROUP_HEADER) if getlist else [lower.get(GROUP_HEADER)]) if g]
     uid = lower.get(UID_HEADER, "")
     extra = {k[len(EXTRA_PREFIX):]: (v,) for k, v in lower.items() if k.startswith(EXTRA_PREFIX)}
     if name is None:

@@ -4,6 +4,7 @@ authentication.k8s.io/v1   SelfSubjectReview   who am I (the request's own user)
                            TokenReview         who is this token (status.authenticated, user, audiences, error)
 authorization.k8s.io/v1    SelfSubjectAccessReview  may I do X
                            SubjectAccessReview      may user U (groups G) do X
+                           LocalSubjectAccessReview the same, within the URL's namespace
                            SelfSubjectRulesReview   what may I do in namespace N
 
 The HTTP glue (http/handlers/reviews.py) asks the server's own authenticator
@@ -134,12 +135,30 @@ def access_attributes(body: dict, kind: str) -> AccessAttributes:
                             path=str(nonres.get("path") or ""))
 
 
-def subject_user(body: dict) -> UserInfo:
-    """The user a SubjectAccessReview asks about (spec.user, groups, uid, extra)."""
+def local_access_attributes(body: dict, namespace: str) -> AccessAttributes:
+    """A LocalSubjectAccessReview asks about its own namespace only, and about resources only."""
+    name = (body.get("metadata") or {}).get("name", "")
+    spec = body.get("spec") if isinstance(body.get("spec"), dict) else {}
+    if spec.get("nonResourceAttributes") is not None:
+        raise _spec_invalid("LocalSubjectAccessReview", name, errors.Cause(
+            "FieldValueInvalid", "Invalid value: \"\": disallowed on this kind of request",
+            "spec.nonResourceAttributes"))
+    attrs = access_attributes(body, "LocalSubjectAccessReview")
+    if attrs.namespace != namespace:
+        raise errors.bad_request(f"spec.resourceAttributes.namespace must match namespace: {namespace}")
+    body_ns = (body.get("metadata") or {}).get("namespace")
+    if body_ns and body_ns != namespace:
+        raise errors.bad_request("the namespace of the provided object does not match the namespace sent on "
+                                 "the request")
+    return attrs
+
+
+def subject_user(body: dict, kind: str = "SubjectAccessReview") -> UserInfo:
+    """The user a (Local)SubjectAccessReview asks about (spec.user, groups, uid, extra)."""
     spec = body.get("spec") or {}
     user, groups = spec.get("user") or "", spec.get("groups") or []
     if not user and not groups:
-        raise _spec_invalid("SubjectAccessReview", (body.get("metadata") or {}).get("name", ""), errors.Cause(
+        raise _spec_invalid(kind, (body.get("metadata") or {}).get("name", ""), errors.Cause(
             "FieldValueInvalid", 'Invalid value: "": at least one of user or group must be specified', "spec.user"))
     if not isinstance(groups, list) or not all(isinstance(x, str) for x in groups):
         raise errors.bad_request("spec.groups must be a list of strings")

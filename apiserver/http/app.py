@@ -47,8 +47,20 @@ _SUB_VERBS = {"get": subresource.get, "update": subresource.update, "create": su
               "patch": patch_h.patch}
 
 
+class RequestHeaders(dict):
+    """Lower-cased name -> last value (what authenticators read), plus `getlist` for
+    headers sent several times (Impersonate-Group; added by the auth APIs engineer)."""
+
+    def __init__(self, raw: list[tuple[str, str]]):
+        super().__init__(raw)
+        self.raw = raw
+
+    def getlist(self, name: str) -> list[str]:
+        return [v for k, v in self.raw if k == name]
+
+
 def _headers(scope) -> dict[str, str]:
-    return {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+    return RequestHeaders([(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]])
 
 
 def _forbidden(user: UserInfo, info: RequestInfo, reason: str) -> errors.StatusError:

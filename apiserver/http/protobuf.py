@@ -76,6 +76,7 @@ MESSAGES: dict[str, dict[int, tuple[str, str]]] = {
     "SelfSubjectAccessReviewSpec": {1: ("resourceAttributes", "M:ResourceAttributes"),
                                     2: ("nonResourceAttributes", "M:NonResourceAttributes")},
     "SubjectAccessReview": {1: ("metadata", "M:ObjectMeta"), 2: ("spec", "M:SubjectAccessReviewSpec")},
+    "LocalSubjectAccessReview": {1: ("metadata", "M:ObjectMeta"), 2: ("spec", "M:SubjectAccessReviewSpec")},
     "SubjectAccessReviewSpec": {1: ("resourceAttributes", "M:ResourceAttributes"),
                                 2: ("nonResourceAttributes", "M:NonResourceAttributes"), 3: ("user", S),
                                 4: ("groups", "*str"), 6: ("uid", S)},
@@ -111,7 +112,7 @@ KINDS = {("v1", "Namespace"): "Namespace", ("v1", "ConfigMap"): "ConfigMap", ("v
          **{(f"{g}/v1", k): k for g, kinds in (
              ("authentication.k8s.io", ("SelfSubjectReview", "TokenReview")),
              ("authorization.k8s.io", ("SelfSubjectAccessReview", "SubjectAccessReview",
-                                       "SelfSubjectRulesReview")),
+                                       "LocalSubjectAccessReview", "SelfSubjectRulesReview")),
              ("rbac.authorization.k8s.io", ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding")))
             for k in kinds}}
 

@@ -3,16 +3,25 @@
 One private server with --authorization-mode=RBAC for the module."""
 from __future__ import annotations
 
+import ssl
+
+import httpx
 import pytest
+from kubernetes import client, config
 
 from tests.harness import kubectl_runner, running_server
 
 
 @pytest.fixture(scope="module")
-def rbac_kubectl(tmp_path_factory):
+def rbac_server(tmp_path_factory):
     with running_server(tmp_path_factory.mktemp("rbac-apiserver"),
                         extra_args=["--authorization-mode=RBAC"]) as srv:
-        yield kubectl_runner(srv.kubeconfig, tmp_path_factory.mktemp("rbac-kubectl"))
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def rbac_kubectl(rbac_server, tmp_path_factory):
+    return kubectl_runner(rbac_server.kubeconfig, tmp_path_factory.mktemp("rbac-kubectl"))
 
 
 def can_i(kubectl, *args, version="1.33"):
@@ -82,3 +91,43 @@ def test_aggregated_cluster_role_and_impersonation_rights(rbac_kubectl):
     assert cp.returncode == 1
     assert ('users "dave" is forbidden: User "system:serviceaccount:imp:sa" cannot impersonate resource "users" '
             'in API group "" at the cluster scope') in cp.stderr
+
+
+def test_subject_review_api_operations(rbac_server, rbac_kubectl):
+    """Counterpart of the conformance row "SubjectReview should support SubjectReview API operations":
+    SubjectAccessReview and LocalSubjectAccessReview agree with what an impersonating client may do."""
+    k, ns = rbac_kubectl, "subjectreview"
+    k("create", "namespace", ns)
+    k("create", "serviceaccount", "e2e", "-n", ns)
+    api = config.new_client_from_config(config_file=str(rbac_server.kubeconfig))
+    sa = client.CoreV1Api(api).read_namespaced_service_account("e2e", ns)
+    user = f"system:serviceaccount:{ns}:e2e"
+    groups = ["system:authenticated", "system:serviceaccounts", f"system:serviceaccounts:{ns}"]
+    authz = client.AuthorizationV1Api(api)
+    attrs = client.V1ResourceAttributes(verb="list", resource="configmaps", namespace=ns, version="v1")
+    impersonating = httpx.Client(
+        base_url=rbac_server.url, verify=ssl.create_default_context(cafile=str(rbac_server.ca_file)), timeout=30,
+        headers=[("Authorization", f"Bearer {rbac_server.token}"), ("Impersonate-User", user),
+                 ("Impersonate-Uid", sa.metadata.uid), *[("Impersonate-Group", g) for g in groups]])
+
+    def check(expected: bool):
+        sar = authz.create_subject_access_review(client.V1SubjectAccessReview(spec=client.V1SubjectAccessReviewSpec(
+            resource_attributes=attrs, user=user, groups=groups, uid=sa.metadata.uid)))
+        lsar = authz.create_namespaced_local_subject_access_review(ns, client.V1LocalSubjectAccessReview(
+            metadata=client.V1ObjectMeta(namespace=ns), spec=client.V1SubjectAccessReviewSpec(
+                resource_attributes=attrs, user="e2e", groups=groups, uid=sa.metadata.uid)))
+        listed = impersonating.get(f"/api/v1/namespaces/{ns}/configmaps")
+        assert listed.status_code == (200 if expected else 403), listed.text
+        assert sar.status.allowed is expected and lsar.status.allowed is expected   # groups grant it, not the name
+
+    with api, impersonating:
+        check(False)
+        k("create", "role", "cm-reader", "--verb=list", "--resource=configmaps", "-n", ns)
+        k("create", "rolebinding", "sa-group-reads", "--role=cm-reader", f"--group=system:serviceaccounts:{ns}",
+          "-n", ns)
+        check(True)
+        with pytest.raises(client.ApiException) as e:   # a local review asks about its own namespace only
+            authz.create_namespaced_local_subject_access_review(ns, client.V1LocalSubjectAccessReview(
+                spec=client.V1SubjectAccessReviewSpec(user="x", resource_attributes=client.V1ResourceAttributes(
+                    verb="get", resource="pods", namespace="other"))))
+        assert e.value.status == 400 and "must match namespace" in e.value.body

@@ -52,6 +52,14 @@ def review_handlers(authenticators: BearerAuthenticators, authorizer) -> dict[tu
         allowed, reason = await authorizer.authorize(user, attrs)
         return 201, reviews.access_review(body, "SubjectAccessReview", allowed, reason)
 
+    async def local_subject_access_review(namespace: str, body: dict, ctx: WriteContext):
+        attrs = reviews.local_access_attributes(body, namespace)
+        user = reviews.subject_user(body, "LocalSubjectAccessReview")
+        allowed, reason = await authorizer.authorize(user, attrs)
+        out = reviews.access_review(body, "LocalSubjectAccessReview", allowed, reason)
+        out["metadata"]["namespace"] = namespace
+        return 201, out
+
     async def self_subject_rules_review(namespace: str, body: dict, ctx: WriteContext):
         ns = reviews.rules_review_namespace(body)
         modes, rbac = _modes(authorizer), getattr(authorizer, "rbac", None)
@@ -63,6 +71,7 @@ def review_handlers(authenticators: BearerAuthenticators, authorizer) -> dict[tu
         (reviews.AUTHN, "tokenreviews"): token_review,
         (reviews.AUTHZ, "selfsubjectaccessreviews"): self_subject_access_review,
         (reviews.AUTHZ, "subjectaccessreviews"): subject_access_review,
+        (reviews.AUTHZ, "localsubjectaccessreviews"): local_subject_access_review,
         (reviews.AUTHZ, "selfsubjectrulesreviews"): self_subject_rules_review,
     }
 

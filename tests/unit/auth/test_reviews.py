@@ -102,3 +102,14 @@ def test_token_request_spec_defaults_and_limits():
     with pytest.raises(StatusError) as e:
         token_request_spec("sa", {"expirationSeconds": "soon"}, ("i",))
     assert e.value.code == 400
+
+
+def test_local_access_attributes():
+    body = {"spec": {"user": "u", "resourceAttributes": {"verb": "get", "resource": "pods", "namespace": "ns"}}}
+    assert reviews.local_access_attributes(body, "ns").namespace == "ns"
+    with pytest.raises(StatusError) as e:
+        reviews.local_access_attributes(body, "other")
+    assert e.value.code == 400
+    with pytest.raises(StatusError) as e:
+        reviews.local_access_attributes({"spec": {"nonResourceAttributes": {"path": "/"}}}, "ns")
+    assert e.value.code == 422 and "disallowed on this kind of request" in e.value.message

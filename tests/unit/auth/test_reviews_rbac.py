@@ -135,3 +135,12 @@ async def test_impersonation_needs_permission(registries):
     assert e.value.code == 403
     assert e.value.message == ('users "alice" is forbidden: User "bob" cannot impersonate resource "users" '
                                'in API group "" at the cluster scope')
+
+
+def test_impersonation_reads_every_group():
+    class Headers(dict):
+        def getlist(self, name):
+            return ["a", "b"] if name == "impersonate-group" else []
+    user, checks = requested(Headers({"impersonate-user": "bob", "impersonate-group": "b"}))
+    assert user.groups == ("a", "b", "system:authenticated")
+    assert [c.name for c in checks] == ["bob", "a", "b"]
