@@ -65,6 +65,9 @@ class EventRecorder:
             item = await self._queue.get()
             try:
                 await self._post(*item)
+            except ApiError as e:
+                # a namespace being deleted (403) or gone (404) takes its events with it
+                log.log(logging.DEBUG if e.code in (403, 404) else logging.WARNING, "event post failed: %s", e)
             except Exception as e:
                 log.warning("event post failed: %r", e)
             finally:
