@@ -124,7 +124,10 @@ async def build_app(opts: ServerOptions, store, creds: Credentials, port: int):
     from apiserver.auth.rbac import RBACAuthorizer
     from apiserver.auth.rbac_bootstrap import ensure_bootstrap_policy
     await ensure_bootstrap_policy(registries)
-    authorizer = ModeAuthorizer(parse_modes(",".join(opts.authorization_mode)), rbac=RBACAuthorizer(registries))
+    rbac = RBACAuthorizer(registries)
+    authorizer = ModeAuthorizer(parse_modes(",".join(opts.authorization_mode)), rbac=rbac)
+    from apiserver.auth.rbac_escalation import escalation_guard  # no granting more than one holds
+    validate = escalation_guard(validate, authorizer, rbac)
     from apiserver.http.nodeproxy import nodeproxy_routes  # pods/log, exec, attach, portforward → node agents
     # Auth APIs (reviews, serviceaccounts/token, OIDC discovery); the chain it returns also accepts SA JWTs.
     from apiserver.http.handlers.reviews import install_auth_apis

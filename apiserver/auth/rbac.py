@@ -40,7 +40,7 @@ class RBACAuthorizer:
         page = await self._store(plural).list(namespace, ListOptions())
         return [so.obj for so in page.items]
 
-    async def _role_rules(self, ref: dict, namespace: str) -> tuple[list[dict] | None, str]:
+    async def role_rules(self, ref: dict, namespace: str) -> tuple[list[dict] | None, str]:
         """(rules, error) of a binding's roleRef; None rules when the role is missing."""
         kind, name = ref.get("kind"), ref.get("name", "")
         if kind == "Role":
@@ -73,7 +73,7 @@ class RBACAuthorizer:
             subject = matching_subject(binding, user)
             if subject is None:
                 continue
-            rules, err = await self._role_rules(binding.get("roleRef") or {},
+            rules, err = await self.role_rules(binding.get("roleRef") or {},
                                                 (binding.get("metadata") or {}).get("namespace", ""))
             if rules is None:
                 problems.append(err)

@@ -131,3 +131,26 @@ def test_subject_review_api_operations(rbac_server, rbac_kubectl):
                 spec=client.V1SubjectAccessReviewSpec(user="x", resource_attributes=client.V1ResourceAttributes(
                     verb="get", resource="pods", namespace="other"))))
         assert e.value.status == 400 and "must match namespace" in e.value.body
+
+
+def test_no_granting_more_than_one_holds(rbac_kubectl):
+    k, ns = rbac_kubectl, "escalate"
+    k("create", "namespace", ns)
+    k("create", "role", "rbac-writer", "--verb=create,get,list", "--resource=roles,rolebindings,pods", "-n", ns)
+    k("create", "rolebinding", "erin-writes", "--role=rbac-writer", "--user=erin", "-n", ns)
+    # What erin holds she may hand on...
+    k("create", "role", "pod-lister", "--verb=list", "--resource=pods", "-n", ns, "--as=erin")
+    k("create", "rolebinding", "frank-lists", "--role=pod-lister", "--user=frank", "-n", ns, "--as=erin")
+    assert can_i(k, "list", "pods", "-n", ns, "--as=frank") == "yes"
+    # ...but not more.
+    cp = k("create", "role", "pod-killer", "--verb=delete", "--resource=pods", "-n", ns, "--as=erin", check=False)
+    assert cp.returncode == 1
+    assert 'user "erin"' in cp.stderr and "is attempting to grant RBAC permissions not currently held" in cp.stderr
+    cp = k("create", "rolebinding", "erin-admin", "--clusterrole=cluster-admin", "--user=erin", "-n", ns,
+           "--as=erin", check=False)
+    assert cp.returncode == 1 and "not currently held" in cp.stderr
+    # `bind` on a role lets one bind it without holding it.
+    k("create", "role", "binder", "--verb=bind", "--resource=clusterroles", "--resource-name=cluster-admin", "-n", ns)
+    k("create", "rolebinding", "erin-binds", "--role=binder", "--user=erin", "-n", ns)
+    k("create", "rolebinding", "gina-admin", "--clusterrole=cluster-admin", "--user=gina", "-n", ns, "--as=erin")
+    assert can_i(k, "delete", "pods", "-n", ns, "--as=gina") == "yes"

@@ -144,3 +144,17 @@ def test_impersonation_reads_every_group():
     user, checks = requested(Headers({"impersonate-user": "bob", "impersonate-group": "b"}))
     assert user.groups == ("a", "b", "system:authenticated")
     assert [c.name for c in checks] == ["bob", "a", "b"]
+
+
+def test_escalation_not_held():
+    from apiserver.auth.rbac_escalation import not_held
+    owned = [{"verbs": ["get", "list"], "apiGroups": [""], "resources": ["pods", "pods/log"]},
+             {"verbs": ["get"], "nonResourceURLs": ["/healthz/*"]}]
+    ok = {"verbs": ["list"], "apiGroups": [""], "resources": ["pods"], "resourceNames": ["web"]}
+    assert not_held([ok, {"verbs": ["get"], "nonResourceURLs": ["/healthz/etcd"]}], owned) == []
+    too_much = [{"verbs": ["delete"], "apiGroups": [""], "resources": ["pods"]},
+                {"verbs": ["*"], "apiGroups": [""], "resources": ["pods"]},
+                {"verbs": ["get"], "apiGroups": ["apps"], "resources": ["pods"]},
+                {"verbs": ["get"], "apiGroups": [""], "resources": ["*"]}]
+    assert not_held(too_much, owned) == too_much
+    assert not_held(too_much, [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}]) == []
