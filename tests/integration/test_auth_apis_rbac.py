@@ -36,7 +36,10 @@ def test_bootstrap_policy(rbac_kubectl):
     assert roles.splitlines()[0].split() == ["NAME", "CREATED", "AT"]
     for name in ("cluster-admin", "system:basic-user", "system:discovery", "system:public-info-viewer"):
         assert name in roles
-    assert "cluster-admin" in rbac_kubectl("get", "clusterrolebinding", "cluster-admin", "-o", "yaml").stdout
+    lines = rbac_kubectl("get", "clusterrolebinding", "cluster-admin", "-o", "wide").stdout.splitlines()
+    assert lines[0].split() == ["NAME", "ROLE", "AGE", "USERS", "GROUPS", "SERVICEACCOUNTS"]
+    assert lines[1].split()[:2] == ["cluster-admin", "ClusterRole/cluster-admin"]
+    assert lines[1].split()[-1] == "system:masters"
 
 
 @pytest.mark.parametrize("version", ["1.27", "1.33"])

@@ -283,4 +283,26 @@ def table() -> dict[tuple[str, str], tuple[list, Cells]]:
                                                  col("Endpoints", doc(slice_def, "endpoints")), AGE], _endpointslice),
         ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"): webhooks,
         ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"): webhooks,
+        # RBAC bindings (added by the auth APIs engineer): roles print upstream's default Name/Created At.
+        ("rbac.authorization.k8s.io", "RoleBinding"): _binding_table(),
+        ("rbac.authorization.k8s.io", "ClusterRoleBinding"): _binding_table(),
     }
+
+
+def _binding_table() -> tuple[list, Cells]:
+    def subjects(o: dict, kind: str) -> str:
+        out = []
+        for s in o.get("subjects") or []:
+            if s.get("kind") == kind:
+                out.append(f"{s.get('namespace', '')}/{s.get('name', '')}" if kind == "ServiceAccount"
+                           else s.get("name", ""))
+        return ", ".join(out)
+
+    def cells(o: dict, now: datetime) -> list:
+        ref = o.get("roleRef") or {}
+        return [f"{ref.get('kind', '')}/{ref.get('name', '')}", age(_created(o), now),
+                subjects(o, "User"), subjects(o, "Group"), subjects(o, "ServiceAccount")]
+
+    return ([col("Role", "Role is the name of the role bound"), AGE, col("Users", "Users in the binding", priority=1),
+             col("Groups", "Groups in the binding", priority=1),
+             col("ServiceAccounts", "ServiceAccounts in the binding", priority=1)], cells)
