@@ -5,7 +5,8 @@ TokenRequest (authentication.k8s.io/v1), POSTed to the subresource:
   spec.audiences          default: the API server's own audiences (its issuer)
   spec.expirationSeconds  default 3600; at least 600, less than 2^32
   spec.boundObjectRef     optional Pod or Secret (apiVersion v1) in the same
-                          namespace; the token dies with that object
+                          namespace, or a Node; the token dies with that object
+                          (a pod's node is recorded too, not checked)
 The answer echoes the request with the spec defaulted and status.token /
 status.expirationTimestamp filled, as upstream does.
 
@@ -32,12 +33,14 @@ from .impersonation import impersonate
 from .tokens import bearer_token
 
 GROUP = "authentication.k8s.io"
-BINDABLE_KINDS = {"Pod": "pods", "Secret": "secrets"}
+BINDABLE_KINDS = {"Pod": "pods", "Secret": "secrets", "Node": "nodes"}
 INVALIDATED = "service account token has been invalidated"
 
 EXTRA_POD_NAME = "authentication.kubernetes.io/pod-name"
 EXTRA_POD_UID = "authentication.kubernetes.io/pod-uid"
 EXTRA_CREDENTIAL_ID = "authentication.kubernetes.io/credential-id"
+EXTRA_NODE_NAME = "authentication.kubernetes.io/node-name"
+EXTRA_NODE_UID = "authentication.kubernetes.io/node-uid"
 
 
 def _invalid(name: str, field: str, value, message: str) -> errors.StatusError:
@@ -86,10 +89,11 @@ class TokenRequestHandler:
         spec = token_request_spec(name, body.get("spec") or {}, self.audiences)
         sa = await store.get(namespace, name)   # 404 serviceaccounts "x" not found
         sa_uid = sa.metadata.get("uid", "")
-        bound = await self._bound_object(namespace, name, spec.get("boundObjectRef"))
+        bound, node = await self._bound_object(namespace, name, spec.get("boundObjectRef"))
         now = int(time.time())
         claims = token_claims(issuer=self.issuer, audiences=spec["audiences"], namespace=namespace, name=name,
-                              uid=sa_uid, expiration_seconds=spec["expirationSeconds"], now=now, bound=bound)
+                              uid=sa_uid, expiration_seconds=spec["expirationSeconds"], now=now, bound=bound,
+                              node=node)
         expires = dt.datetime.fromtimestamp(claims["exp"], dt.timezone.utc)
         out = {"kind": "TokenRequest", "apiVersion": f"{GROUP}/v1",
                "metadata": {"name": name, "namespace": namespace,
@@ -98,16 +102,18 @@ class TokenRequestHandler:
                "status": {"token": self.signer.sign(claims), "expirationTimestamp": format_time(expires)}}
         return 201, out
 
-    async def _bound_object(self, namespace: str, sa_name: str, ref) -> BoundObject | None:
+    async def _bound_object(self, namespace: str, sa_name: str, ref) -> tuple[BoundObject | None, BoundObject | None]:
+        """(the bound object, the node the bound pod runs on) of a boundObjectRef."""
         if not ref:
-            return None
+            return None, None
         if not isinstance(ref, dict):
             raise errors.bad_request("spec.boundObjectRef must be an object")
         kind, api_version = ref.get("kind", ""), ref.get("apiVersion", "")
         if kind not in BINDABLE_KINDS or api_version != "v1":
             raise errors.bad_request(f"cannot bind token to object of type {api_version or 'v1'}, Kind={kind}")
         plural = BINDABLE_KINDS[kind]
-        obj = await self.registries.for_plural("", plural).get(namespace, ref.get("name", ""))
+        obj = await self.registries.for_plural("", plural).get("" if kind == "Node" else namespace,
+                                                               ref.get("name", ""))
         uid = obj.metadata.get("uid", "")
         if ref.get("uid") and ref["uid"] != uid:
             raise errors.conflict("", kind, ref.get("name", ""),
@@ -118,7 +124,12 @@ class TokenRequestHandler:
             if pod_sa != sa_name:
                 raise errors.bad_request(f'cannot bind token for serviceaccount "{sa_name}" to pod running with '
                                          f'different serviceaccount name.')
-        return BoundObject(kind, obj.metadata.get("name", ""), uid)
+        bound = BoundObject(kind, obj.metadata.get("name", ""), uid)
+        if kind == "Node":
+            return bound, None
+        node_name = (obj.obj.get("spec") or {}).get("nodeName") if kind == "Pod" else None
+        node = await self.registries.for_plural("", "nodes").get_or_none("", node_name) if node_name else None
+        return bound, (BoundObject("Node", node_name, node.metadata.get("uid", "")) if node is not None else None)
 
 
 class ServiceAccountTokenAuthenticator:
@@ -155,6 +166,9 @@ class ServiceAccountTokenAuthenticator:
         if claims.pod is not None:
             extra[EXTRA_POD_NAME] = (claims.pod.name,)
             extra[EXTRA_POD_UID] = (claims.pod.uid,)
+        if claims.node is not None:
+            extra[EXTRA_NODE_NAME] = (claims.node.name,)
+            extra[EXTRA_NODE_UID] = (claims.node.uid,)
         if claims.jti:
             extra[EXTRA_CREDENTIAL_ID] = (f"JTI={claims.jti}",)
         user = UserInfo(claims.username, uid=claims.uid, groups=service_account_groups(claims.namespace),
@@ -165,11 +179,13 @@ class ServiceAccountTokenAuthenticator:
         sa = await self.registries.for_plural("", "serviceaccounts").get_or_none(claims.namespace, claims.name)
         if sa is None or (claims.uid and sa.metadata.get("uid") != claims.uid):
             raise InvalidToken(INVALIDATED)
-        for bound in (claims.pod, claims.secret):
+        # A node claim beside a pod only says where the pod ran; alone, it is what the token is bound to.
+        node_bound = claims.node if claims.pod is None and claims.secret is None else None
+        for bound in (claims.pod, claims.secret, node_bound):
             if bound is None:
                 continue
             obj = await self.registries.for_plural("", BINDABLE_KINDS[bound.kind]).get_or_none(
-                claims.namespace, bound.name)
+                "" if bound.kind == "Node" else claims.namespace, bound.name)
             if obj is None or (bound.uid and obj.metadata.get("uid") != bound.uid):
                 raise InvalidToken(INVALIDATED)
 

@@ -87,7 +87,7 @@ def service_account_groups(namespace: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True, slots=True)
 class BoundObject:
-    kind: str   # Pod or Secret
+    kind: str   # Pod, Secret or Node
     name: str
     uid: str
 
@@ -103,6 +103,7 @@ class ServiceAccountClaims:
     jti: str = ""
     pod: BoundObject | None = None
     secret: BoundObject | None = None
+    node: BoundObject | None = None   # the bound Node, or the node of the bound pod
 
     @property
     def username(self) -> str:
@@ -111,12 +112,13 @@ class ServiceAccountClaims:
 
 def token_claims(*, issuer: str, audiences: list[str], namespace: str, name: str, uid: str,
                  expiration_seconds: int, now: int | None = None, bound: BoundObject | None = None,
-                 jti: str | None = None) -> dict:
-    """The claims of a new bound token."""
+                 node: BoundObject | None = None, jti: str | None = None) -> dict:
+    """The claims of a new bound token (`node`: where the bound pod runs, as upstream records it)."""
     now = int(time.time()) if now is None else now
     private: dict = {"namespace": namespace, "serviceaccount": {"name": name, "uid": uid}}
-    if bound is not None:
-        private[bound.kind.lower()] = {"name": bound.name, "uid": bound.uid}
+    for obj in (node, bound):
+        if obj is not None:
+            private[obj.kind.lower()] = {"name": obj.name, "uid": obj.uid}
     return {"aud": list(audiences), "exp": now + expiration_seconds, "iat": now,
             "iss": issuer, "jti": jti or str(uuid.uuid4()), PRIVATE_CLAIM: private,
             "nbf": now, "sub": service_account_username(namespace, name)}
@@ -220,7 +222,7 @@ def check_claims(claims: dict, *, issuers: tuple[str, ...], audiences: tuple[str
         raise InvalidToken("token subject does not match its service account")
     return ServiceAccountClaims(namespace=namespace, name=name, uid=str(uid or ""), audiences=aud, expires=exp,
                                 jti=str(claims.get("jti") or ""), pod=_bound(private, "Pod"),
-                                secret=_bound(private, "Secret"))
+                                secret=_bound(private, "Secret"), node=_bound(private, "Node"))
 
 
 def looks_like_jwt(token: str) -> bool:

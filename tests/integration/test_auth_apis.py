@@ -243,3 +243,27 @@ def test_early_answer_to_a_post_keeps_the_h2_connection(server):
                        headers={"Content-Type": "application/json"})
             assert r.status_code == 404 and r.http_version == "HTTP/2"
             assert c.get("/version").status_code == 200
+
+
+def test_tokens_bound_to_a_node_or_a_pod_on_a_node(server, kubectl, api_client, namespace):
+    _service_account(api_client, namespace)
+    core = client.CoreV1Api(api_client)
+    node = f"node-{namespace}"
+    node_uid = core.create_node(client.V1Node(metadata=client.V1ObjectMeta(name=node))).metadata.uid
+    try:
+        core.create_namespaced_pod(namespace, client.V1Pod(
+            metadata=client.V1ObjectMeta(name="on-node"),
+            spec=client.V1PodSpec(node_name=node, containers=[client.V1Container(name="c", image="busybox")])))
+        on_pod = kubectl("create", "token", "default", "-n", namespace, "--bound-object-kind=Pod",
+                         "--bound-object-name=on-node").stdout.strip()
+        extra = client.AuthenticationV1Api(api_client).create_token_review(
+            client.V1TokenReview(spec=client.V1TokenReviewSpec(token=on_pod))).status.user.extra
+        assert extra["authentication.kubernetes.io/node-name"] == [node]
+        assert extra["authentication.kubernetes.io/node-uid"] == [node_uid]
+        on_node = kubectl("create", "token", "default", "-n", namespace, "--bound-object-kind=Node",
+                          f"--bound-object-name={node}").stdout.strip()
+        assert _list_pods_status(server, on_node, namespace) == 200
+    finally:
+        core.delete_node(node)
+    assert _list_pods_status(server, on_node, namespace) == 401
+    assert _list_pods_status(server, on_pod, namespace) == 200   # the pod's node is a record, not a binding
