@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from apiserver.machinery import errors, schemas
+from apiserver.machinery import errors, schemas, timestamps
 
 STRICT, WARN, IGNORE = "Strict", "Warn", "Ignore"
 DIRECTIVES = (IGNORE, STRICT, WARN)
@@ -286,6 +286,9 @@ def enforce(obj: Any, duplicates: list[str], schema: dict, how: str, *, kind: st
     silently. Duplicates were already resolved (last value wins) by decoding.
     """
     drop_empty_metadata(obj)
+    bad_time = timestamps.first_bad_time(obj, schema)   # undecodable whatever the directive
+    if bad_time:
+        raise errors.bad_request(f'{kind} in version "{version}" cannot be handled as a {kind}: {bad_time}')
     if how == IGNORE:
         drop_unknown(obj, schema)
         return []
@@ -305,6 +308,9 @@ def enforce_patched(obj: Any, patch_duplicates: list[str], schema: dict, how: st
       strict decoding error: unknown field "spec.foo"
     """
     drop_empty_metadata(obj)
+    bad_time = timestamps.first_bad_time(obj, schema)
+    if bad_time:
+        raise errors.bad_request(bad_time)
     if how == IGNORE:
         drop_unknown(obj, schema)
         return []

@@ -344,6 +344,14 @@ def write_steps(k: Tour) -> None:
     typed = json.loads(k.n("get", "secret", "typed", "-o", "json"))
     assert typed["data"] == {"token": "czNjcmV0"} and "stringData" not in typed
 
+    # a timestamp that does not parse makes the body undecodable (400), as upstream
+    bad_lease = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": {"name": "bad"},
+                 "spec": {"renewTime": "yesterday"}}
+    err = k.n("create", "-f", "-", input=json.dumps(bad_lease), fails=True)
+    assert ('Error from server (BadRequest): error when creating "STDIN": Lease in version "v1" cannot be handled '
+            'as a Lease: parsing time "yesterday" as "2006-01-02T15:04:05.000000Z07:00": cannot parse "yesterday" '
+            'as "2006"') in err, err
+
     assert k.n("delete", "pod", "web", "--wait=true", "--timeout=30s").strip() == 'pod "web" deleted'
     assert k.n("get", "pods", "-o", "name") == ""
 
