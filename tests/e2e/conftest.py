@@ -129,17 +129,18 @@ def cluster(tmp_path_factory):
         c.wait_node_ready()
         yield c
     finally:
-        if c is not None:
-            c.agent.stop()
-            c.controllers.stop()
-            # Whatever the tests left running belongs to this session's node only.
-            pods = _podman("pod", "ps", "-q", "--filter", f"label=io.pocketkube.node={c.node}").stdout.split()
-            if pods:
-                try:
+        try:
+            if c is not None:
+                c.agent.stop()
+                c.controllers.stop()
+                # Whatever the tests left running belongs to this session's node only.
+                pods = _podman("pod", "ps", "-q", "--filter", f"label=io.pocketkube.node={c.node}").stdout.split()
+                if pods:
                     _podman("pod", "rm", "-f", "-t", "0", *pods, timeout=120)
-                except subprocess.TimeoutExpired:
-                    pass  # best effort: never fail a session on cleanup
-        server.stop()
+        except (subprocess.TimeoutExpired, OSError):
+            pass  # best effort: never fail a session on cleanup
+        finally:
+            server.stop()
 
 
 @pytest.fixture
