@@ -6,8 +6,8 @@ rule that covers the request allows it. RBAC never denies: no matching rule is
 "no opinion", so a later --authorization-mode may still allow.
 
 ClusterRoles with an aggregationRule take the rules of every ClusterRole whose
-labels match one of its selectors (matchLabels), computed when read, which is
-what upstream's aggregation controller writes into them.
+labels match one of its selectors (matchLabels), recursively, computed when
+read: what upstream's aggregation controller writes into them.
 
 Not done: escalation checks on writes of roles/bindings (upstream refuses to
 let a user grant rules it does not hold).
@@ -27,6 +27,19 @@ def _matches_labels(selector: dict, labels: dict) -> bool:
     if (selector or {}).get("matchExpressions"):
         return False  # only matchLabels selectors are understood here
     return bool(want) and all(labels.get(k) == v for k, v in want.items())
+
+
+def _aggregated(role: dict, by_name: dict[str, dict], seen: set[str]) -> list[dict]:
+    """A ClusterRole's rules with those of every role its selectors match, through chains
+    (admin <- edit <- view, as upstream's controller builds them), each role once."""
+    seen.add((role.get("metadata") or {}).get("name"))
+    rules = list(role.get("rules") or ())
+    selectors = (role.get("aggregationRule") or {}).get("clusterRoleSelectors") or ()
+    for name, other in by_name.items():
+        labels = (other.get("metadata") or {}).get("labels") or {}
+        if name not in seen and any(_matches_labels(s, labels) for s in selectors):
+            rules.extend(_aggregated(other, by_name, seen))
+    return rules
 
 
 class RBACAuthorizer:
@@ -53,14 +66,10 @@ class RBACAuthorizer:
             if so is None:
                 return None, f'clusterrole.{GROUP} "{name}" not found'
             role = so.obj
-            rules = list(role.get("rules") or ())
-            selectors = (role.get("aggregationRule") or {}).get("clusterRoleSelectors") or ()
-            if selectors:
-                for other in await self._list("clusterroles"):
-                    labels = (other.get("metadata") or {}).get("labels") or {}
-                    if other is not role and any(_matches_labels(s, labels) for s in selectors):
-                        rules.extend(other.get("rules") or ())
-            return rules, ""
+            if (role.get("aggregationRule") or {}).get("clusterRoleSelectors"):
+                by_name = {(r.get("metadata") or {}).get("name"): r for r in await self._list("clusterroles")}
+                return _aggregated(role, by_name, set()), ""
+            return list(role.get("rules") or ()), ""
         return None, f"unknown roleRef kind {kind!r}"
 
     async def _applicable(self, user: UserInfo, namespace: str):

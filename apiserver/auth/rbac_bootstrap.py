@@ -1,6 +1,7 @@
 """The roles and bindings a fresh cluster starts with (upstream's bootstrap policy, in part).
 
   cluster-admin                         everything; bound to the group system:masters
+  admin, edit, view                     the user-facing roles, aggregated from system:aggregate-to-*
   system:basic-user                     self reviews (whoami, can-i); bound to system:authenticated
   system:discovery                      discovery and OpenAPI documents; system:authenticated
   system:public-info-viewer             health and version; everyone
@@ -49,6 +50,64 @@ CLUSTER_ROLES = [
     _role("system:service-account-issuer-discovery", [
         _get("/.well-known/openid-configuration", "/.well-known/openid-configuration/",
              "/openid/v1/jwks", "/openid/v1/jwks/")]),
+]
+
+# The user-facing roles (bind them with `kubectl create rolebinding --clusterrole=edit ...`):
+# admin, edit and view aggregate the system:aggregate-to-* roles and one another, as upstream.
+_READ = ["get", "list", "watch"]
+_WRITE = ["create", "delete", "deletecollection", "patch", "update"]
+_AGG = "rbac.authorization.k8s.io/aggregate-to-"
+_CORE_READ = ["configmaps", "endpoints", "persistentvolumeclaims", "persistentvolumeclaims/status", "pods",
+              "replicationcontrollers", "replicationcontrollers/scale", "serviceaccounts", "services",
+              "services/status", "bindings", "events", "limitranges", "namespaces/status", "pods/log",
+              "pods/status", "replicationcontrollers/status", "resourcequotas", "resourcequotas/status"]
+_WORKLOADS = [("apps", ["controllerrevisions", "daemonsets", "daemonsets/status", "deployments", "deployments/scale",
+                        "deployments/status", "replicasets", "replicasets/scale", "replicasets/status",
+                        "statefulsets", "statefulsets/scale", "statefulsets/status"]),
+              ("autoscaling", ["horizontalpodautoscalers", "horizontalpodautoscalers/status"]),
+              ("batch", ["cronjobs", "cronjobs/status", "jobs", "jobs/status"]),
+              ("policy", ["poddisruptionbudgets", "poddisruptionbudgets/status"]),
+              ("networking.k8s.io", ["ingresses", "ingresses/status", "networkpolicies"]),
+              ("discovery.k8s.io", ["endpointslices"])]
+
+
+def _rule(verbs: list[str], group: str, resources: list[str]) -> dict:
+    return {"verbs": verbs, "apiGroups": [group], "resources": resources}
+
+
+def _labelled(role: dict, **labels: str) -> dict:
+    role["metadata"] = {**role["metadata"], "labels": {**role["metadata"]["labels"], **labels}}
+    return role
+
+
+def _aggregate(name: str, source: str, **labels: str) -> dict:
+    role = _labelled(_role(name, []), **labels)
+    role["aggregationRule"] = {"clusterRoleSelectors": [{"matchLabels": {_AGG + source: "true"}}]}
+    return role
+
+
+CLUSTER_ROLES += [
+    _aggregate("admin", "admin"),
+    _aggregate("edit", "edit", **{_AGG + "admin": "true"}),
+    _aggregate("view", "view", **{_AGG + "edit": "true"}),
+    _labelled(_role("system:aggregate-to-view", [
+        _rule(_READ, "", _CORE_READ), _rule(_READ, "", ["namespaces"]),
+        *[_rule(_READ, g, rs) for g, rs in _WORKLOADS]]), **{_AGG + "view": "true"}),
+    _labelled(_role("system:aggregate-to-edit", [
+        _rule(["impersonate"], "", ["serviceaccounts"]),
+        _rule(_WRITE, "", ["pods", "pods/attach", "pods/exec", "pods/portforward", "pods/proxy"]),
+        _rule(["create"], "", ["pods/eviction"]),
+        _rule(_WRITE, "", ["configmaps", "events", "persistentvolumeclaims", "replicationcontrollers",
+                           "replicationcontrollers/scale", "secrets", "serviceaccounts", "services",
+                           "services/proxy"]),
+        _rule(["create"], "", ["serviceaccounts/token"]),
+        _rule(_READ, "", ["pods/attach", "pods/exec", "pods/portforward", "pods/proxy", "secrets",
+                          "services/proxy"]),
+        *[_rule(_WRITE, g, [r for r in rs if not r.endswith("/status")]) for g, rs in _WORKLOADS]]),
+        **{_AGG + "edit": "true"}),
+    _labelled(_role("system:aggregate-to-admin", [
+        _rule(["create"], "authorization.k8s.io", ["localsubjectaccessreviews"]),
+        _rule([*_READ, *_WRITE], GROUP, ["rolebindings", "roles"])]), **{_AGG + "admin": "true"}),
 ]
 
 CLUSTER_ROLE_BINDINGS = [

@@ -157,3 +157,24 @@ def test_no_granting_more_than_one_holds(rbac_kubectl):
     k("create", "rolebinding", "erin-binds", "--role=binder", "--user=erin", "-n", ns)
     k("create", "rolebinding", "gina-admin", "--clusterrole=cluster-admin", "--user=gina", "-n", ns, "--as=erin")
     assert can_i(k, "delete", "pods", "-n", ns, "--as=gina") == "yes"
+
+
+def test_admin_edit_view_roles(rbac_kubectl):
+    k, ns = rbac_kubectl, "roles-tour"
+    k("create", "namespace", ns)
+    k("create", "rolebinding", "hal-edit", "--clusterrole=edit", "--user=hal", "-n", ns)
+    k("create", "rolebinding", "ivy-view", "--clusterrole=view", "--user=ivy", "-n", ns)
+    k("create", "rolebinding", "jo-admin", "--clusterrole=admin", "--user=jo", "-n", ns)
+    for verb, resource, who, want in [
+        ("list", "pods", "ivy", "yes"), ("get", "secrets", "ivy", "no"), ("create", "pods", "ivy", "no"),
+        ("create", "configmaps", "hal", "yes"), ("get", "secrets", "hal", "yes"),
+        ("create", "pods/exec", "hal", "yes"), ("create", "roles", "hal", "no"),
+        ("create", "roles", "jo", "yes"), ("list", "pods", "jo", "yes"),
+    ]:
+        assert can_i(k, verb, resource, "-n", ns, f"--as={who}") == want, (verb, resource, who)
+    # An admin may hand out view in its namespace (it holds all of view's rules)...
+    k("create", "rolebinding", "kim-view", "--clusterrole=view", "--user=kim", "-n", ns, "--as=jo")
+    # ...but an editor may not hand out admin.
+    cp = k("create", "rolebinding", "kim-admin", "--clusterrole=admin", "--user=kim", "-n", ns, "--as=hal",
+           check=False)
+    assert cp.returncode == 1
