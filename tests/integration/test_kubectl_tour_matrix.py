@@ -81,8 +81,16 @@ spec:
 PRUNE_KINDS = ["core/v1/ConfigMap", "core/v1/Secret", "core/v1/Pod", "core/v1/Service",
                "core/v1/ReplicationController"]
 
-# Lines kubectl may print on stderr at normal verbosity that a real cluster prints too: none so far.
-KNOWN_STDERR: dict[str, list[str]] = {}
+# Lines kubectl prints on stderr at normal verbosity against a real 1.33 cluster too: version -> regexes.
+_SKEW = r"^WARNING: version difference between client \(1\.(27|28|29|30|31)\) and server \(1\.33\) exceeds"
+KNOWN_STDERR: dict[str, list[str]] = {
+    # `kubectl version`: the server says 1.33 (as the schemas it serves are 1.33's); kubectl warns
+    # when it is more than one minor version older.
+    **{f"1.{m}": [_SKEW] for m in range(28, 32)},
+    # 1.27 also announces its own output change of `kubectl version`.
+    "1.27": [_SKEW, r"^WARNING: This version information is deprecated and will be replaced with the output "
+                    r"from kubectl version --short\."],
+}
 
 # 404s a real cluster gives as well: (command regex, verb, path regex, why).
 EXPECTED_404 = [
@@ -182,6 +190,9 @@ def lines(text: str) -> list[str]:
 
 
 def apply_steps(k: Tour) -> None:
+    version = k("version")
+    # 1.27 prints version.Info{...}, later versions the short form
+    assert re.search(r'Server Version: (v1\.33\.|version\.Info\{Major:"1", Minor:"33")', version), version
     app = k.write("app.yaml", APP)
     assert k("create", "namespace", k.ns).strip() == f"namespace/{k.ns} created"
     assert lines(k.n("apply", "-f", app)) == ["configmap/settings created", "pod/web created",
