@@ -43,10 +43,26 @@ def _pod_counts(pod: dict) -> bool:
         not (pod.get("metadata") or {}).get("deletionTimestamp")
 
 
-def _pod_compute(pod: dict) -> dict[str, Fraction]:
+def compute_target(name: str) -> tuple[str, str] | None:
+    """Which container field a compute quota name sums: `cpu` and `requests.cpu` the
+    cpu requests, `limits.memory` the memory limits, `requests.example.com/x` an
+    extended resource's requests."""
+    if name in _COMPUTE:
+        return _COMPUTE[name]
+    for kind in ("requests", "limits"):
+        if name.startswith(kind + "."):
+            return kind, name[len(kind) + 1:]
+    return None
+
+
+def _pod_compute(pod: dict, names) -> dict[str, Fraction]:
     spec = pod.get("spec") or {}
     out: dict[str, Fraction] = {}
-    for name, (kind, res) in _COMPUTE.items():
+    for name in names:
+        target = compute_target(name)
+        if target is None:
+            continue
+        kind, res = target
         total = Fraction(0)
         for c in spec.get("containers") or []:
             q = quantities.parse(((c.get("resources") or {}).get(kind) or {}).get(res))
@@ -54,18 +70,18 @@ def _pod_compute(pod: dict) -> dict[str, Fraction]:
         for c in spec.get("initContainers") or []:  # init containers run one at a time
             q = quantities.parse(((c.get("resources") or {}).get(kind) or {}).get(res))
             total = max(total, q or 0)
-        if total:
-            out[name] = total
+        out[name] = total
     return out
 
 
-def usage(group: str, plural: str, obj: dict) -> dict[str, Fraction]:
-    """What one object adds to the quota resources that track it."""
+def usage(group: str, plural: str, obj: dict, names=()) -> dict[str, Fraction]:
+    """What one object adds to the quota resources that track it (`names`: the
+    compute resources asked about, for pods)."""
     if not group and plural == "pods" and not _pod_counts(obj):
         return {}
     used = {n: Fraction(1) for n in _count_names(group, plural)}
     if not group and plural == "pods":
-        used.update(_pod_compute(obj))
+        used.update(_pod_compute(obj, names or _COMPUTE))
     if not group and plural == "services":
         spec = obj.get("spec") or {}
         if spec.get("type") in ("NodePort", "LoadBalancer"):
@@ -160,13 +176,13 @@ class ResourceQuota(Plugin):
                 continue
             names = set(_count_names(res.group, res.plural))
             if res.plural == "pods" and not res.group:
-                names |= set(_COMPUTE)
+                names |= {n for n in hard if compute_target(n)}
             if res.plural == "services" and not res.group:
                 names |= {"services.nodeports", "services.loadbalancers"}
             if not names & set(hard):
                 continue
             for obj in await self.list(res.group, res.plural, namespace):
-                for name, v in usage(res.group, res.plural, obj).items():
+                for name, v in usage(res.group, res.plural, obj, list(hard)).items():
                     if name in totals:
                         totals[name] += v
         if "count/resourcequotas" in hard or "resourcequotas" in hard:
@@ -183,20 +199,17 @@ class ResourceQuota(Plugin):
         if not r.namespaced or not attrs.namespace or attrs.subresource:
             return
         if attrs.operation == "CREATE" and isinstance(attrs.object, dict):
-            delta = usage(r.group, r.plural, attrs.object)
-            sign = 1
+            obj, sign = attrs.object, 1
         elif attrs.operation == "DELETE" and isinstance(attrs.old_object, dict):
-            delta = usage(r.group, r.plural, attrs.old_object)  # empty for pods already terminating
-            sign = -1
+            obj, sign = attrs.old_object, -1  # pods already terminating give nothing back twice
         else:
             return
-        if not delta:
-            return
-        tracked = set(delta)
-        if not r.group and r.plural == "pods":
-            tracked |= set(_COMPUTE)  # a pod that names no resources still meets compute quotas
-        quotas = [q for q in await self.list("", "resourcequotas", attrs.namespace)
-                  if tracked & set((q.get("spec") or {}).get("hard") or {})]
+        if not usage(r.group, r.plural, obj, ()):
+            return  # nothing any quota could track (or a terminating pod)
+        all_quotas = await self.list("", "resourcequotas", attrs.namespace)
+        hard_names = {n for q in all_quotas for n in (q.get("spec") or {}).get("hard") or {}}
+        delta = usage(r.group, r.plural, obj, hard_names)
+        quotas = [q for q in all_quotas if set(delta) & set((q.get("spec") or {}).get("hard") or {})]
         if not quotas:
             return
         if sign > 0:

@@ -56,3 +56,16 @@ async def test_quota_compute_requires_and_sums(cluster):
     with pytest.raises(StatusError) as e:
         await cluster.create("pods", "default", sized)
     assert "exceeded quota: compute, requested: requests.memory=768Mi, used: requests.memory=768Mi, limited: requests.memory=1Gi" in e.value.message
+
+
+async def test_quota_extended_and_bare_compute_names(cluster):
+    await cluster.create("resourcequotas", "default", {"metadata": {"name": "ext"}, "spec": {"hard": {
+        "cpu": "1", "requests.example.com/dongle": "3"}}})
+    p = pod("d", containers=[{"name": "c", "image": "i", "resources": {
+        "requests": {"cpu": "500m", "example.com/dongle": "2"}, "limits": {"example.com/dongle": "2"}}}])
+    await cluster.create("pods", "default", p)
+    used = (await cluster.gs("resourcequotas").get("default", "ext")).obj["status"]["used"]
+    assert used == {"cpu": "500m", "requests.example.com/dongle": "2"}
+    await cluster.gs("pods").delete("default", "d", DeleteOptions(grace_period_seconds=0), cluster.ctx())
+    used = (await cluster.gs("resourcequotas").get("default", "ext")).obj["status"]["used"]
+    assert used == {"cpu": "0", "requests.example.com/dongle": "0"}
