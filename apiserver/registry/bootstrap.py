@@ -56,8 +56,10 @@ async def ensure_defaults(registries, *, kubernetes_service_ip: str, apiserver_i
     await _put(registries.for_plural("discovery.k8s.io", "endpointslices"), "default", {
         "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
         "metadata": {"name": "kubernetes", "namespace": "default",
-                     "labels": {"kubernetes.io/service-name": "kubernetes",
-                                "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"}},
+                     # only the service-name label, as upstream's apiserver writes it: a
+                     # managed-by endpointslice-controller label would let that controller
+                     # delete the slice of this selector-less Service
+                     "labels": {"kubernetes.io/service-name": "kubernetes"}},
         "addressType": "IPv6" if ":" in apiserver_ip else "IPv4",
         "endpoints": [{"addresses": [apiserver_ip], "conditions": {"ready": True}}],
         "ports": [{"name": "https", "port": apiserver_port, "protocol": "TCP"}],

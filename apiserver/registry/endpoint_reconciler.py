@@ -242,9 +242,9 @@ class EndpointReconciler:
                 await self._create(self.slices, SERVICE_NAMESPACE, {
                     "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
                     "metadata": {"name": name, "namespace": SERVICE_NAMESPACE,
-                                 "labels": {"kubernetes.io/service-name": SERVICE_NAME,
-                                            "endpointslice.kubernetes.io/managed-by":
-                                                "endpointslice-controller.k8s.io"}},
+                                 # no managed-by label: the endpointslice controller
+                                 # would delete the slice of this selector-less Service
+                                 "labels": {"kubernetes.io/service-name": SERVICE_NAME}},
                     **spec})
             elif any(have.get(k) != v for k, v in spec.items()):
                 async def put(old: dict, spec=spec) -> dict:

@@ -33,14 +33,38 @@ def _ready(url: str) -> bool:
         return False
 
 
+def podman_usable() -> bool:
+    """Pods can run here: podman answers with the project's configuration."""
+    if not shutil.which("podman"):
+        return False
+    try:
+        return subprocess.run(["podman", "info"], capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def _remove_pods_of(node: str) -> None:
+    """Pods the node agent was still running when the cluster stopped."""
+    listed = subprocess.run(["podman", "pod", "ls", "-q", "--filter", f"label=io.pocketkube.node={node}"],
+                            capture_output=True, text=True)
+    ids = listed.stdout.split()
+    if ids:
+        subprocess.run(["podman", "pod", "rm", "-f", *ids], capture_output=True)
+
+
 @contextlib.contextmanager
 def fresh_pocketkube(data_dir: Path, *, timeout: float = 60.0):
-    """`pocketkube up` (API server and controllers, no node agent) on a new data dir;
-    yields the admin kubeconfig path and stops it afterwards."""
+    """`pocketkube up` on a new data dir: API server, scheduler and controllers, and a
+    node agent when Podman works here. Yields the admin kubeconfig path; stops it after."""
     port = _free_port()
+    node = f"conformance-{port}"
+    with_pods = podman_usable()
     log = open(data_dir / "pocketkube.log", "wb")
     cmd = [sys.executable, "-m", "pocketkube", "up", "--data-dir", str(data_dir),
-           "--secure-port", str(port), "--no-nodeagent"]
+           "--secure-port", str(port),
+           # compaction as upstream does it, but often, so the compacted-continue row runs in seconds
+           "--etcd-compaction-interval", "5s"]
+    cmd += ["--node-name", node] if with_pods else ["--no-nodeagent"]
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
     url = f"https://127.0.0.1:{port}"
     try:
@@ -57,6 +81,8 @@ def fresh_pocketkube(data_dir: Path, *, timeout: float = 60.0):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+        if with_pods:
+            _remove_pods_of(node)
 
 
 def kubectl_binary(version: str = "1.33") -> str | None:
