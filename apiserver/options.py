@@ -33,6 +33,9 @@ class ServerOptions:
     etcd_compaction_interval: float = 300.0   # seconds; 0 disables
     enable_admission_plugins: list[str] = field(default_factory=list)    # in addition to the defaults
     disable_admission_plugins: list[str] = field(default_factory=list)
+    # DefaultTolerationSeconds: how long pods tolerate a not-ready / unreachable node.
+    default_not_ready_toleration_seconds: int = 300
+    default_unreachable_toleration_seconds: int = 300
     authorization_mode: list[str] = field(default_factory=lambda: ["AlwaysAllow"])
     shutdown_timeout: float = 3.0             # seconds open streams get after SIGTERM
     # The kubernetes Service's endpoints (registry/endpoint_reconciler.py): "lease" or "none".
@@ -136,6 +139,10 @@ def add_flags(p: argparse.ArgumentParser, *, default_data_dir: str | None = None
                    help="admission plugins to run in addition to the default set (as kube-apiserver)")
     p.add_argument("--disable-admission-plugins", type=_csv, default=[],
                    help="admission plugins to turn off, default ones included")
+    p.add_argument("--default-not-ready-toleration-seconds", type=int, default=300,
+                   help="tolerationSeconds DefaultTolerationSeconds gives pods for node.kubernetes.io/not-ready")
+    p.add_argument("--default-unreachable-toleration-seconds", type=int, default=300,
+                   help="tolerationSeconds DefaultTolerationSeconds gives pods for node.kubernetes.io/unreachable")
     p.add_argument("--authorization-mode", type=_csv, default=["AlwaysAllow"],
                    help="comma list of AlwaysAllow, AlwaysDeny, RBAC, tried in order (default AlwaysAllow)")
     p.add_argument("--endpoint-reconciler-type", choices=["lease", "none"], default="lease",
@@ -167,6 +174,8 @@ def options_from_args(ns: argparse.Namespace) -> ServerOptions:
         etcd_compaction_interval=ns.etcd_compaction_interval,
         enable_admission_plugins=ns.enable_admission_plugins,
         disable_admission_plugins=ns.disable_admission_plugins,
+        default_not_ready_toleration_seconds=ns.default_not_ready_toleration_seconds,
+        default_unreachable_toleration_seconds=ns.default_unreachable_toleration_seconds,
         authorization_mode=ns.authorization_mode,
         shutdown_timeout=ns.shutdown_timeout,
         endpoint_reconciler_type=ns.endpoint_reconciler_type,

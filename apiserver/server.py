@@ -101,7 +101,9 @@ def admission_plugin_names(enabled: list[str], disabled: list[str], defaults: tu
 
 async def build_admission(opts: ServerOptions, registries):
     from apiserver.admission import DEFAULT_PLUGINS, build_chain
+    from apiserver.admission.default_toleration_seconds import configure_default_seconds
 
+    configure_default_seconds(opts.default_not_ready_toleration_seconds, opts.default_unreachable_toleration_seconds)
     names = admission_plugin_names(opts.enable_admission_plugins, opts.disable_admission_plugins, DEFAULT_PLUGINS)
     try:
         return await _maybe_await(build_chain(names, registries))

@@ -1,5 +1,7 @@
 """DefaultTolerationSeconds: pods tolerate a not-ready or unreachable node for
-300 s before eviction, unless they say otherwise."""
+300 s before eviction, unless they say otherwise. As upstream, the two delays
+are the API server's --default-not-ready-toleration-seconds and
+--default-unreachable-toleration-seconds (tests shorten them)."""
 from __future__ import annotations
 
 from apiserver.registry.attributes import Attributes
@@ -9,6 +11,12 @@ from .plugin import Plugin, is_pod
 NOT_READY = "node.kubernetes.io/not-ready"
 UNREACHABLE = "node.kubernetes.io/unreachable"
 DEFAULT_SECONDS = 300
+# Set once per process from the server's flags (server.build_admission).
+_seconds = {NOT_READY: DEFAULT_SECONDS, UNREACHABLE: DEFAULT_SECONDS}
+
+
+def configure_default_seconds(not_ready: int, unreachable: int) -> None:
+    _seconds[NOT_READY], _seconds[UNREACHABLE] = int(not_ready), int(unreachable)
 
 
 def _tolerates(tolerations: list, key: str) -> bool:
@@ -28,5 +36,5 @@ class DefaultTolerationSeconds(Plugin):
         for key in (NOT_READY, UNREACHABLE):
             if not _tolerates(tolerations, key):
                 tolerations.append({"key": key, "operator": "Exists", "effect": "NoExecute",
-                                    "tolerationSeconds": DEFAULT_SECONDS})
+                                    "tolerationSeconds": _seconds[key]})
         spec["tolerations"] = tolerations

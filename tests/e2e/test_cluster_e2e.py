@@ -1,0 +1,261 @@
+"""The scheduler and the controllers with real node agents (issue 7, the e2e half).
+
+One API server, one `pocketkube controllers` (node lifecycle intervals
+shortened by its flags) and two `pocketkube nodeagent`s, each its own process;
+both agents share this machine's Podman and tell their pods apart by the
+`io.pocketkube.node` label. The tests run in file order: the last one kills a
+node agent. Every Podman pod of both nodes is removed at the end, even on failure.
+"""
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.e2e.conftest import IMAGE, Proc, _podman, podman_problem
+from tests.harness import ServerProcess, kubectl_runner
+
+pytestmark = pytest.mark.podman
+
+# As upstream, the API server's DefaultTolerationSeconds admission gives every pod
+# its unreachable/not-ready toleration; the eviction delay is shortened there.
+SERVER_FLAGS = ["--default-not-ready-toleration-seconds", "2", "--default-unreachable-toleration-seconds", "2"]
+# The agents renew their Lease every 10 s, so the grace period must exceed that.
+CONTROLLER_FLAGS = ["--node-monitor-grace-period", "15s", "--node-monitor-period", "1s",
+                    "--default-unreachable-toleration-seconds", "2", "--pod-gc-period", "2s",
+                    "--leader-elect-retry-period", "500ms"]
+NODE_LABEL = "io.pocketkube.node"
+
+
+class TwoNodeCluster:
+    def __init__(self, server: ServerProcess, base: Path):
+        self.server, self.base = server, base
+        tag = uuid.uuid4().hex[:6]
+        self.nodes = [f"e2e-{tag}-a", f"e2e-{tag}-b"]
+        self.kubectl = kubectl_runner(server.kubeconfig, base / "kubectl-home")
+        self.controllers = Proc("controllers", ["controllers", "--kubeconfig", str(server.kubeconfig),
+                                                *CONTROLLER_FLAGS], base / "controllers.log")
+        self.agents = {n: Proc("nodeagent", ["nodeagent", "--kubeconfig", str(server.kubeconfig), "--node-name", n,
+                                              "--root-dir", str(base / n), "--port", "0"], base / f"{n}.log")
+                       for n in self.nodes}
+
+    def get(self, *args: str) -> dict:
+        return json.loads(self.kubectl("get", *args, "-o", "json").stdout)
+
+    def logs(self) -> str:
+        parts = [f"--- controllers:\n{self.controllers.log(40)}"]
+        parts += [f"--- {n}:\n{a.log(30)}" for n, a in self.agents.items()]
+        return "\n".join(parts)
+
+    def wait_for(self, what: str, check, timeout: float = 60, interval: float = 0.3):
+        """Poll check() until it returns something truthy; fail with every component's log."""
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            try:
+                last = check()
+            except AssertionError as e:  # kubectl failing while things settle
+                last = e
+            else:
+                if last:
+                    return last
+            time.sleep(interval)
+        pytest.fail(f"timed out after {timeout}s waiting for {what} (last: {last!r})\n{self.logs()}")
+
+    def node_ready(self, name: str) -> str | None:
+        node = self.get("node", name)
+        for c in (node.get("status") or {}).get("conditions") or []:
+            if c["type"] == "Ready":
+                return c["status"]
+        return None
+
+    def pods(self, ns: str, selector: str) -> list[dict]:
+        return self.get("pods", "-n", ns, "-l", selector)["items"]
+
+    def remove_podman_pods(self) -> None:
+        for node in self.nodes:
+            pods = _podman("pod", "ps", "-q", "--filter", f"label={NODE_LABEL}={node}").stdout.split()
+            if pods:
+                _podman("pod", "rm", "-f", "-t", "0", *pods, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def two_nodes(tmp_path_factory):
+    problem = podman_problem()
+    if problem:
+        pytest.skip(problem)
+    base = tmp_path_factory.mktemp("e2e-cluster")
+    (base / "kubectl-home").mkdir()
+    server = ServerProcess(base / "apiserver", extra_args=list(SERVER_FLAGS))
+    server.start()
+    c = None
+    try:
+        server.wait_ready()
+        c = TwoNodeCluster(server, base)
+        c.controllers.start()
+        for agent in c.agents.values():
+            agent.start()
+        for n in c.nodes:
+            c.wait_for(f"node {n} Ready", lambda n=n: c.node_ready(n) == "True")
+        yield c
+    finally:
+        try:
+            if c is not None:
+                for agent in c.agents.values():
+                    agent.stop()
+                c.controllers.stop()
+                c.remove_podman_pods()
+        except (subprocess.TimeoutExpired, OSError):
+            pass  # best effort: never fail a session on cleanup
+        finally:
+            server.stop()
+
+
+@pytest.fixture
+def ns(two_nodes):
+    name = f"c-{uuid.uuid4().hex[:8]}"
+    two_nodes.kubectl("create", "namespace", name)
+    two_nodes.wait_for("default service account", lambda: two_nodes.kubectl(
+        "get", "serviceaccount", "default", "-n", name, check=False).returncode == 0, timeout=30)
+    yield name
+    two_nodes.kubectl("delete", "namespace", name, "--wait=false", check=False)
+
+
+def rc_manifest(name: str, replicas: int, *, readiness: bool = False) -> str:
+    container = {"name": "main", "image": IMAGE, "command": ["sleep", "3600"],
+                 "resources": {"requests": {"cpu": "10m", "memory": "8Mi"}}}
+    if readiness:
+        container["readinessProbe"] = {"exec": {"command": ["true"]}, "periodSeconds": 1}
+    return yaml.safe_dump({
+        "apiVersion": "v1", "kind": "ReplicationController", "metadata": {"name": name},
+        "spec": {"replicas": replicas, "selector": {"app": name},
+                 "template": {"metadata": {"labels": {"app": name}},
+                              "spec": {"terminationGracePeriodSeconds": 1, "containers": [container]}}}})
+
+
+def running(pods: list[dict]) -> list[dict]:
+    """Pods not being deleted whose phase is Running."""
+    return [p for p in pods if not p["metadata"].get("deletionTimestamp")
+            and (p.get("status") or {}).get("phase") == "Running"]
+
+
+def podman_pods_of(ns: str) -> list[str]:
+    return _podman("pod", "ps", "-q", "--filter", f"label=io.pocketkube.pod.namespace={ns}").stdout.split()
+
+
+def test_rc_spreads_over_both_nodes_scales_and_cascades(two_nodes, ns):
+    c = two_nodes
+    c.kubectl("create", "-n", ns, "-f", "-", input=rc_manifest("web", 3))
+    c.wait_for("3 Running pods", lambda: len(running(c.pods(ns, "app=web"))) == 3 and len(c.pods(ns, "app=web")) == 3)
+    wide = c.kubectl("get", "pods", "-n", ns, "-o", "wide").stdout
+    assert all(n in wide for n in c.nodes), wide
+    assert {p["spec"]["nodeName"] for p in c.pods(ns, "app=web")} == set(c.nodes)
+
+    c.kubectl("scale", "rc", "web", "-n", ns, "--replicas=5")
+    c.wait_for("5 Running pods", lambda: len(running(c.pods(ns, "app=web"))) == 5)
+    c.kubectl("scale", "rc", "web", "-n", ns, "--replicas=1")
+    c.wait_for("1 pod left", lambda: len(c.pods(ns, "app=web")) == 1 and len(running(c.pods(ns, "app=web"))) == 1)
+    c.wait_for("the scaled-down pods' containers gone", lambda: len(podman_pods_of(ns)) == 1)
+    rc = c.get("rc", "web", "-n", ns)
+    c.wait_for("rc status replicas 1", lambda: c.get("rc", "web", "-n", ns)["status"].get("readyReplicas") == 1)
+    assert rc["spec"]["replicas"] == 1
+
+    c.kubectl("delete", "rc", "web", "-n", ns, "--cascade=background")
+    c.wait_for("the rc's pods deleted", lambda: c.pods(ns, "app=web") == [])
+    c.wait_for("their containers removed", lambda: podman_pods_of(ns) == [])
+
+
+def test_pod_that_fits_nowhere_stays_pending(two_nodes, ns):
+    c = two_nodes
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "huge"},
+           "spec": {"containers": [{"name": "main", "image": IMAGE, "command": ["sleep", "3600"],
+                                    "resources": {"requests": {"cpu": "1000"}}}]}}
+    c.kubectl("create", "-n", ns, "-f", "-", input=yaml.safe_dump(pod))
+    want = "0/2 nodes are available: 2 Insufficient cpu."
+    described = c.wait_for("the FailedScheduling event", lambda: (lambda out: out if want in out else None)(
+        c.kubectl("describe", "pod", "huge", "-n", ns).stdout))
+    assert "FailedScheduling" in described
+    got = c.get("pod", "huge", "-n", ns)
+    assert got["status"]["phase"] == "Pending" and not got["spec"].get("nodeName")
+    cond = next(x for x in got["status"]["conditions"] if x["type"] == "PodScheduled")
+    assert (cond["status"], cond["reason"]) == ("False", "Unschedulable")
+
+
+def _endpoint_addresses(c, ns: str, name: str) -> dict[str, str]:
+    """pod name -> IP among the ready addresses of the Service's Endpoints."""
+    ep = c.get("endpoints", name, "-n", ns)
+    return {a["targetRef"]["name"]: a["ip"] for s in ep.get("subsets") or [] for a in s.get("addresses") or []}
+
+
+def _ready_pod_ips(c, ns: str, selector: str) -> dict[str, str]:
+    out = {}
+    for p in running(c.pods(ns, selector)):
+        conds = {x["type"]: x["status"] for x in p["status"].get("conditions") or []}
+        if conds.get("Ready") == "True" and p["status"].get("podIP"):
+            out[p["metadata"]["name"]] = p["status"]["podIP"]
+    return out
+
+
+def test_service_endpoints_follow_ready_pods(two_nodes, ns):
+    c = two_nodes
+    c.kubectl("create", "-n", ns, "-f", "-", input=rc_manifest("api", 2, readiness=True))
+    svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "api"},
+           "spec": {"selector": {"app": "api"}, "ports": [{"port": 80, "targetPort": 8080}]}}
+    c.kubectl("create", "-n", ns, "-f", "-", input=yaml.safe_dump(svc))
+
+    def matching(n: int):
+        ready = _ready_pod_ips(c, ns, "app=api")
+        return ready if len(ready) == n and _endpoint_addresses(c, ns, "api") == ready else None
+
+    ready = c.wait_for("Endpoints listing both ready pods' IPs", lambda: matching(2))
+    assert all(ip.startswith("10.88.") for ip in ready.values()), ready  # real Podman bridge addresses
+    gone = sorted(ready)[0]
+    c.kubectl("delete", "pod", gone, "-n", ns, "--wait=false")
+    c.wait_for(f"{gone} dropped from the Endpoints", lambda: gone not in _endpoint_addresses(c, ns, "api"))
+    now = c.wait_for("Endpoints listing the replacement", lambda: matching(2))
+    assert gone not in now
+    c.kubectl("delete", "rc", "api", "-n", ns)
+
+
+def _taint_keys(c, node: str) -> set[str]:
+    return {t["key"] for t in c.get("node", node)["spec"].get("taints") or []}
+
+
+def test_killed_node_agent_is_tainted_its_pods_move_and_it_recovers(two_nodes, ns):
+    c = two_nodes
+    a, b = c.nodes
+    c.kubectl("create", "-n", ns, "-f", "-", input=rc_manifest("move", 4))
+    c.wait_for("4 Running pods", lambda: len(running(c.pods(ns, "app=move"))) == 4)
+    on_b = {p["metadata"]["name"] for p in c.pods(ns, "app=move") if p["spec"]["nodeName"] == b}
+    if not on_b:  # the spread is the scheduler's choice; make sure b has something to lose
+        pytest.fail(f"no pod of 4 landed on {b}: {c.kubectl('get', 'pods', '-n', ns, '-o', 'wide').stdout}")
+
+    c.agents[b].stop(signal.SIGKILL)
+    try:
+        c.wait_for(f"{b} Ready=Unknown", lambda: c.node_ready(b) == "Unknown", timeout=60)
+        c.wait_for(f"{b} tainted unreachable",
+                   lambda: "node.kubernetes.io/unreachable" in _taint_keys(c, b), timeout=20)
+        assert "NotReady" in c.kubectl("get", "node", b).stdout
+        c.wait_for(f"{b}'s pods evicted", lambda: all(
+            p["metadata"].get("deletionTimestamp") for p in c.pods(ns, "app=move") if p["metadata"]["name"] in on_b),
+            timeout=30)
+        c.wait_for(f"4 Running replacements on {a}", lambda: (lambda pods: len(pods) == 4 and all(
+            p["spec"]["nodeName"] == a for p in pods))(running(c.pods(ns, "app=move"))), timeout=60)
+    finally:
+        c.agents[b].start()
+    c.wait_for(f"{b} Ready again", lambda: c.node_ready(b) == "True", timeout=60)
+    c.wait_for(f"{b} untainted", lambda: not _taint_keys(c, b) & {"node.kubernetes.io/unreachable",
+                                                                    "node.kubernetes.io/not-ready"}, timeout=30)
+    # the returning agent finishes the evictions: the pods and their containers go
+    c.wait_for(f"evicted pods removed by {b}", lambda: not any(
+        p["metadata"]["name"] in on_b for p in c.pods(ns, "app=move")), timeout=60)
+    c.wait_for(f"{b}'s containers removed", lambda: _podman(
+        "pod", "ps", "-q", "--filter", f"label={NODE_LABEL}={b}",
+        "--filter", f"label=io.pocketkube.pod.namespace={ns}").stdout.split() == [], timeout=60)
+    c.kubectl("delete", "rc", "move", "-n", ns)
