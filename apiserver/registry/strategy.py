@@ -44,8 +44,10 @@ class Strategy:
                 new.pop("status", None)
 
     def prepare_for_status_update(self, new: dict, old: dict) -> None:
-        """/status ignores everything but status (and the metadata a status
-        writer may not change: labels, annotations, finalizers, owners)."""
+        """/status ignores everything but status and metadata, as upstream's status
+        strategies do (they reset the spec; labels and annotations written through
+        /status stick: the conformance rows for pod and service status patch them).
+        Owner references stay as they were: a status writer may not re-parent."""
         for k, v in old.items():
             if k not in ("status", "metadata"):
                 new[k] = v
@@ -53,7 +55,7 @@ class Strategy:
             if k not in old and k not in ("status", "metadata", "apiVersion", "kind"):
                 del new[k]
         nm, om = new.setdefault("metadata", {}), old.get("metadata") or {}
-        for f in ("labels", "annotations", "finalizers", "ownerReferences"):
+        for f in ("ownerReferences",):
             if f in om:
                 nm[f] = om[f]
             else:

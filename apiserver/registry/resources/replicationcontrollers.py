@@ -7,6 +7,12 @@ from apiserver.registry.strategy import Strategy
 
 
 class ReplicationControllerStrategy(Strategy):
+    def prepare_for_create(self, obj: dict) -> None:
+        # upstream starts every RC with an empty status, which serializes as
+        # {replicas: 0} (the field is not omitempty): clients read status.replicas at once
+        super().prepare_for_create(obj)
+        obj["status"] = {"replicas": 0}
+
     def subresource_handlers(self) -> dict:
         return {"scale": ScaleHandler()}
 

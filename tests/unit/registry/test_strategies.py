@@ -28,12 +28,17 @@ def test_pod_field_selector_values():
     assert f["status.podIP"] == ""
 
 
-def test_status_update_keeps_spec_and_metadata_labels():
+def test_status_update_keeps_spec_and_owners_but_takes_labels():
+    # upstream's status strategies reset the spec (and, for pods, ownerReferences);
+    # labels and annotations written through /status stick
     pods = strategy("", "pods")
-    old = {"metadata": {"name": "p", "labels": {"a": "1"}}, "spec": {"x": 1}, "status": {"phase": "Pending"}}
+    owner = [{"apiVersion": "v1", "kind": "ReplicationController", "name": "rc", "uid": "u"}]
+    old = {"metadata": {"name": "p", "labels": {"a": "1"}, "ownerReferences": owner},
+           "spec": {"x": 1}, "status": {"phase": "Pending"}}
     new = {"metadata": {"name": "p", "labels": {"a": "2"}}, "spec": {"x": 2}, "status": {"phase": "Running"}}
     pods.prepare_for_status_update(new, old)
-    assert new["spec"] == {"x": 1} and new["metadata"]["labels"] == {"a": "1"} and new["status"]["phase"] == "Running"
+    assert new["spec"] == {"x": 1} and new["metadata"]["labels"] == {"a": "2"} and new["status"]["phase"] == "Running"
+    assert new["metadata"]["ownerReferences"] == owner
     main = {"metadata": {"name": "p"}, "spec": {"x": 3}, "status": {"phase": "Failed"}}
     pods.prepare_for_update(main, old)
     assert main["status"] == {"phase": "Pending"} and main["spec"] == {"x": 3}
