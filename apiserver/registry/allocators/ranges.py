@@ -108,21 +108,30 @@ class PortRange:
 
 @dataclass(slots=True)
 class State:
-    """What is taken; serialised sorted so equal states encode to equal bytes."""
+    """What is taken, and by whom (the owning object's uid): claims by the same
+    owner are idempotent, so a retried update never trips over its own claim,
+    and a release never frees another object's value. Serialised sorted so
+    equal states encode to equal bytes."""
 
     range: str
-    taken: set = field(default_factory=set)
+    taken: dict = field(default_factory=dict)
 
     def encode(self) -> bytes:
         return orjson.dumps({"kind": "RangeAllocation", "apiVersion": "v1", "range": self.range,
-                             "allocated": sorted(self.taken, key=_sort_key)})
+                             "allocated": [[v, self.taken[v]] for v in sorted(self.taken, key=_sort_key)]})
 
     @classmethod
     def decode(cls, raw: bytes | None, range_text: str) -> "State":
         if not raw:
             return cls(range_text)
         doc = orjson.loads(raw)
-        return cls(doc.get("range") or range_text, set(doc.get("allocated") or ()))
+        taken = {}
+        for item in doc.get("allocated") or ():
+            if isinstance(item, list) and len(item) == 2:
+                taken[item[0]] = item[1]
+            else:
+                taken[item] = ""
+        return cls(doc.get("range") or range_text, taken)
 
 
 def _sort_key(v):

@@ -56,7 +56,7 @@ async def _change(store: Store, key: str, range_text: str, fn: Callable[[State],
     for _ in range(_ATTEMPTS):
         kv = await store.get(key)
         state = State.decode(kv.value if kv else None, range_text)
-        before = set(state.taken)
+        before = dict(state.taken)
         result = fn(state)
         if dry_run or state.taken == before:
             return result
@@ -71,27 +71,38 @@ async def _change(store: Store, key: str, range_text: str, fn: Callable[[State],
     raise errors.service_unavailable(f"could not update {key}: too many concurrent changes")
 
 
-def _claim(requested: list, pick: Callable[[set], object]) -> Callable[[State], list]:
+def _claim(requested: list, pick: Callable[[dict], object], owner: str, in_use: set = frozenset()) -> Callable[[State], list]:
+    """Claim each wanted value (None: any free one) for `owner`. A value the
+    owner already holds but no longer uses (left by an attempt that was
+    retried) is handed back out before a fresh one is picked."""
     def fn(state: State) -> list:
         out = []
+        spare = [v for v, o in state.taken.items() if o == owner and owner and v not in in_use
+                 and v not in requested]
         for want in requested:
             if want is None:
-                value = pick(state.taken)
-            elif want in state.taken:
+                value = spare.pop() if spare else pick(state.taken)
+            elif want in state.taken and (state.taken[want] != owner or not owner):
                 raise AllocationError("taken")
             else:
                 value = want
-            state.taken.add(value)
+            state.taken[value] = owner
             out.append(value)
         return out
     return fn
 
 
-def _release(values: list) -> Callable[[State], list]:
+def _release(values: list, owner: str) -> Callable[[State], list]:
     def fn(state: State) -> list:
-        state.taken.difference_update(values)
+        for v in values:
+            if v in state.taken and state.taken[v] in (owner, ""):
+                del state.taken[v]
         return []
     return fn
+
+
+def _owner(svc: dict) -> str:
+    return (svc.get("metadata") or {}).get("uid") or ""
 
 
 def _svc_error(svc: dict, cause) -> errors.StatusError:
@@ -101,7 +112,7 @@ def _svc_error(svc: dict, cause) -> errors.StatusError:
 
 # ---- cluster IPs ---------------------------------------------------------------
 
-async def _claim_ip(store: Store, svc: dict, dry_run: bool) -> str | None:
+async def _claim_ip(store: Store, svc: dict, dry_run: bool, in_use: set = frozenset()) -> str | None:
     spec = svc["spec"]
     if not needs_cluster_ip(spec):
         if spec.get("clusterIP") == "None":
@@ -112,7 +123,7 @@ async def _claim_ip(store: Store, svc: dict, dry_run: bool) -> str | None:
     if want is not None and not r.contains(want):
         raise _svc_error(svc, field.invalid("spec.clusterIPs", [want], f"failed to allocate IP {want}: {r.out_of_range(want)}"))
     try:
-        (ip,) = await _change(store, SERVICE_IPS_KEY, r.cidr, _claim([want], lambda t: r.pick(t, _rng)), dry_run)
+        (ip,) = await _change(store, SERVICE_IPS_KEY, r.cidr, _claim([want], lambda t: r.pick(t, _rng), _owner(svc), in_use), dry_run)
     except RangeFullError:
         raise errors.internal_error("failed to allocate a serviceIP: range is full") from None
     except AllocationError:
@@ -140,7 +151,8 @@ def _wanted_ports(spec: dict, keep: dict | None = None) -> tuple[list[tuple[str,
     return wants, targets
 
 
-async def _claim_ports(store: Store, svc: dict, wants: list, targets: list, dry_run: bool) -> list[int]:
+async def _claim_ports(store: Store, svc: dict, wants: list, targets: list, dry_run: bool,
+                       in_use: set = frozenset()) -> list[int]:
     r = _config.port_range
     for path, want in wants:
         if want is not None and not r.contains(want):
@@ -149,12 +161,12 @@ async def _claim_ports(store: Store, svc: dict, wants: list, targets: list, dry_
     n_auto = sum(1 for _, w in wants if w is None)
     try:
         got = await _change(store, NODE_PORTS_KEY, str(r),
-                            _claim(explicit + [None] * n_auto, lambda t: r.pick(t, _rng)), dry_run)
+                            _claim(explicit + [None] * n_auto, lambda t: r.pick(t, _rng), _owner(svc), in_use), dry_run)
     except RangeFullError:
         raise errors.internal_error("failed to allocate a nodePort: range is full") from None
     except AllocationError:
         taken = await _taken(store, NODE_PORTS_KEY)
-        path, want = next(((p, w) for p, w in wants if w in taken), wants[0])
+        path, want = next(((p, w) for p, w in wants if w in taken and taken[w] != _owner(svc)), wants[0])
         raise _svc_error(svc, field.invalid(path, want, PORT_ALREADY_ALLOCATED)) from None
     auto = iter(got[len(explicit):])
     spec = svc["spec"]
@@ -167,7 +179,7 @@ async def _claim_ports(store: Store, svc: dict, wants: list, targets: list, dry_
     return got
 
 
-async def _taken(store: Store, key: str) -> set:
+async def _taken(store: Store, key: str) -> dict:
     kv = await store.get(key)
     return State.decode(kv.value if kv else None, "").taken
 
@@ -198,16 +210,16 @@ async def allocate_for_create(store: Store, svc: dict, dry_run: bool = False) ->
         await _claim_ports(store, svc, wants, targets, dry_run)
     except BaseException:
         if ip is not None and not dry_run:
-            await _change(store, SERVICE_IPS_KEY, _config.ip_range.cidr, _release([ip]), False)
+            await _change(store, SERVICE_IPS_KEY, _config.ip_range.cidr, _release([ip], _owner(svc)), False)
         raise
 
 
 async def release(store: Store, svc: dict) -> None:
     ips, ports = _ips_of(svc), _ports_of(svc)
     if ips:
-        await _change(store, SERVICE_IPS_KEY, _config.ip_range.cidr, _release(ips), False)
+        await _change(store, SERVICE_IPS_KEY, _config.ip_range.cidr, _release(ips, _owner(svc)), False)
     if ports:
-        await _change(store, NODE_PORTS_KEY, str(_config.port_range), _release(ports), False)
+        await _change(store, NODE_PORTS_KEY, str(_config.port_range), _release(ports, _owner(svc)), False)
 
 
 def _carry_over(new_spec: dict, old_spec: dict) -> None:
@@ -234,23 +246,24 @@ async def reconcile_on_update(store: Store, old: dict, new: dict, dry_run: bool 
     old_ips, old_ports = set(_ips_of(old)), set(_ports_of(old))
     claimed_ip = None
     if needs_cluster_ip(spec) and not (set(_ips_of(new)) & old_ips and spec.get("clusterIP") in old_ips):
-        claimed_ip = await _claim_ip(store, new, dry_run)
+        claimed_ip = await _claim_ip(store, new, dry_run, old_ips)
     elif not needs_cluster_ip(spec) and spec.get("clusterIP") == "None":
         spec["clusterIPs"] = ["None"]
     wants, targets = _wanted_ports(spec)
     fresh = [(w, t) for w, t in zip(wants, targets) if w[1] is None or w[1] not in old_ports]
     try:
         if fresh:
-            await _claim_ports(store, new, [w for w, _ in fresh], [t for _, t in fresh], dry_run)
+            await _claim_ports(store, new, [w for w, _ in fresh], [t for _, t in fresh], dry_run,
+                               old_ports | {w for (_, w), _t in zip(wants, targets) if w is not None})
     except BaseException:
         if claimed_ip and not dry_run:
-            await _change(store, SERVICE_IPS_KEY, _config.ip_range.cidr, _release([claimed_ip]), False)
+            await _change(store, SERVICE_IPS_KEY, _config.ip_range.cidr, _release([claimed_ip], _owner(new)), False)
         raise
     if dry_run:
         return
     gone_ips = sorted(old_ips - set(_ips_of(new)))
     gone_ports = sorted(old_ports - set(_ports_of(new)))
     if gone_ips:
-        await _change(store, SERVICE_IPS_KEY, _config.ip_range.cidr, _release(gone_ips), False)
+        await _change(store, SERVICE_IPS_KEY, _config.ip_range.cidr, _release(gone_ips, _owner(new)), False)
     if gone_ports:
-        await _change(store, NODE_PORTS_KEY, str(_config.port_range), _release(gone_ports), False)
+        await _change(store, NODE_PORTS_KEY, str(_config.port_range), _release(gone_ports, _owner(new)), False)

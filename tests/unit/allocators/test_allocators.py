@@ -121,3 +121,28 @@ async def test_concurrent_creates_never_share(store):
     ips = [s["spec"]["clusterIP"] for s in services]
     ports = [s["spec"]["ports"][0]["nodePort"] for s in services]
     assert len(set(ips)) == 40 and len(set(ports)) == 40
+
+
+async def test_claims_are_per_owner_and_idempotent(store):
+    a = svc("a", type="NodePort")
+    a["metadata"]["uid"] = "uid-a"
+    await allocators.allocate_for_create(store, a)
+    port = a["spec"]["ports"][0]["nodePort"]
+    # an update retried after a write conflict claims its new port twice: no error
+    old = copy.deepcopy(a)
+    new = copy.deepcopy(a)
+    new["spec"]["ports"].append({"port": 81, "protocol": "TCP", "nodePort": 31999})
+    await allocators.reconcile_on_update(store, old, copy.deepcopy(new))
+    await allocators.reconcile_on_update(store, old, copy.deepcopy(new))
+    # another object can neither take it nor free it
+    b = svc("b", type="NodePort", ports=[{"port": 80, "protocol": "TCP", "nodePort": 31999}])
+    b["metadata"]["uid"] = "uid-b"
+    with pytest.raises(StatusError):
+        await allocators.allocate_for_create(store, b)
+    dup = copy.deepcopy(a)
+    dup["metadata"]["uid"] = "uid-dup"  # a create of an existing name gives back only its own values
+    await allocators.release(store, dup)
+    c = svc("c", type="NodePort", ports=[{"port": 80, "protocol": "TCP", "nodePort": port}])
+    c["metadata"]["uid"] = "uid-c"
+    with pytest.raises(StatusError):
+        await allocators.allocate_for_create(store, c)
