@@ -7,9 +7,13 @@
   kubectl_versions  installed kubectl versions, oldest first
   api_client        the official `kubernetes` client configured from the kubeconfig
   namespace         a fresh namespace per test (deleted afterwards)
+
+POCKETKUBE_TEST_BACKEND=etcd runs the session server on a throwaway etcd
+(tests/etcd_cluster.py) instead of SQLite, so the whole suite checks that backend.
 """
 from __future__ import annotations
 
+import os
 import uuid
 from pathlib import Path
 
@@ -20,8 +24,26 @@ from tests.harness import kubectl_versions as installed_kubectl_versions
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory):
-    srv = ServerProcess(tmp_path_factory.mktemp("apiserver"))
+def session_backend_args():
+    """Extra server flags for the chosen backend (and the etcd behind them, stopped at the end)."""
+    backend = os.environ.get("POCKETKUBE_TEST_BACKEND", "sqlite")
+    if backend == "sqlite":
+        yield []
+        return
+    if backend != "etcd":
+        pytest.fail(f"POCKETKUBE_TEST_BACKEND={backend!r}: want sqlite or etcd", pytrace=False)
+    from tests.etcd_cluster import EtcdCluster
+
+    cluster = EtcdCluster(1).start()
+    try:
+        yield ["--etcd-servers", cluster.client_urls[0]]
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory, session_backend_args):
+    srv = ServerProcess(tmp_path_factory.mktemp("apiserver"), extra_args=list(session_backend_args))
     srv.start()
     try:
         srv.wait_ready()
