@@ -263,28 +263,23 @@ spec: {{holderIdentity: {k.node}, leaseDurationSeconds: 40, renewTime: "{_now()[
 """
     assert lines(k("create", "-f", k.write("node.yaml", lease))) == [
         f"lease.coordination.k8s.io/{k.node} created", f"node/{k.node} created"]
-    uids = {}
-    for kind, name, ns in (("Pod", "web", k.ns), ("Service", "websvc", k.ns), ("ConfigMap", "settings", k.ns),
-                           ("ReplicationController", "rc1", k.ns), ("Node", k.node, "")):
-        args = ("get", kind.lower(), name, "-o", "jsonpath={.metadata.uid}")
-        uids[kind] = k.n(*args) if ns else k(*args)
+    # (describe's resource name, kind, object name, namespace of the object and of its Event)
+    described = [("pod", "Pod", "web", k.ns), ("service", "Service", "websvc", k.ns),
+                 ("configmap", "ConfigMap", "settings", k.ns), ("rc", "ReplicationController", "rc1", k.ns),
+                 ("node", "Node", k.node, "")]
     events = []
-    for kind, uid in uids.items():
-        name = k.node if kind == "Node" else {"Pod": "web", "Service": "websvc", "ConfigMap": "settings",
-                                              "ReplicationController": "rc1"}[kind]
+    for res, kind, name, ns in described:
+        get_uid = ("get", res, name, "-o", "jsonpath={.metadata.uid}")
+        uid = k.n(*get_uid) if ns else k(*get_uid)
         events.append({"apiVersion": "v1", "kind": "Event",
-                       "metadata": {"name": f"{name}.tour-{kind.lower()}", "namespace": k.ns if kind != "Node" else "default"},
-                       "involvedObject": {"apiVersion": "v1", "kind": kind, "name": name, "uid": uid,
-                                          "namespace": k.ns if kind != "Node" else ""},
+                       "metadata": {"name": f"{name}.tour-{res}", "namespace": ns or "default"},
+                       "involvedObject": {"apiVersion": "v1", "kind": kind, "name": name, "uid": uid, "namespace": ns},
                        "reason": "TourCheck", "message": f"tour saw {kind} {name}", "type": "Normal",
-                       "source": {"component": "tour"}, "count": 1,
-                       "firstTimestamp": _now(), "lastTimestamp": _now()})
+                       "source": {"component": "tour"}, "count": 1, "firstTimestamp": _now(), "lastTimestamp": _now()})
     created = k("create", "-f", k.write("events.yaml", yaml.safe_dump_all(events)))
-    assert len(created.splitlines()) == 5, created
+    assert len(created.splitlines()) == len(described), created
 
-    for res, kind, name in (("pod", "Pod", "web"), ("service", "Service", "websvc"),
-                            ("configmap", "ConfigMap", "settings"), ("rc", "ReplicationController", "rc1"),
-                            ("node", "Node", k.node)):
+    for res, kind, name, _ in described:
         out = k.n("describe", res, name)
         assert re.search(rf"^Name:\s+{re.escape(name)}$", out, re.M), out
         events_part = out.split("\nEvents:", 1)[1]
@@ -327,7 +322,8 @@ def write_steps(k: Tour) -> None:
     editor = k.write("editor.sh", "#!/bin/sh\nsed -i 's/mode: slow/mode: edited/' \"$1\"\n")
     os.chmod(editor, 0o755)
     # edit at -v=8 dumps the edited file unprefixed on stderr, so it alone runs at normal verbosity
-    assert k.n("edit", "cm", "settings", env={"KUBE_EDITOR": editor}, verbose=False).strip() == "configmap/settings edited"
+    edited = k.n("edit", "cm", "settings", env={"KUBE_EDITOR": editor}, verbose=False)
+    assert edited.strip() == "configmap/settings edited"
     assert k.n("get", "cm", "settings", "-o", "jsonpath={.data.mode}") == "edited"
 
     assert k.n("label", "cm", "settings", "color=blue").strip() == "configmap/settings labeled"
@@ -335,7 +331,8 @@ def write_steps(k: Tour) -> None:
     annotated = "configmap/settings annotate" if k.minor == 27 else "configmap/settings annotated"
     assert k.n("annotate", "cm", "settings", "note=hi").strip() == annotated
     cm = json.loads(k.n("get", "cm", "settings", "-o", "json"))
-    assert cm["metadata"]["labels"] == {"app": "tour", "color": "blue"} and cm["metadata"]["annotations"]["note"] == "hi"
+    assert cm["metadata"]["labels"] == {"app": "tour", "color": "blue"}
+    assert cm["metadata"]["annotations"]["note"] == "hi"
     cm["data"] = {"replaced": "yes"}
     assert k.n("replace", "-f", "-", input=json.dumps(cm)).strip() == "configmap/settings replaced"
     assert k.n("get", "cm", "settings", "-o", "jsonpath={.data}") == '{"replaced":"yes"}'
