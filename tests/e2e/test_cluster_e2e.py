@@ -171,6 +171,43 @@ def test_rc_spreads_over_both_nodes_scales_and_cascades(two_nodes, ns):
     c.wait_for("their containers removed", lambda: podman_pods_of(ns) == [])
 
 
+def test_rc_delete_orphan_then_adopt_then_foreground(two_nodes, ns):
+    c = two_nodes
+    c.kubectl("create", "-n", ns, "-f", "-", input=rc_manifest("keep", 2))
+    c.wait_for("2 Running pods", lambda: len(running(c.pods(ns, "app=keep"))) == 2)
+    names = {p["metadata"]["name"] for p in c.pods(ns, "app=keep")}
+
+    c.kubectl("delete", "rc", "keep", "-n", ns, "--cascade=orphan")
+    assert c.kubectl("get", "rc", "keep", "-n", ns, check=False).returncode != 0
+    c.wait_for("ownerReferences removed", lambda: all(
+        not p["metadata"].get("ownerReferences") for p in c.pods(ns, "app=keep")))
+    assert {p["metadata"]["name"] for p in running(c.pods(ns, "app=keep"))} == names
+
+    # a new RC with the same selector adopts the orphans instead of starting new pods
+    c.kubectl("create", "-n", ns, "-f", "-", input=rc_manifest("keep", 2))
+    uid = c.get("rc", "keep", "-n", ns)["metadata"]["uid"]
+    c.wait_for("orphans adopted", lambda: all(
+        [r["uid"] for r in p["metadata"].get("ownerReferences") or []] == [uid] for p in c.pods(ns, "app=keep")))
+    assert {p["metadata"]["name"] for p in c.pods(ns, "app=keep")} == names
+
+    # foreground: the RC stays (with the foregroundDeletion finalizer) until its pods are gone
+    c.kubectl("delete", "rc", "keep", "-n", ns, "--cascade=foreground", "--wait=false")
+
+    def owner_outlives_pods():
+        cp = c.kubectl("get", "rc", "keep", "-n", ns, "-o", "json", check=False)
+        pods = c.pods(ns, "app=keep")
+        if cp.returncode != 0:
+            if pods:  # pytest.fail, not assert: wait_for retries AssertionErrors
+                pytest.fail(f"the RC went before its pods: {[p['metadata']['name'] for p in pods]}")
+            return True
+        if "foregroundDeletion" not in (json.loads(cp.stdout)["metadata"].get("finalizers") or []):
+            pytest.fail(f"RC being deleted without the foregroundDeletion finalizer: {cp.stdout}")
+        return False
+
+    c.wait_for("foreground deletion done", owner_outlives_pods)
+    c.wait_for("their containers removed", lambda: podman_pods_of(ns) == [])
+
+
 def test_pod_that_fits_nowhere_stays_pending(two_nodes, ns):
     c = two_nodes
     pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "huge"},
