@@ -16,15 +16,25 @@ MAX_BODY = 3 * 1024 * 1024
 _DECODABLE = ("application/json", "application/yaml", "application/x-yaml", "text/yaml", "")
 
 
+def _too_large(request: Request) -> errors.StatusError:
+    err = errors.request_entity_too_large()
+    if request.scope.get("http_version", "1.1").startswith("1"):
+        # The unread rest of the body would be taken for the next request: over HTTP/1.x the
+        # connection closes after this answer, and saying so keeps clients from reusing it
+        # (as Go's server does past its discard limit). HTTP/2 resets just the stream.
+        err.headers["Connection"] = "close"
+    return err
+
+
 async def read_body(request: Request) -> bytes:
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > MAX_BODY:
-        raise errors.request_entity_too_large()
+        raise _too_large(request)
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > MAX_BODY:
-            raise errors.request_entity_too_large()
+            raise _too_large(request)
         chunks.append(chunk)
     return b"".join(chunks)
 
