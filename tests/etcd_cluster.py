@@ -14,6 +14,7 @@ from Debian's package (hack/setup-etcd.sh).
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -94,6 +95,7 @@ class EtcdCluster:
         root = base_dir or ("/dev/shm" if os.path.isdir("/dev/shm") else None)
         self.dir = tempfile.mkdtemp(prefix="pocketkube-etcd-", dir=root)
         self.names = [f"m{i}" for i in range(members)]
+        self._auto_ports = not client_ports   # we probed them, so may probe again if one gets taken
         self.client_ports = client_ports or [free_port() for _ in range(members)]
         self.peer_ports = [free_port() for _ in range(members)]
         self.procs: list[subprocess.Popen | None] = [None] * members
@@ -169,9 +171,23 @@ class EtcdCluster:
             return ""
 
     def start(self) -> "EtcdCluster":
-        for i in range(len(self.names)):
-            self._spawn(i, "new")
-        self.wait_healthy()
+        for attempt in range(3):
+            for i in range(len(self.names)):
+                self._spawn(i, "new")
+            try:
+                self.wait_healthy()
+                return self
+            except RuntimeError as e:
+                # Another process took a probed free port before etcd bound it: new ports, new data.
+                if not self._auto_ports or "address already in use" not in str(e) or attempt == 2:
+                    raise
+                for i in range(len(self.names)):
+                    self.kill(i)
+                    shutil.rmtree(os.path.join(self.dir, self.names[i]), ignore_errors=True)
+                    with contextlib.suppress(OSError):
+                        os.remove(os.path.join(self.dir, f"{self.names[i]}.log"))
+                self.client_ports = [free_port() for _ in self.names]
+                self.peer_ports = [free_port() for _ in self.names]
         return self
 
     def kill(self, i: int) -> None:
