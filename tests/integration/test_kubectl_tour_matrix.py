@@ -2,7 +2,7 @@
 
 Each version walks the same tour in its own namespace: apply (multi-document, twice,
 changed and removed fields, a directory, --prune), every `get` output form, describe with
-Events, `kubectl events`, wait (condition, jsonpath, delete), server dry-run, edit, label,
+Events, `kubectl events`, wait (condition, jsonpath, delete), get --watch, server dry-run, edit, label,
 annotate, replace, scale, delete --wait, proxy. Every command runs at -v=8 so that the tour
 also checks, from kubectl's own log, that no request was answered 404 or 406 where a real
 cluster would answer otherwise; the log is split off stderr (kubectl_tour_log) and what is
@@ -98,8 +98,8 @@ EXPECTED_404 = [
      r"[a-z]+/[^/?]+$", "client-side apply and create -f look each object up before creating it"),
     (r"^--namespace=\S+ get configmap dry$", "GET", r"/configmaps/dry$",
      "the tour checks that a server dry-run create stored nothing"),
-    (r"^--namespace=\S+ delete .*--wait=true", "GET", r"^/api/v1/namespaces/[^/]+/pods/web$",
-     "delete --wait looks the object up once more and takes 404 as done"),
+    (r"^--namespace=\S+ delete (?!.*--wait=false)", "GET", r"^/api/v1/namespaces/[^/]+/[a-z]+/[^/?]+$",
+     "delete waits by default (--wait=true): it looks the object up once more and takes 404 as done"),
     (r"^--namespace=\S+ describe service ", "GET", r"/endpoints/websvc$",
      "kubectl 1.27-1.30 describe service reads the Endpoints object, which only the endpoints controller "
      "writes; the tour's server runs no controllers (1.31+ read EndpointSlices with a list)"),
@@ -312,6 +312,27 @@ def wait_steps(k: Tour) -> None:
     assert k.finish(waiter, del_args).strip() == "configmap/aaa-first condition met"
 
 
+def watch_steps(k: Tour) -> None:
+    args = ["get", "configmaps", "--watch-only", "--output-watch-events"]
+    proc, seen = k.start(*args)
+    try:
+        k.n("create", "configmap", "watched", "--from-literal=a=1")
+        k.n("label", "configmap", "watched", "x=y")
+        k.n("delete", "configmap", "watched")
+        events = []
+        for line in proc.stdout:   # ends at DELETED, or at EOF if kubectl died
+            fields = line.split()
+            if fields and fields[0] in ("ADDED", "MODIFIED", "DELETED"):
+                events.append(fields[:2])
+            if fields[:1] == ["DELETED"]:
+                break
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=10)
+    assert events == [["ADDED", "watched"], ["MODIFIED", "watched"], ["DELETED", "watched"]], events
+    assert k.check_stderr(args, "".join(seen) + err) == []
+
+
 def write_steps(k: Tour) -> None:
     dry = yaml.safe_load(k.n("create", "configmap", "dry", "--from-literal=a=b", "--dry-run=server", "-o", "yaml"))
     assert dry["metadata"]["name"] == "dry" and dry["metadata"]["uid"] and dry["data"] == {"a": "b"}
@@ -395,6 +416,7 @@ def test_kubectl_tour(version, server, tmp_path, tmp_path_factory):
     get_steps(k)
     describe_steps(k)
     wait_steps(k)
+    watch_steps(k)
     write_steps(k)
     proxy_steps(k)
     cleanup(k)
