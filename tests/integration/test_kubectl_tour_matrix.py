@@ -24,6 +24,7 @@ import json
 import os
 import re
 import subprocess
+import threading
 import urllib.request
 from pathlib import Path
 
@@ -106,6 +107,13 @@ EXPECTED_404 = [
 ]
 
 
+def watchdog(proc: subprocess.Popen, seconds: float = 60) -> None:
+    """A kubectl that hangs must fail the tour, not stall the suite: kill it after a while."""
+    timer = threading.Timer(seconds, proc.kill)
+    timer.daemon = True   # never keeps pytest from exiting
+    timer.start()
+
+
 def _now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -155,6 +163,7 @@ class Tour:
         """Start a long-running command; return once its log shows the watch request went out."""
         proc = subprocess.Popen([*self.base, f"--namespace={self.ns}", *args], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, env=self.env)
+        watchdog(proc)
         seen = []
         for line in proc.stderr:
             seen.append(line)
@@ -388,6 +397,7 @@ def write_steps(k: Tour) -> None:
 def proxy_steps(k: Tour) -> None:
     proxy = subprocess.Popen([*k.base, "proxy", "--port=0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True, env=k.env)
+    watchdog(proxy)
     try:
         first = proxy.stdout.readline()
         m = re.match(r"Starting to serve on 127\.0\.0\.1:(\d+)", first)
