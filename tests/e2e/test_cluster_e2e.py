@@ -260,6 +260,21 @@ def test_service_endpoints_follow_ready_pods(two_nodes, ns):
     c.kubectl("delete", "rc", "api", "-n", ns)
 
 
+def test_deleting_a_namespace_with_running_pods_leaves_nothing(two_nodes, ns):
+    c = two_nodes
+    c.kubectl("create", "-n", ns, "-f", "-", input=rc_manifest("busy", 2))
+    c.kubectl("create", "configmap", "cfg", "-n", ns, "--from-literal=k=v")
+    c.kubectl("create", "secret", "generic", "sec", "-n", ns, "--from-literal=k=v")
+    c.kubectl("create", "service", "clusterip", "busy", "-n", ns, "--tcp=80:8080")
+    c.wait_for("2 Running pods", lambda: len(running(c.pods(ns, "app=busy"))) == 2)
+
+    c.kubectl("delete", "namespace", ns, "--wait=false")
+    assert c.get("namespace", ns)["status"]["phase"] == "Terminating"
+    c.wait_for("the namespace gone", lambda: c.kubectl("get", "namespace", ns, check=False).returncode != 0,
+               timeout=90)
+    c.wait_for("its containers removed", lambda: podman_pods_of(ns) == [])
+
+
 def _taint_keys(c, node: str) -> set[str]:
     return {t["key"] for t in c.get("node", node)["spec"].get("taints") or []}
 
@@ -269,6 +284,9 @@ def test_killed_node_agent_is_tainted_its_pods_move_and_it_recovers(two_nodes, n
     a, b = c.nodes
     c.kubectl("create", "-n", ns, "-f", "-", input=rc_manifest("move", 4))
     c.wait_for("4 Running pods", lambda: len(running(c.pods(ns, "app=move"))) == 4)
+    tolerations = c.pods(ns, "app=move")[0]["spec"]["tolerations"]
+    assert {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute",
+            "tolerationSeconds": 2} in tolerations  # the API server's shortened default
     on_b = {p["metadata"]["name"] for p in c.pods(ns, "app=move") if p["spec"]["nodeName"] == b}
     if not on_b:  # the spread is the scheduler's choice; make sure b has something to lose
         pytest.fail(f"no pod of 4 landed on {b}: {c.kubectl('get', 'pods', '-n', ns, '-o', 'wide').stdout}")
@@ -282,6 +300,9 @@ def test_killed_node_agent_is_tainted_its_pods_move_and_it_recovers(two_nodes, n
         c.wait_for(f"{b}'s pods evicted", lambda: all(
             p["metadata"].get("deletionTimestamp") for p in c.pods(ns, "app=move") if p["metadata"]["name"] in on_b),
             timeout=30)
+        c.wait_for("TaintManagerEviction events", lambda: on_b <= {
+            e["involvedObject"]["name"] for e in c.get("events", "-n", ns)["items"]
+            if e["reason"] == "TaintManagerEviction"}, timeout=20)
         c.wait_for(f"4 Running replacements on {a}", lambda: (lambda pods: len(pods) == 4 and all(
             p["spec"]["nodeName"] == a for p in pods))(running(c.pods(ns, "app=move"))), timeout=60)
     finally:
