@@ -120,7 +120,8 @@ async def build_app(opts: ServerOptions, store, creds: Credentials, port: int):
     from apiserver.registry import allocators  # the kinds engineer's: ranges before the first Service
     allocators.configure(opts.service_cluster_ip_range, "%d-%d" % opts.service_node_port_range)
     await _maybe_await(ensure_defaults(registries, kubernetes_service_ip=opts.first_service_ip,
-                                       apiserver_ip=opts.apiserver_ip, apiserver_port=port))
+                                       apiserver_ip=opts.apiserver_ip, apiserver_port=port,
+                                       endpoints_reconciled=opts.endpoint_reconciler_type == "lease"))
     mutate, validate = await build_admission(opts, registries)
     # RBAC (auth APIs engineer): the bootstrap roles exist whatever the mode, as upstream.
     from apiserver.auth.rbac import RBACAuthorizer

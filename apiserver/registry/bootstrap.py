@@ -33,7 +33,11 @@ async def _put(gs, namespace: str, obj: dict) -> None:
 
 
 async def ensure_defaults(registries, *, kubernetes_service_ip: str, apiserver_ip: str,
-                          apiserver_port: int) -> None:
+                          apiserver_port: int, endpoints_reconciled: bool = False) -> None:
+    """endpoints_reconciled: the endpoint reconciler (endpoint_reconciler.py) keeps the
+    endpoints listing every live server, so only create them when missing: overwriting
+    them with this server alone would drop the others until the next reconcile."""
+    put_endpoints = _create_if_missing if endpoints_reconciled else _put
     namespaces = registries.for_plural("", "namespaces")
     for ns in SYSTEM_NAMESPACES:
         await _create_if_missing(namespaces, "", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
@@ -46,14 +50,14 @@ async def ensure_defaults(registries, *, kubernetes_service_ip: str, apiserver_i
                  "sessionAffinity": "None",
                  "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": apiserver_port}]},
     })
-    await _put(registries.for_plural("", "endpoints"), "default", {
+    await put_endpoints(registries.for_plural("", "endpoints"), "default", {
         "apiVersion": "v1", "kind": "Endpoints",
         "metadata": {"name": "kubernetes", "namespace": "default",
                      "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}},
         "subsets": [{"addresses": [{"ip": apiserver_ip}],
                      "ports": [{"name": "https", "port": apiserver_port, "protocol": "TCP"}]}],
     })
-    await _put(registries.for_plural("discovery.k8s.io", "endpointslices"), "default", {
+    await put_endpoints(registries.for_plural("discovery.k8s.io", "endpointslices"), "default", {
         "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
         "metadata": {"name": "kubernetes", "namespace": "default",
                      # only the service-name label, as upstream's apiserver writes it: a

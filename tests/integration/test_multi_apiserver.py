@@ -97,6 +97,22 @@ def _wait_endpoints(c: httpx.Client, want: list[tuple[str, int]]) -> None:
     raise AssertionError(f"kubernetes endpoints {got}, wanted {want} in both Endpoints and EndpointSlices")
 
 
+def _watch_endpoint_ips(srv: ServerProcess, rv: str, until_ip: str, out: list[set[str]]) -> None:
+    """Append the addresses of each version of the kubernetes Endpoints until one has until_ip."""
+    import json
+    with _client(srv) as c, c.stream("GET", "/api/v1/namespaces/default/endpoints", params={
+            "watch": "true", "resourceVersion": rv, "fieldSelector": "metadata.name=kubernetes",
+            "timeoutSeconds": str(int(POLL_S))}) as r:
+        for line in r.iter_lines():
+            if not line:
+                continue
+            obj = json.loads(line)["object"]
+            ips = {a["ip"] for s in obj.get("subsets") or [] for a in s["addresses"]}
+            out.append(ips)
+            if until_ip in ips:
+                return
+
+
 def test_watch_on_one_sees_write_through_other(servers):
     kubernetes = pytest.importorskip("kubernetes")
     a, b = servers
@@ -160,9 +176,18 @@ def test_kubernetes_endpoints_follow_live_servers(servers, cluster_flags, tmp_pa
     with _client(a) as c:
         _wait_endpoints(c, [("127.0.0.2", a.port), ("127.0.0.3", b.port)])
 
-        # a third server that dies without saying goodbye drops out once its lease expires
+        # a third server joins without the others ever dropping out (a watch sees every version)
+        rv = c.get("/api/v1/namespaces/default/endpoints/kubernetes").json()["metadata"]["resourceVersion"]
+        versions: list[set[str]] = []
+        watcher = threading.Thread(target=_watch_endpoint_ips, args=(a, rv, "127.0.0.4", versions))
+        watcher.start()
         killed = _start(tmp_path / "c", cluster_flags, "127.0.0.4")
         _wait_endpoints(c, [("127.0.0.2", a.port), ("127.0.0.3", b.port), ("127.0.0.4", killed.port)])
+        watcher.join(POLL_S)
+        assert versions and "127.0.0.4" in versions[-1], versions
+        assert all({"127.0.0.2", "127.0.0.3"} <= ips for ips in versions), versions
+
+        # ... and dies without saying goodbye: it drops out once its lease expires
         os.killpg(killed.proc.pid, signal.SIGKILL)
         killed.proc.wait()
         _wait_endpoints(c, [("127.0.0.2", a.port), ("127.0.0.3", b.port)])
