@@ -162,9 +162,8 @@ def test_rc_spreads_over_both_nodes_scales_and_cascades(two_nodes, ns):
     c.kubectl("scale", "rc", "web", "-n", ns, "--replicas=1")
     c.wait_for("1 pod left", lambda: len(c.pods(ns, "app=web")) == 1 and len(running(c.pods(ns, "app=web"))) == 1)
     c.wait_for("the scaled-down pods' containers gone", lambda: len(podman_pods_of(ns)) == 1)
-    rc = c.get("rc", "web", "-n", ns)
-    c.wait_for("rc status replicas 1", lambda: c.get("rc", "web", "-n", ns)["status"].get("readyReplicas") == 1)
-    assert rc["spec"]["replicas"] == 1
+    c.wait_for("rc status at 1 replica", lambda: (lambda st: (st.get("replicas"), st.get("readyReplicas")) == (1, 1))(
+        c.get("rc", "web", "-n", ns)["status"]))
 
     c.kubectl("delete", "rc", "web", "-n", ns, "--cascade=background")
     c.wait_for("the rc's pods deleted", lambda: c.pods(ns, "app=web") == [])
