@@ -151,7 +151,7 @@ async def build_app(opts: ServerOptions, store, creds: Credentials, port: int):
     return app
 
 
-def start_endpoint_reconciler(opts: ServerOptions, app, port: int):
+async def start_endpoint_reconciler(opts: ServerOptions, app, port: int):
     """The `kubernetes` Service's endpoints list every live API server (leases in kube-system)."""
     if opts.endpoint_reconciler_type != "lease":
         return None
@@ -159,7 +159,7 @@ def start_endpoint_reconciler(opts: ServerOptions, app, port: int):
     reconciler = EndpointReconciler(app.state.registries, ServerAddress(opts.apiserver_ip, port),
                                     lease_duration_s=opts.identity_lease_duration_seconds,
                                     renew_interval_s=opts.identity_lease_renew_interval_seconds)
-    reconciler.start()
+    await reconciler.start()
     return reconciler
 
 
@@ -229,10 +229,10 @@ async def serve(opts: ServerOptions, shutdown: asyncio.Event,
             if app is None:
                 return
             gate.open(app)
-            reconciler = start_endpoint_reconciler(opts, app, port)
             log.info("serving url=%s kubeconfig=%s", creds.url, creds.admin_kubeconfig)
             if on_ready is not None:
                 await _maybe_await(on_ready(running))
+            reconciler = await start_endpoint_reconciler(opts, app, port)
 
         async def shutdown_trigger() -> None:
             await shutdown.wait()

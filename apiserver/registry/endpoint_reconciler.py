@@ -153,19 +153,24 @@ class EndpointReconciler:
         self._task: asyncio.Task | None = None
         self._stopping = False
 
-    def start(self) -> None:
+    async def start(self) -> None:
+        """One round now (so the endpoints name this server before it reports ready), then every interval."""
+        await self._round()
         self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _round(self) -> None:
+        try:
+            await self.renew()
+            await self.reconcile()
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:  # etcd away, a conflict: the next round tries again
+            log.warning("endpoint reconcile failed: %s", e)
 
     async def _run(self) -> None:
         while not self._stopping:
-            try:
-                await self.renew()
-                await self.reconcile()
-            except asyncio.CancelledError:
-                raise
-            except Exception as e:  # etcd away, a conflict: the next round tries again
-                log.warning("endpoint reconcile failed: %s", e)
             await asyncio.sleep(self.interval)
+            await self._round()
 
     async def stop(self) -> None:
         """At shutdown: leave the endpoints so clients go to the other servers."""
