@@ -228,11 +228,11 @@ async def serve(opts: ServerOptions, shutdown: asyncio.Event,
             app = await build_until_ready(lambda: build_app(opts, store, creds, port), shutdown)
             if app is None:
                 return
+            reconciler = await start_endpoint_reconciler(opts, app, port)
             gate.open(app)
             log.info("serving url=%s kubeconfig=%s", creds.url, creds.admin_kubeconfig)
             if on_ready is not None:
                 await _maybe_await(on_ready(running))
-            reconciler = await start_endpoint_reconciler(opts, app, port)
 
         async def shutdown_trigger() -> None:
             await shutdown.wait()
