@@ -12,6 +12,7 @@ member itself (and also has children) carries a `.` key.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any, Iterable
 
 Path = tuple[str, ...]
@@ -113,4 +114,21 @@ def without_prefixes(paths: set[Path], prefixes: Iterable[Path]) -> set[Path]:
     prefixes = tuple(prefixes)
     if not prefixes:
         return set(paths)
-    return {p for p in paths if not any(has_prefix(p, x) for x in prefixes)}
+    # Every write filters a few dozen paths by a dozen prefixes: with the prefixes
+    # grouped by length, each path costs one set lookup per distinct length.
+    groups = _by_length(prefixes)
+    if len(groups) == 1:
+        ((n, heads),) = groups
+        return {p for p in paths if p[:n] not in heads}
+    if len(groups) == 2:
+        (n1, heads1), (n2, heads2) = groups
+        return {p for p in paths if p[:n1] not in heads1 and p[:n2] not in heads2}
+    return {p for p in paths if not any(p[:n] in heads for n, heads in groups)}
+
+
+@lru_cache(maxsize=256)
+def _by_length(prefixes: tuple[Path, ...]) -> tuple[tuple[int, frozenset[Path]], ...]:
+    by_length: dict[int, set[Path]] = {}
+    for x in prefixes:
+        by_length.setdefault(len(x), set()).add(x)
+    return tuple((n, frozenset(heads)) for n, heads in sorted(by_length.items()))

@@ -8,7 +8,7 @@ or `set` (items are their own values). Everything here is pure.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from apiserver.machinery import schemas
@@ -28,14 +28,18 @@ class Shape:
     kind: str
     schema: dict
     keys: tuple[str, ...] = ()
+    # read once from the schema: child() runs for every field of every write
+    props: dict = field(init=False, repr=False, compare=False)
+    extra: dict | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        extra = self.schema.get("additionalProperties")
+        object.__setattr__(self, "props", self.schema.get("properties") or {})
+        object.__setattr__(self, "extra", extra if isinstance(extra, dict) else None)
 
     def child(self, name: str) -> dict | None:
         """Schema of a struct field or map value; None when the schema does not declare it."""
-        props = self.schema.get("properties") or {}
-        if name in props:
-            return props[name]
-        extra = self.schema.get("additionalProperties")
-        return extra if isinstance(extra, dict) else None
+        return self.props.get(name, self.extra)
 
     def item(self) -> dict | None:
         items = self.schema.get("items")
@@ -117,15 +121,16 @@ def fieldset(value: Any, schema: dict | None, path: Path = (), out: set[Path] | 
         if path:
             out.add(path)
         return out
-    if _is_map_like(sh) and isinstance(value, dict):
+    if (sh.kind == STRUCT or sh.kind == MAP) and isinstance(value, dict):
         if not value and path:
             out.add(path)
+        props, extra = sh.props, sh.extra
         for k, v in value.items():
-            child = sh.child(k)
+            child = props.get(k, extra)
             if child is None and unknown is not None:
-                unknown.append(path + (fp.field(k),))
+                unknown.append(path + ("f:" + k,))
                 continue
-            fieldset(v, child, path + (fp.field(k),), out, unknown, duplicates)
+            fieldset(v, child, path + ("f:" + k,), out, unknown, duplicates)
         return out
     if sh.kind in (LIST_MAP, LIST_SET) and isinstance(value, list):
         if not value and path:
@@ -178,11 +183,13 @@ def _compare(old, new, schema, path, changed, removed) -> None:
             removed.add(path)
         return
     sh = shape(schema)
-    if _is_map_like(sh) and isinstance(old, dict) and isinstance(new, dict):
+    if (sh.kind == STRUCT or sh.kind == MAP) and isinstance(old, dict) and isinstance(new, dict):
         if not new and old and path:
             changed.add(path)
+        props, extra = sh.props, sh.extra
         for k in list(old.keys()) + [k for k in new if k not in old]:
-            _compare(old.get(k, _MISSING), new.get(k, _MISSING), sh.child(k), path + (fp.field(k),), changed, removed)
+            _compare(old.get(k, _MISSING), new.get(k, _MISSING), props.get(k, extra), path + ("f:" + k,),
+                     changed, removed)
         return
     if sh.kind in (LIST_MAP, LIST_SET) and isinstance(old, list) and isinstance(new, list):
         before = {item_element(sh, i): i for i in old}
