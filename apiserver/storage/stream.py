@@ -96,6 +96,29 @@ class WatchStream:
         """Attach now rather than on first iteration (raises what that would)."""
         await self._prepare()
 
+    def _next_buffered(self) -> WatchEvent | None:
+        """The next deliverable buffered event, or None when the buffer holds none."""
+        while self._buf and not self.overflowed:
+            ev = self._buf.popleft()
+            if ev.type != "BOOKMARK":
+                if ev.kv.mod_revision <= self.last_revision:
+                    continue  # already delivered (replay overlap)
+                self.last_revision = ev.kv.mod_revision
+            elif ev.kv.mod_revision < self.last_revision:
+                continue
+            return ev
+        return None
+
+    def take_buffered(self) -> list[WatchEvent]:
+        """Everything deliverable that is buffered now, without waiting: what the next
+        iterations would return, for a consumer that wants to catch up in one go
+        (the watch cache, before a consistent read). Errors and the end are left
+        for the iterator to report."""
+        out = []
+        while (ev := self._next_buffered()) is not None:
+            out.append(ev)
+        return out
+
     async def __anext__(self) -> WatchEvent:
         await self._prepare()
         while True:
@@ -104,12 +127,8 @@ class WatchStream:
                     # the buffer's tail is incomplete: deliver nothing more
                     self._buf.clear()
                     raise StopAsyncIteration
-                ev = self._buf.popleft()
-                if ev.type != "BOOKMARK":
-                    if ev.kv.mod_revision <= self.last_revision:
-                        continue  # already delivered (replay overlap)
-                    self.last_revision = ev.kv.mod_revision
-                elif ev.kv.mod_revision < self.last_revision:
+                ev = self._next_buffered()
+                if ev is None:
                     continue
                 return ev
             if self._error is not None:
