@@ -204,9 +204,11 @@ class ResourceQuota(Plugin):
             obj, sign = attrs.old_object, -1  # pods already terminating give nothing back twice
         else:
             return
-        if not usage(r.group, r.plural, obj, ()):
-            return  # nothing any quota could track (or a terminating pod)
+        if not r.group and r.plural == "pods" and not _pod_counts(obj):
+            return  # nothing any quota could track (a terminating pod): usage() would be {}
         all_quotas = await self.list("", "resourcequotas", attrs.namespace)
+        if not all_quotas:
+            return  # most namespaces have none: skip summing what nothing limits
         hard_names = {n for q in all_quotas for n in (q.get("spec") or {}).get("hard") or {}}
         delta = usage(r.group, r.plural, obj, hard_names)
         quotas = [q for q in all_quotas if set(delta) & set((q.get("spec") or {}).get("hard") or {})]
