@@ -7,8 +7,8 @@ message into a Cause (`field`, FieldValueInvalid) themselves.
 """
 from __future__ import annotations
 
+import random
 import re
-import secrets
 
 # ---- message builders (the shapes upstream uses everywhere) -----------------
 
@@ -262,7 +262,9 @@ _MAX_GENERATED_NAME_LENGTH = 63  # upstream trims the prefix so the result stays
 
 
 def random_suffix(length: int = GENERATE_NAME_SUFFIX_LENGTH) -> str:
-    return "".join(secrets.choice(GENERATE_NAME_ALPHABET) for _ in range(length))
+    # Not a secret (upstream uses math/rand too); one system call per character was
+    # a visible share of every pod create (the service account volume name).
+    return "".join(random.choices(GENERATE_NAME_ALPHABET, k=length))
 
 
 def generate_name(base: str) -> str:

@@ -9,6 +9,7 @@ so a list is a join of cached byte strings and a watch event is encoded once.
 from __future__ import annotations
 
 import datetime
+import time
 import uuid
 from collections import OrderedDict
 
@@ -99,9 +100,17 @@ def encode_for_store(obj: dict) -> bytes:
     return orjson.dumps(obj)
 
 
+_last_second: tuple[int, str] = (-1, "")
+
+
 def now_rfc3339() -> str:
     """metav1.Time as upstream serializes it: seconds precision, UTC, Z."""
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    global _last_second
+    # Every write stamps a time or two; formatting once per second saves the strftime.
+    second = int(time.time())
+    if second != _last_second[0]:
+        _last_second = (second, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second)))
+    return _last_second[1]
 
 
 def now_micro() -> str:
