@@ -248,6 +248,14 @@ async def serve(opts: ServerOptions, shutdown: asyncio.Event,
                     await asyncio.wait_for(reconciler.stop(), 5)
 
         starter = asyncio.create_task(bring_up())
+
+        def on_started(task: asyncio.Task) -> None:
+            # A bootstrap that fails for good (not storage being away) ends the process:
+            # stop serving; the error is raised below once hypercorn has shut down.
+            if not task.cancelled() and task.exception() is not None:
+                log.error("start-up failed: %s", task.exception())
+                shutdown.set()
+        starter.add_done_callback(on_started)
         try:
             await hypercorn_serve(gate, cfg, shutdown_trigger=shutdown_trigger, mode="asgi")
         except (ssl.SSLError, ConnectionError) as e:

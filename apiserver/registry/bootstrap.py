@@ -18,7 +18,9 @@ async def _create_if_missing(gs, namespace: str, obj: dict) -> None:
     try:
         await gs.create(namespace, obj, WriteContext())
     except StatusError as e:
-        if e.code != 409:
+        # Several API servers bootstrapping at once on one etcd: another one's create may win
+        # (a 409, or the allocator's "already allocated" for the kubernetes clusterIP).
+        if e.code != 409 and await gs.get_or_none(namespace, obj["metadata"]["name"]) is None:
             raise
 
 
