@@ -43,3 +43,20 @@ async def test_waiting_consumer_is_woken_and_fail_raises():
         raise AssertionError("expected the error")
     except RuntimeError:
         pass
+
+
+async def test_take_buffered_returns_what_iteration_would_and_leaves_the_end_to_it():
+    s = WatchStream("/registry/pods/", 1, max_buffer=None)
+    for r in (1, 2, 2, 3):
+        s.push(ev(r))
+    s.push(bookmark(2))   # older than what was delivered: skipped, as iteration skips it
+    s.push(bookmark(3))
+    s.end()
+    got = s.take_buffered()
+    assert [(e.type, e.revision) for e in got] == [("ADDED", 2), ("ADDED", 3), ("BOOKMARK", 3)]
+    assert s.take_buffered() == []
+    try:
+        await s.__anext__()
+        raise AssertionError("expected the stream to end")
+    except StopAsyncIteration:
+        pass
