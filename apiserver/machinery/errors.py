@@ -37,6 +37,7 @@ class StatusError(Exception):
         causes: list[Cause] | None = None,
         retry_after: int | None = None,
         headers: dict[str, str] | None = None,
+        list_meta: dict | None = None,
     ):
         super().__init__(message)
         self.code = code
@@ -48,12 +49,13 @@ class StatusError(Exception):
         self.causes = causes or []
         self.retry_after = retry_after
         self.headers = headers or {}
+        self.list_meta = list_meta or {}   # e.g. the inconsistent-continue token of a 410
 
     def status(self) -> dict:
         s = {
             "kind": "Status",
             "apiVersion": "v1",
-            "metadata": {},
+            "metadata": dict(self.list_meta),
             "status": "Failure",
             "message": self.message,
             "reason": self.reason,
@@ -123,6 +125,23 @@ def bad_request(message: str, causes: list[Cause] | None = None) -> StatusError:
 
 def gone(message: str) -> StatusError:
     return StatusError(410, "Expired", message)
+
+
+CONTINUE_EXPIRED = ("The provided continue parameter is too old to display a consistent list result. "
+                    "You can start a new list without the continue parameter.")
+INCONSISTENT_CONTINUE = ("The provided continue parameter is too old to display a consistent list result. "
+                         "You can start a new list without the continue parameter, or use the continue token "
+                         "in this response to retrieve the remainder of the results. Continuing with the "
+                         "provided token results in an inconsistent list - objects that were created, modified, "
+                         "or deleted between the time the first chunk was returned and now may show up in the list.")
+
+
+def continue_expired(inconsistent_token: str | None) -> StatusError:
+    """410 for a paged list whose snapshot was compacted away. With a token, the
+    client may go on from the same key at the latest revision (an inconsistent list)."""
+    if inconsistent_token is None:
+        return gone(CONTINUE_EXPIRED)
+    return StatusError(410, "Expired", INCONSISTENT_CONTINUE, list_meta={"continue": inconsistent_token})
 
 
 def too_old_resource_version(requested: int | str, oldest: int | str | None = None) -> StatusError:

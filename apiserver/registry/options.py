@@ -75,6 +75,11 @@ def parse_resource_version(rv: str) -> int:
 # --- continue tokens --------------------------------------------------------
 # Upstream-style: base64(JSON{"v": "meta.k8s.io/v1", "rv": <revision>, "start": <key after prefix>}).
 
+# rv -1 (LATEST) marks the inconsistent continuation a 410 hands out: go on from
+# the key at the newest revision; 0 stays invalid, as upstream.
+LATEST = -1
+
+
 def encode_continue(revision: int, next_key: str, prefix: str) -> str:
     start = next_key[len(prefix):] if next_key.startswith(prefix) else next_key
     doc = {"v": "meta.k8s.io/v1", "rv": revision, "start": start}
@@ -93,7 +98,7 @@ def decode_continue(token: str, prefix: str) -> tuple[int, str]:
     except Exception:
         raise bad_request("continue key is not valid: incorrect encoded start resourceVersion "
                           "(version meta.k8s.io/v1)") from None
-    if rev <= 0 or start.startswith("/") or ".." in start.split("/"):
+    if rev == 0 or rev < LATEST or start.startswith("/") or ".." in start.split("/"):
         raise bad_request("continue key is not valid: incorrect encoded start resourceVersion "
                           "(version meta.k8s.io/v1)")
     return rev, prefix + start

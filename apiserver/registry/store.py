@@ -23,7 +23,7 @@ from apiserver.registry.attributes import Attributes
 from apiserver.registry.context import WriteContext
 from apiserver.registry.objects import (ObjectCache, StoredObject, encode_for_store, new_uid,
                                         now_rfc3339)
-from apiserver.registry.options import ListOptions, decode_continue, encode_continue, parse_resource_version
+from apiserver.registry.options import LATEST, ListOptions, decode_continue, encode_continue, parse_resource_version
 from apiserver.registry.strategy import Strategy
 from apiserver.storage.interface import (CompactedError, FutureRevisionError, KeyExistsError,
                                          KeyNotFoundError, RevisionConflictError, Store,
@@ -116,6 +116,7 @@ class GenericStore:
         revision, start = 0, None
         if opts.continue_token:
             revision, start = decode_continue(opts.continue_token, prefix)
+            revision = max(revision, 0)  # LATEST: the newest revision
         elif opts.resource_version not in ("", "0"):
             rv = parse_resource_version(opts.resource_version)
             if opts.resource_version_match == "Exact":
@@ -132,8 +133,7 @@ class GenericStore:
                 res = await _guard(self.store.list(prefix, limit=want, start_key=start, revision=revision))
             except CompactedError:
                 if opts.continue_token:
-                    raise errors.gone("The provided continue parameter is too old to display a consistent "
-                                      "list result. You can start a new list without the continue parameter.")
+                    raise errors.continue_expired(encode_continue(LATEST, start, prefix) if start else None)
                 raise errors.gone(f"The resourceVersion for the provided list is too old.")
             except FutureRevisionError as e:
                 raise errors.timeout(f"Too large resource version: {e.requested}, current: {e.current}")

@@ -272,6 +272,13 @@ class CachedStore(Store):
         self, prefix: str, *, limit: int = 0, start_key: str | None = None, revision: int = 0
     ) -> ListResult:
         rc = self._cache(prefix)
+        if revision:
+            # a snapshot older than the backend's horizon is gone even when the cache
+            # still holds that state (nothing changed since): as etcd answers, 410
+            # (etcd keeps the compaction revision itself readable)
+            compacted = await self.backend.compacted_revision()
+            if revision < compacted:
+                raise CompactedError(revision, compacted)
         if rc is not None:
             if revision == 0:
                 rc = await self._fresh_cache(prefix)

@@ -157,11 +157,11 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def compacted_revision(self) -> int:
-        """Revisions at or below this are gone from history."""
+        """Revisions below this are gone from history (this one stays readable, as in etcd)."""
 
     @abc.abstractmethod
     async def compact(self, revision: int) -> None:
-        """Forget history at or below revision (current values stay)."""
+        """Forget history below revision (the state at `revision` and current values stay)."""
 
     async def healthy(self) -> bool:
         """True when the backend answers (readyz)."""

@@ -74,7 +74,9 @@ def test_rc_scale_subresource(core, ns):
                               "containers": [{"name": "httpd", "image": IMAGE}]}}}})
 
     def replicas(n):
-        return lambda: core.read_namespaced_replication_controller(name, ns).status.replicas == n
+        # as upstream reads it: an absent status counts as 0 replicas
+        return lambda: ((core.read_namespaced_replication_controller(name, ns).status or
+                         client.V1ReplicationControllerStatus(replicas=0)).replicas or 0) == n
     wait_for(replicas(1), timeout=60, what="status.replicas == 1")
     scale = core.read_namespaced_replication_controller_scale(name, ns)
     assert scale.status.replicas == 1

@@ -10,7 +10,7 @@ from kubernetes import client
 from tests.conformance.rows import row
 from tests.conformance.support import wait_for
 
-HARD = {"pods": "5", "services": "10", "services.nodeports": "1", "services.loadbalancers": "1",
+HARD = {"pods": "5", "services": "10", "ephemeral-storage": "50Gi", "services.nodeports": "1", "services.loadbalancers": "1",
         "cpu": "1", "memory": "500Mi", "configmaps": "10", "persistentvolumeclaims": "10",
         "requests.storage": "10Gi", "replicationcontrollers": "10", "resourcequotas": "1", "secrets": "10",
         "requests.example.com/dongle": "3"}
@@ -106,8 +106,9 @@ def test_quota_pod(core, ns):
             {"name": "pause", "image": "localhost/busybox", "resources": {"requests": req, "limits": lim}}]}}
 
     core.create_namespaced_pod(ns, pod("test-pod", requests, limits))
-    _wait_used(core, ns, "test-quota", {"pods": "1", "requests.cpu": "500m", "requests.memory": "252Mi",
-                                        "requests.example.com/dongle": "2"})
+    # usage is reported under the names the quota's hard limits use (cpu, not requests.cpu)
+    _wait_used(core, ns, "test-quota", {"pods": "1", "cpu": "500m", "memory": "252Mi",
+                                        "ephemeral-storage": "30Gi", "requests.example.com/dongle": "2"})
     with pytest.raises(client.ApiException) as err:   # exceeds the remaining cpu
         core.create_namespaced_pod(ns, pod("fail-pod", {"cpu": "600m", "memory": "100Mi"}, {}))
     assert err.value.status == 403
@@ -116,7 +117,7 @@ def test_quota_pod(core, ns):
             {"name": "pause", "resources": {"requests": {"cpu": "100m"}}}]}})
     assert err.value.status == 422
     core.delete_namespaced_pod("test-pod", ns, grace_period_seconds=0)
-    _wait_used(core, ns, "test-quota", {"pods": "0", "requests.cpu": "0", "requests.memory": "0"})
+    _wait_used(core, ns, "test-quota", {"pods": "0", "cpu": "0", "memory": "0", "ephemeral-storage": "0"})
 
 
 @row("ResourceQuota, update and delete", release="v1.16", needs="API",
