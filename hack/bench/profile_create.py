@@ -24,6 +24,7 @@ import cProfile
 import json
 import os
 import pstats
+import shutil
 import sys
 import tempfile
 import time
@@ -54,7 +55,10 @@ async def run(n: int, concurrency: int, profiler: cProfile.Profile | None, raw: 
     app = await build_app(opts, store, creds, 6443)
     headers = {"Authorization": f"Bearer {creds.tokens.admin_token()}", "Content-Type": "application/json"}
     if raw:
-        return await _run_raw(app, store, headers, n, concurrency, profiler)
+        try:
+            return await _run_raw(app, store, headers, n, concurrency, profiler)
+        finally:
+            shutil.rmtree(base, ignore_errors=True)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="https://test", headers=headers) as c:
         r = await c.post("/api/v1/namespaces", content=json.dumps(
@@ -79,6 +83,7 @@ async def run(n: int, concurrency: int, profiler: cProfile.Profile | None, raw: 
         if profiler:
             profiler.disable()
     await store.close()
+    shutil.rmtree(base, ignore_errors=True)
     # CPU per create (server and client together) is what a busy machine cannot blur.
     print(f"{n} creates, concurrency {concurrency}: {n / took:,.0f}/s, {cpu / n * 1e3:.3f} ms CPU each "
           f"(server + in-process client{', profiled' if profiler else ''}; load {os.getloadavg()[0]:.1f})")
@@ -195,6 +200,7 @@ def https(n: int, concurrency: int) -> None:
               f"{cpu / n * 1e3:.3f} ms, client {client / n * 1e3:.3f} ms (load {os.getloadavg()[0]:.1f})")
     finally:
         srv.stop()
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def stages(rounds: int = 7, n: int = 500) -> None:
