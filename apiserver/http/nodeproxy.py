@@ -171,14 +171,15 @@ class NodeProxy:
         except errors.StatusError as e:
             return await self._deny(ws, e)
         offered = [p.strip() for p in ws.headers.get("sec-websocket-protocol", "").split(",") if p.strip()]
+        hop = [SPDY_TUNNEL_HOP if p == SPDY_TUNNEL else p for p in offered]
         url = f"wss://{host}:{port}{path}?{urlencode(params)}"
         try:
-            backend = await websockets.connect(url, ssl=self.ssl, subprotocols=offered or None,
+            backend = await websockets.connect(url, ssl=self.ssl, subprotocols=hop or None,
                                                max_size=None, open_timeout=10, ping_interval=None)
         except (OSError, websockets.WebSocketException, asyncio.TimeoutError) as e:
             return await self._deny(ws, errors.service_unavailable(
                 f"cannot reach the node agent for pod {name}: {e}"))
-        await ws.accept(subprotocol=backend.subprotocol)
+        await ws.accept(subprotocol=SPDY_TUNNEL if backend.subprotocol == SPDY_TUNNEL_HOP else backend.subprotocol)
         await _relay(ws, backend)
 
     async def _deny(self, ws: WebSocket, err: errors.StatusError) -> None:
@@ -210,6 +211,13 @@ class NodeProxy:
             return status_response(e)
         return Response(r.content, status_code=r.status_code,
                         media_type=r.headers.get("content-type", "application/octet-stream"))
+
+
+# kubectl 1.31+ port-forward: SPDY/3.1 frames inside WebSocket messages. The
+# websockets library (our hop to the node agent) takes only RFC 7230 tokens as
+# subprotocols and "/" is not one, so that hop names it by a token alias that the
+# node agent also accepts (nodeagent/server/portforward_spdy.py).
+SPDY_TUNNEL, SPDY_TUNNEL_HOP = "SPDY/3.1+portforward.k8s.io", "spdy-3.1.portforward.k8s.io"
 
 
 async def _relay(ws: WebSocket, backend) -> None:

@@ -33,6 +33,7 @@ from ..runtime.podman import Podman
 from . import logs as LG
 from .certs import ensure_serving_cert
 from .portforward import serve_portforward
+from .portforward_spdy import SUBPROTOCOLS as SPDY_TUNNEL, serve_spdy_portforward
 from .streams import pick_protocol, serve_process
 
 log = logging.getLogger(__name__)
@@ -249,4 +250,8 @@ class KubeletServer:
         if w is None:
             await ws.close(1008)
             return
+        offered = [p.strip() for p in ws.headers.get("sec-websocket-protocol", "").split(",")]
+        tunnel = next((p for p in offered if p in SPDY_TUNNEL), None)
+        if tunnel:  # kubectl 1.31+: SPDY/3.1 frames inside WebSocket messages
+            return await serve_spdy_portforward(ws, w.pod_ip or "127.0.0.1", tunnel)
         await serve_portforward(ws, w.pod_ip or "127.0.0.1")
