@@ -35,6 +35,7 @@ class _DataStream:
         self.stream_id, self.port, self.error_id = stream_id, port, error_id
         self.inbound: asyncio.Queue[bytes | None] = asyncio.Queue()  # None: kubectl sent FIN
         self.task: asyncio.Task | None = None
+        self.reset = False  # kubectl sent RST_STREAM: the stream is gone, send nothing more on it
 
 
 class SpdyPortForwardSession:
@@ -91,6 +92,7 @@ class SpdyPortForwardSession:
         elif isinstance(frame, spdy.RstStream):
             s = self.data.pop(frame.stream_id, None)
             if s is not None and s.task is not None:
+                s.reset = True
                 s.task.cancel()
         elif isinstance(frame, spdy.Ping):
             await self.send(frame)  # the answer to a ping is the same ping
@@ -151,11 +153,12 @@ class SpdyPortForwardSession:
         finally:
             if conn_writer is not None:
                 conn_writer.close()
-            fins = [spdy.DataFrame(s.stream_id, b"", spdy.FLAG_FIN)]
+            fins = [] if s.reset else [spdy.DataFrame(s.stream_id, b"", spdy.FLAG_FIN)]
             if s.error_id is not None:
                 fins.append(spdy.DataFrame(s.error_id, b"", spdy.FLAG_FIN))
             try:
-                await self.send(*fins)
+                if fins:
+                    await self.send(*fins)
             except (OSError, RuntimeError, WebSocketDisconnect):
                 pass
             self.data.pop(s.stream_id, None)

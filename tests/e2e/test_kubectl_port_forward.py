@@ -25,30 +25,56 @@ def web(cluster, ns):
     return "web"
 
 
-@pytest.mark.parametrize("version", ["1.31", "1.33"])
-def test_port_forward_serves_two_connections(cluster, ns, web, version):
+def _port_forward(cluster, version: str, ns: str, pod: str, port: int) -> tuple[subprocess.Popen, str]:
+    """Start `kubectl port-forward pod/<pod> :<port>`; return it and the local URL it chose."""
     binary = kubectl_binary(version)
     if binary is None:
         pytest.skip(f"kubectl {version} is not installed")
     env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
     env["HOME"] = str(cluster.base / "kubectl-home")
     proc = subprocess.Popen([str(binary), f"--kubeconfig={cluster.server.kubeconfig}", "port-forward",
-                             "-n", ns, f"pod/{web}", ":8080"],
+                             "-n", ns, f"pod/{pod}", f":{port}"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    line = proc.stdout.readline()  # "Forwarding from 127.0.0.1:NNNNN -> <port>"
+    m = re.search(rf"127\.0\.0\.1:(\d+) -> {port}", line)
+    if not m:
+        _stop(proc)
+        raise AssertionError(f"no forwarding line: {line!r} stderr: {proc.stderr.read()}")
+    return proc, f"http://127.0.0.1:{m.group(1)}/"
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
     try:
-        line = proc.stdout.readline()  # "Forwarding from 127.0.0.1:NNNNN -> 8080"
-        m = re.search(r"127\.0\.0\.1:(\d+) -> 8080", line)
-        assert m, f"no forwarding line: {line!r} stderr: {proc.stderr.read() if proc.poll() is not None else ''}"
-        url = f"http://127.0.0.1:{m.group(1)}/"
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.mark.parametrize("version", ["1.31", "1.33"])
+def test_port_forward_serves_two_connections(cluster, ns, web, version):
+    proc, url = _port_forward(cluster, version, ns, web, 8080)
+    try:
         for _ in range(2):  # each GET is its own connection, so its own pair of SPDY streams
             with urllib.request.urlopen(url, timeout=20) as r:
                 assert r.status == 200 and r.read() == b"hello-spdy\n"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _stop(proc)
         err = proc.stderr.read()
     assert "error" not in err.lower(), err
+
+
+def test_port_forward_reports_a_closed_port_on_the_error_stream(cluster, ns, web):
+    proc, url = _port_forward(cluster, "1.33", ns, web, 9999)  # nothing listens on 9999
+    try:
+        with pytest.raises(OSError):  # the connection closes without an HTTP answer
+            urllib.request.urlopen(url, timeout=20).read()
+    finally:
+        try:  # kubectl gives up on the pod after an error-stream message
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            pass
+        _stop(proc)
+        err = proc.stderr.read()
+    assert "error forwarding port 9999 to pod" in err, err
