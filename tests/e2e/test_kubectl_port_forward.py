@@ -19,7 +19,8 @@ IMAGE = "localhost/busybox"
 @pytest.fixture
 def web(cluster, ns):
     cluster.kubectl("run", "web", "-n", ns, f"--image={IMAGE}", "--", "sh", "-c",
-                    "mkdir -p /www; echo hello-spdy > /www/index.html; exec httpd -f -p 8080 -h /www")
+                    "mkdir -p /www; echo hello-spdy > /www/index.html; "
+                    "dd if=/dev/zero of=/www/big bs=1024 count=2048 2>/dev/null; exec httpd -f -p 8080 -h /www")
     cluster.wait_for("web Running", lambda: cluster.get("pod", "web", "-n", ns)["status"].get("phase")
                      == "Running")
     return "web"
@@ -59,6 +60,8 @@ def test_port_forward_serves_two_connections(cluster, ns, web, version):
         for _ in range(2):  # each GET is its own connection, so its own pair of SPDY streams
             with urllib.request.urlopen(url, timeout=20) as r:
                 assert r.status == 200 and r.read() == b"hello-spdy\n"
+        with urllib.request.urlopen(url + "big", timeout=30) as r:  # many frames, past any 64 KiB window
+            assert r.read() == bytes(2048 * 1024)
     finally:
         _stop(proc)
         err = proc.stderr.read()
