@@ -106,6 +106,12 @@ else
   if [ ${#others[@]} -gt 0 ]; then
     step "integration, conformance and e2e tests" python -m pytest -q -p no:cacheprovider "${others[@]}"
   fi
+  # The same integration suite once more with its API server on a real etcd
+  # (started and stopped by the fixture), so both storage backends are proven.
+  if command -v etcd >/dev/null; then
+    step "integration tests on etcd" env POCKETKUBE_TEST_BACKEND=etcd \
+      python -m pytest -q -p no:cacheprovider tests/integration
+  fi
 fi
 
 echo

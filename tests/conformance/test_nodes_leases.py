@@ -72,7 +72,7 @@ def test_lease_api(api, ns):
 
 @row("Conformance tests minimum number of nodes", release="v1.23", needs="POD",
      codename="[sig-architecture] Conformance Tests should have at least two untainted nodes")
-@missing("a second node: `pocketkube up` runs one node agent; the suite's own cluster has no node agents")
+@missing("a second untainted node: the suite's own pocketkube runs one node agent (`pocketkube up`)")
 def test_at_least_two_untainted_nodes(core):
     nodes = [n for n in core.list_node().items
              if not any(t.effect in ("NoSchedule", "NoExecute") for t in (n.spec.taints or []))]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import time
 import uuid
 
 import pytest
@@ -27,6 +28,23 @@ def _wait_used(core, ns, name, expected: dict, timeout=30):
     wait_for(matches, timeout=timeout, what=f"quota {name} used == {expected}")
 
 
+def _stable_count(list_func, ns) -> int:
+    """As upstream: count the objects until the number has not changed for 5 s
+    (controllers may still be adding kube-root-ca.crt and the like)."""
+    found, unchanged = -1, 0
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        n = len(list_func(ns).items)
+        if n == found:
+            unchanged += 1
+            if unchanged > 4:
+                return found
+        else:
+            found, unchanged = n, 0
+        time.sleep(1)
+    return found
+
+
 def _quota_baseline(core, ns):
     """Create the quota and wait for its status (as upstream: resourcequotas counted)."""
     existing = len(core.list_namespaced_resource_quota(ns).items)
@@ -43,7 +61,7 @@ def test_quota_status_promptly_calculated(core, ns):
 @row("ResourceQuota, object count quota, configmap", release="v1.16", needs="API+CTRL",
      codename="[sig-api-machinery] ResourceQuota should create a ResourceQuota and capture the life of a configMap.")
 def test_quota_configmap(core, ns):
-    found = len(core.list_namespaced_config_map(ns).items)
+    found = _stable_count(core.list_namespaced_config_map, ns)
     _quota_baseline(core, ns)
     core.create_namespaced_config_map(ns, {"metadata": {"name": "test-configmap"}, "data": {"a": "b"}})
     _wait_used(core, ns, "test-quota", {"configmaps": str(found + 1)})
@@ -54,7 +72,7 @@ def test_quota_configmap(core, ns):
 @row("ResourceQuota, object count quota, secret", release="v1.16", needs="API+CTRL",
      codename="[sig-api-machinery] ResourceQuota should create a ResourceQuota and capture the life of a secret.")
 def test_quota_secret(core, ns):
-    found = len(core.list_namespaced_secret(ns).items)
+    found = _stable_count(core.list_namespaced_secret, ns)
     _quota_baseline(core, ns)
     core.create_namespaced_secret(ns, {"metadata": {"name": "test-secret"},
                                        "data": {"a": base64.b64encode(b"b").decode()}})
