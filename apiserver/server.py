@@ -296,6 +296,26 @@ def install_signal_handlers(shutdown: asyncio.Event) -> None:
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, on_signal, sig)
+    loop.set_exception_handler(_quiet_connection_teardown)
+
+
+def _is_connection_teardown(exc: BaseException | None) -> bool:
+    """A peer that went away mid-TLS (close-notify races, a TLS shutdown that times
+    out): hypercorn leaves these in connection tasks nobody awaits."""
+    if isinstance(exc, BaseExceptionGroup):
+        return all(_is_connection_teardown(e) for e in exc.exceptions)
+    if isinstance(exc, TimeoutError):
+        return "SSL shutdown" in str(exc)
+    return isinstance(exc, (ssl.SSLError, ConnectionError))
+
+
+def _quiet_connection_teardown(loop: asyncio.AbstractEventLoop, context: dict) -> None:
+    # One debug line instead of a traceback per closed client connection; anything
+    # else still goes to asyncio's default handler.
+    if _is_connection_teardown(context.get("exception")):
+        log.debug("client connection ended uncleanly: %s", context.get("exception"))
+        return
+    loop.default_exception_handler(context)
 
 
 def configure_logging(level: int = logging.INFO) -> None:
