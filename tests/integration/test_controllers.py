@@ -8,40 +8,24 @@ import uuid
 import pytest
 import yaml
 
-from controllers.simnodes import SimulatedNodes
-from kubeclient import ApiClient, ApiError, Resource
+from kubeclient import ApiClient, ApiError
 from kubeclient.resources import (CONFIGMAPS, ENDPOINTS, ENDPOINTSLICES, LEASES, NAMESPACES, NODES, PODS,
                                   REPLICATIONCONTROLLERS, SERVICEACCOUNTS, SERVICES)
 
-from test_controllers_support import FAST_FLAGS, ControllersProcess, poll, wait_leader
+from test_controllers_support import (FAST_FLAGS, ControllersProcess, leading_controllers, poll,
+                                      simulated_cluster, wait_leader)
 
 
 @pytest.fixture(scope="module")
 def controllers(server, tmp_path_factory):
-    ident = f"ctl-{uuid.uuid4().hex[:6]}"
-    proc = ControllersProcess(server.kubeconfig, tmp_path_factory.mktemp("ctl"), "--identity", ident, *FAST_FLAGS)
-    try:
-        wait_leader(server.kubeconfig, ident)
-    except AssertionError:
-        proc.stop()
-        pytest.fail(f"controllers never became leader:\n{proc.log()}")
-    yield proc
-    proc.stop()
+    with leading_controllers(server.kubeconfig, tmp_path_factory.mktemp("ctl"), *FAST_FLAGS, name="ctl") as proc:
+        yield proc
 
 
 @pytest.fixture
 async def cluster(server, controllers):
-    client = ApiClient.from_kubeconfig(str(server.kubeconfig))
-    sim = SimulatedNodes(client, renew_interval=0.5)
-    sim.start()
-    yield client, sim
-    await sim.stop()
-    for name in sim.names:
-        try:
-            await client.delete(NODES, name)
-        except ApiError:
-            pass
-    await client.close()
+    async with simulated_cluster(server.kubeconfig, renew_interval=0.5) as c:
+        yield c
 
 
 def rc_yaml(name: str, replicas: int, tag: str) -> str:

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -73,3 +74,39 @@ def wait_leader(kubeconfig: Path, identity: str, lease: str = "kube-controller-m
                     return None
             return await poll(check, timeout, 0.1, f"a holder of lease {lease}")
     return asyncio.run(holder())
+
+
+@contextlib.contextmanager
+def leading_controllers(kubeconfig: Path, log_dir: Path, *args: str, name: str = "controllers"):
+    """A controllers process that holds the leader lease for the whole block."""
+    import pytest
+    ident = f"{name}-{uuid.uuid4().hex[:6]}"
+    proc = ControllersProcess(kubeconfig, log_dir, "--identity", ident, *args, name=name)
+    try:
+        wait_leader(kubeconfig, ident)
+    except AssertionError:
+        proc.stop()
+        pytest.fail(f"{name} never became leader:\n{proc.log()}")
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+@contextlib.asynccontextmanager
+async def simulated_cluster(kubeconfig: Path, renew_interval: float):
+    """A client and simulated Nodes (with Leases); the nodes are deleted afterwards."""
+    from controllers.simnodes import SimulatedNodes
+    from kubeclient import ApiClient, ApiError
+    from kubeclient.resources import NODES
+    client = ApiClient.from_kubeconfig(str(kubeconfig))
+    sim = SimulatedNodes(client, renew_interval=renew_interval)
+    sim.start()
+    try:
+        yield client, sim
+    finally:
+        await sim.stop()
+        for name in sim.names:
+            with contextlib.suppress(ApiError):
+                await client.delete(NODES, name)
+        await client.close()

@@ -6,40 +6,22 @@ import uuid
 
 import pytest
 
-from controllers.simnodes import SimulatedNodes
-from kubeclient import ApiClient, ApiError
-from kubeclient.resources import EVENTS, NODES, PODS
+from kubeclient.resources import EVENTS, PODS
 
-from test_controllers_support import ControllersProcess, poll, wait_leader
+from test_controllers_support import leading_controllers, poll, simulated_cluster
 
 
 @pytest.fixture(scope="module")
 def scheduler(server, tmp_path_factory):
-    ident = f"sched-{uuid.uuid4().hex[:6]}"
-    proc = ControllersProcess(server.kubeconfig, tmp_path_factory.mktemp("sched"), "--controllers=scheduler",
-                              "--identity", ident, "--leader-elect-retry-period", "500ms", name="scheduler")
-    try:
-        wait_leader(server.kubeconfig, ident)
-    except AssertionError:
-        proc.stop()
-        pytest.fail(f"scheduler never became leader:\n{proc.log()}")
-    yield proc
-    proc.stop()
+    with leading_controllers(server.kubeconfig, tmp_path_factory.mktemp("sched"), "--controllers=scheduler",
+                             "--leader-elect-retry-period", "500ms", name="scheduler") as proc:
+        yield proc
 
 
 @pytest.fixture
 async def cluster(server, scheduler):
-    client = ApiClient.from_kubeconfig(str(server.kubeconfig))
-    sim = SimulatedNodes(client, renew_interval=1.0)
-    sim.start()
-    yield client, sim
-    await sim.stop()
-    for name in sim.names:
-        try:
-            await client.delete(NODES, name)
-        except ApiError:
-            pass
-    await client.close()
+    async with simulated_cluster(server.kubeconfig, renew_interval=1.0) as c:
+        yield c
 
 
 def pod_body(name: str, cpu: str = "100m", **spec) -> dict:
