@@ -4,6 +4,7 @@
   pocketkube apiserver ...         the API server alone (kube-apiserver's flags)
   pocketkube controllers ...       scheduler and controllers (delegates to controllers.main)
   pocketkube nodeagent ...         the node agent (delegates to nodeagent.main)
+  pocketkube proxy ...             the Service proxy, nftables (delegates to proxy.main)
   pocketkube version
 
 Components that have not landed (or fail to import) give a plain one-line
@@ -85,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     ctl.set_defaults(func=_delegate("controllers.main", "the controllers"))
     agent = sub.add_parser("nodeagent", help="run a node agent (--kubeconfig K --node-name N)", add_help=False)
     agent.set_defaults(func=_delegate("nodeagent.main", "the node agent"))
+    proxy = sub.add_parser("proxy", help="run the Service proxy (--kubeconfig K [--cleanup])", add_help=False)
+    proxy.set_defaults(func=_delegate("proxy.main", "the proxy"))
 
     ver = sub.add_parser("version", help="print the version")
     ver.set_defaults(func=cmd_version)
@@ -95,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     # Delegated commands take their argv untouched (including --help).
-    if argv and argv[0] in ("controllers", "nodeagent"):
+    if argv and argv[0] in ("controllers", "nodeagent", "proxy"):
         ns, rest = parser.parse_args(argv[:1]), argv[1:]
     else:
         ns, rest = parser.parse_args(argv), []

@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import socket
 import sys
 
@@ -28,6 +29,8 @@ def add_up_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-nodeagent", action="store_true", help="do not run a node agent")
     p.add_argument("--node-name", default=None, help="name of the node agent's Node (default: the host name)")
     p.add_argument("--kubelet-port", type=int, default=10250, help="port of the node agent's kubelet API")
+    p.add_argument("--no-proxy", action="store_true",
+                   help="do not run the Service proxy (nftables; it runs with the node agent, as root)")
 
 
 def default_node_name() -> str:
@@ -65,7 +68,34 @@ def _start_components(ns: argparse.Namespace, running) -> list[asyncio.Task]:
             tasks.append(asyncio.create_task(_supervise("nodeagent", agent), name="nodeagent"))
         except ComponentMissing as e:
             log.warning("%s; continuing without it", e)
+        if not ns.no_proxy:
+            tasks.extend(_start_proxy(ns, running, node))
     return tasks
+
+
+def _start_proxy(ns: argparse.Namespace, running, node: str) -> list[asyncio.Task]:
+    """The Service proxy of this host; its table and route go when `up` stops."""
+    if os.geteuid() != 0:
+        log.warning("not root: no Service proxy (Services get no data path); --no-proxy silences this")
+        return []
+    try:
+        run_proxy = load_entry("proxy.main", "run_proxy", "the proxy")
+        config = load_entry("proxy.rules", "Config", "the proxy")
+        cleanup = load_entry("proxy.proxier", "cleanup", "the proxy")
+        table = load_entry("proxy.main", "default_table", "the proxy")(node)
+    except ComponentMissing as e:
+        log.warning("%s; continuing without it", e)
+        return []
+    cfg = config(table=table, service_cidr=str(running.opts.service_cluster_ip_range))
+    kc = running.creds.kubeconfig_for("system:kube-proxy")
+
+    async def proxy() -> None:
+        try:
+            await run_proxy(str(kc), node, cfg)
+        finally:
+            await cleanup(cfg)
+
+    return [asyncio.create_task(_supervise("proxy", proxy()), name="proxy")]
 
 
 def run_up(ns: argparse.Namespace) -> int:

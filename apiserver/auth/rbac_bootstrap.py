@@ -119,7 +119,7 @@ CLUSTER_ROLE_BINDINGS = [
     _binding("system:service-account-issuer-discovery", "system:service-account-issuer-discovery",
              [("Group", "system:serviceaccounts")]),
     _binding("pocketkube:components", "cluster-admin", [
-        ("User", "system:kube-controller-manager"), ("User", "system:kube-scheduler"),
+        ("User", "system:kube-controller-manager"), ("User", "system:kube-scheduler"), ("User", "system:kube-proxy"),
         ("Group", "system:nodes")]),
 ]
 

@@ -1,0 +1,96 @@
+"""`pocketkube proxy --kubeconfig K`: the Service proxy of this host (kube-proxy's flags)."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import socket
+
+from kubeclient import ApiClient
+
+from . import host
+from .proxier import Proxier, cleanup
+from .rules import Config
+from .servicelb import run_service_lb
+
+log = logging.getLogger(__name__)
+
+
+def default_table(node_name: str) -> str:
+    return f"pocketkube-proxy-{node_name}"
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="pocketkube proxy", description="program Services into nftables on this host")
+    p.add_argument("--kubeconfig", help="credentials of the proxy")
+    p.add_argument("--hostname-override", "--node-name", dest="node_name", default=socket.gethostname().lower(),
+                   help="this node's name (endpoints on it are 'local')")
+    p.add_argument("--cleanup", action="store_true", help="remove the proxy's table and route, then exit")
+    p.add_argument("--table", help="nft table (ip family) of this proxy (default pocketkube-proxy-<node>)")
+    p.add_argument("--service-cluster-ip-range", default="10.96.0.0/12", help="kept local by a route")
+    p.add_argument("--cluster-cidr", default="10.88.0.0/16", help="pods' range: traffic from elsewhere is masqueraded")
+    p.add_argument("--bridge", default="podman0", help="pod bridge whose ports get hairpin mode")
+    p.add_argument("--node-ip", default=None, help="this node's address (LoadBalancer ingress)")
+    p.add_argument("--no-service-lb", action="store_true", help="do not serve LoadBalancer Services (ServiceLB)")
+    p.add_argument("--min-sync-period", type=float, default=0.2, help="seconds between two syncs at least")
+    p.add_argument("--sync-period", type=float, default=30.0, help="seconds between two syncs at most")
+    p.add_argument("-v", "--v", type=int, default=0)
+    return p
+
+
+def config_from(ns: argparse.Namespace) -> Config:
+    return Config(table=ns.table or default_table(ns.node_name), service_cidr=ns.service_cluster_ip_range,
+                  cluster_cidr=ns.cluster_cidr)
+
+
+async def run_proxy(kubeconfig: str, node_name: str, cfg: Config, *, node_ip: str | None = None,
+                    service_lb: bool = True, bridge: str = "podman0", min_sync_period: float = 0.2,
+                    sync_period: float = 30.0) -> None:
+    """Run until cancelled (the async entry `pocketkube up` uses)."""
+    client = ApiClient.from_kubeconfig(kubeconfig, user_agent=f"pocketkube-proxy/{node_name}")
+    proxier = Proxier(client, node_name, cfg, bridge=bridge, min_sync_period=min_sync_period,
+                      sync_period=sync_period)
+    tasks = [asyncio.ensure_future(proxier.run())]
+    if service_lb:
+        tasks.append(asyncio.ensure_future(run_service_lb(client, proxier.services, node_ip or host.node_ip())))
+    log.info("proxy for node %s: table ip %s, service range %s", node_name, cfg.table, cfg.service_cidr)
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await client.close()
+
+
+async def _until_signalled(coro) -> None:
+    task = asyncio.ensure_future(coro)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, task.cancel)
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+
+
+def run(argv: list[str] | None = None) -> int:
+    ns = parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if ns.v >= 4 else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    cfg = config_from(ns)
+    if ns.cleanup:
+        asyncio.run(cleanup(cfg))
+        print(f"removed table ip {cfg.table} and the route for {cfg.service_cidr}")
+        return 0
+    if not ns.kubeconfig:
+        parser().error("--kubeconfig is required")
+    if not host.is_root():
+        print("pocketkube proxy: needs root (nftables, routes, sysctls)", flush=True)
+        return 1
+    asyncio.run(_until_signalled(run_proxy(ns.kubeconfig, ns.node_name, cfg, node_ip=ns.node_ip,
+                                           service_lb=not ns.no_service_lb, bridge=ns.bridge,
+                                           min_sync_period=ns.min_sync_period, sync_period=ns.sync_period)))
+    return 0
