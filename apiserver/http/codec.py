@@ -81,7 +81,7 @@ def check_type(obj: object, api_version: str, kind: str) -> dict:
 
 async def decode_object(request: Request, query, group: str, version: str, kind: str) -> tuple[dict, list[str]]:
     """Body → object of the expected kind, plus Warning texts (fieldValidation=Warn)."""
-    how = fieldvalidation.directive(query.get("fieldValidation"))
+    how = fieldvalidation.directive(query, "UpdateOptions" if request.method == "PUT" else "CreateOptions")
     body = await read_body(request)
     doc, dups = decode_document(body, media_type(request))
     api_version = f"{group}/{version}" if group else version

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from openapi.catalogue import Resource
 
 from apiserver.http.requestinfo import RequestInfo
-from apiserver.machinery import errors
+from apiserver.machinery import queryparams
 from apiserver.machinery.managedfields.writes import USER_AGENT
 from apiserver.machinery.user import UserInfo
 from apiserver.registry.context import WriteContext
@@ -45,33 +45,37 @@ class RequestContext:
 
     @property
     def pretty(self) -> bool:
-        return self.query.get("pretty") in ("true", "1")
+        return queryparams.pretty(self.query, self.request.headers.get("user-agent"))
 
-    def write_context(self) -> WriteContext:
-        options = write_options(self.query)
+    def write_context(self, dry_run: bool | None = None) -> WriteContext:
+        """`dry_run` given: already read from the options body (DeleteOptions), so the
+        query's dryRun is not looked at, as upstream ignores the query then."""
+        kind = _OPTIONS_KIND.get(self.info.verb, "CreateOptions")
+        options = write_options(self.query, kind)
         agent = self.request.headers.get("user-agent")
         if agent:  # names the field manager when the client gives none (upstream does the same)
             options[USER_AGENT] = agent
-        return WriteContext(user=self.user, dry_run=dry_run(self.query),
+        if dry_run is None:
+            dry_run = queryparams.dry_run(self.query, kind)
+        return WriteContext(user=self.user, dry_run=dry_run,
                             mutate=self.server.admission_mutate, validate=self.server.admission_validate,
                             options=options)
 
 
-def dry_run(query) -> bool:
-    values = query.getlist("dryRun")
-    for v in values:
-        if v != "All":
-            raise errors.bad_request(f'dryRun: Unsupported value: "{v}": supported values: "All"')
-    return bool(values)
+# The options type upstream decodes a verb's query into (it names the type in 422s).
+_OPTIONS_KIND = {"create": "CreateOptions", "update": "UpdateOptions", "patch": "PatchOptions",
+                 "delete": "DeleteOptions", "deletecollection": "DeleteOptions"}
 
 
-def write_options(query) -> dict:
-    """Create/Update/PatchOptions as sent (fieldManager, fieldValidation, force)."""
+def write_options(query, kind: str = "CreateOptions") -> dict:
+    """Create/Update/PatchOptions as sent (fieldManager, fieldValidation, force): first values."""
     opts = {}
     for k in ("fieldManager", "fieldValidation", "force"):
-        v = query.get(k)
+        v = queryparams.first(query, k)
         if v is not None:
             opts[k] = v
-    if opts.get("fieldManager") and len(opts["fieldManager"]) > 128:
-        raise errors.StatusError(422, "Invalid", "fieldManager: Too long: may not be longer than 128 characters")
+    manager = opts.get("fieldManager") or ""
+    if len(manager) > 128:
+        raise queryparams.invalid_options(kind, "fieldManager", "Too long: may not be more than 128 bytes",
+                                          "FieldValueTooLong")
     return opts

@@ -27,24 +27,18 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from apiserver.http import podoptions
 from apiserver.http.requestinfo import parse_request_info
 from apiserver.http.responses import status_response
-from apiserver.machinery import errors
+from apiserver.machinery import errors, queryparams as qp
 
 log = logging.getLogger("apiserver.http.nodeproxy")
 
 DEFAULT_KUBELET_PORT = 10250
-LOG_PARAMS = ("follow", "tailLines", "sinceSeconds", "sinceTime", "timestamps", "previous", "limitBytes",
-              "insecureSkipTLSVerifyBackend")
-STREAM_PARAMS = ("command", "stdin", "stdout", "stderr", "tty", "ports")
 
 
 def _headers(scope) -> dict[str, str]:
     return {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-
-
-def _first(query) -> dict[str, str]:
-    return {k: query.get(k) for k in query.keys()}
 
 
 def kubelet_address(node: dict) -> tuple[str, int]:
@@ -93,7 +87,7 @@ class NodeProxy:
         user = await self.authenticator.authenticate(_headers(scope))
         if user is None:
             raise errors.unauthorized()
-        info = parse_request_info(method, path, _first(query))
+        info = parse_request_info(method, path, query)
         info.verb = verb
         ok, reason = await self.authorizer.authorize(user, info)
         if not ok:
@@ -123,12 +117,8 @@ class NodeProxy:
         try:
             await self._authorize(request.scope, "GET", request.url.path, request.query_params, "get")
             pod, host, port = await self._pod_target(ns, name)
-            container = container_for(pod, request.query_params.get("container"))
-            for p in ("tailLines", "sinceSeconds", "limitBytes"):
-                v = request.query_params.get(p)
-                if v is not None and not v.lstrip("-").isdigit():
-                    raise errors.bad_request(f'{p}: Invalid value: "{v}": must be an integer')
-            params = {k: request.query_params[k] for k in LOG_PARAMS if k in request.query_params}
+            container = container_for(pod, qp.first(request.query_params, "container"))
+            params = podoptions.log_params(request.query_params, name)
             url = f"https://{host}:{port}/containerLogs/{ns}/{name}/{container}"
             req = self.http.build_request("GET", url, params=params)
             try:
@@ -162,11 +152,11 @@ class NodeProxy:
         try:
             await self._authorize(ws.scope, "POST", ws.url.path, ws.query_params, "create")
             pod, host, port = await self._pod_target(ns, name)
-            params: list[tuple[str, str]] = [(k, v) for k, v in ws.query_params.multi_items() if k in STREAM_PARAMS]
+            params = podoptions.stream_params(ws.query_params)
             if sub == "portforward":
                 path = f"/portForward/{ns}/{name}"
             else:
-                container = container_for(pod, ws.query_params.get("container"))
+                container = container_for(pod, qp.first(ws.query_params, "container"))
                 path = f"/{sub}/{ns}/{name}/{container}"
         except errors.StatusError as e:
             return await self._deny(ws, e)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from apiserver.machinery import queryparams
+
 # /api/v1/namespaces/<name>/<these> act on the namespace itself
 _NAMESPACE_SUBRESOURCES = ("status", "finalize")
 
@@ -73,9 +75,7 @@ def parse_request_info(method: str, path: str, query) -> RequestInfo:
         info.subresource = rest[2]
         info.parts = rest[3:]
     if verb == "get" and not info.name:
-        verb = "watch" if query.get("watch") in ("true", "1") else "list"
-    elif verb == "get" and query.get("watch") in ("true", "1") and not info.subresource:
-        verb = "watch"
+        verb = "watch" if queryparams.flag(query, "watch") else "list"
     elif verb == "delete" and not info.name:
         verb = "deletecollection"
     info.verb = verb

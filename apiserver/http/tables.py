@@ -10,7 +10,7 @@ import orjson
 from openapi.catalogue import Resource
 
 from apiserver.http.negotiation import Output
-from apiserver.machinery import errors
+from apiserver.machinery import errors, queryparams
 from apiserver.registry import printers
 from apiserver.registry.objects import StoredObject
 from apiserver.registry.strategy import Strategy
@@ -19,7 +19,7 @@ INCLUDE = ("None", "Metadata", "Object")
 
 
 def include_policy(query) -> str:
-    v = query.get("includeObject") or "Metadata"
+    v = queryparams.first(query, "includeObject") or "Metadata"
     if v not in INCLUDE:
         raise errors.bad_request(f'includeObject: Unsupported value: "{v}": supported values: '
                                  '"Metadata", "None", "Object"')

@@ -16,19 +16,23 @@ from typing import Any
 
 import yaml
 
-from apiserver.machinery import errors, schemas, timestamps
+from apiserver.machinery import errors, queryparams, schemas, timestamps
 
 STRICT, WARN, IGNORE = "Strict", "Warn", "Ignore"
 DIRECTIVES = (IGNORE, STRICT, WARN)
 
 
-def directive(value: str | None) -> str:
-    """The validation directive for a request; absent means Warn (upstream's default)."""
+def directive(query, options_kind: str = "CreateOptions") -> str:
+    """The request's validation directive (its first `fieldValidation`); absent means Warn
+    (upstream's default). Another value fails ValidateFieldValidation: 422 on `options_kind`."""
+    value = queryparams.first(query, "fieldValidation")
     if value is None or value == "":
         return WARN
     if value not in DIRECTIVES:
-        raise errors.bad_request(
-            f'fieldValidation: Unsupported value: "{value}": supported values: "Ignore", "Strict", "Warn"')
+        raise queryparams.invalid_options(
+            options_kind, "fieldValidation",
+            f'Unsupported value: "{value}": supported values: "", "Ignore", "Strict", "Warn"',
+            "FieldValueNotSupported")
     return value
 
 

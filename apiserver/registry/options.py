@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
+from apiserver.machinery import queryparams as qp
 from apiserver.machinery.errors import bad_request, StatusError
 
 
@@ -24,27 +25,27 @@ class ListOptions:
 
     @classmethod
     def from_query(cls, q) -> "ListOptions":
-        """`q` is a mapping of query parameters (first value of each)."""
+        """`q`: the request's query parameters, read as upstream's parameter codec reads
+        them (machinery.queryparams: first value, bools, int64)."""
         o = cls(
-            label_selector=q.get("labelSelector", ""),
-            field_selector=q.get("fieldSelector", ""),
-            continue_token=q.get("continue", ""),
-            resource_version=q.get("resourceVersion", ""),
-            resource_version_match=q.get("resourceVersionMatch", ""),
-            allow_bookmarks=q.get("allowWatchBookmarks", "") in ("true", "1"),
+            label_selector=qp.string(q, "labelSelector"),
+            field_selector=qp.string(q, "fieldSelector"),
+            continue_token=qp.string(q, "continue"),
+            resource_version=qp.string(q, "resourceVersion"),
+            resource_version_match=qp.string(q, "resourceVersionMatch"),
+            allow_bookmarks=qp.flag(q, "allowWatchBookmarks"),
+            send_initial_events=qp.optional_flag(q, "sendInitialEvents"),
         )
-        if "limit" in q:
-            o.limit = _int(q["limit"], "limit")
-        if "timeoutSeconds" in q:
-            o.timeout_seconds = _int(q["timeoutSeconds"], "timeoutSeconds")
-        if "sendInitialEvents" in q:
-            o.send_initial_events = q["sendInitialEvents"] in ("true", "1")
-        if o.resource_version_match and o.resource_version_match not in ("NotOlderThan", "Exact"):
-            raise bad_request(f'resourceVersionMatch: Unsupported value: "{o.resource_version_match}": '
-                              'supported values: "Exact", "NotOlderThan"')
-        if o.resource_version_match and not o.resource_version:
-            raise bad_request("resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden "
-                              "unless resourceVersion is provided")
+        # Upstream pages only when limit > 0: zero and negative limits list everything.
+        o.limit = max(qp.int64(q, "limit") or 0, 0)
+        o.timeout_seconds = qp.int64(q, "timeoutSeconds")
+        match = o.resource_version_match
+        if match and not o.resource_version:
+            raise _list_options_invalid("resourceVersionMatch", "Forbidden: resourceVersionMatch is forbidden "
+                                        "unless resourceVersion is provided", "FieldValueForbidden")
+        if match and match not in ("NotOlderThan", "Exact"):
+            raise _list_options_invalid("resourceVersionMatch", f'Unsupported value: "{match}": supported values: '
+                                        '"Exact", "NotOlderThan", ""', "FieldValueNotSupported")
         if o.continue_token and o.resource_version not in ("", "0"):
             raise bad_request("specifying resource version is not allowed when using continue")
         if o.resource_version and o.resource_version != "0":
@@ -52,14 +53,8 @@ class ListOptions:
         return o
 
 
-def _int(value: str, name: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        raise bad_request(f'invalid value for {name}: "{value}"') from None
-    if n < 0:
-        raise bad_request(f"{name}: Invalid value: {n}: must be greater than or equal to 0")
-    return n
+def _list_options_invalid(field: str, detail: str, reason: str) -> StatusError:
+    return qp.invalid_options("ListOptions", field, detail, reason)
 
 
 def parse_resource_version(rv: str) -> int:
@@ -115,33 +110,39 @@ class DeleteOptions:
 
     @classmethod
     def from_request(cls, query, body: dict | None) -> "DeleteOptions":
+        """As upstream's delete handlers: a request with a body takes its options from the
+        body alone; one without reads them from the query (first values, *int64, *bool)."""
         o = cls()
-        b = body or {}
-        if b.get("kind") not in (None, "DeleteOptions"):
-            raise bad_request(f'got unexpected kind "{b.get("kind")}" in the request body; expected DeleteOptions')
-        if "gracePeriodSeconds" in b and b["gracePeriodSeconds"] is not None:
-            o.grace_period_seconds = int(b["gracePeriodSeconds"])
-        if "gracePeriodSeconds" in query:
-            o.grace_period_seconds = _signed_int(query["gracePeriodSeconds"], "gracePeriodSeconds")
-        o.propagation_policy = query.get("propagationPolicy") or b.get("propagationPolicy") or ""
-        if o.propagation_policy and o.propagation_policy not in ("Orphan", "Background", "Foreground"):
-            raise StatusError(422, "Invalid", f'propagationPolicy: Unsupported value: "{o.propagation_policy}": '
-                              'supported values: "Foreground", "Background", "Orphan"')
-        od = query.get("orphanDependents")
-        if od is not None:
-            o.orphan_dependents = od in ("true", "1")
-        elif b.get("orphanDependents") is not None:
-            o.orphan_dependents = bool(b["orphanDependents"])
-        pre = b.get("preconditions") or {}
-        o.uid = pre.get("uid") or ""
-        o.resource_version = pre.get("resourceVersion") or ""
-        dry = b.get("dryRun") or []
-        o.dry_run = "All" in dry
+        if body is not None:
+            if body.get("kind") not in (None, "DeleteOptions"):
+                raise bad_request(f'got unexpected kind "{body.get("kind")}" in the request body; '
+                                  "expected DeleteOptions")
+            if body.get("gracePeriodSeconds") is not None:
+                o.grace_period_seconds = int(body["gracePeriodSeconds"])
+            o.propagation_policy = body.get("propagationPolicy") or ""
+            if body.get("orphanDependents") is not None:
+                o.orphan_dependents = bool(body["orphanDependents"])
+            pre = body.get("preconditions") or {}
+            o.uid = pre.get("uid") or ""
+            o.resource_version = pre.get("resourceVersion") or ""
+            dry = body.get("dryRun") or []
+        else:
+            o.grace_period_seconds = qp.int64(query, "gracePeriodSeconds")
+            o.propagation_policy = qp.string(query, "propagationPolicy")
+            o.orphan_dependents = qp.optional_flag(query, "orphanDependents")
+            dry = qp.values(query, "dryRun")
+        o.validate(dry)
+        o.dry_run = bool(dry)
         return o
 
-
-def _signed_int(value: str, name: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise bad_request(f'invalid value for {name}: "{value}"') from None
+    def validate(self, dry_run: list[str]) -> None:
+        """ValidateDeleteOptions: 422 on DeleteOptions naming the field."""
+        if self.orphan_dependents is not None and self.propagation_policy:
+            raise qp.invalid_options("DeleteOptions", "propagationPolicy",
+                                     f'Invalid value: "{self.propagation_policy}": orphanDependents and '
+                                     "deletionPropagation cannot be both set", "FieldValueInvalid")
+        if self.propagation_policy and self.propagation_policy not in ("Orphan", "Background", "Foreground"):
+            raise qp.invalid_options("DeleteOptions", "propagationPolicy",
+                                     f'Unsupported value: "{self.propagation_policy}": supported values: '
+                                     '"Foreground", "Background", "Orphan", "nil"', "FieldValueNotSupported")
+        qp.dry_run({"dryRun": list(dry_run)}, "DeleteOptions")

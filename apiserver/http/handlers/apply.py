@@ -13,7 +13,7 @@ from apiserver.http.context import RequestContext
 from apiserver.http.negotiation import negotiate
 from apiserver.http.responses import object_response
 from apiserver.http.tables import render_one
-from apiserver.machinery import errors, fieldvalidation, managedfields
+from apiserver.machinery import errors, fieldvalidation, managedfields, queryparams
 from apiserver.machinery.managedfields import writes
 from apiserver.registry.objects import now_rfc3339
 
@@ -27,7 +27,7 @@ def _patch_options_invalid(field: str, detail: str) -> errors.StatusError:
 
 def forbid_force(query) -> None:
     """`force` belongs to apply patches only (upstream validates PatchOptions so)."""
-    if query.get("force") is not None:
+    if queryparams.optional_flag(query, "force") is not None:
         raise _patch_options_invalid("force", "Forbidden: may not be specified for non-apply patch")
 
 
@@ -67,11 +67,11 @@ async def apply_patch(rc: RequestContext):
         raise errors.unsupported_media_type("application/apply-patch+yaml")
     if "cbor" in (rc.request.headers.get("content-type") or ""):
         raise errors.unsupported_media_type("application/apply-patch+cbor")  # CBOR is off upstream too
-    manager = rc.query.get("fieldManager")
+    manager = queryparams.first(rc.query, "fieldManager")
     if not manager:
         raise _patch_options_invalid("fieldManager", "Required value: is required for apply patch")
-    force = rc.query.get("force") in ("true", "1", "True")
-    how = fieldvalidation.directive(rc.query.get("fieldValidation"))
+    force = queryparams.optional_flag(rc.query, "force") is True
+    how = fieldvalidation.directive(rc.query, "PatchOptions")
     body = await read_body(rc.request)
     config, duplicates = _decode(body)
     if not isinstance(config, dict):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from apiserver.http.codec import decode_options
-from apiserver.http.context import RequestContext, dry_run
+from apiserver.http.context import RequestContext
 from apiserver.http.negotiation import negotiate
 from apiserver.http.responses import dict_response, object_response
 from apiserver.http.tables import plain_list
@@ -17,8 +17,7 @@ async def delete(rc: RequestContext):
     out = negotiate(rc.request.headers.get("accept"), allow_conversion=False)
     body = await decode_options(rc.request, "DeleteOptions")
     opts = DeleteOptions.from_request(rc.query, body)
-    wctx = rc.write_context()
-    wctx.dry_run = wctx.dry_run or opts.dry_run
+    wctx = rc.write_context(dry_run=opts.dry_run)
     item, gone = await rc.store.delete(rc.namespace, rc.info.name, opts, wctx)
     r = rc.resource
     if gone and (r.group, r.plural) not in RETURNS_DELETED:
@@ -36,7 +35,6 @@ async def delete_collection(rc: RequestContext):
     out = negotiate(rc.request.headers.get("accept"), allow_conversion=False)
     body = await decode_options(rc.request, "DeleteOptions")
     opts = DeleteOptions.from_request(rc.query, body)
-    wctx = rc.write_context()
-    wctx.dry_run = wctx.dry_run or opts.dry_run or dry_run(rc.query)
+    wctx = rc.write_context(dry_run=opts.dry_run)
     items = await rc.store.delete_collection(rc.namespace, ListOptions.from_query(rc.query), opts, wctx)
     return object_response(plain_list(rc.resource, items), out, 200, wctx.warnings, rc.pretty)

@@ -52,7 +52,7 @@ async def patch(rc: RequestContext):
     forbid_force(rc.query)
     body = await read_body(rc.request)
     doc, dups = decode_document(body, "application/json")
-    how = fieldvalidation.directive(rc.query.get("fieldValidation"))
+    how = fieldvalidation.directive(rc.query, "PatchOptions")
     r = rc.resource
     wctx = rc.write_context()
     sub = rc.info.subresource

@@ -30,7 +30,9 @@ async def watch(rc: RequestContext):
         opts.field_selector = f"{opts.field_selector},{sel}" if opts.field_selector else sel
     stream = rc.store.watch(rc.namespace, opts)
     await stream.start()
-    timeout = opts.timeout_seconds if opts.timeout_seconds else rc.server.watch_timeout
+    # Upstream: absent or 0 is the server's own limit; a negative timeout ends the watch
+    # at once (its timer has already fired), with a clean empty stream.
+    timeout = max(opts.timeout_seconds, 0) if opts.timeout_seconds else rc.server.watch_timeout
     interval = rc.server.bookmark_interval
     resource, strategy, query = rc.resource, rc.store.strategy, rc.query
 

@@ -72,10 +72,11 @@ def test_warn_drops_and_returns_texts_ignore_drops_silently():
 
 
 def test_directive_default_and_invalid():
-    assert fv.directive(None) == "Warn"
-    assert fv.directive("Strict") == "Strict"
-    with pytest.raises(StatusError):
-        fv.directive("strictly")
+    assert fv.directive({}) == "Warn"
+    assert fv.directive({"fieldValidation": "Strict"}) == "Strict"
+    with pytest.raises(StatusError) as e:
+        fv.directive({"fieldValidation": "strictly"}, "PatchOptions")
+    assert e.value.code == 422 and e.value.kind == "PatchOptions"
 
 
 def test_warning_header_quotes():

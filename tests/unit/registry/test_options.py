@@ -24,9 +24,7 @@ def test_list_options_from_query():
         (5, "a=b", "10", True, 30)
 
 
-@pytest.mark.parametrize("query", [{"limit": "-1"}, {"resourceVersionMatch": "Exact"},
-                                   {"resourceVersion": "x"}, {"resourceVersionMatch": "Sometimes",
-                                                              "resourceVersion": "1"},
+@pytest.mark.parametrize("query", [{"limit": "x"}, {"timeoutSeconds": "1.5"}, {"resourceVersion": "x"},
                                    {"continue": "abc", "resourceVersion": "5"}])
 def test_bad_list_options_are_400(query):
     with pytest.raises(StatusError) as e:
@@ -34,11 +32,32 @@ def test_bad_list_options_are_400(query):
     assert e.value.code == 400
 
 
-def test_delete_options_query_overrides_body():
-    o = DeleteOptions.from_request({"gracePeriodSeconds": "0"},
+@pytest.mark.parametrize("query", [{"resourceVersionMatch": "Exact"},
+                                   {"resourceVersionMatch": "Sometimes", "resourceVersion": "1"}])
+def test_list_options_that_do_not_validate_are_422(query):
+    with pytest.raises(StatusError) as e:
+        ListOptions.from_query(query)
+    assert (e.value.code, e.value.kind) == (422, "ListOptions")
+    assert e.value.causes[0].field == "resourceVersionMatch"
+
+
+def test_negative_limit_lists_everything_as_upstream():
+    assert ListOptions.from_query({"limit": "-1"}).limit == 0
+
+
+def test_delete_options_come_from_the_body_when_there_is_one():
+    o = DeleteOptions.from_request({"gracePeriodSeconds": "0", "dryRun": "bogus"},
                                    {"kind": "DeleteOptions", "gracePeriodSeconds": 30,
                                     "propagationPolicy": "Orphan", "preconditions": {"uid": "u1"},
                                     "dryRun": ["All"]})
-    assert (o.grace_period_seconds, o.propagation_policy, o.uid, o.dry_run) == (0, "Orphan", "u1", True)
-    with pytest.raises(StatusError):
-        DeleteOptions.from_request({"propagationPolicy": "Sideways"}, None)
+    assert (o.grace_period_seconds, o.propagation_policy, o.uid, o.dry_run) == (30, "Orphan", "u1", True)
+    q = DeleteOptions.from_request({"gracePeriodSeconds": ["0", "9"], "orphanDependents": "False"}, None)
+    assert (q.grace_period_seconds, q.orphan_dependents) == (0, False)
+
+
+@pytest.mark.parametrize("query", [{"propagationPolicy": "Sideways"}, {"dryRun": "Some"},
+                                   {"propagationPolicy": "Orphan", "orphanDependents": "true"}])
+def test_delete_options_that_do_not_validate_are_422(query):
+    with pytest.raises(StatusError) as e:
+        DeleteOptions.from_request(query, None)
+    assert (e.value.code, e.value.kind) == (422, "DeleteOptions")
