@@ -210,6 +210,8 @@ async def serve(opts: ServerOptions, shutdown: asyncio.Event,
     from hypercorn.asyncio import serve as hypercorn_serve
     from . import hypercorn_h2_fix  # late request DATA must not kill an HTTP/2 connection (see the module)
     hypercorn_h2_fix.install()
+    from . import hypercorn_status_line  # `HTTP/1.1 404 Not Found`, as Go writes it (see the module)
+    hypercorn_status_line.install()
 
     opts.data_dir.mkdir(parents=True, exist_ok=True)
     sock = bind_socket(opts.bind_address, opts.secure_port)
