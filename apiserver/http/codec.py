@@ -10,7 +10,7 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from apiserver.http import protobuf
-from apiserver.machinery import errors, fieldvalidation, schemas
+from apiserver.machinery import bytefields, errors, fieldvalidation, schemas
 
 MAX_BODY = 3 * 1024 * 1024
 _DECODABLE = ("application/json", "application/yaml", "application/x-yaml", "text/yaml", "")
@@ -86,6 +86,7 @@ async def decode_object(request: Request, query, group: str, version: str, kind:
     doc, dups = decode_document(body, media_type(request))
     api_version = f"{group}/{version}" if group else version
     obj = check_type(doc, api_version, kind)
+    bytefields.canonicalize(obj, group, version, kind)
     schema = schemas.for_kind(group, version, kind)
     warnings: list[str] = []
     if schema is not None:

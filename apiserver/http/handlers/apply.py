@@ -13,7 +13,7 @@ from apiserver.http.context import RequestContext
 from apiserver.http.negotiation import negotiate
 from apiserver.http.responses import object_response
 from apiserver.http.tables import render_one
-from apiserver.machinery import errors, fieldvalidation, managedfields, queryparams
+from apiserver.machinery import bytefields, errors, fieldvalidation, managedfields, queryparams
 from apiserver.machinery.managedfields import writes
 from apiserver.registry.objects import now_rfc3339
 
@@ -89,10 +89,14 @@ async def apply_patch(rc: RequestContext):
     common = dict(force=force, api_version=r.api_version, kind=r.kind, subresource=sub,
                   ignored=writes.ignored_paths(r, sub))
 
+    def _decoded(obj: dict) -> dict:
+        bytefields.canonicalize(obj, r.group, r.version, r.kind)
+        return obj
+
     async def transform(current: dict) -> dict:
         if wanted_rv and current["metadata"].get("resourceVersion") != wanted_rv:
             raise errors.stale_update(r.group, r.plural, rc.info.name)
-        return managedfields.apply(current, config, manager, now=now_rfc3339(), **common)
+        return _decoded(managedfields.apply(current, config, manager, now=now_rfc3339(), **common))
 
     try:
         item = await rc.store.guaranteed_update(rc.namespace, rc.info.name, transform, wctx, subresource=sub)
@@ -100,7 +104,7 @@ async def apply_patch(rc: RequestContext):
     except errors.StatusError as e:
         if e.code != 404 or sub or wanted_rv:
             raise
-        obj = managedfields.apply(None, config, manager, now=now_rfc3339(), **common)
+        obj = _decoded(managedfields.apply(None, config, manager, now=now_rfc3339(), **common))
         item = await rc.store.create(rc.namespace, obj, wctx)
         code = 201
     return object_response(render_one(r, rc.store.strategy, item, out, rc.query), out, code, wctx.warnings,

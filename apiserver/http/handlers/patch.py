@@ -16,7 +16,7 @@ from apiserver.http.handlers.apply import apply_patch as server_side_apply, forb
 from apiserver.http.negotiation import negotiate
 from apiserver.http.responses import object_response
 from apiserver.http.tables import render_one
-from apiserver.machinery import errors, fieldvalidation, schemas
+from apiserver.machinery import bytefields, errors, fieldvalidation, schemas
 
 from apiserver.machinery import patch as _patch
 
@@ -66,6 +66,7 @@ async def patch(rc: RequestContext):
         patched = _apply(ct, current, doc, r.group, r.version, r.kind)
         if not isinstance(patched, dict):
             raise errors.bad_request("the patch did not produce an object")
+        bytefields.canonicalize(patched, r.group, r.version, r.kind)
         if schema is not None:  # unknown/duplicate fields, per fieldValidation (may run more than once)
             field_warnings[:] = fieldvalidation.enforce_patched(
                 patched, dups if ct != JSON_PATCH else [], schema, how)

@@ -1,10 +1,7 @@
 """ConfigMap and Secret rules: keys, sizes, secret types, immutability."""
 from __future__ import annotations
 
-import base64
-import binascii
-
-from apiserver.machinery import names
+from apiserver.machinery import bytefields, names
 from apiserver.machinery.errors import Cause
 
 from . import field
@@ -41,9 +38,13 @@ def validate_configmap(cm: dict) -> list[Cause]:
 
 
 def _decoded(value) -> bytes | None:
+    """As Go's StdEncoding (newlines skipped); requests arrive canonical already
+    (machinery.bytefields), this guards objects written by other paths."""
+    if value is not None and not isinstance(value, str):
+        return None
     try:
-        return base64.b64decode(value or "", validate=True)
-    except (binascii.Error, ValueError, TypeError):
+        return bytefields.decode_std(value or "")
+    except ValueError:
         return None
 
 
