@@ -31,7 +31,8 @@ def default_root(node_name: str) -> str:
 async def run_agent(kubeconfig: str, node_name: str, *, root_dir: str | None = None,
                     port: int = DEFAULT_PORT, address: str = "0.0.0.0", host_ip: str | None = None,
                     labels: dict[str, str] | None = None, serve_api: bool = True,
-                    ready: asyncio.Event | None = None, require_client_cert: bool = True) -> None:
+                    ready: asyncio.Event | None = None, require_client_cert: bool = True,
+                    cluster_dns: list[str] | None = None, cluster_domain: str = "cluster.local") -> None:
     """Run until cancelled.
 
     The kubelet API asks callers for a certificate signed by the cluster CA (the
@@ -63,7 +64,8 @@ async def run_agent(kubeconfig: str, node_name: str, *, root_dir: str | None = N
         await reporter.register()
         ctx = AgentContext(client=client, podman=podman, recorder=EventRecorder(client, node_name),
                            node_name=node_name, host_ip=host_ip, root_dir=root_dir,
-                           sources=ApiSources(client), node_allocatable=reporter.allocatable)
+                           sources=ApiSources(client), node_allocatable=reporter.allocatable,
+                           cluster_dns=list(cluster_dns or []), cluster_domain=cluster_domain)
         manager = PodManager(ctx)
         manager_box["m"] = manager
         log.info("node agent %s running (host %s, kubelet port %s)", node_name, host_ip, port)

@@ -23,6 +23,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--node-labels", default="", help="extra labels, k=v,k2=v2")
     p.add_argument("--anonymous-auth", action="store_true",
                    help="serve the kubelet API without asking for a client certificate")
+    p.add_argument("--cluster-dns", default="",
+                   help="comma-separated DNS server addresses for pods with dnsPolicy ClusterFirst")
+    p.add_argument("--cluster-domain", default="cluster.local", help="the cluster's DNS domain")
     p.add_argument("-v", "--verbose", action="store_true")
     return p.parse_args(argv)
 
@@ -36,7 +39,9 @@ def run(argv: list[str]) -> int:
     try:
         asyncio.run(_until_signalled(run_agent(ns.kubeconfig, ns.node_name, root_dir=ns.root_dir, port=ns.port,
                                                address=ns.address, host_ip=ns.node_ip, labels=labels,
-                                               require_client_cert=not ns.anonymous_auth)))
+                                               require_client_cert=not ns.anonymous_auth,
+                                               cluster_dns=[a for a in ns.cluster_dns.split(",") if a],
+                                               cluster_domain=ns.cluster_domain)))
     except KeyboardInterrupt:
         pass
     return 0

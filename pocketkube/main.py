@@ -5,6 +5,7 @@
   pocketkube controllers ...       scheduler and controllers (delegates to controllers.main)
   pocketkube nodeagent ...         the node agent (delegates to nodeagent.main)
   pocketkube proxy ...             the Service proxy, nftables (delegates to proxy.main)
+  pocketkube dns ...               the cluster DNS server (delegates to clusterdns.main)
   pocketkube version
 
 Components that have not landed (or fail to import) give a plain one-line
@@ -88,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     agent.set_defaults(func=_delegate("nodeagent.main", "the node agent"))
     proxy = sub.add_parser("proxy", help="run the Service proxy (--kubeconfig K [--cleanup])", add_help=False)
     proxy.set_defaults(func=_delegate("proxy.main", "the proxy"))
+    dns = sub.add_parser("dns", help="run the cluster DNS server (--kubeconfig K)", add_help=False)
+    dns.set_defaults(func=_delegate("clusterdns.main", "the cluster DNS"))
 
     ver = sub.add_parser("version", help="print the version")
     ver.set_defaults(func=cmd_version)
@@ -98,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     # Delegated commands take their argv untouched (including --help).
-    if argv and argv[0] in ("controllers", "nodeagent", "proxy"):
+    if argv and argv[0] in ("controllers", "nodeagent", "proxy", "dns"):
         ns, rest = parser.parse_args(argv[:1]), argv[1:]
     else:
         ns, rest = parser.parse_args(argv), []

@@ -12,11 +12,11 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import os
 import socket
 import sys
 
 from .components import ComponentMissing, load_entry
+from .network import add_network_flags, cluster_dns, start_network
 
 log = logging.getLogger("pocketkube.up")
 
@@ -29,8 +29,7 @@ def add_up_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-nodeagent", action="store_true", help="do not run a node agent")
     p.add_argument("--node-name", default=None, help="name of the node agent's Node (default: the host name)")
     p.add_argument("--kubelet-port", type=int, default=10250, help="port of the node agent's kubelet API")
-    p.add_argument("--no-proxy", action="store_true",
-                   help="do not run the Service proxy (nftables; it runs with the node agent, as root)")
+    add_network_flags(p)
 
 
 def default_node_name() -> str:
@@ -64,38 +63,13 @@ def _start_components(ns: argparse.Namespace, running) -> list[asyncio.Task]:
             run_agent = load_entry("nodeagent.agent", "run_agent", "the node agent")
             kc = creds.kubeconfig_for(f"system:node:{node}", ["system:nodes"])
             agent = run_agent(str(kc), node, root_dir=str(running.opts.data_dir.resolve() / "nodeagent"),
-                              port=ns.kubelet_port)
+                              port=ns.kubelet_port, cluster_dns=cluster_dns(ns, running),
+                              cluster_domain=ns.cluster_domain)
             tasks.append(asyncio.create_task(_supervise("nodeagent", agent), name="nodeagent"))
         except ComponentMissing as e:
             log.warning("%s; continuing without it", e)
-        if not ns.no_proxy:
-            tasks.extend(_start_proxy(ns, running, node))
+        tasks.extend(start_network(ns, running, node, _supervise))
     return tasks
-
-
-def _start_proxy(ns: argparse.Namespace, running, node: str) -> list[asyncio.Task]:
-    """The Service proxy of this host; its table and route go when `up` stops."""
-    if os.geteuid() != 0:
-        log.warning("not root: no Service proxy (Services get no data path); --no-proxy silences this")
-        return []
-    try:
-        run_proxy = load_entry("proxy.main", "run_proxy", "the proxy")
-        config = load_entry("proxy.rules", "Config", "the proxy")
-        cleanup = load_entry("proxy.proxier", "cleanup", "the proxy")
-        table = load_entry("proxy.main", "default_table", "the proxy")(node)
-    except ComponentMissing as e:
-        log.warning("%s; continuing without it", e)
-        return []
-    cfg = config(table=table, service_cidr=str(running.opts.service_cluster_ip_range))
-    kc = running.creds.kubeconfig_for("system:kube-proxy")
-
-    async def proxy() -> None:
-        try:
-            await run_proxy(str(kc), node, cfg)
-        finally:
-            await cleanup(cfg)
-
-    return [asyncio.create_task(_supervise("proxy", proxy()), name="proxy")]
 
 
 def run_up(ns: argparse.Namespace) -> int:

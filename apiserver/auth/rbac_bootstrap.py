@@ -120,6 +120,7 @@ CLUSTER_ROLE_BINDINGS = [
              [("Group", "system:serviceaccounts")]),
     _binding("pocketkube:components", "cluster-admin", [
         ("User", "system:kube-controller-manager"), ("User", "system:kube-scheduler"), ("User", "system:kube-proxy"),
+        ("User", "system:kube-dns"),
         ("Group", "system:nodes")]),
 ]
 

@@ -86,3 +86,6 @@ class AgentContext:
     root_dir: str
     sources: ApiSources
     node_allocatable: dict[str, str] = field(default_factory=dict)
+    cluster_dns: list[str] = field(default_factory=list)     # the kubelet's --cluster-dns
+    cluster_domain: str = "cluster.local"
+    host_resolv_conf: str = "/etc/resolv.conf"

@@ -6,11 +6,13 @@ Returns None on success or the (reason, message) the container waits with.
 from __future__ import annotations
 
 import logging
+import os
 import time
 
 from ..runtime.podman import PodmanError
 from .. import volumes
 from . import spec as S
+from .dns import is_host_default, parse_resolv_conf, pod_resolv_conf
 from .backoff import BackOff
 from .context import AgentContext
 from .env import EnvError, build_env
@@ -83,6 +85,25 @@ async def ensure_image(ctx: AgentContext, pod: dict, c: dict, fpath: str,
     return info, None
 
 
+def _resolv_conf_mount(ctx: AgentContext, pod: dict) -> list[dict]:
+    """The pod's resolv.conf (dnsPolicy, dnsConfig), bind-mounted over the one Podman
+    would write; none when the pod simply takes the host's."""
+    if is_host_default(pod, ctx.cluster_dns):
+        return []
+    try:
+        with open(ctx.host_resolv_conf) as f:
+            host = parse_resolv_conf(f.read())
+    except OSError:
+        host = parse_resolv_conf("")
+    rc = pod_resolv_conf(pod, cluster_dns=ctx.cluster_dns, cluster_domain=ctx.cluster_domain, host=host)
+    path = os.path.join(volumes.pod_dir(ctx.root_dir, pod["metadata"]["uid"]), "resolv.conf")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + ".tmp", "w") as f:
+        f.write(rc.text())
+    os.replace(path + ".tmp", path)
+    return [{"destination": "/etc/resolv.conf", "source": path, "type": "bind", "options": ["rbind", "ro"]}]
+
+
 async def start_attempt(ctx: AgentContext, pod: dict, c: dict, *, kind: str, attempt: int, sandbox_id: str,
                         pod_ip: str, volume_paths: dict[str, str], pull_backoff: BackOff,
                         start_errors: dict[str, str]) -> tuple[str, str] | None:
@@ -98,7 +119,7 @@ async def start_attempt(ctx: AgentContext, pod: dict, c: dict, *, kind: str, att
                         get_secret=secs.get, service_env=svc_env, node_alloc=ctx.node_allocatable)
         img_env = dict(e.split("=", 1) for e in (info.get("Config") or {}).get("Env") or [] if "=" in e)
         full_env = {**img_env, **env}
-        mounts = volumes.mounts_for(c, volume_paths)
+        mounts = volumes.mounts_for(c, volume_paths) + _resolv_conf_mount(ctx, pod)
         cspec = S.container_spec(pod, c, node=ctx.node_name, kind=kind, attempt=attempt, sandbox_id=sandbox_id,
                                  image=c["image"], image_config=info.get("Config") or {}, env=full_env,
                                  mounts=mounts)

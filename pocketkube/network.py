@@ -1,0 +1,79 @@
+"""`pocketkube up`'s data path: the Service proxy and the cluster DNS, beside the node agent.
+
+Both need root (nftables, routes, port 53). The DNS listens on the node's address
+and is published as kube-system/kube-dns at the service range's tenth address
+(10.96.0.10 for the default range, as kubeadm does); the node agent writes that
+address into ClusterFirst pods' resolv.conf. When `up` stops, the proxy's table
+and route go with it.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import logging
+import os
+
+from .components import ComponentMissing, load_entry
+
+log = logging.getLogger("pocketkube.up")
+
+
+def add_network_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-proxy", action="store_true",
+                   help="do not run the Service proxy (nftables; it runs with the node agent, as root)")
+    p.add_argument("--no-dns", action="store_true", help="do not run the cluster DNS")
+    p.add_argument("--cluster-domain", default="cluster.local", help="the cluster's DNS domain")
+    p.add_argument("--dns-port", type=int, default=53, help="port of the cluster DNS on the node's address")
+
+
+def _network_on(ns: argparse.Namespace) -> bool:
+    return not ns.no_nodeagent and not ns.no_proxy and os.geteuid() == 0
+
+
+def dns_service_ip(service_cidr: str) -> str:
+    return str(ipaddress.ip_network(service_cidr)[10])
+
+
+def cluster_dns(ns: argparse.Namespace, running) -> list[str]:
+    """What the node agent puts in ClusterFirst pods' resolv.conf."""
+    if not _network_on(ns) or ns.no_dns:
+        return []
+    return [dns_service_ip(str(running.opts.service_cluster_ip_range))]
+
+
+def start_network(ns: argparse.Namespace, running, node: str, supervise) -> list[asyncio.Task]:
+    if ns.no_nodeagent or ns.no_proxy:
+        return []
+    if os.geteuid() != 0:
+        log.warning("not root: no Service proxy or cluster DNS (Services get no data path); --no-proxy silences this")
+        return []
+    try:
+        run_proxy = load_entry("proxy.main", "run_proxy", "the proxy")
+        config = load_entry("proxy.rules", "Config", "the proxy")
+        cleanup = load_entry("proxy.proxier", "cleanup", "the proxy")
+        table = load_entry("proxy.main", "default_table", "the proxy")(node)
+    except ComponentMissing as e:
+        log.warning("%s; continuing without it", e)
+        return []
+    service_cidr = str(running.opts.service_cluster_ip_range)
+    cfg = config(table=table, service_cidr=service_cidr)
+    creds = running.creds
+
+    async def proxy() -> None:
+        try:
+            await run_proxy(str(creds.kubeconfig_for("system:kube-proxy")), node, cfg)
+        finally:
+            await cleanup(cfg)
+
+    tasks = [asyncio.create_task(supervise("proxy", proxy()), name="proxy")]
+    if not ns.no_dns:
+        try:
+            run_dns = load_entry("clusterdns.main", "run_dns", "the cluster DNS")
+            kc = creds.kubeconfig_for("system:kube-dns")
+            dns = run_dns(str(kc), node_name=node, port=ns.dns_port, zone=ns.cluster_domain,
+                          publish_ip=dns_service_ip(service_cidr))
+            tasks.append(asyncio.create_task(supervise("dns", dns), name="dns"))
+        except ComponentMissing as e:
+            log.warning("%s; continuing without it", e)
+    return tasks
