@@ -10,12 +10,14 @@ import logging
 from typing import Protocol
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from apiserver.http import discovery
 from apiserver.http.context import RequestContext, Server
+from apiserver.http.credentials import RefuseBadCredentials
 from apiserver.http.handlers import delete as delete_h, patch as patch_h, read, subresource, watch as watch_h, \
     write
 from apiserver.http.health import health_routes
@@ -174,4 +176,5 @@ def create_app(*, registries, authenticator: Authenticator, authorizer: Authoriz
         *[Route(p + "/{check}", health, methods=["GET"]) for p in ("/healthz", "/livez", "/readyz")],
         *openapi_routes(),
     ]
-    return Starlette(routes=routes)
+    return Starlette(routes=routes, middleware=[Middleware(RefuseBadCredentials, authenticator=authenticator,
+                                                                headers_of=_headers)])

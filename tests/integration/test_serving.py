@@ -51,6 +51,19 @@ def test_health_and_version_need_no_credentials(server, path):
         assert c.get(path).status_code == 200
 
 
+@pytest.mark.parametrize("path", ["/healthz", "/livez/ping", "/readyz", "/version", "/openapi/v2", "/openapi/v3",
+                                  "/no-such-path", "/api/v1/namespaces/default/pods/p/log"])
+def test_a_bad_token_is_401_on_every_path(server, path):
+    """Anonymous may read /version and /healthz; an invalid bearer token may not (upstream's
+    authentication filter refuses it before any handler)."""
+    with _client(server, False, "not-a-valid-token") as c:
+        r = c.get(path)
+    assert r.status_code == 401, r.text
+    assert (r.json()["reason"], r.json()["code"]) == ("Unauthorized", 401)
+    with _client(server, False, server.token) as c:
+        assert c.get("/version").status_code == 200
+
+
 def test_serving_cert_names_every_address(server):
     ctx = ssl.create_default_context(cafile=str(server.ca_file))
     with socket.create_connection(("127.0.0.1", server.port)) as raw, \
