@@ -121,8 +121,10 @@ async def serve_process(ws: WebSocket, argv: list[str], *, stdin: bool, tty: boo
             if msg["type"] == "websocket.disconnect":
                 raise WebSocketDisconnect(msg.get("code", 1000))
             data = msg.get("bytes")
-            if data is None:
-                continue
+            if data is None and msg.get("text") is not None:
+                # The kubelet reads text and binary messages alike (channel byte first):
+                # the official Python client's write_stdin(str) sends text frames.
+                data = msg["text"].encode("utf-8")
             if not data:
                 continue
             ch, body = data[0], data[1:]

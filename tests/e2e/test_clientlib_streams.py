@@ -1,0 +1,49 @@
+"""Client libraries' streaming calls against real pods, as their users write them."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+pytestmark = pytest.mark.podman
+
+IMAGE = "localhost/busybox"
+
+
+@pytest.fixture
+def core(cluster):
+    kubernetes = pytest.importorskip("kubernetes")
+    cfg = kubernetes.client.Configuration()
+    kubernetes.config.load_kube_config(config_file=str(cluster.server.kubeconfig), client_configuration=cfg)
+    api = kubernetes.client.ApiClient(cfg)
+    yield kubernetes.client.CoreV1Api(api)
+    api.close()
+
+
+@pytest.fixture
+def sleeper(cluster, ns):
+    cluster.kubectl("run", "sleeper", "-n", ns, f"--image={IMAGE}", "--", "sleep", "3600")
+    cluster.wait_for("sleeper Running", lambda: cluster.get("pod", "sleeper", "-n", ns)["status"].get("phase")
+                     == "Running")
+    return "sleeper"
+
+
+def test_exec_stdin_as_text_and_as_binary_frames(core, ns, sleeper):
+    """write_stdin(str) sends WebSocket text frames, write_stdin(bytes) binary ones:
+    the kubelet takes both (channel byte first)."""
+    from kubernetes.stream import stream
+
+    resp = stream(core.connect_get_namespaced_pod_exec, sleeper, ns,
+                  command=["sh", "-c", "read a; echo got-$a; read b; echo got-$b"],
+                  stdin=True, stdout=True, stderr=True, tty=False, _preload_content=False)
+    try:
+        resp.write_stdin("text-line\n")
+        resp.write_stdin(b"bytes-line\n")
+        out = ""
+        end = time.monotonic() + 30
+        while "got-bytes-line" not in out and resp.is_open() and time.monotonic() < end:
+            resp.update(timeout=1)
+            out += resp.read_stdout() if resp.peek_stdout() else ""
+    finally:
+        resp.close()
+    assert out == "got-text-line\ngot-bytes-line\n"
