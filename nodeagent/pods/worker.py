@@ -342,6 +342,14 @@ class PodWorker:
         if grace is None:
             grace = self.pod["spec"].get("terminationGracePeriodSeconds", 30) if not self.gone else 0
         await self._kill_all(int(grace))
+        if not self.gone:
+            # The kubelet's last status before the object goes: containers stopped and none
+            # ready, so Ready=False is seen before DELETED (kubectl wait --for=condition=Ready=false).
+            self.ready = dict.fromkeys(self.ready, False)
+            try:
+                await self._report()
+            except Exception:  # noqa: BLE001 - the deletion must go on whatever the report met
+                log.exception("final status of %s/%s", meta["namespace"], meta["name"])
         if self.sandbox_id:
             await self.ctx.podman.pod_remove(self.sandbox_id)
         else:

@@ -47,3 +47,28 @@ def test_exec_stdin_as_text_and_as_binary_frames(core, ns, sleeper):
     finally:
         resp.close()
     assert out == "got-text-line\ngot-bytes-line\n"
+
+
+def test_a_deleted_pod_reports_not_ready_before_it_goes(core, ns, sleeper):
+    """What a watcher (or `kubectl wait --for=condition=Ready=false`) sees, as from the kubelet."""
+    from kubernetes import watch
+
+    def ready(pod) -> bool:
+        return any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions or [])
+
+    end = time.monotonic() + 60
+    while not ready(core.read_namespaced_pod(sleeper, ns)) and time.monotonic() < end:
+        time.sleep(0.3)
+    rv = core.read_namespaced_pod(sleeper, ns).metadata.resource_version
+    core.delete_namespaced_pod(sleeper, ns, grace_period_seconds=2)
+    before_delete = []
+    for ev in watch.Watch().stream(core.list_namespaced_pod, ns, field_selector=f"metadata.name={sleeper}",
+                                   resource_version=rv, timeout_seconds=60):
+        if ev["type"] == "DELETED":
+            break
+        before_delete.append(ev["object"])
+    else:
+        pytest.fail("the pod was not deleted within the watch")
+    last = before_delete[-1]
+    assert not ready(last)
+    assert [c.ready for c in last.status.container_statuses] == [False]
