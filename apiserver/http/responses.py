@@ -1,6 +1,8 @@
 """Building responses: objects (already JSON bytes), Status errors, YAML."""
 from __future__ import annotations
 
+import json
+
 import orjson
 import yaml
 from starlette.responses import Response
@@ -11,7 +13,7 @@ from apiserver.machinery.fieldvalidation import warning_header
 
 
 def _headers(warnings: list[str] | None) -> list[tuple[bytes, bytes]]:
-    return [(b"warning", warning_header(w).encode()) for w in (warnings or ())]
+    return [(b"warning", warning_header(w).encode(errors="replace")) for w in (warnings or ())]
 
 
 def raw_response(body: bytes, media: str = JSON, status: int = 200,
@@ -37,8 +39,17 @@ def dict_response(obj: dict, out: Output, status: int = 200, warnings: list[str]
     return object_response(orjson.dumps(obj), out, status, warnings, pretty)
 
 
+def _status_json(status: dict) -> bytes:
+    try:
+        return orjson.dumps(status)
+    except orjson.JSONEncodeError:
+        # text that is not UTF-8 (a lone surrogate from a URL or body): escaped, the answer
+        # still is a Status and not the server's bare 500 page
+        return json.dumps(status).encode()
+
+
 def status_response(err: StatusError) -> Response:
-    resp = Response(orjson.dumps(err.status()), status_code=err.code, media_type=JSON)
+    resp = Response(_status_json(err.status()), status_code=err.code, media_type=JSON)
     if err.retry_after is not None:
         resp.headers["Retry-After"] = str(err.retry_after)
     for k, v in err.headers.items():

@@ -11,12 +11,12 @@ Paths are written as upstream's strict JSON decoder writes them
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import yaml
 
-from apiserver.machinery import errors, queryparams, schemas, timestamps
+from apiserver.machinery import decoding, errors, queryparams, schemas, timestamps, typecheck
+from apiserver.machinery.decoding import KeySequences
 
 STRICT, WARN, IGNORE = "Strict", "Warn", "Ignore"
 DIRECTIVES = (IGNORE, STRICT, WARN)
@@ -42,9 +42,6 @@ def _join(prefix: str, key: str) -> str:
     return f"{prefix}.{key}" if prefix else key
 
 
-# id(dict) -> (the dict, its keys in document order, repeats included); holding the
-# dict keeps its id from being reused while the sequences are in use.
-KeySequences = dict[int, tuple[dict, list[str]]]
 
 
 class DuplicatePaths(list):
@@ -78,66 +75,11 @@ def _paths_of_duplicates(obj: Any, dups: KeySequences, prefix: str, out: list[st
             _paths_of_duplicates(v, dups, f"{prefix}[{i}]", out)
 
 
-def _decode_json(body: bytes) -> tuple[Any, DuplicatePaths]:
-    dups: KeySequences = {}
-
-    def pairs(items):
-        d: dict = {}
-        repeated = False
-        for k, v in items:
-            repeated = repeated or k in d
-            d[k] = v  # the last one wins, as in upstream's decoder
-        if repeated:
-            dups[id(d)] = (d, [k for k, _ in items])
-        return d
-
-    obj = json.loads(body, object_pairs_hook=pairs)
+def _with_paths(obj: Any, dups: KeySequences) -> tuple[Any, DuplicatePaths]:
     out: list[str] = []
     if dups:
         _paths_of_duplicates(obj, dups, "", out)
     return obj, DuplicatePaths(out, dups)
-
-
-class _DuplicateNoticingLoader(yaml.SafeLoader):
-    """SafeLoader that remembers which mappings had a key twice."""
-
-    def __init__(self, stream):
-        super().__init__(stream)
-        self.dups: KeySequences = {}
-        self.lines: list[tuple[int, str]] = []  # (1-based line, key) of every repeated key
-
-    def construct_mapping(self, node, deep=False):
-        mapping = super().construct_mapping(node, deep=deep)
-        seen: set = set()
-        keys: list[str] = []
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                self.lines.append((key_node.start_mark.line + 1, str(key)))
-            seen.add(key)
-            keys.append(str(key))
-        if len(seen) != len(keys):
-            self.dups[id(mapping)] = (mapping, keys)
-        return mapping
-
-
-# Mappings are built by construct_mapping; make plain `!!map` nodes use ours.
-_DuplicateNoticingLoader.add_constructor(
-    "tag:yaml.org,2002:map",
-    lambda loader, node: loader.construct_mapping(node, deep=True),
-)
-
-
-def _decode_yaml(body: bytes) -> tuple[Any, DuplicatePaths]:
-    loader = _DuplicateNoticingLoader(body)
-    try:
-        obj = loader.get_single_data()
-    finally:
-        loader.dispose()
-    out: list[str] = []
-    if loader.dups:
-        _paths_of_duplicates(obj, loader.dups, "", out)
-    return obj, DuplicatePaths(out, loader.dups)
 
 
 def yaml_duplicate_error(body: bytes) -> str | None:
@@ -146,29 +88,28 @@ def yaml_duplicate_error(body: bytes) -> str | None:
       error converting YAML to JSON: yaml: unmarshal errors:
         line 5: key "a" already set in map
     """
-    loader = _DuplicateNoticingLoader(body)
     try:
-        loader.get_single_data()
-    except yaml.YAMLError:
+        _, _, lines = decoding.decode_yaml(body)
+    except (ValueError, yaml.YAMLError):
         return None
-    finally:
-        loader.dispose()
-    if not loader.lines:
+    if not lines:
         return None
     return "error converting YAML to JSON: yaml: unmarshal errors:\n" + "\n".join(
-        f'  line {line}: key "{key}" already set in map' for line, key in sorted(loader.lines))
+        f'  line {line}: key "{key}" already set in map' for line, key in sorted(lines))
 
 
 def decode_strict(body: bytes, content_type: str) -> tuple[Any, list[str]]:
-    """Decode a JSON or YAML body; also return the paths of duplicated fields.
+    """Decode a JSON or YAML body (machinery.decoding: bounded, JSON values only); also
+    return the paths of duplicated fields.
 
-    Raises StatusError 400 for bodies that are not JSON/YAML at all.
+    Raises StatusError 400 for bodies that are not JSON/YAML at all or break a bound.
     """
     ct = (content_type or "").split(";")[0].strip().lower()
     try:
         if "yaml" in ct:
-            return _decode_yaml(body)
-        return _decode_json(body)
+            obj, dups, _ = decoding.decode_yaml(body)
+            return _with_paths(obj, dups)
+        return _with_paths(*decoding.decode_json(body))
     except (ValueError, yaml.YAMLError) as e:
         raise errors.bad_request(f"error decoding request body: {e}") from None
 
@@ -289,6 +230,9 @@ def enforce(obj: Any, duplicates: list[str], schema: dict, how: str, *, kind: st
     the warning texts for the response's Warning headers. Ignore: drop them
     silently. Duplicates were already resolved (last value wins) by decoding.
     """
+    bad_type = typecheck.first_type_error(obj, schema, kind)   # undecodable whatever the directive
+    if bad_type:
+        raise errors.bad_request(f'{kind} in version "{version}" cannot be handled as a {kind}: {bad_type}')
     drop_empty_metadata(obj)
     bad_time = timestamps.first_bad_time(obj, schema)   # undecodable whatever the directive
     if bad_time:
@@ -311,6 +255,9 @@ def enforce_patched(obj: Any, patch_duplicates: list[str], schema: dict, how: st
     Upstream decodes the patched object strictly; its error carries no kind prefix:
       strict decoding error: unknown field "spec.foo"
     """
+    bad_type = typecheck.first_type_error(obj, schema)
+    if bad_type:
+        raise errors.bad_request(bad_type)
     drop_empty_metadata(obj)
     bad_time = timestamps.first_bad_time(obj, schema)
     if bad_time:

@@ -6,6 +6,7 @@
   kubectl           kubectl(*args, version="1.33", input=None, check=True) -> CompletedProcess
   kubectl_versions  installed kubectl versions, oldest first
   api_client        the official `kubernetes` client configured from the kubeconfig
+  admin_http        an httpx.Client for hand-made requests: base URL, CA and admin token set
   namespace         a fresh namespace per test (deleted afterwards)
 
 POCKETKUBE_TEST_BACKEND=etcd runs the session server on a throwaway etcd
@@ -100,6 +101,18 @@ def api_client(server):
     api = config.new_client_from_config(config_file=str(server.kubeconfig))
     yield api
     api.close()
+
+
+@pytest.fixture(scope="session")
+def admin_http(server):
+    import ssl
+
+    import httpx
+
+    ctx = ssl.create_default_context(cafile=str(server.ca_file))
+    with httpx.Client(base_url=server.url, verify=ctx, timeout=60,
+                      headers={"Authorization": f"Bearer {server.token}"}) as c:
+        yield c
 
 
 @pytest.fixture

@@ -8,12 +8,12 @@ object does not exist, applying creates it. `fieldManager` is required,
 """
 from __future__ import annotations
 
-from apiserver.http.codec import read_body
+from apiserver.http.codec import off_loop, read_body
 from apiserver.http.context import RequestContext
 from apiserver.http.negotiation import negotiate
 from apiserver.http.responses import object_response
 from apiserver.http.tables import render_one
-from apiserver.machinery import bytefields, errors, fieldvalidation, managedfields, queryparams
+from apiserver.machinery import bytefields, errors, fieldvalidation, managedfields, queryparams, schemas, typecheck
 from apiserver.machinery.managedfields import writes
 from apiserver.registry.objects import now_rfc3339
 
@@ -31,13 +31,13 @@ def forbid_force(query) -> None:
         raise _patch_options_invalid("force", "Forbidden: may not be specified for non-apply patch")
 
 
-def _decode(body: bytes):
+async def _decode(body: bytes):
     """JSON when it looks like JSON (what kubectl sends), else YAML; duplicates noted either way."""
     if not body.strip():
         raise errors.bad_request("the body of the request was empty")
     kind = "application/json" if body.lstrip()[:1] in (b"{", b"[") else "application/yaml"
     try:
-        return fieldvalidation.decode_strict(body, kind)
+        return await off_loop(fieldvalidation.decode_strict, body, kind)
     except errors.StatusError as e:
         raise errors.bad_request("error decoding YAML: " + e.message.removeprefix("error decoding request body: ")) \
             from None
@@ -73,13 +73,18 @@ async def apply_patch(rc: RequestContext):
     force = queryparams.optional_flag(rc.query, "force") is True
     how = fieldvalidation.directive(rc.query, "PatchOptions")
     body = await read_body(rc.request)
-    config, duplicates = _decode(body)
+    config, duplicates = await _decode(body)
     if not isinstance(config, dict):
         raise errors.bad_request("error decoding YAML: the apply configuration must be an object")
+    schema = schemas.for_kind(r.group, r.version, r.kind)
+    bad_type = schema is not None and typecheck.first_type_error(config, schema, r.kind)
+    if bad_type:
+        raise errors.bad_request(f"error decoding YAML: {bad_type}")
     wctx = rc.write_context()
     if duplicates and how != fieldvalidation.IGNORE:
         # upstream checks apply bodies with its strict YAML reader, hence YAML wording and lines
-        text = fieldvalidation.yaml_duplicate_error(body) or ", ".join(fieldvalidation.problems(duplicates, []))
+        text = (await off_loop(lambda b, _: fieldvalidation.yaml_duplicate_error(b), body, "application/yaml")
+                or ", ".join(fieldvalidation.problems(duplicates, [])))
         if how == fieldvalidation.STRICT:
             raise errors.bad_request(f"error strict decoding YAML: {text}")
         wctx.warnings.append(text)

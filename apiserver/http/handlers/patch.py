@@ -51,7 +51,7 @@ async def patch(rc: RequestContext):
                                  f"include: {JSON_PATCH}, {MERGE_PATCH}, {APPLY}, {STRATEGIC}")
     forbid_force(rc.query)
     body = await read_body(rc.request)
-    doc, dups = decode_document(body, "application/json")
+    doc, dups = await decode_document(body, "application/json")
     how = fieldvalidation.directive(rc.query, "PatchOptions")
     r = rc.resource
     wctx = rc.write_context()

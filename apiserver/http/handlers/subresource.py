@@ -65,7 +65,7 @@ async def create(rc: RequestContext):
 
 async def _body(rc: RequestContext) -> dict:
     raw = await read_body(rc.request)
-    doc, _ = decode_document(raw, media_type(rc.request))
+    doc, _ = await decode_document(raw, media_type(rc.request))
     if not isinstance(doc, dict):
         raise errors.bad_request("the body of the request must be an object")
     return doc
