@@ -160,7 +160,7 @@ def create_app(*, registries, authenticator: Authenticator, authorizer: Authoriz
     async def not_found(request: Request):
         return PlainTextResponse("404 page not found\n", status_code=404)
 
-    health = health_routes(registries.store)
+    health = health_routes(registries.storage)
     methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
     # Routes are tried in order: the specific extra ones (node proxies under
     # /api/v1/...) first, then the catch-all API routes, which carry almost all traffic.

@@ -1,7 +1,7 @@
 """Server-side conversions for kubectl: Table and PartialObjectMetadata(List).
 
-Cells come from the kinds engineer's printers (registry.printers); this module
-only assembles the meta.k8s.io envelopes around them.
+Columns and cells come from the resource's Strategy (columns(), cells()); this
+module only assembles the meta.k8s.io envelopes around them.
 """
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from openapi.catalogue import Resource
 
 from apiserver.http.negotiation import Output
 from apiserver.machinery import errors, queryparams
-from apiserver.registry import printers
 from apiserver.registry.objects import StoredObject
+from apiserver.registry.printing.humanize import now_utc
 from apiserver.registry.strategy import Strategy
 
 INCLUDE = ("None", "Metadata", "Object")
@@ -30,10 +30,9 @@ def partial(obj: dict, api_version: str) -> dict:
     return {"kind": "PartialObjectMetadata", "apiVersion": api_version, "metadata": obj.get("metadata") or {}}
 
 
-def _row(resource: Resource, strategy: Strategy, item: StoredObject, include: str, api_version: str) -> bytes:
+def _row(strategy: Strategy, item: StoredObject, include: str, api_version: str, now) -> bytes:
     obj = item.obj
-    printable = strategy.to_storage(obj) if strategy.converts else obj
-    cells = orjson.dumps(printers.row(resource, printable))
+    cells = orjson.dumps(strategy.cells(obj, now))
     if include == "None":
         return b'{"cells":' + cells + b"}"
     if include == "Object":
@@ -57,8 +56,9 @@ def table(resource: Resource, strategy: Strategy, items: list[StoredObject], out
           with_columns: bool = True) -> bytes:
     include = include_policy(query)
     api_version = out.api_version
-    cols = orjson.dumps(printers.columns(resource) if with_columns else [])
-    rows = b",".join(_row(resource, strategy, i, include, api_version) for i in items)
+    cols = orjson.dumps(strategy.columns() if with_columns else [])
+    now = now_utc()
+    rows = b",".join(_row(strategy, i, include, api_version, now) for i in items)
     return (b'{"kind":"Table","apiVersion":"' + api_version.encode() + b'","metadata":'
             + _list_meta(resource_version, continue_token, remaining)
             + b',"columnDefinitions":' + cols + b',"rows":[' + rows + b"]}")

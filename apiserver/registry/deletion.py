@@ -117,7 +117,7 @@ async def delete_now(store: "GenericStore", namespace: str, name: str, current: 
         return current
     key = store.key(namespace, name)
     try:
-        last = await store.store.delete(key, expected_revision=current.revision or None)
+        last = await store.storage.delete(key, expected_revision=current.revision or None)
     except KeyNotFoundError:
         raise store.not_found(name) from None
     except RevisionConflictError:

@@ -17,8 +17,8 @@ from apiserver.storage.interface import Store
 
 
 class Registries:
-    def __init__(self, store: Store, catalogue: Catalogue):
-        self.store = store
+    def __init__(self, storage: Store, catalogue: Catalogue):
+        self.storage = storage
         self.catalogue = catalogue
         shared = ObjectCache()
         self._by_gvr: dict[tuple[str, str, str], GenericStore] = {}
@@ -30,11 +30,10 @@ class Registries:
                 continue
             strategy = strategy_for(r)
             cache = ObjectCache(50_000, convert=strategy.from_storage) if strategy.converts else shared
-            gs = GenericStore(r, strategy, store, cache, self)
+            gs = GenericStore(r, strategy, storage, cache)
             self._by_gvr[(r.group, r.version, r.plural)] = gs
             self._by_plural.setdefault((r.group, r.plural), gs)
-            handlers = getattr(strategy, "subresource_handlers", None)
-            for name, h in (handlers() if handlers else {}).items():
+            for name, h in strategy.subresource_handlers().items():
                 self._subresources[(r.group, r.plural, name)] = h
         self._virtual[("", "bindings")] = _bind_from_bindings(self)
 

@@ -11,14 +11,13 @@ from __future__ import annotations
 import random
 import string
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
 import orjson
 
 from openapi.catalogue import Resource
 
 from apiserver.machinery import errors
-from apiserver.registry import hooks
+from apiserver.machinery import fields as field_selectors, labels as label_selectors
+from apiserver.machinery.managedfields import writes as managed_fields
 from apiserver.registry.attributes import Attributes
 from apiserver.registry.context import WriteContext
 from apiserver.registry.objects import (ObjectCache, StoredObject, encode_for_store, new_uid,
@@ -28,9 +27,6 @@ from apiserver.registry.strategy import Strategy
 from apiserver.storage.interface import (CompactedError, FutureRevisionError, KeyExistsError,
                                          KeyNotFoundError, RevisionConflictError, Store,
                                          UnavailableError)
-
-if TYPE_CHECKING:
-    from apiserver.registry.registries import Registries
 
 
 @dataclass(slots=True)
@@ -49,13 +45,11 @@ class _DryRunResult(Exception):
 
 
 class GenericStore:
-    def __init__(self, resource: Resource, strategy: Strategy, store: Store, cache: ObjectCache,
-                 registries: "Registries | None" = None):
+    def __init__(self, resource: Resource, strategy: Strategy, storage: Store, cache: ObjectCache):
         self.resource = resource
         self.strategy = strategy
-        self.store = store
+        self.storage = storage
         self.cache = cache
-        self.registries = registries
         self.prefix = f"/registry/{resource.storage_name}/"
 
     # --- keys ---------------------------------------------------------------
@@ -77,30 +71,30 @@ class GenericStore:
 
     # --- reading ------------------------------------------------------------
     async def get(self, namespace: str, name: str) -> StoredObject:
-        kv = await _guard(self.store.get(self.key(namespace, name)))
+        kv = await _guard(self.storage.get(self.key(namespace, name)))
         if kv is None:
             raise self.not_found(name)
         return self.cache.get(kv)
 
     async def get_or_none(self, namespace: str, name: str) -> StoredObject | None:
-        kv = await _guard(self.store.get(self.key(namespace, name)))
+        kv = await _guard(self.storage.get(self.key(namespace, name)))
         return self.cache.get(kv) if kv is not None else None
 
     def selection(self, opts: ListOptions):
         """(label selector, field selector) as predicates, or None when empty.
         400 for a field this kind cannot select on."""
-        lsel = hooks.parse_label_selector(opts.label_selector) if opts.label_selector else None
+        lsel = _parse(label_selectors.parse_label_selector, opts.label_selector) if opts.label_selector else None
         if lsel is not None and lsel.empty:
             lsel = None
         fsel = None
         if opts.field_selector:
-            fsel = hooks.parse_field_selector(opts.field_selector)
+            fsel = _parse(field_selectors.parse_field_selector, opts.field_selector)
             if fsel.empty:
                 return lsel, None
             supported = self.strategy.supported_fields()
-            for f in hooks.field_selector_fields(fsel):
+            for f in (r.field for r in fsel.requirements):
                 if f not in supported:
-                    raise errors.bad_request(hooks.unsupported_field(self.resource, f, supported))
+                    raise errors.bad_request(_unsupported_field(self.resource, f, supported))
         return lsel, fsel
 
     def matches(self, obj: dict, lsel, fsel) -> bool:
@@ -122,7 +116,7 @@ class GenericStore:
             if opts.resource_version_match == "Exact":
                 revision = rv
             else:  # NotOlderThan: the current state is newer or equal
-                current = await _guard(self.store.current_revision())
+                current = await _guard(self.storage.current_revision())
                 if rv > current:
                     raise errors.timeout(f"Too large resource version: {rv}, current: {current}")
         items: list[StoredObject] = []
@@ -130,7 +124,7 @@ class GenericStore:
         while True:
             want = opts.limit - len(items) if opts.limit else 0
             try:
-                res = await _guard(self.store.list(prefix, limit=want, start_key=start, revision=revision))
+                res = await _guard(self.storage.list(prefix, limit=want, start_key=start, revision=revision))
             except CompactedError:
                 if opts.continue_token:
                     raise errors.continue_expired(encode_continue(LATEST, start, prefix) if start else None)
@@ -168,15 +162,15 @@ class GenericStore:
             meta.pop("generation", None)
         obj["apiVersion"], obj["kind"] = r.api_version, r.kind
         self.strategy.prepare_for_create(obj)
-        hooks.apply_defaults(r, obj)
+        self.strategy.defaults(obj)
         # ownership is recorded before admission, as upstream: admission-added fields belong to no one
-        hooks.update_managed_fields(r, obj, None, operation="CREATE", options=ctx.options, subresource="")
+        _record_managed_fields(r, obj, None, operation="CREATE", options=ctx.options, subresource="")
         attrs = Attributes("CREATE", r, "", namespace, meta.get("name", ""), obj, None, ctx.user,
                            ctx.dry_run, ctx.options)
         await ctx.mutate(attrs)
         obj = attrs.object
         name = (obj.get("metadata") or {}).get("name", "")
-        causes = hooks.validate_create(r, obj)
+        causes = self.strategy.check_create(obj)
         if causes:
             raise errors.invalid(r.group, r.kind, name, causes)
         await ctx.validate(attrs)
@@ -186,11 +180,11 @@ class GenericStore:
         stored = self.strategy.to_storage(obj)
         raw = encode_for_store(stored)
         if ctx.dry_run:
-            if await _guard(self.store.get(key)) is not None:
+            if await _guard(self.storage.get(key)) is not None:
                 raise errors.already_exists(r.group, r.plural, name)
             return StoredObject(key, 0, raw, obj)
         try:
-            rev = await _guard(self.store.create(key, raw))
+            rev = await _guard(self.storage.create(key, raw))
         except KeyExistsError:
             await self.strategy.after_delete(self, obj)  # give back what before_create took
             raise errors.already_exists(r.group, r.plural, name) from None
@@ -257,15 +251,15 @@ class GenericStore:
             old = current.copy()
             new = await transform(current.copy())
             new = self._prepare_update(new, old, subresource)
-            hooks.update_managed_fields(r, new, old, operation=operation, options=ctx.options,
-                                        subresource=subresource)  # before admission, as upstream
+            _record_managed_fields(r, new, old, operation=operation, options=ctx.options,
+                                   subresource=subresource)  # before admission, as upstream
             if admit:
                 attrs = Attributes("UPDATE", r, subresource, namespace, name, new, old, ctx.user,
                                    ctx.dry_run, ctx.options)
                 await ctx.mutate(attrs)
                 new = attrs.object
                 # binding writes spec.nodeName, which pod update validation forbids
-                causes = hooks.validate_update(r, new, old) if subresource != "binding" else []
+                causes = self.strategy.check_update(new, old) if subresource != "binding" else []
                 if causes:
                     raise errors.invalid(r.group, r.kind, name, causes)
                 await ctx.validate(attrs)
@@ -281,7 +275,7 @@ class GenericStore:
             return encode_for_store(self.strategy.to_storage(new))
 
         try:
-            written = await _guard(self.store.guaranteed_update(key, mutate))
+            written = await _guard(self.storage.guaranteed_update(key, mutate))
         except KeyNotFoundError:
             raise self.not_found(name) from None
         except RevisionConflictError:
@@ -330,7 +324,7 @@ class GenericStore:
             nm["generation"] = gen + 1 if self.strategy.spec_changed(new, old) else gen
         else:
             nm.pop("generation", None)
-        hooks.apply_defaults(r, new)
+        self.strategy.defaults(new)
         return new
 
     # --- delete (deletion.py holds the rules) --------------------------------
@@ -369,6 +363,29 @@ def _finalized(new: dict, old: dict) -> bool:
     nm, om = new["metadata"], old["metadata"]
     return (not nm.get("finalizers") and bool(om.get("finalizers")) and "deletionTimestamp" in nm
             and nm.get("deletionGracePeriodSeconds", 0) == 0)
+
+
+def _parse(parse, text: str):
+    """A label or field selector; a malformed one is a 400."""
+    try:
+        return parse(text)
+    except label_selectors.SelectorError as e:
+        raise errors.bad_request(e.message) from None
+
+
+def _unsupported_field(resource: Resource, field: str, supported) -> str:
+    """Upstream words it one way for core/v1 kinds, another for the rest."""
+    if resource.group == "":
+        return field_selectors.field_label_not_supported(field)
+    return field_selectors.not_a_known_field_selector(field, supported)
+
+
+def _record_managed_fields(resource: Resource, new: dict, old: dict | None, *, operation: str, options: dict,
+                           subresource: str) -> None:
+    """Called once for every object about to be written (create, update, patch,
+    status, delete-marking): metadata.managedFields records who set what."""
+    managed_fields.record_write(resource, new, old, operation=operation, options=options,
+                                subresource=subresource, now=now_rfc3339())
 
 
 async def _guard(aw):

@@ -49,7 +49,7 @@ class WatchStream:
             self.revision = page.resource_version
         else:
             self.revision = parse_resource_version(rv)
-        self._it = self.store.store.watch(self.store.list_prefix(self.namespace), self.revision)
+        self._it = self.store.storage.watch(self.store.list_prefix(self.namespace), self.revision)
         attach = getattr(self._it, "start", None)
         if attach is not None:
             # attach (and replay history) now, so a later timeout never cancels it half-way

@@ -8,9 +8,8 @@ from __future__ import annotations
 import copy
 import time
 
-from apiserver.registry import printers
-from apiserver.registry.defaulting import apply_defaults
-from apiserver.registry.validation import validate_create, validate_update
+from apiserver.registry.printing.humanize import now_utc
+from apiserver.registry.resources import strategy_for
 from openapi.catalogue import load
 
 POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web-1", "namespace": "default",
@@ -38,20 +37,20 @@ def bench(label: str, fn, n: int = 2000) -> None:
 
 def main() -> None:
     cat = load()
-    pods, services = cat.lookup("", "v1", "pods"), cat.lookup("", "v1", "services")
+    pods, services = strategy_for(cat.lookup("", "v1", "pods")), strategy_for(cat.lookup("", "v1", "services"))
 
-    def default_and_validate(resource, obj):
+    def default_and_validate(strategy, obj):
         o = copy.deepcopy(obj)
-        apply_defaults(resource, o)
-        assert validate_create(resource, o) == []
+        strategy.defaults(o)
+        assert strategy.check_create(o) == []
         return o
 
     stored_pod = default_and_validate(pods, POD)
     bench("pod: defaults + validate_create", lambda: default_and_validate(pods, POD))
     bench("pod: validate_update (image change)",
-          lambda: validate_update(pods, dict(stored_pod, metadata=dict(stored_pod["metadata"])), stored_pod))
+          lambda: pods.check_update(dict(stored_pod, metadata=dict(stored_pod["metadata"])), stored_pod))
     bench("service: defaults + validate_create", lambda: default_and_validate(services, SERVICE))
-    bench("pod: table row", lambda: printers.row(pods, stored_pod))
+    bench("pod: table row", lambda: pods.cells(stored_pod, now_utc()))
 
 
 if __name__ == "__main__":

@@ -209,12 +209,17 @@ def stages(rounds: int = 7, n: int = 500) -> None:
     import orjson
 
     from apiserver.machinery import fieldvalidation, schemas
-    from apiserver.registry import hooks
-    from apiserver.registry.objects import encode_for_store
+    from apiserver.machinery.managedfields.writes import record_write
+    from apiserver.registry.objects import encode_for_store, now_rfc3339
+    from apiserver.registry.resources import strategy_for
     from openapi import catalogue
 
     r = catalogue.load().by_kind("", "v1", "Pod")
+    strategy = strategy_for(r)
     schema = schemas.for_kind("", "v1", "Pod")
+
+    def managed_fields(obj, old, operation):
+        record_write(r, obj, old, operation=operation, options=opts, subresource="", now=now_rfc3339())
     body = pod("p1")
 
     def decode():
@@ -226,19 +231,17 @@ def stages(rounds: int = 7, n: int = 500) -> None:
 
     decoded = decode()
     defaulted = copy.deepcopy(decoded)
-    hooks.apply_defaults(r, defaulted)
+    strategy.defaults(defaulted)
     managed = copy.deepcopy(defaulted)
     opts = {"_userAgent": "bench/v1"}
-    hooks.update_managed_fields(r, managed, None, operation="CREATE", options=opts, subresource="")
-    assert not hooks.validate_create(r, managed)
+    managed_fields(managed, None, "CREATE")
+    assert not strategy.check_create(managed)
     steps = {
         "decode + field validation": (lambda _: decode(), None),
-        "defaults": (lambda o: hooks.apply_defaults(r, o), decoded),
-        "managed fields (create)": (lambda o: hooks.update_managed_fields(
-            r, o, None, operation="CREATE", options=opts, subresource=""), defaulted),
-        "managed fields (update)": (lambda o: hooks.update_managed_fields(
-            r, o, managed, operation="UPDATE", options=opts, subresource=""), managed),
-        "validate_create": (lambda o: hooks.validate_create(r, o), managed),
+        "defaults": (lambda o: strategy.defaults(o), decoded),
+        "managed fields (create)": (lambda o: managed_fields(o, None, "CREATE"), defaulted),
+        "managed fields (update)": (lambda o: managed_fields(o, managed, "UPDATE"), managed),
+        "validate_create": (lambda o: strategy.check_create(o), managed),
         "encode_for_store": (lambda o: encode_for_store(o), managed),
     }
     total = 0.0

@@ -119,6 +119,15 @@ def pod_spec(spec: dict) -> None:
         _volume(v)
 
 
+def pod_template(template: dict | None) -> None:
+    """A PodTemplateSpec's defaults (pod templates, replication controllers)."""
+    if isinstance(template, dict):
+        spec = template.get("spec")
+        if not isinstance(spec, dict):
+            spec = template["spec"] = {}
+        pod_spec(spec)
+
+
 _COMPUTE = ("cpu", "memory")
 
 

@@ -1,4 +1,5 @@
-"""Namespaces: deletion is a phase (Terminating) until spec.finalizers empties.
+"""Namespaces: DNS-1123 label names, a metadata.name label, and deletion as a
+phase (Terminating) until spec.finalizers empties.
 
 The namespace controller deletes the namespace's content, then removes its
 `kubernetes` finalizer through /finalize; when spec.finalizers and
@@ -6,16 +7,45 @@ metadata.finalizers are both empty the namespace is deleted for real.
 """
 from __future__ import annotations
 
-from apiserver.machinery import errors
+from datetime import datetime
+
+from apiserver.machinery import errors, names
+from apiserver.machinery.errors import Cause
 from apiserver.registry.context import WriteContext
+from apiserver.registry.defaulting import dict_at
 from apiserver.registry.deletion import _check_preconditions, _wanted_finalizers, delete_now
 from apiserver.registry.objects import now_rfc3339
+from apiserver.registry.printing.columns import age_column, age_of, col, name_column, name_of
 from apiserver.registry.strategy import Strategy
+from apiserver.registry.validation import meta
 
 
 class NamespaceStrategy(Strategy):
+    serves = (("", "namespaces"),)
     has_spec = False
     selectable_fields = ("status.phase",)
+
+    def defaults(self, obj: dict) -> None:
+        meta_ = dict_at(obj, "metadata")
+        name = meta_.get("name")
+        if name:
+            dict_at(meta_, "labels")["kubernetes.io/metadata.name"] = name
+        spec = dict_at(obj, "spec")
+        if "finalizers" not in spec:
+            spec["finalizers"] = ["kubernetes"]
+        dict_at(obj, "status").setdefault("phase", "Active")
+
+    def name_errors(self, name: str) -> list[str]:
+        return names.is_dns1123_label(name)
+
+    def validate(self, obj: dict) -> list[Cause]:
+        return meta.validate_finalizers((obj.get("spec") or {}).get("finalizers"), "spec.finalizers")
+
+    def columns(self) -> list[dict]:
+        return [name_column(), col("Status", "The status of the namespace"), age_column()]
+
+    def cells(self, obj: dict, now: datetime) -> list:
+        return [name_of(obj), (obj.get("status") or {}).get("phase", ""), age_of(obj, now)]
 
     def prepare_for_create(self, obj: dict) -> None:
         obj["status"] = {"phase": "Active"}

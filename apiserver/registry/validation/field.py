@@ -89,3 +89,15 @@ def each_invalid(path: str, value, messages: list[str]) -> list[Cause]:
 
 def not_found(path: str, value) -> Cause:
     return Cause("FieldValueNotFound", f"Not found: {show(value)}", path)
+
+
+def supported(path: str, value, allowed) -> list[Cause]:
+    """No cause for an unset value or one of `allowed`; else NotSupported."""
+    return [] if value is None or value in allowed else [not_supported(path, value, allowed)]
+
+
+def non_negative(path: str, value) -> list[Cause]:
+    """An integer below zero is invalid (unset or other types: the schema's business)."""
+    if isinstance(value, int) and value < 0:
+        return [invalid(path, value, "must be greater than or equal to 0")]
+    return []

@@ -1,8 +1,8 @@
 """Server-side defaults as upstream stores objects."""
 import pytest
 
-from apiserver.registry.defaulting import apply_defaults
 from apiserver.registry.defaulting.podspec import image_pull_policy, qos_class
+from apiserver.registry.resources import strategy_for
 from openapi.catalogue import load
 
 
@@ -11,7 +11,7 @@ def res(plural, group=""):
 
 
 def defaulted(plural, obj, group=""):
-    apply_defaults(res(plural, group), obj)
+    strategy_for(res(plural, group)).defaults(obj)
     return obj
 
 

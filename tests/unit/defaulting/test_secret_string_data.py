@@ -1,5 +1,5 @@
 """Secret stringData is folded into data on every write, as upstream's conversion does."""
-from apiserver.registry.defaulting.kinds import secret
+from apiserver.registry.resources.secrets import default_secret as secret
 
 
 def test_string_data_becomes_base64_data_and_is_dropped():

@@ -3,8 +3,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from apiserver.registry import printers
-from apiserver.registry.printers.humanize import human_duration
+from apiserver.registry.printing.humanize import human_duration
+from apiserver.registry.resources import strategy_for
 from openapi.catalogue import load
 
 NOW = datetime(2025, 1, 10, 12, 0, 0, tzinfo=timezone.utc)
@@ -36,11 +36,11 @@ def pod(status=None, spec=None, meta=None):
 
 
 def cells(obj, plural="pods", group=""):
-    return printers.row(res(plural, group), obj, now=NOW)
+    return strategy_for(res(plural, group)).cells(obj, NOW)
 
 
 def test_pod_columns_and_wide_priority():
-    cols = printers.columns(res("pods"))
+    cols = strategy_for(res("pods")).columns()
     assert [c["name"] for c in cols] == ["Name", "Ready", "Status", "Restarts", "Age", "IP", "Node",
                                          "Nominated Node", "Readiness Gates"]
     assert [c["priority"] for c in cols] == [0, 0, 0, 0, 0, 1, 1, 1, 1]
@@ -155,4 +155,4 @@ def test_quota_and_rc():
 
 def test_unknown_kind_default_table():
     r = load().lookup("authentication.k8s.io", "v1", "tokenreviews")
-    assert [c["name"] for c in printers.columns(r)] == ["Name", "Created At"]
+    assert [c["name"] for c in strategy_for(r).columns()] == ["Name", "Created At"]

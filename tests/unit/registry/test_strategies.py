@@ -60,3 +60,36 @@ def test_events_convert_both_ways():
     assert v1["apiVersion"] == "events.k8s.io/v1" and v1["regarding"] == {"kind": "Pod"} and v1["note"] == "hi"
     assert v1["deprecatedCount"] == 2 and v1["reportingController"] == "kubelet"
     assert to_core(v1) == core
+
+
+def test_every_kind_module_is_found_by_its_serves():
+    from apiserver.registry.resources import strategy_classes
+    from apiserver.registry.resources.events import EventsV1Strategy
+    from apiserver.registry.resources.pods import PodStrategy
+    from apiserver.registry.resources.rbac import RoleBindingStrategy
+    found = strategy_classes()
+    assert found[("", "pods")] is PodStrategy
+    assert found[("events.k8s.io", "events")] is EventsV1Strategy
+    assert found[("rbac.authorization.k8s.io", "clusterrolebindings")] is RoleBindingStrategy
+    assert type(strategy(("rbac.authorization.k8s.io"), "clusterroles")).__name__ == "RoleStrategy"
+    assert type(strategy("", "bindings")).__name__ == "Strategy"  # nobody claims it: the base
+
+
+def test_serves_is_not_inherited_and_a_double_claim_is_refused():
+    import pytest
+
+    from apiserver.registry.resources import collect
+    from apiserver.registry.strategy import Strategy
+
+    class A(Strategy):
+        serves = (("x.io", "as"),)
+
+    class B(A):  # inherits A's rules, serves nothing of its own
+        pass
+
+    class C(Strategy):
+        serves = (("x.io", "as"),)
+
+    assert collect([A, B]) == {("x.io", "as"): A}
+    with pytest.raises(TypeError, match="served by both"):
+        collect([A, C])

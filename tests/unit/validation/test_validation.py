@@ -3,9 +3,20 @@ import copy
 
 import pytest
 
-from apiserver.registry.defaulting import apply_defaults
-from apiserver.registry.validation import validate_create, validate_update
+from apiserver.registry.resources import strategy_for
 from openapi.catalogue import load
+
+
+def apply_defaults(r, obj):
+    strategy_for(r).defaults(obj)
+
+
+def validate_create(r, obj):
+    return strategy_for(r).check_create(obj)
+
+
+def validate_update(r, new, old):
+    return strategy_for(r).check_update(new, old)
 
 
 def res(plural, group="", version="v1"):

@@ -1,11 +1,11 @@
-"""Pod and PodSpec rules (upstream's ValidatePodSpec and ValidatePodUpdate, the
-parts clients meet in practice), shared with pod templates."""
+"""PodSpec rules (upstream's ValidatePodSpec, the parts clients meet in practice),
+shared by pods, pod templates and replication controllers."""
 from __future__ import annotations
 
 from apiserver.machinery import names
 from apiserver.machinery.errors import Cause
 
-from . import field, quantities
+from . import field, meta, quantities
 
 RESTART_POLICIES = ("Always", "OnFailure", "Never")
 PULL_POLICIES = ("Always", "IfNotPresent", "Never")
@@ -21,18 +21,6 @@ VOLUME_SOURCES = (
     "azureFile", "configMap", "vsphereVolume", "quobyte", "azureDisk", "photonPersistentDisk", "projected",
     "portworxVolume", "scaleIO", "storageos", "csi", "ephemeral", "image",
 )
-
-POD_UPDATE_FORBIDDEN = (
-    "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,"
-    "`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),"
-    "`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)"
-)
-
-
-def _supported(value, allowed, path: str) -> list[Cause]:
-    if value is None or value in allowed:
-        return []
-    return [field.not_supported(path, value, allowed)]
 
 
 def _volumes(volumes, path: str) -> tuple[set[str], list[Cause]]:
@@ -92,7 +80,7 @@ def _ports(ports, path: str, host_network: bool, port_names: set[str]) -> list[C
         if proto is None:
             causes.append(field.required(field.child(p, "protocol"), ""))
         else:
-            causes += _supported(proto, PROTOCOLS, field.child(p, "protocol"))
+            causes += field.supported(field.child(p, "protocol"), proto, PROTOCOLS)
     return causes
 
 
@@ -140,9 +128,8 @@ def _container(c: dict, path: str, volumes: set[str], require_image: bool, host_
         causes += field.each_invalid(field.child(path, "name"), name, names.is_dns1123_label(name))
     if require_image and not c.get("image"):
         causes.append(field.required(field.child(path, "image"), ""))
-    causes += _supported(c.get("imagePullPolicy"), PULL_POLICIES, field.child(path, "imagePullPolicy"))
-    causes += _supported(c.get("terminationMessagePolicy"), TERMINATION_MESSAGE_POLICIES,
-                         field.child(path, "terminationMessagePolicy"))
+    causes += field.supported(field.child(path, "imagePullPolicy"), c.get("imagePullPolicy"), PULL_POLICIES)
+    causes += field.supported(field.child(path, "terminationMessagePolicy"), c.get("terminationMessagePolicy"), TERMINATION_MESSAGE_POLICIES)
     causes += _ports(c.get("ports"), field.child(path, "ports"), host_network, port_names)
     causes += _env(c.get("env"), field.child(path, "env"))
     causes += _resources(c.get("resources"), field.child(path, "resources"))
@@ -200,8 +187,8 @@ def validate_pod_spec(spec, path: str, require_image: bool = True) -> list[Cause
                 if name in seen:
                     causes.append(field.duplicate(field.child(p, "name"), name))
                 seen.add(name)
-    causes += _supported(spec.get("restartPolicy"), RESTART_POLICIES, field.child(path, "restartPolicy"))
-    causes += _supported(spec.get("dnsPolicy"), DNS_POLICIES, field.child(path, "dnsPolicy"))
+    causes += field.supported(field.child(path, "restartPolicy"), spec.get("restartPolicy"), RESTART_POLICIES)
+    causes += field.supported(field.child(path, "dnsPolicy"), spec.get("dnsPolicy"), DNS_POLICIES)
     ads = spec.get("activeDeadlineSeconds")
     if isinstance(ads, int) and ads <= 0:
         causes.append(field.invalid(field.child(path, "activeDeadlineSeconds"), ads,
@@ -216,8 +203,8 @@ def validate_pod_spec(spec, path: str, require_image: bool = True) -> list[Cause
         p = field.index(field.child(path, "tolerations"), i)
         if not isinstance(t, dict):
             continue
-        causes += _supported(t.get("operator") or None, TOLERATION_OPERATORS, field.child(p, "operator"))
-        causes += _supported(t.get("effect") or None, TAINT_EFFECTS, field.child(p, "effect"))
+        causes += field.supported(field.child(p, "operator"), t.get("operator") or None, TOLERATION_OPERATORS)
+        causes += field.supported(field.child(p, "effect"), t.get("effect") or None, TAINT_EFFECTS)
         if t.get("operator") == "Exists" and t.get("value"):
             causes.append(field.invalid(field.child(p, "operator"), t.get("operator"),
                                         "value must be empty when `operator` is 'Exists'"))
@@ -231,41 +218,17 @@ def validate_pod_spec(spec, path: str, require_image: bool = True) -> list[Cause
     return causes
 
 
-def _mutable_view(spec: dict, old: dict) -> dict:
-    """`spec` with the fields a pod update may change copied from `old`."""
-    view = dict(spec)
-    for key in ("containers", "initContainers"):
-        new_list, old_list = spec.get(key) or [], old.get(key) or []
-        if new_list and len(new_list) == len(old_list):
-            view[key] = [dict(n, image=o.get("image")) if isinstance(n, dict) and isinstance(o, dict) else n
-                         for n, o in zip(new_list, old_list)]
-    view["activeDeadlineSeconds"] = old.get("activeDeadlineSeconds")
-    old_tol = old.get("tolerations") or []
-    new_tol = spec.get("tolerations") or []
-    if all(t in new_tol for t in old_tol):
-        view["tolerations"] = old.get("tolerations")
-    tgps = spec.get("terminationGracePeriodSeconds")
-    if tgps == 1 and isinstance(old.get("terminationGracePeriodSeconds"), int) and old["terminationGracePeriodSeconds"] < 0:
-        view["terminationGracePeriodSeconds"] = old["terminationGracePeriodSeconds"]
-    return _normal(view)
-
-
-def _normal(spec: dict) -> dict:
-    """Absent, null and empty lists mean the same to an update check."""
-    return {k: v for k, v in spec.items() if v is not None and v != []}
-
-
-def validate_pod_update(new: dict, old: dict) -> list[Cause]:
-    spec, old_spec = new.get("spec") or {}, old.get("spec") or {}
+def validate_pod_template(template, path: str, selector: dict | None) -> list[Cause]:
+    """A PodTemplateSpec (pod templates, replication controllers): its labels
+    must carry the owner's selector; its spec is a PodSpec."""
+    if not isinstance(template, dict):
+        return [field.required(path, "")]
     causes: list[Cause] = []
-    for key in ("containers", "initContainers"):
-        for i, c in enumerate(spec.get(key) or []):
-            if isinstance(c, dict) and not c.get("image"):
-                causes.append(field.required(field.child(field.index(f"spec.{key}", i), "image"), ""))
-    old_ads, new_ads = old_spec.get("activeDeadlineSeconds"), spec.get("activeDeadlineSeconds")
-    if old_ads is not None and (new_ads is None or (isinstance(new_ads, int) and new_ads > old_ads)):
-        causes.append(field.invalid("spec.activeDeadlineSeconds", new_ads,
-                                    "must be less than or equal to previous value"))
-    if _mutable_view(spec, old_spec) != _normal(old_spec):
-        causes.append(field.forbidden("spec", POD_UPDATE_FORBIDDEN))
+    labels = (template.get("metadata") or {}).get("labels") or {}
+    causes += meta.validate_labels(labels, field.child(path, "metadata.labels"))
+    if selector and any(labels.get(k) != v for k, v in selector.items()):
+        causes.append(field.invalid(field.child(path, "metadata.labels"), labels,
+                                    "`selector` does not match template `labels`"))
+    spec = template.get("spec") or {}
+    causes += validate_pod_spec(spec, field.child(path, "spec"))
     return causes

@@ -4,30 +4,17 @@ Whether a requested clusterIP or nodePort is free is the allocators' question,
 asked later with the store in hand; here only shape and consistency."""
 from __future__ import annotations
 
-import ipaddress
-
 from apiserver.machinery import names
 from apiserver.machinery.errors import Cause
 
-from . import field, meta
+from apiserver.registry.validation import field, meta
+from apiserver.registry.validation.ips import is_ip
 
 SERVICE_TYPES = ("ClusterIP", "ExternalName", "LoadBalancer", "NodePort")
 AFFINITIES = ("ClientIP", "None")
 PROTOCOLS = ("SCTP", "TCP", "UDP")
 TRAFFIC_POLICIES = ("Cluster", "Local")
 IP_FAMILY_POLICIES = ("PreferDualStack", "RequireDualStack", "SingleStack")
-
-
-def _is_ip(value) -> bool:
-    try:
-        ipaddress.ip_address(value)
-        return True
-    except (ValueError, TypeError):
-        return False
-
-
-def _supported(value, allowed, path: str) -> list[Cause]:
-    return [] if value is None or value in allowed else [field.not_supported(path, value, allowed)]
 
 
 def _ports(spec: dict, kind: str) -> list[Cause]:
@@ -56,7 +43,7 @@ def _ports(spec: dict, kind: str) -> list[Cause]:
         elif isinstance(port, int):
             causes += field.each_invalid(field.child(path, "port"), port, names.is_valid_port_num(port))
         proto = p.get("protocol")
-        causes += _supported(proto, PROTOCOLS, field.child(path, "protocol"))
+        causes += field.supported(field.child(path, "protocol"), proto, PROTOCOLS)
         target = p.get("targetPort")
         if isinstance(target, int) and not isinstance(target, bool):
             causes += field.each_invalid(field.child(path, "targetPort"), target, names.is_valid_port_num(target))
@@ -81,16 +68,16 @@ def validate_service(svc: dict) -> list[Cause]:
         return [field.required("spec", "")]
     causes: list[Cause] = []
     kind = spec.get("type") or "ClusterIP"
-    causes += _supported(spec.get("type"), SERVICE_TYPES, "spec.type")
-    causes += _supported(spec.get("sessionAffinity"), AFFINITIES, "spec.sessionAffinity")
-    causes += _supported(spec.get("internalTrafficPolicy"), TRAFFIC_POLICIES, "spec.internalTrafficPolicy")
-    causes += _supported(spec.get("ipFamilyPolicy"), IP_FAMILY_POLICIES, "spec.ipFamilyPolicy")
+    causes += field.supported("spec.type", spec.get("type"), SERVICE_TYPES)
+    causes += field.supported("spec.sessionAffinity", spec.get("sessionAffinity"), AFFINITIES)
+    causes += field.supported("spec.internalTrafficPolicy", spec.get("internalTrafficPolicy"), TRAFFIC_POLICIES)
+    causes += field.supported("spec.ipFamilyPolicy", spec.get("ipFamilyPolicy"), IP_FAMILY_POLICIES)
     if spec.get("externalTrafficPolicy") is not None:
         if kind in ("ClusterIP", "ExternalName"):
             causes.append(field.invalid("spec.externalTrafficPolicy", spec["externalTrafficPolicy"],
                                         "may only be set for externally-accessible services"))
         else:
-            causes += _supported(spec["externalTrafficPolicy"], TRAFFIC_POLICIES, "spec.externalTrafficPolicy")
+            causes += field.supported("spec.externalTrafficPolicy", spec["externalTrafficPolicy"], TRAFFIC_POLICIES)
     causes += _ports(spec, kind)
     cluster_ip = spec.get("clusterIP") or ""
     ips = spec.get("clusterIPs") or []
@@ -110,14 +97,14 @@ def validate_service(svc: dict) -> list[Cause]:
             if ip == "None":
                 if i > 0 or kind in ("NodePort", "LoadBalancer"):
                     causes.append(field.invalid(p, ip, f"may not be set to 'None' for {kind} services"))
-            elif ip and not _is_ip(ip):
+            elif ip and not is_ip(ip):
                 causes.append(field.invalid(p, ip, "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"))
     for i, ip in enumerate(spec.get("externalIPs") or []):
-        if not _is_ip(ip):
+        if not is_ip(ip):
             causes.append(field.invalid(field.index("spec.externalIPs", i), ip,
                                         "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"))
     for fam_i, fam in enumerate(spec.get("ipFamilies") or []):
-        causes += _supported(fam, ("IPv4", "IPv6"), field.index("spec.ipFamilies", fam_i))
+        causes += field.supported(field.index("spec.ipFamilies", fam_i), fam, ("IPv4", "IPv6"))
     causes += meta.validate_labels(spec.get("selector"), "spec.selector")
     cfg = ((spec.get("sessionAffinityConfig") or {}).get("clientIP") or {})
     timeout = cfg.get("timeoutSeconds")

@@ -1,33 +1,9 @@
-"""Pods: status starts Pending, graceful deletion on a node, /binding."""
+"""POST pods/<name>/binding (and POST bindings): the scheduler's way to set spec.nodeName."""
 from __future__ import annotations
 
 from apiserver.machinery import errors
 from apiserver.registry.context import WriteContext
-from apiserver.registry.strategy import Strategy
-
-TERMINAL = ("Succeeded", "Failed")
-DEFAULT_GRACE = 30
-
-
-class PodStrategy(Strategy):
-    selectable_fields = ("spec.nodeName", "spec.restartPolicy", "spec.schedulerName",
-                         "spec.serviceAccountName", "spec.hostNetwork", "status.phase", "status.podIP",
-                         "status.nominatedNodeName")
-
-    def prepare_for_create(self, obj: dict) -> None:
-        obj["status"] = {"phase": "Pending"}
-
-    def grace_period(self, obj: dict, requested: int | None) -> int:
-        spec, status = obj.get("spec") or {}, obj.get("status") or {}
-        if not spec.get("nodeName") or status.get("phase") in TERMINAL:
-            return 0  # nothing runs it: nobody would finish a graceful delete
-        if requested is not None:
-            return max(requested, 0)
-        grace = spec.get("terminationGracePeriodSeconds")
-        return DEFAULT_GRACE if grace is None else max(int(grace), 0)
-
-    def subresource_handlers(self) -> dict:
-        return {"binding": BindingHandler(), "eviction": EvictionHandler()}
+from apiserver.registry.objects import now_rfc3339
 
 
 class BindingHandler:
@@ -62,32 +38,11 @@ class BindingHandler:
             conds = pod.setdefault("status", {}).setdefault("conditions", [])
             conds[:] = [c for c in conds if c.get("type") != "PodScheduled"]
             conds.append({"type": "PodScheduled", "status": "True", "lastProbeTime": None,
-                          "lastTransitionTime": _now()})
+                          "lastTransitionTime": now_rfc3339()})
             return pod
 
         # spec.nodeName and the PodScheduled condition are written past the
         # main resource's status reset: binding writes as the "binding" subresource.
         await store.guaranteed_update(namespace, name, transform, ctx, subresource="binding",
                                       operation="CREATE")
-        return 201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
-
-
-def _now() -> str:
-    from apiserver.registry.objects import now_rfc3339
-    return now_rfc3339()
-
-
-class EvictionHandler:
-    """POST pods/<name>/eviction (policy/v1 Eviction): a delete with the
-    eviction's deleteOptions. No PodDisruptionBudgets are served, so nothing
-    can refuse it; upstream answers 201 with a Success Status."""
-
-    async def create(self, store, namespace: str, name: str, body: dict, ctx: WriteContext) -> tuple[int, dict]:
-        from apiserver.registry.options import DeleteOptions
-        meta = body.get("metadata") or {}
-        if meta.get("name") and meta["name"] != name:
-            raise errors.bad_request(f"name in URL does not match name in Eviction object")
-        opts = DeleteOptions.from_request({}, body.get("deleteOptions") or None)
-        ctx.dry_run = ctx.dry_run or opts.dry_run
-        await store.delete(namespace, name, opts, ctx)
         return 201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}

@@ -9,28 +9,24 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .humanize import age, doc, parse_time
+from apiserver.registry.printing.columns import CORE, age_column, col, name_column
+from apiserver.registry.printing.humanize import age, doc, parse_time
 
-_CORE = "io.k8s.api.core.v1."
 _NODE_UNREACHABLE_REASON = "NodeLost"
 
 
-def columns(name_col: dict, age_col: dict) -> list[dict]:
+def columns() -> list[dict]:
     return [
-        name_col,
-        {"name": "Ready", "type": "string", "format": "", "priority": 0,
-         "description": "The aggregate readiness state of this pod for accepting traffic."},
-        {"name": "Status", "type": "string", "format": "", "priority": 0,
-         "description": "The aggregate status of the containers in this pod."},
-        {"name": "Restarts", "type": "string", "format": "", "priority": 0,
-         "description": "The number of times the containers in this pod have been restarted and when the last container in this pod has restarted."},
-        age_col,
-        {"name": "IP", "type": "string", "format": "", "priority": 1, "description": doc(_CORE + "PodStatus", "podIP")},
-        {"name": "Node", "type": "string", "format": "", "priority": 1, "description": doc(_CORE + "PodSpec", "nodeName")},
-        {"name": "Nominated Node", "type": "string", "format": "", "priority": 1,
-         "description": doc(_CORE + "PodStatus", "nominatedNodeName")},
-        {"name": "Readiness Gates", "type": "string", "format": "", "priority": 1,
-         "description": doc(_CORE + "PodSpec", "readinessGates")},
+        name_column(),
+        col("Ready", "The aggregate readiness state of this pod for accepting traffic."),
+        col("Status", "The aggregate status of the containers in this pod."),
+        col("Restarts", "The number of times the containers in this pod have been restarted and when the last "
+                        "container in this pod has restarted."),
+        age_column(),
+        col("IP", doc(CORE + "PodStatus", "podIP"), priority=1),
+        col("Node", doc(CORE + "PodSpec", "nodeName"), priority=1),
+        col("Nominated Node", doc(CORE + "PodStatus", "nominatedNodeName"), priority=1),
+        col("Readiness Gates", doc(CORE + "PodSpec", "readinessGates"), priority=1),
     ]
 
 

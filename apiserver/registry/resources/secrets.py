@@ -1,13 +1,17 @@
-"""ConfigMap and Secret rules: keys, sizes, secret types, immutability."""
+"""Secrets: a data holder (no spec); stringData folded into data, base64 and
+per-type key rules, immutability; selectable by type."""
 from __future__ import annotations
+
+import base64
+from datetime import datetime
 
 from apiserver.machinery import bytefields, names
 from apiserver.machinery.errors import Cause
-
-from . import field
-
-MAX_SIZE = 1024 * 1024  # both kinds: one etcd value must stay small
-IMMUTABLE_DETAIL = "field is immutable when `immutable` is set"
+from apiserver.registry.printing.columns import CORE, age_column, age_of, col, name_column, name_of
+from apiserver.registry.printing.humanize import doc
+from apiserver.registry.strategy import Strategy
+from apiserver.registry.validation import field
+from apiserver.registry.validation.data_maps import MAX_SIZE, validate_immutable_update, validate_keys
 
 # Secret type -> the data keys it must carry (any one of them for basic-auth).
 _REQUIRED_KEYS = {
@@ -17,24 +21,44 @@ _REQUIRED_KEYS = {
 }
 
 
-def _keys(data, path: str) -> list[Cause]:
-    causes: list[Cause] = []
-    for k in data or {}:
-        causes += field.each_invalid(field.key(path, k), k, names.is_config_map_key(k))
-    return causes
+class SecretStrategy(Strategy):
+    serves = (("", "secrets"),)
+    has_spec = False
+    selectable_fields = ("type",)
+
+    def defaults(self, obj: dict) -> None:
+        default_secret(obj)
+
+    def validate(self, obj: dict) -> list[Cause]:
+        return validate_secret(obj)
+
+    def validate_update(self, new: dict, old: dict) -> list[Cause]:
+        causes: list[Cause] = []
+        if (new.get("type") or "Opaque") != (old.get("type") or "Opaque"):
+            causes.append(field.immutable("type", new.get("type")))
+        return causes + validate_immutable_update(new, old, ("data",))
+
+    def columns(self) -> list[dict]:
+        return [name_column(), col("Type", doc(CORE + "Secret", "type")),
+                col("Data", doc(CORE + "Secret", "data"), "integer"), age_column()]
+
+    def cells(self, obj: dict, now: datetime) -> list:
+        return [name_of(obj), obj.get("type", ""), len(obj.get("data") or {}), age_of(obj, now)]
 
 
-def validate_configmap(cm: dict) -> list[Cause]:
-    data, binary = cm.get("data") or {}, cm.get("binaryData") or {}
-    causes = _keys(data, "data") + _keys(binary, "binaryData")
-    for k in binary:
-        if k in data:
-            causes.append(field.invalid(field.key("binaryData", k), k, "duplicate of key present in data"))
-    size = sum(len(k) + len(str(v).encode()) for k, v in data.items())
-    size += sum(len(k) + len(str(v)) * 3 // 4 for k, v in binary.items())
-    if size > MAX_SIZE:
-        causes.append(field.too_long("", MAX_SIZE))
-    return causes
+def default_secret(obj: dict) -> None:
+    if not obj.get("type"):
+        obj["type"] = "Opaque"
+    # stringData is write-only: upstream's v1 -> internal conversion folds it into data
+    # (base64, overwriting same-named keys) and never stores or returns it.
+    string_data = obj.pop("stringData", None)
+    if isinstance(string_data, dict):
+        data = obj.get("data") if isinstance(obj.get("data"), dict) else {}
+        for key, value in string_data.items():
+            if isinstance(value, str):
+                data[key] = base64.b64encode(value.encode()).decode()
+        if data:
+            obj["data"] = data
 
 
 def _decoded(value) -> bytes | None:
@@ -50,7 +74,7 @@ def _decoded(value) -> bytes | None:
 
 def validate_secret(secret: dict) -> list[Cause]:
     data = secret.get("data") or {}
-    causes = _keys(data, "data")
+    causes = validate_keys(data, "data")
     size = 0
     for k, v in data.items():
         raw = _decoded(v)
@@ -80,22 +104,3 @@ def validate_secret(secret: dict) -> list[Cause]:
     elif kind != "Opaque":
         causes += field.each_invalid("type", kind, names.is_qualified_name(kind))
     return causes
-
-
-def validate_immutable_update(new: dict, old: dict, data_keys: tuple[str, ...]) -> list[Cause]:
-    if old.get("immutable") is not True:
-        return []
-    causes: list[Cause] = []
-    if new.get("immutable") is not True:
-        causes.append(field.forbidden("immutable", IMMUTABLE_DETAIL))
-    for key in data_keys:
-        if (new.get(key) or {}) != (old.get(key) or {}):
-            causes.append(field.forbidden(key, IMMUTABLE_DETAIL))
-    return causes
-
-
-def validate_secret_update(new: dict, old: dict) -> list[Cause]:
-    causes: list[Cause] = []
-    if (new.get("type") or "Opaque") != (old.get("type") or "Opaque"):
-        causes.append(field.immutable("type", new.get("type")))
-    return causes + validate_immutable_update(new, old, ("data",))
