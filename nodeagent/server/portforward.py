@@ -2,7 +2,10 @@
 
 For the i-th port of `?ports=`: channel 2i carries data, 2i+1 errors; the
 server first sends each channel the port number (2 bytes, little endian).
-One TCP connection to the pod's IP per port, for the life of the WebSocket.
+One TCP connection to the pod's IP per port. As the kubelet does, the WebSocket
+closes once every one of them has ended (the pod closed its side, or it could not be
+reached): a client reading until EOF, e.g. from a server answering without a
+Content-Length, sees the end instead of waiting forever.
 """
 
 from __future__ import annotations
@@ -54,6 +57,16 @@ async def serve_portforward(ws: WebSocket, pod_ip: str) -> None:
                     return
                 await send(ch, data)
         pumps.append(asyncio.ensure_future(pump()))
+
+    async def close_when_the_pod_is_done() -> None:
+        await asyncio.gather(*pumps, return_exceptions=True)
+        try:
+            async with lock:
+                await ws.close(1000)
+        except (RuntimeError, OSError):  # the client went first
+            pass
+
+    closer = asyncio.ensure_future(close_when_the_pod_is_done())
     try:
         while True:
             msg = await ws.receive()
@@ -71,5 +84,6 @@ async def serve_portforward(ws: WebSocket, pod_ip: str) -> None:
     finally:
         for t in pumps:
             t.cancel()
+        closer.cancel()
         for w in writers.values():
             w.close()

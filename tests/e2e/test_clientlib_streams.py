@@ -72,3 +72,27 @@ def test_a_deleted_pod_reports_not_ready_before_it_goes(core, ns, sleeper):
     last = before_delete[-1]
     assert not ready(last)
     assert [c.ready for c in last.status.container_statuses] == [False]
+
+
+def test_port_forward_ends_when_the_pod_closes_the_connection(cluster, core, ns):
+    """A server answering without Content-Length marks the end by closing: the client's
+    forwarded socket must see that end (EOF), as through the kubelet."""
+    from kubernetes.stream import portforward
+
+    script = "#!/bin/sh\\necho Content-Type: text/plain\\necho\\necho hello-cgi\\n"
+    cluster.kubectl("run", "cgi", "-n", ns, f"--image={IMAGE}", "--", "sh", "-c",
+                    f"mkdir -p /www/cgi-bin && printf '{script}' > /www/cgi-bin/x && chmod +x /www/cgi-bin/x "
+                    "&& exec httpd -f -p 8080 -h /www")
+    cluster.wait_for("cgi Running", lambda: cluster.get("pod", "cgi", "-n", ns)["status"].get("phase") == "Running")
+    pf = portforward(core.connect_get_namespaced_pod_portforward, "cgi", ns, ports="8080")
+    try:
+        sock = pf.socket(8080)
+        sock.setblocking(True)
+        sock.settimeout(30)     # a missing end fails the test instead of hanging it
+        sock.sendall(b"GET /cgi-bin/x HTTP/1.0\r\nHost: x\r\n\r\n")
+        data = b""
+        while chunk := sock.recv(4096):
+            data += chunk
+    finally:
+        pf.close()
+    assert data.startswith(b"HTTP/1.") and b"hello-cgi" in data and b"content-length" not in data.lower()
