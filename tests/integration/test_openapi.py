@@ -45,3 +45,11 @@ def test_kubectl_create_validates_on_the_server(kubectl, namespace, version):
     assert "fieldValidation=Strict" in log
     assert "failed to download openapi" not in log
     assert "404 Not Found" not in log and "406 Not Acceptable" not in log
+
+
+def test_kubectl_explain_lists_enum_values(kubectl):
+    """Fields whose values validation enforces carry `enum`, as upstream publishes them."""
+    out = kubectl("explain", "pod.spec.containers.imagePullPolicy").stdout
+    assert "ENUM:" in out and all(v in out for v in ("Always", "IfNotPresent", "Never")), out
+    out = kubectl("explain", "service.spec.type").stdout
+    assert "ENUM:" in out and "LoadBalancer" in out, out

@@ -10,6 +10,7 @@ from them is stored in the repository.
 """
 from __future__ import annotations
 
+from apiserver.http.openapi.enums import add_enums
 from apiserver.machinery import schemas
 
 V3_REF = "#/components/schemas/"
@@ -119,4 +120,5 @@ def component_schemas(roots, ref_prefix: str = V3_REF, wrap_refs: bool = True) -
             # kubernetes-validate pins apiVersion/kind with enums; upstream documents do not.
             for p in ("apiVersion", "kind"):
                 (d.get("properties") or {}).get(p, {}).pop("enum", None)
+    add_enums(out)
     return out
