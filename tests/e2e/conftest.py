@@ -4,9 +4,11 @@ Podman cannot run a container here: run hack/setup-podman.sh first.
 
   cluster   .kubectl(*args, version=..), .server, .node, .agent (restartable), .api (Python client)
   ns        a fresh namespace per test
+  net_cluster, net_ns   the same with the Service proxy and cluster DNS running (tests/e2e/network.py)
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -78,13 +80,14 @@ class Proc:
 
 
 class Cluster:
-    def __init__(self, server: ServerProcess, base: Path, node: str):
+    def __init__(self, server: ServerProcess, base: Path, node: str, agent_args: list[str] | None = None):
         self.server, self.base, self.node = server, base, node
         self.kubectl = kubectl_runner(server.kubeconfig, base / "kubectl-home")
         self.controllers = Proc("controllers", ["controllers", "--kubeconfig", str(server.kubeconfig)],
                                 base / "controllers.log")
         self.agent = Proc("nodeagent", ["nodeagent", "--kubeconfig", str(server.kubeconfig), "--node-name", node,
-                                        "--root-dir", str(base / "node"), "--port", "0"], base / "nodeagent.log")
+                                        "--root-dir", str(base / "node"), "--port", "0", *(agent_args or [])],
+                                base / "nodeagent.log")
 
     def get(self, *args: str) -> dict:
         return json.loads(self.kubectl("get", *args, "-o", "json").stdout)
@@ -111,19 +114,23 @@ class Cluster:
         self.wait_for(f"node {self.node} Ready", ready, timeout=60)
 
 
-@pytest.fixture(scope="session")
-def cluster(tmp_path_factory):
+@contextlib.contextmanager
+def running_cluster(base: Path, *, server_args: list[str] | None = None, agent_args: list[str] | None = None,
+                    before_agent=None):
+    """API server, controllers and node agent as processes; pods of its node removed after.
+    before_agent(cluster) runs once the server is ready (e.g. to start a proxy and DNS)."""
     problem = podman_problem()
     if problem:
         pytest.skip(problem)
-    base = tmp_path_factory.mktemp("e2e")
-    (base / "kubectl-home").mkdir()
-    server = ServerProcess(base / "apiserver")
+    (base / "kubectl-home").mkdir(exist_ok=True)
+    server = ServerProcess(base / "apiserver", extra_args=list(server_args or []))
     server.start()
     c = None
     try:
         server.wait_ready()
-        c = Cluster(server, base, f"e2e-{uuid.uuid4().hex[:6]}")
+        c = Cluster(server, base, f"e2e-{uuid.uuid4().hex[:6]}", agent_args=agent_args)
+        if before_agent is not None:
+            before_agent(c)
         c.controllers.start()
         c.agent.start()
         c.wait_node_ready()
@@ -143,15 +150,41 @@ def cluster(tmp_path_factory):
             server.stop()
 
 
-@pytest.fixture
-def ns(cluster):
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory):
+    with running_cluster(tmp_path_factory.mktemp("e2e")) as c:
+        yield c
+
+
+@contextlib.contextmanager
+def fresh_namespace(c: Cluster):
     name = f"t-{uuid.uuid4().hex[:8]}"
-    cluster.kubectl("create", "namespace", name)
+    c.kubectl("create", "namespace", name)
     # the service account controller must create "default" before pods are admitted
-    cluster.wait_for("default service account", lambda: cluster.kubectl(
+    c.wait_for("default service account", lambda: c.kubectl(
         "get", "serviceaccount", "default", "-n", name, check=False).returncode == 0, timeout=30)
     yield name
     # force: the agent kills the containers at once instead of waiting their grace
-    cluster.kubectl("delete", "pods", "--all", "-n", name, "--grace-period=0", "--force", "--wait=false",
-                    check=False)
-    cluster.kubectl("delete", "namespace", name, "--wait=false", check=False)
+    c.kubectl("delete", "pods", "--all", "-n", name, "--grace-period=0", "--force", "--wait=false", check=False)
+    c.kubectl("delete", "namespace", name, "--wait=false", check=False)
+
+
+@pytest.fixture
+def ns(cluster):
+    """a fresh namespace per test"""
+    with fresh_namespace(cluster) as name:
+        yield name
+
+
+@pytest.fixture(scope="session")
+def net_cluster(tmp_path_factory):
+    """A cluster whose Services work: proxy and DNS running (tests/e2e/network.py)."""
+    from tests.e2e.network import networked_cluster
+    with networked_cluster(tmp_path_factory.mktemp("e2e-net")) as c:
+        yield c
+
+
+@pytest.fixture
+def net_ns(net_cluster):
+    with fresh_namespace(net_cluster) as name:
+        yield name

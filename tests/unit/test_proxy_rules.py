@@ -141,7 +141,7 @@ def test_udp_conntrack_entries_of_gone_endpoints_and_of_newly_served_ports():
     none = snapshot([s], {}, "n")
     assert stale_entries(None, two) == []
     assert stale_entries(two, one) == [["-p", "udp", "--orig-dst", "10.96.0.50", "--orig-port-dst", "53",
-                                        "--reply-src", "10.88.0.6"]]
+                                        "--reply-src", "10.88.0.6", "--reply-port-src", "53"]]
     assert stale_entries(none, one) == [["-p", "udp", "--orig-dst", "10.96.0.50", "--orig-port-dst", "53"]]
     assert stale_entries(one, one) == []
 
@@ -158,3 +158,11 @@ def test_service_lb_status():
 def test_endpoints_deduplicated_across_slices():
     e = eps(("10.88.0.5", "n1", True))
     assert usable_endpoints([e, e], "http", "tcp") == [Endpoint("10.88.0.5", 8080, "n1")]
+
+
+def test_udp_endpoint_moving_to_another_port_of_the_same_address_is_stale():
+    s = svc(ports=[{"name": "dns", "port": 53, "protocol": "UDP"}])
+    at = lambda port: snapshot([s], {"default/web": [eps(("192.0.2.2", "n", True), port=port, name="dns",  # noqa: E731
+                                                         protocol="UDP")]}, "n")
+    assert stale_entries(at(5301), at(5302)) == [["-p", "udp", "--orig-dst", "10.96.0.50", "--orig-port-dst", "53",
+                                                  "--reply-src", "192.0.2.2", "--reply-port-src", "5301"]]
