@@ -1,0 +1,75 @@
+"""networking.k8s.io/v1 through real clients: discoverable, stored, validated as upstream."""
+import json
+
+import pytest
+from kubernetes import client
+from kubernetes.client.rest import ApiException
+
+
+@pytest.fixture
+def net(api_client):
+    return client.NetworkingV1Api(api_client)
+
+
+def _invalid(call) -> list[str]:
+    with pytest.raises(ApiException) as e:
+        call()
+    assert e.value.status == 422, e.value.body
+    return [c["field"] for c in json.loads(e.value.body)["details"]["causes"]]
+
+
+def test_discovery_lists_the_group(kubectl):
+    out = kubectl("api-resources", "--api-group=networking.k8s.io", "-o", "name").stdout.split()
+    assert sorted(out) == ["ingressclasses.networking.k8s.io", "ingresses.networking.k8s.io",
+                           "networkpolicies.networking.k8s.io"]
+
+
+def test_ingress_and_class_lifecycle(net, namespace, kubectl):
+    net.create_ingress_class({"metadata": {"name": f"c-{namespace}"}, "spec": {"controller": "example.com/ingress"}})
+    ing = net.create_namespaced_ingress(namespace, {"metadata": {"name": "web"}, "spec": {
+        "ingressClassName": f"c-{namespace}",
+        "rules": [{"host": "*.example.com", "http": {"paths": [
+            {"path": "/", "pathType": "Prefix", "backend": {"service": {"name": "web", "port": {"number": 80}}}}]}}]}})
+    assert ing.spec.rules[0].host == "*.example.com"
+    out = kubectl("get", "ingress", "web", "-n", namespace).stdout
+    assert out.split("\n")[0].split() == ["NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS", "AGE"]
+    assert f"c-{namespace}" in out and "*.example.com" in out
+    net.patch_namespaced_ingress_status("web", namespace, {"status": {"loadBalancer": {"ingress": [{"ip": "192.0.2.1"}]}}})
+    assert "192.0.2.1" in kubectl("get", "ingress", "web", "-n", namespace).stdout
+    fields = _invalid(lambda: net.patch_ingress_class(f"c-{namespace}", {"spec": {"controller": "example.com/other"}}))
+    assert fields == ["spec.controller"]
+    net.delete_namespaced_ingress("web", namespace)
+    net.delete_ingress_class(f"c-{namespace}")
+
+
+def test_ingress_validation(net, namespace, kubectl):
+    bad = {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "bad", "namespace": namespace},
+           "spec": {"rules": [{"host": "10.0.0.1", "http": {"paths": [
+               {"path": "relative", "pathType": "Exact", "backend": {"service": {"name": "s", "port": {}}}},
+               {"path": "/x", "backend": {"service": {"name": "s", "port": {"number": 80}}}}]}}]}}
+    r = kubectl("create", "--validate=false", "-f", "-", input=json.dumps(bad), check=False)
+    assert r.returncode != 0 and 'The Ingress "bad" is invalid' in r.stderr, r.stderr
+    for f in ("spec.rules[0].host: Invalid value", "spec.rules[0].http.paths[0].path: Invalid value",
+              "spec.rules[0].http.paths[0].backend.service.port: Required value",
+              "spec.rules[0].http.paths[1].pathType: Required value"):
+        assert f in r.stderr, r.stderr
+    assert _invalid(lambda: net.create_namespaced_ingress(namespace, {"metadata": {"name": "empty"},
+                                                                      "spec": {}})) == ["spec"]
+
+
+def test_network_policy_defaults_and_validation(net, namespace, kubectl):
+    np = net.create_namespaced_network_policy(namespace, {"metadata": {"name": "allow"}, "spec": {
+        "podSelector": {"matchLabels": {"app": "web"}},
+        "ingress": [{"ports": [{"port": 80}], "from": [{"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.1.0.0/16"]}}]}],
+        "egress": [{"to": [{"namespaceSelector": {}}]}]}})
+    assert np.spec.policy_types == ["Ingress", "Egress"]
+    assert np.spec.ingress[0].ports[0].protocol == "TCP"
+    assert "app=web" in kubectl("get", "netpol", "allow", "-n", namespace).stdout
+    fields = _invalid(lambda: net.create_namespaced_network_policy(namespace, {"metadata": {"name": "bad"}, "spec": {
+        "podSelector": {}, "policyTypes": ["Sideways"],
+        "ingress": [{"ports": [{"port": 80, "endPort": 70, "protocol": "ICMP"}],
+                     "from": [{"ipBlock": {"cidr": "10.0.0.0/8", "except": ["192.168.0.0/16"]},
+                               "podSelector": {}}, {}]}]}}))
+    assert set(fields) == {"spec.policyTypes[0]", "spec.ingress[0].ports[0].protocol",
+                           "spec.ingress[0].ports[0].endPort", "spec.ingress[0].from[0].ipBlock.except[0]",
+                           "spec.ingress[0].from[0]", "spec.ingress[0].from[1]"}
