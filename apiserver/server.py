@@ -123,6 +123,8 @@ async def build_app(opts: ServerOptions, store, creds: Credentials, port: int):
     await _maybe_await(ensure_defaults(registries, kubernetes_service_ip=opts.first_service_ip,
                                        apiserver_ip=opts.apiserver_ip, apiserver_port=port,
                                        endpoints_reconciled=opts.endpoint_reconciler_type == "lease"))
+    from apiserver.registry.customresources.controller import CRDController  # serves custom resources
+    await CRDController(registries, registries.catalogue).start()
     mutate, validate = await build_admission(opts, registries)
     # RBAC (auth APIs engineer): the bootstrap roles exist whatever the mode, as upstream.
     from apiserver.auth.rbac import RBACAuthorizer

@@ -78,15 +78,51 @@ class GroupVersion:
         return f"{self.group}/{self.version}" if self.group else self.version
 
 
-@dataclass(frozen=True, slots=True)
 class Catalogue:
-    group_versions: tuple[GroupVersion, ...]
+    """The served group-versions: the built-in ones from catalogue.yaml plus
+    extensions that arrive at run time (custom resources, keyed by their CRD's
+    name). `generation` moves on every change, so what is derived from the
+    catalogue (routes, discovery, OpenAPI) knows when to derive again."""
+
+    def __init__(self, group_versions: tuple[GroupVersion, ...]):
+        self._builtin = tuple(group_versions)
+        self._extensions: dict[str, tuple[Resource, ...]] = {}
+        self.generation = 0
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        merged: dict[tuple[str, str], list[Resource]] = {}
+        builtin_keys = {(gv.group, gv.version) for gv in self._builtin}
+        for key in sorted(self._extensions):
+            for r in self._extensions[key]:
+                merged.setdefault((r.group, r.version), []).append(r)
+        gvs = [GroupVersion(gv.group, gv.version, gv.resources + tuple(merged.pop((gv.group, gv.version), ())))
+               if (gv.group, gv.version) in builtin_keys else gv for gv in self._builtin]
+        gvs.extend(GroupVersion(g, v, tuple(rs)) for (g, v), rs in merged.items())
+        self.group_versions = tuple(gvs)
+        self._index = {(r.group, r.version, r.plural): r for gv in gvs for r in gv.resources}
+        self.generation += 1
+
+    def set_extension(self, key: str, resources: tuple[Resource, ...]) -> None:
+        """Serve `resources` under `key` (replacing what it served before)."""
+        if self._extensions.get(key) == tuple(resources):
+            return
+        self._extensions[key] = tuple(resources)
+        self._rebuild()
+
+    def remove_extension(self, key: str) -> None:
+        if self._extensions.pop(key, None) is not None:
+            self._rebuild()
+
+    def is_builtin(self, gv: GroupVersion) -> bool:
+        """Served from catalogue.yaml alone (nothing added at run time)."""
+        return gv in self._builtin
 
     def resources(self) -> list[Resource]:
         return [r for gv in self.group_versions for r in gv.resources]
 
     def lookup(self, group: str, version: str, plural: str) -> Resource | None:
-        return _index(self).get((group, version, plural))
+        return self._index.get((group, version, plural))
 
     def by_kind(self, group: str, version: str, kind: str) -> Resource | None:
         for r in self.resources():
@@ -99,11 +135,6 @@ class Catalogue:
             if (gv.group, gv.version) == (group, version):
                 return gv
         return None
-
-
-@cache
-def _index(cat: Catalogue) -> dict[tuple[str, str, str], Resource]:
-    return {(r.group, r.version, r.plural): r for r in cat.resources()}
 
 
 def _parse(doc: dict) -> Catalogue:
@@ -143,6 +174,6 @@ def _parse(doc: dict) -> Catalogue:
 
 @cache
 def load() -> Catalogue:
-    """The served catalogue (parsed once per process)."""
+    """The served catalogue (parsed once per process; extensions are added to it live)."""
     with CATALOGUE_FILE.open() as f:
         return _parse(yaml.safe_load(f))

@@ -77,16 +77,32 @@ def _forbidden(user: UserInfo, info: RequestInfo, reason: str) -> errors.StatusE
     return errors.forbidden(msg, name=info.name, group=info.group, kind=info.resource)
 
 
+class _Derived:
+    """The route table ((group, version, plural) -> (Resource, its store or None):
+    one dict lookup per request) and the discovery documents, rebuilt on the
+    first request after the catalogue's generation moves."""
+
+    def __init__(self, cat, registries):
+        self._cat, self._registries, self._generation, self._value = cat, registries, None, None
+
+    def current(self) -> tuple[dict, discovery.DiscoveryDocuments]:
+        if self._generation != self._cat.generation:
+            reg = self._registries
+            served = {(r.group, r.version, r.plural): (r, reg.lookup(r.group, r.version, r.plural))
+                      for r in self._cat.resources()}
+            self._value = (served, discovery.DiscoveryDocuments(self._cat))
+            self._generation = self._cat.generation
+        return self._value
+
+
 def create_app(*, registries, authenticator: Authenticator, authorizer: Authorizer, admission_mutate,
                admission_validate, service_cluster_ip_range: str, service_node_port_range: str = "30000-32767",
                extra_routes: list | None = None, bookmark_interval: float = 5.0, **_future) -> Starlette:
     server = Server(registries, authenticator, authorizer, admission_mutate, admission_validate,
                     service_cluster_ip_range, service_node_port_range, bookmark_interval)
     cat = registries.catalogue
-    docs = discovery.DiscoveryDocuments(cat)
-    # (group, version, plural) -> (Resource, its store or None): one dict lookup per request
-    served = {(r.group, r.version, r.plural): (r, registries.lookup(r.group, r.version, r.plural))
-              for r in cat.resources()}
+    # What is derived from the catalogue, rebuilt when it changes (custom resources come and go).
+    derived = _Derived(cat, registries)
 
     async def authenticated(request: Request) -> UserInfo:
         user = await authenticator.authenticate(_headers(request.scope))
@@ -95,9 +111,10 @@ def create_app(*, registries, authenticator: Authenticator, authorizer: Authoriz
         return user
 
     async def version(request: Request):
-        return raw_response(docs.version)
+        return raw_response(derived.current()[1].version)
 
     def discovery_response(request: Request, info: RequestInfo) -> Response:
+        docs = derived.current()[1]
         accept = request.headers.get("accept")
         if info.api_prefix == "api" and not info.version:
             agg = discovery.wants_aggregated(accept)
@@ -131,7 +148,7 @@ def create_app(*, registries, authenticator: Authenticator, authorizer: Authoriz
             allowed, reason = await authorizer.authorize(user, info)
             if not allowed:
                 raise _forbidden(user, info, reason)
-            resource, store = served.get((info.group, info.version, info.resource), (None, None))
+            resource, store = derived.current()[0].get((info.group, info.version, info.resource), (None, None))
             if resource is None:
                 raise errors.StatusError(404, "NotFound", NOT_FOUND)
             if info.namespace and not resource.namespaced and info.resource != "namespaces":

@@ -17,6 +17,9 @@ import kubernetes_validate
 KUBERNETES_VERSION = "1.33.0"  # the release whose API we serve (matches /version)
 
 _REF_PREFIX = "#/$defs/"
+# Marks a custom resource's definition (added at run time): decoded as unstructured,
+# its types are checked by its structural schema, not by Go-typed decoding.
+CUSTOM_RESOURCE = "x-pocketkube-custom-resource"
 
 
 def _schema_dir() -> Path:
@@ -30,6 +33,18 @@ def definitions() -> dict[str, dict]:
         return json.load(f)["$defs"]
 
 
+def add_definitions(defs: dict[str, dict]) -> None:
+    """Definitions that arrive at run time (custom resources), beside the upstream ones."""
+    definitions().update(defs)
+    _gvk_index.cache_clear()
+
+
+def remove_definitions(names) -> None:
+    for name in names:
+        definitions().pop(name, None)
+    _gvk_index.cache_clear()
+
+
 def definition(name: str) -> dict:
     return definitions()[name]
 
@@ -37,7 +52,7 @@ def definition(name: str) -> dict:
 def ref_name(schema: dict) -> str | None:
     """The definition name a `$ref` schema points at, else None."""
     ref = schema.get("$ref")
-    if ref and ref.startswith(_REF_PREFIX):
+    if isinstance(ref, str) and ref.startswith(_REF_PREFIX):  # a property may be named "$ref" (JSONSchemaProps)
         return ref[len(_REF_PREFIX):]
     return None
 

@@ -84,6 +84,8 @@ def first_type_error(obj: Any, schema: dict, kind: str | None = None) -> str | N
     """Go's unmarshal error for the first value (in document order) whose JSON type the
     schema rules out, or None. Iterative: the body may be as deep as decoding allows.
     `kind` names the outermost struct (default: the schema's kind)."""
+    if schema.get(schemas.CUSTOM_RESOURCE):
+        return None  # decoded as unstructured upstream: its schema reports wrong types (422)
     if kind is None:
         kind = ((schema.get("x-kubernetes-group-version-kind") or [{}])[0]).get("kind", "Object")
     # (value, schema, dotted path without list indices as Go writes it, enclosing struct)

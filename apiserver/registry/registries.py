@@ -37,6 +37,27 @@ class Registries:
                 self._subresources[(r.group, r.plural, name)] = h
         self._virtual[("", "bindings")] = _bind_from_bindings(self)
 
+    # --- kinds that arrive at run time (custom resources) ---------------------
+    def install(self, resource: Resource, strategy) -> GenericStore:
+        """Serve `resource` with `strategy` (replacing what served it before)."""
+        cache = ObjectCache(50_000, convert=strategy.from_storage) if strategy.converts else ObjectCache()
+        gs = GenericStore(resource, strategy, self.storage, cache)
+        self._by_gvr[(resource.group, resource.version, resource.plural)] = gs
+        first = self._by_plural.get((resource.group, resource.plural))
+        if first is None or first.resource.version == resource.version:
+            self._by_plural[(resource.group, resource.plural)] = gs
+        for name, h in strategy.subresource_handlers().items():
+            self._subresources[(resource.group, resource.plural, name)] = h
+        return gs
+
+    def uninstall(self, group: str, plural: str) -> None:
+        """Stop serving every version of group/plural."""
+        for key in [k for k in self._by_gvr if (k[0], k[2]) == (group, plural)]:
+            del self._by_gvr[key]
+        self._by_plural.pop((group, plural), None)
+        for key in [k for k in self._subresources if (k[0], k[1]) == (group, plural)]:
+            del self._subresources[key]
+
     # --- lookup -------------------------------------------------------------
     def for_resource(self, resource: Resource) -> GenericStore:
         return self._by_gvr[(resource.group, resource.version, resource.plural)]

@@ -41,6 +41,8 @@ class Strategy:
     selectable_fields: tuple[str, ...] = ()
     # Versions sharing one storage (events): to_storage/from_storage convert.
     converts = False
+    # Strategic merge patch needs the kind's patch strategies (custom resources have none: 415).
+    supports_strategic_merge = True
 
     def __init__(self, resource: Resource):
         self.resource = resource

@@ -45,10 +45,12 @@ async def patch(rc: RequestContext):
     ct = media_type(rc.request)
     if ct in (APPLY, APPLY_CBOR):
         return await apply_patch(rc)
-    if ct not in (JSON_PATCH, MERGE_PATCH, STRATEGIC):
+    strategic = rc.store.strategy.supports_strategic_merge if rc.store else True
+    if ct not in (JSON_PATCH, MERGE_PATCH, STRATEGIC) or (ct == STRATEGIC and not strategic):
+        accepted = f"{JSON_PATCH}, {MERGE_PATCH}, {APPLY}" + (f", {STRATEGIC}" if strategic else "")
         raise errors.StatusError(415, "UnsupportedMediaType",
                                  f"the body of the request was in an unknown format - accepted media types "
-                                 f"include: {JSON_PATCH}, {MERGE_PATCH}, {APPLY}, {STRATEGIC}")
+                                 f"include: {accepted}")
     forbid_force(rc.query)
     body = await read_body(rc.request)
     doc, dups = await decode_document(body, "application/json")

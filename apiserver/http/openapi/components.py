@@ -71,6 +71,8 @@ def convert(schema, ref_prefix: str = V3_REF, wrap_refs: bool = True):
         return {**ref, **siblings}
     out = {}
     for key, value in schema.items():
+        if key == schemas.CUSTOM_RESOURCE:
+            continue
         if key == "type":
             out[key] = _plain_type(value)
         elif key in ("properties", "patternProperties"):

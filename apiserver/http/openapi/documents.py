@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 
 import orjson
 
@@ -57,13 +57,33 @@ def doc_path(gv: catalogue.GroupVersion) -> str:
     return paths.group_prefix(gv.group, gv.version).lstrip("/")
 
 
-@cache
+def generation() -> int:
+    """Moves whenever the served catalogue changes (custom resources come and go)."""
+    return catalogue.load().generation
+
+
 def v3_documents() -> dict[str, Document]:
-    return {doc_path(gv): _document(v3_dict(gv)) for gv in catalogue.load().group_versions}
+    return _v3_documents(generation())
 
 
-@cache
+@lru_cache(maxsize=1)
+def _v3_documents(gen: int) -> dict[str, Document]:
+    cat = catalogue.load()
+    return {doc_path(gv): _v3_document(gv, 0 if cat.is_builtin(gv) else gen) for gv in cat.group_versions}
+
+
+@lru_cache(maxsize=256)
+def _v3_document(gv: catalogue.GroupVersion, stamp: int) -> Document:
+    """One group-version's document; built-in ones are built once, whatever else changes."""
+    return _document(v3_dict(gv))
+
+
 def v3_index() -> Document:
+    return _v3_index(generation())
+
+
+@lru_cache(maxsize=1)
+def _v3_index(gen: int) -> Document:
     return _document({"paths": {
         key: {"serverRelativeURL": f"/openapi/v3/{key}?hash={d.hash}"} for key, d in v3_documents().items()
     }})
@@ -131,6 +151,10 @@ def v2_dict() -> dict:
     }
 
 
-@cache
 def v2_document() -> Document:
+    return _v2_document(generation())
+
+
+@lru_cache(maxsize=1)
+def _v2_document(gen: int) -> Document:
     return _document(v2_dict())

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from functools import cache
+from functools import lru_cache
 
 import orjson
 
@@ -170,7 +170,11 @@ def encode_document(doc: dict) -> bytes:
     ])
 
 
-@cache
 def document() -> documents.Document:
+    return _document(documents.generation())
+
+
+@lru_cache(maxsize=1)
+def _document(gen: int) -> documents.Document:
     body = encode_document(documents.v2_dict())
     return documents.Document(body=body, hash=hashlib.sha512(body).hexdigest().upper())

@@ -1,0 +1,138 @@
+"""The Strategy of a custom resource, built from its CRD at run time: the
+version's structural schema validates, defaults and prunes; additionalPrinterColumns
+make the table; /status and /scale follow the CRD's subresources; every served
+version shares one storage version (`None` conversion: only apiVersion changes).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from openapi.catalogue import Resource
+
+from apiserver.machinery import errors
+from apiserver.machinery.errors import Cause
+from apiserver.registry.context import WriteContext
+from apiserver.registry.customresources import definitions, jsonpath, schema
+from apiserver.registry.printing.columns import col, name_column, name_of
+from apiserver.registry.printing.humanize import age
+from apiserver.registry.strategy import Strategy, merge_causes
+from apiserver.registry.validation import field, meta
+
+_AGE = {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}
+
+
+class CustomResourceStrategy(Strategy):
+    converts = True
+    # Custom resources have no patch strategies: upstream answers 415 for strategic merge.
+    supports_strategic_merge = False
+
+    def __init__(self, resource: Resource, crd: dict, version: dict):
+        super().__init__(resource)
+        spec = crd.get("spec") or {}
+        self.schema = definitions.version_schema(crd, version)
+        self.storage_api_version = f"{spec.get('group')}/{definitions.storage_version(crd)}"
+        self.printer_columns = list(version.get("additionalPrinterColumns") or []) or [_AGE]
+        self.selectable_fields = tuple(f["jsonPath"].lstrip(".") for f in version.get("selectableFields") or ()
+                                       if isinstance(f, dict) and f.get("jsonPath"))
+        self.scale = (version.get("subresources") or {}).get("scale")
+
+    # --- conversion (None): versions differ only in apiVersion ----------------
+    def to_storage(self, obj: dict) -> dict:
+        return {**obj, "apiVersion": self.storage_api_version}
+
+    def from_storage(self, obj: dict) -> dict:
+        obj["apiVersion"] = self.resource.api_version
+        return obj
+
+    # --- schema: pruning, defaulting, validation --------------------------------
+    def defaults(self, obj: dict) -> None:
+        schema.prune(self.schema, obj)
+        schema.apply_defaults(_without_metadata(self.schema), obj)
+
+    def _schema_causes(self, obj: dict) -> list[Cause]:
+        body = {k: v for k, v in obj.items() if k != "metadata"}
+        return schema.validate(_without_metadata(self.schema), body)
+
+    def check_create(self, obj: dict) -> list[Cause]:
+        meta_causes = meta.validate_object_meta(obj.get("metadata") or {}, self.resource.namespaced,
+                                                self.name_errors)
+        return merge_causes(meta_causes, self._schema_causes(obj))
+
+    def check_update(self, new: dict, old: dict) -> list[Cause]:
+        meta_causes = meta.validate_object_meta_update(new.get("metadata") or {}, old.get("metadata") or {})
+        return merge_causes(meta_causes, self._schema_causes(new))
+
+    def spec_changed(self, new: dict, old: dict) -> bool:
+        """Upstream bumps a custom resource's generation on any change but metadata
+        (and status, when status is a subresource)."""
+        skip = ("metadata", "status") if self.has_status else ("metadata",)
+        return {k: v for k, v in new.items() if k not in skip} != {k: v for k, v in old.items() if k not in skip}
+
+    # --- table ----------------------------------------------------------------------
+    def columns(self) -> list[dict]:
+        return [name_column()] + [col(c.get("name", ""), c.get("description", ""), c.get("type", "string"),
+                                      c.get("priority", 0), c.get("format", ""))
+                                  for c in self.printer_columns]
+
+    def cells(self, obj: dict, now: datetime) -> list:
+        row: list = [name_of(obj)]
+        for c in self.printer_columns:
+            value = jsonpath.first(obj, c.get("jsonPath", ""))
+            if c.get("type") == "date" and isinstance(value, str):
+                value = age(value, now)
+            elif value is not None and c.get("type") in ("string", None) and not isinstance(value, str):
+                value = jsonpath.as_text(value)
+            row.append(value)
+        return row
+
+    # --- subresources ---------------------------------------------------------------
+    def subresource_handlers(self) -> dict:
+        return {"scale": CustomScale(self.scale)} if self.scale is not None else {}
+
+
+def _without_metadata(s: dict) -> dict:
+    """ObjectMeta is validated by its own rules; the schema describes the rest."""
+    props = s.get("properties")
+    if not props or "metadata" not in props:
+        return s
+    return {**s, "properties": {k: v for k, v in props.items() if k != "metadata"}}
+
+
+class CustomScale:
+    """autoscaling/v1 Scale over the paths the CRD's scale subresource names."""
+
+    def __init__(self, spec: dict):
+        self.spec_path = spec.get("specReplicasPath", ".spec.replicas")
+        self.status_path = spec.get("statusReplicasPath", ".status.replicas")
+        self.selector_path = spec.get("labelSelectorPath")
+
+    def scale_of(self, obj: dict) -> dict:
+        m = obj["metadata"]
+        status = {"replicas": jsonpath.first(obj, self.status_path) or 0}
+        if self.selector_path:
+            selector = jsonpath.first(obj, self.selector_path)
+            if isinstance(selector, str) and selector:
+                status["selector"] = selector
+        return {"kind": "Scale", "apiVersion": "autoscaling/v1",
+                "metadata": {k: m[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
+                             if k in m},
+                "spec": {"replicas": jsonpath.first(obj, self.spec_path) or 0}, "status": status}
+
+    async def get(self, store, namespace: str, name: str) -> dict:
+        return self.scale_of((await store.get(namespace, name)).obj)
+
+    async def update(self, store, namespace: str, name: str, body: dict, ctx: WriteContext) -> dict:
+        replicas = (body.get("spec") or {}).get("replicas", 0)
+        if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
+            raise errors.invalid("autoscaling", "Scale", name, [field.invalid(
+                "spec.replicas", replicas, "must be greater than or equal to 0")])
+        rv = (body.get("metadata") or {}).get("resourceVersion")
+
+        async def transform(obj: dict) -> dict:
+            if rv and obj["metadata"].get("resourceVersion") != rv:
+                raise errors.stale_update(store.resource.group, store.resource.plural, name)
+            jsonpath.set_value(obj, self.spec_path, replicas)
+            return obj
+
+        stored = await store.guaranteed_update(namespace, name, transform, ctx, subresource="scale")
+        return self.scale_of(stored.obj)
