@@ -1,0 +1,7 @@
+"""Custom resources: kinds a CustomResourceDefinition adds at run time.
+
+definitions.py  what a CRD serves (catalogue Resources, schema definitions)
+schema.py       its structural schema: validation, defaulting, pruning
+strategy.py     the Strategy of a custom resource (tables, /scale, conversion)
+controller.py   the in-server loop that serves CRDs and cleans up after them
+"""
