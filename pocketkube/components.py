@@ -1,8 +1,5 @@
-"""Finding and running the other components' entry points, which may not exist yet.
-
-A missing or broken component is reported as one plain sentence
-(ComponentMissing), never an ImportError traceback.
-"""
+"""Running a component's `run(argv)` entry point (controllers, node agent, proxy,
+DNS), imported only when its command runs so that the CLI starts fast."""
 from __future__ import annotations
 
 import asyncio
@@ -11,19 +8,9 @@ import inspect
 from typing import Any, Callable
 
 
-class ComponentMissing(RuntimeError):
-    pass
-
-
-def load_entry(module: str, name: str, what: str) -> Callable[..., Any]:
-    try:
-        mod = importlib.import_module(module)
-    except ImportError as e:
-        raise ComponentMissing(f"{what} is not available ({module}: {e})") from None
-    entry = getattr(mod, name, None)
-    if entry is None:
-        raise ComponentMissing(f"{what} is not available ({module} has no {name}())")
-    return entry
+def run_component(module: str, argv: list[str]) -> int:
+    """`module.run(argv)`, sync or async, as an exit code."""
+    return run_entry(importlib.import_module(module).run, argv)
 
 
 def run_entry(entry: Callable[..., Any], argv: list[str]) -> int:

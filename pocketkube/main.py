@@ -8,8 +8,7 @@
   pocketkube dns ...               the cluster DNS server (delegates to clusterdns.main)
   pocketkube version
 
-Components that have not landed (or fail to import) give a plain one-line
-error and exit code 1, never a traceback.
+Each component is imported only when its command runs.
 """
 from __future__ import annotations
 
@@ -18,7 +17,7 @@ import asyncio
 import sys
 from importlib import metadata
 
-from .components import ComponentMissing, load_entry, run_entry
+from .components import run_component
 from .up import add_up_flags, run_up
 
 KUBERNETES_API_VERSION = "v1.33"
@@ -37,8 +36,8 @@ def cmd_version(_: argparse.Namespace, __: list[str]) -> int:
 
 
 def cmd_apiserver(ns: argparse.Namespace, rest: list[str]) -> int:
-    from apiserver.options import options_from_args
-    from apiserver.server import ServerSetupError, configure_logging, install_signal_handlers, serve
+    from apiserver.assembly.options import options_from_args
+    from apiserver.assembly.server import ServerSetupError, configure_logging, install_signal_handlers, serve
 
     opts = options_from_args(ns)
     configure_logging()
@@ -56,19 +55,14 @@ def cmd_apiserver(ns: argparse.Namespace, rest: list[str]) -> int:
     return 0
 
 
-def _delegate(module: str, what: str):
+def _delegate(module: str):
     def cmd(_: argparse.Namespace, rest: list[str]) -> int:
-        try:
-            entry = load_entry(module, "run", what)
-        except ComponentMissing as e:
-            print(f"pocketkube: {e}", file=sys.stderr)
-            return 1
-        return run_entry(entry, rest)
+        return run_component(module, rest)
     return cmd
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from apiserver.options import add_flags
+    from apiserver.assembly.options import add_flags
 
     p = argparse.ArgumentParser(prog="pocketkube", description="Kubernetes, small enough to read.")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -84,13 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     # The components parse their own flags: everything after the subcommand is theirs.
     ctl = sub.add_parser("controllers", help="run the scheduler and controllers (--kubeconfig K)", add_help=False)
-    ctl.set_defaults(func=_delegate("controllers.main", "the controllers"))
+    ctl.set_defaults(func=_delegate("controllers.main"))
     agent = sub.add_parser("nodeagent", help="run a node agent (--kubeconfig K --node-name N)", add_help=False)
-    agent.set_defaults(func=_delegate("nodeagent.main", "the node agent"))
+    agent.set_defaults(func=_delegate("nodeagent.main"))
     proxy = sub.add_parser("proxy", help="run the Service proxy (--kubeconfig K [--cleanup])", add_help=False)
-    proxy.set_defaults(func=_delegate("proxy.main", "the proxy"))
+    proxy.set_defaults(func=_delegate("proxy.main"))
     dns = sub.add_parser("dns", help="run the cluster DNS server (--kubeconfig K)", add_help=False)
-    dns.set_defaults(func=_delegate("clusterdns.main", "the cluster DNS"))
+    dns.set_defaults(func=_delegate("clusterdns.main"))
 
     ver = sub.add_parser("version", help="print the version")
     ver.set_defaults(func=cmd_version)

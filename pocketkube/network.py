@@ -14,8 +14,6 @@ import ipaddress
 import logging
 import os
 
-from .components import ComponentMissing, load_entry
-
 log = logging.getLogger("pocketkube.up")
 
 
@@ -48,16 +46,12 @@ def start_network(ns: argparse.Namespace, running, node: str, supervise) -> list
     if os.geteuid() != 0:
         log.warning("not root: no Service proxy or cluster DNS (Services get no data path); --no-proxy silences this")
         return []
-    try:
-        run_proxy = load_entry("proxy.main", "run_proxy", "the proxy")
-        config = load_entry("proxy.rules", "Config", "the proxy")
-        cleanup = load_entry("proxy.proxier", "cleanup", "the proxy")
-        table = load_entry("proxy.main", "default_table", "the proxy")(node)
-    except ComponentMissing as e:
-        log.warning("%s; continuing without it", e)
-        return []
+    from proxy.main import default_table, run_proxy
+    from proxy.proxier import cleanup
+    from proxy.rules import Config
+
     service_cidr = str(running.opts.service_cluster_ip_range)
-    cfg = config(table=table, service_cidr=service_cidr)
+    cfg = Config(table=default_table(node), service_cidr=service_cidr)
     creds = running.creds
 
     async def proxy() -> None:
@@ -68,12 +62,10 @@ def start_network(ns: argparse.Namespace, running, node: str, supervise) -> list
 
     tasks = [asyncio.create_task(supervise("proxy", proxy()), name="proxy")]
     if not ns.no_dns:
-        try:
-            run_dns = load_entry("clusterdns.main", "run_dns", "the cluster DNS")
-            kc = creds.kubeconfig_for("system:kube-dns")
-            dns = run_dns(str(kc), node_name=node, port=ns.dns_port, zone=ns.cluster_domain,
-                          publish_ip=dns_service_ip(service_cidr))
-            tasks.append(asyncio.create_task(supervise("dns", dns), name="dns"))
-        except ComponentMissing as e:
-            log.warning("%s; continuing without it", e)
+        from clusterdns.main import run_dns
+
+        kc = creds.kubeconfig_for("system:kube-dns")
+        dns = run_dns(str(kc), node_name=node, port=ns.dns_port, zone=ns.cluster_domain,
+                      publish_ip=dns_service_ip(service_cidr))
+        tasks.append(asyncio.create_task(supervise("dns", dns), name="dns"))
     return tasks

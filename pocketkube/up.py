@@ -15,14 +15,13 @@ import logging
 import socket
 import sys
 
-from .components import ComponentMissing, load_entry
 from .network import add_network_flags, cluster_dns, start_network
 
 log = logging.getLogger("pocketkube.up")
 
 
 def add_up_flags(p: argparse.ArgumentParser) -> None:
-    from apiserver.options import add_flags
+    from apiserver.assembly.options import add_flags
 
     add_flags(p, default_data_dir="_output/local-up")
     p.add_argument("--no-controllers", action="store_true", help="do not run the scheduler and controllers")
@@ -51,30 +50,26 @@ def _start_components(ns: argparse.Namespace, running) -> list[asyncio.Task]:
     tasks = []
     creds = running.creds
     if not ns.no_controllers:
-        try:
-            run_controllers = load_entry("controllers.manager", "run_controllers", "the controllers")
-            kc = creds.kubeconfig_for("system:kube-controller-manager")
-            tasks.append(asyncio.create_task(_supervise("controllers", run_controllers(str(kc))), name="controllers"))
-        except ComponentMissing as e:
-            log.warning("%s; continuing without them", e)
+        from controllers.manager import run_controllers
+
+        kc = creds.kubeconfig_for("system:kube-controller-manager")
+        tasks.append(asyncio.create_task(_supervise("controllers", run_controllers(str(kc))), name="controllers"))
     if not ns.no_nodeagent:
+        from nodeagent.agent import run_agent
+
         node = ns.node_name or default_node_name()
-        try:
-            run_agent = load_entry("nodeagent.agent", "run_agent", "the node agent")
-            kc = creds.kubeconfig_for(f"system:node:{node}", ["system:nodes"])
-            agent = run_agent(str(kc), node, root_dir=str(running.opts.data_dir.resolve() / "nodeagent"),
-                              port=ns.kubelet_port, cluster_dns=cluster_dns(ns, running),
-                              cluster_domain=ns.cluster_domain)
-            tasks.append(asyncio.create_task(_supervise("nodeagent", agent), name="nodeagent"))
-        except ComponentMissing as e:
-            log.warning("%s; continuing without it", e)
+        kc = creds.kubeconfig_for(f"system:node:{node}", ["system:nodes"])
+        agent = run_agent(str(kc), node, root_dir=str(running.opts.data_dir.resolve() / "nodeagent"),
+                          port=ns.kubelet_port, cluster_dns=cluster_dns(ns, running),
+                          cluster_domain=ns.cluster_domain)
+        tasks.append(asyncio.create_task(_supervise("nodeagent", agent), name="nodeagent"))
         tasks.extend(start_network(ns, running, node, _supervise))
     return tasks
 
 
 def run_up(ns: argparse.Namespace) -> int:
-    from apiserver.options import options_from_args
-    from apiserver.server import ServerSetupError, configure_logging, install_signal_handlers, serve
+    from apiserver.assembly.options import options_from_args
+    from apiserver.assembly.server import ServerSetupError, configure_logging, install_signal_handlers, serve
 
     opts = options_from_args(ns)
     configure_logging()

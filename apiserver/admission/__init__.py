@@ -1,7 +1,7 @@
 """The admission chain: mutating plugins, then validating plugins.
 
-`build_chain(plugin_names, registries) -> (mutate, validate)`: two AdmitFuncs
-for the registry (attributes.py). `plugin_names` is --enable-admission-plugins
+`build_chain(plugin_names, registries, settings) -> (mutate, validate)`: two
+AdmitFuncs for the registry (attributes.py). `plugin_names` is --enable-admission-plugins
 (None: upstream's default set); plugins run in upstream's fixed order whatever
 the order given. Upstream plugin names this server does not implement are
 accepted and do nothing; an unknown name is an error, as upstream.
@@ -11,9 +11,13 @@ from __future__ import annotations
 from apiserver.registry.attributes import Attributes
 
 from .default_toleration_seconds import DefaultTolerationSeconds
+from .limit_ranger import LimitRanger
 from .namespace_lifecycle import NamespaceLifecycle
-from .plugin import Plugin
+from .plugin import AdmissionSettings, Plugin
+from .pod_security import PodSecurity
+from .resource_quota import ResourceQuota
 from .service_account import ServiceAccount
+from .webhooks import MutatingAdmissionWebhook, ValidatingAdmissionWebhook
 
 # Upstream's order (AllOrderedPlugins); only the ones implemented here are classes.
 ORDER = (
@@ -37,43 +41,23 @@ DEFAULT_PLUGINS = (
 )
 
 
-def _implemented() -> dict[str, type[Plugin]]:
-    found: dict[str, type[Plugin]] = {p.name: p for p in (NamespaceLifecycle, ServiceAccount, DefaultTolerationSeconds)}
-    try:
-        from .limit_ranger import LimitRanger
-        found[LimitRanger.name] = LimitRanger
-    except ImportError:
-        pass
-    try:
-        from .resource_quota import ResourceQuota
-        found[ResourceQuota.name] = ResourceQuota
-    except ImportError:
-        pass
-    try:
-        from .pod_security import PodSecurity
-        found[PodSecurity.name] = PodSecurity
-    except ImportError:
-        pass
-    try:
-        from .webhooks import MutatingAdmissionWebhook, ValidatingAdmissionWebhook
-        found[MutatingAdmissionWebhook.name] = MutatingAdmissionWebhook
-        found[ValidatingAdmissionWebhook.name] = ValidatingAdmissionWebhook
-    except ImportError:
-        pass
-    return found
+# The plugins this server implements, by upstream name.
+IMPLEMENTED: dict[str, type[Plugin]] = {p.name: p for p in (
+    NamespaceLifecycle, LimitRanger, ServiceAccount, PodSecurity, DefaultTolerationSeconds,
+    MutatingAdmissionWebhook, ValidatingAdmissionWebhook, ResourceQuota)}
 
 
-def plugins(plugin_names: list[str] | None, registries) -> list[Plugin]:
+def plugins(plugin_names: list[str] | None, registries,
+            settings: AdmissionSettings = AdmissionSettings()) -> list[Plugin]:
     wanted = set(DEFAULT_PLUGINS if plugin_names is None else [n.strip() for n in plugin_names if n.strip()])
     unknown = sorted(wanted - set(ORDER))
     if unknown:
         raise ValueError(f"enable-admission-plugins plugin {unknown[0]!r} not found")
-    implemented = _implemented()
-    return [implemented[n](registries) for n in ORDER if n in wanted and n in implemented]
+    return [IMPLEMENTED[n](registries, settings) for n in ORDER if n in wanted and n in IMPLEMENTED]
 
 
-def build_chain(plugin_names: list[str] | None, registries):
-    chain = plugins(plugin_names, registries)
+def build_chain(plugin_names: list[str] | None, registries, settings: AdmissionSettings = AdmissionSettings()):
+    chain = plugins(plugin_names, registries, settings)
     mutators = [p for p in chain if p.mutating]
     validators = [p for p in chain if p.validating]
 
@@ -88,4 +72,4 @@ def build_chain(plugin_names: list[str] | None, registries):
     return mutate, validate
 
 
-__all__ = ["build_chain", "plugins", "DEFAULT_PLUGINS", "ORDER"]
+__all__ = ["build_chain", "plugins", "AdmissionSettings", "DEFAULT_PLUGINS", "IMPLEMENTED", "ORDER"]

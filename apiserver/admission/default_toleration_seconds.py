@@ -1,7 +1,7 @@
 """DefaultTolerationSeconds: pods tolerate a not-ready or unreachable node for
 300 s before eviction, unless they say otherwise. As upstream, the two delays
 are the API server's --default-not-ready-toleration-seconds and
---default-unreachable-toleration-seconds (tests shorten them)."""
+--default-unreachable-toleration-seconds (AdmissionSettings; tests shorten them)."""
 from __future__ import annotations
 
 from apiserver.registry.attributes import Attributes
@@ -10,14 +10,6 @@ from .plugin import Plugin, is_pod
 
 NOT_READY = "node.kubernetes.io/not-ready"
 UNREACHABLE = "node.kubernetes.io/unreachable"
-DEFAULT_SECONDS = 300
-# Set once per process from the server's flags (server.build_admission).
-_seconds = {NOT_READY: DEFAULT_SECONDS, UNREACHABLE: DEFAULT_SECONDS}
-
-
-def configure_default_seconds(not_ready: int, unreachable: int) -> None:
-    _seconds[NOT_READY], _seconds[UNREACHABLE] = int(not_ready), int(unreachable)
-
 
 def _tolerates(tolerations: list, key: str) -> bool:
     return any(isinstance(t, dict) and t.get("key", "") in (key, "") and t.get("effect", "") in ("NoExecute", "")
@@ -33,8 +25,10 @@ class DefaultTolerationSeconds(Plugin):
             return
         spec = attrs.object.setdefault("spec", {})
         tolerations = list(spec.get("tolerations") or [])
+        seconds = {NOT_READY: self.settings.not_ready_toleration_seconds,
+                   UNREACHABLE: self.settings.unreachable_toleration_seconds}
         for key in (NOT_READY, UNREACHABLE):
             if not _tolerates(tolerations, key):
                 tolerations.append({"key": key, "operator": "Exists", "effect": "NoExecute",
-                                    "tolerationSeconds": _seconds[key]})
+                                    "tolerationSeconds": seconds[key]})
         spec["tolerations"] = tolerations

@@ -6,9 +6,20 @@ Attributes and refuse by raising a StatusError.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from apiserver.machinery.errors import Cause, StatusError
 from apiserver.registry.attributes import Attributes
 from apiserver.registry.options import ListOptions
+
+
+@dataclass(frozen=True, slots=True)
+class AdmissionSettings:
+    """What the API server's flags tell the plugins (upstream's defaults)."""
+    # DefaultTolerationSeconds: --default-not-ready-toleration-seconds,
+    # --default-unreachable-toleration-seconds
+    not_ready_toleration_seconds: int = 300
+    unreachable_toleration_seconds: int = 300
 
 
 class Plugin:
@@ -16,8 +27,9 @@ class Plugin:
     mutating = False
     validating = False
 
-    def __init__(self, registries):
+    def __init__(self, registries, settings: AdmissionSettings = AdmissionSettings()):
         self.registries = registries
+        self.settings = settings
 
     async def admit(self, attrs: Attributes) -> None:  # mutating phase
         return None

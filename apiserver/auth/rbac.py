@@ -9,8 +9,8 @@ ClusterRoles with an aggregationRule take the rules of every ClusterRole whose
 labels match one of its selectors (matchLabels), recursively, computed when
 read: what upstream's aggregation controller writes into them.
 
-Not done: escalation checks on writes of roles/bindings (upstream refuses to
-let a user grant rules it does not hold).
+Writes of roles and bindings that would grant more than the writer holds are
+refused by rbac_escalation.py, which asks this authorizer what the writer holds.
 """
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ The `escalate` / `bind` question goes to the whole authorizer chain, so under
 AlwaysAllow this never refuses; system:masters is always allowed.
 
 It runs as a wrapper around the validating admission phase (the registry hands
-it the writer and the object), installed by server.py.
+it the writer and the object), installed by the assembly (apiserver/assembly/server.py).
 """
 from __future__ import annotations
 

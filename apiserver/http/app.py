@@ -51,7 +51,7 @@ _SUB_VERBS = {"get": subresource.get, "update": subresource.update, "create": su
 
 class RequestHeaders(dict):
     """Lower-cased name -> last value (what authenticators read), plus `getlist` for
-    headers sent several times (Impersonate-Group; added by the auth APIs engineer)."""
+    headers sent several times (Impersonate-Group)."""
 
     def __init__(self, raw: list[tuple[str, str]]):
         super().__init__(raw)
@@ -96,10 +96,8 @@ class _Derived:
 
 
 def create_app(*, registries, authenticator: Authenticator, authorizer: Authorizer, admission_mutate,
-               admission_validate, service_cluster_ip_range: str, service_node_port_range: str = "30000-32767",
-               extra_routes: list | None = None, bookmark_interval: float = 5.0, **_future) -> Starlette:
-    server = Server(registries, authenticator, authorizer, admission_mutate, admission_validate,
-                    service_cluster_ip_range, service_node_port_range, bookmark_interval)
+               admission_validate, extra_routes: list | None = None, bookmark_interval: float = 5.0) -> Starlette:
+    server = Server(registries, admission_mutate, admission_validate, bookmark_interval)
     cat = registries.catalogue
     # What is derived from the catalogue, rebuilt when it changes (custom resources come and go).
     derived = _Derived(cat, registries)

@@ -17,14 +17,10 @@ from apiserver.registry.store import GenericStore
 
 @dataclass(slots=True)
 class Server:
-    """What the app was built with (create_app's arguments)."""
+    """What the verb handlers read of what the app was built with (create_app's arguments)."""
     registries: object
-    authenticator: object
-    authorizer: object
     admission_mutate: object
     admission_validate: object
-    service_cluster_ip_range: str
-    service_node_port_range: str
     bookmark_interval: float = 5.0
     watch_timeout: int = 1800
 

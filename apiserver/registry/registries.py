@@ -12,12 +12,13 @@ from openapi.catalogue import Catalogue, Resource
 from apiserver.registry.context import WriteContext
 from apiserver.registry.objects import ObjectCache
 from apiserver.registry.resources import strategy_for
+from apiserver.registry.settings import RegistrySettings
 from apiserver.registry.store import GenericStore
 from apiserver.storage.interface import Store
 
 
 class Registries:
-    def __init__(self, storage: Store, catalogue: Catalogue):
+    def __init__(self, storage: Store, catalogue: Catalogue, settings: RegistrySettings = RegistrySettings()):
         self.storage = storage
         self.catalogue = catalogue
         shared = ObjectCache()
@@ -28,7 +29,7 @@ class Registries:
         for r in catalogue.resources():
             if not r.stored:
                 continue
-            strategy = strategy_for(r)
+            strategy = strategy_for(r, settings)
             cache = ObjectCache(50_000, convert=strategy.from_storage) if strategy.converts else shared
             gs = GenericStore(r, strategy, storage, cache)
             self._by_gvr[(r.group, r.version, r.plural)] = gs

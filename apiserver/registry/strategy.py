@@ -21,6 +21,7 @@ from openapi.catalogue import Resource
 from apiserver.machinery import names
 from apiserver.machinery.errors import Cause
 from apiserver.registry.printing.columns import created_at_column, created_at_of, name_column, name_of
+from apiserver.registry.settings import RegistrySettings
 from apiserver.registry.validation import field, meta, schema
 
 if TYPE_CHECKING:
@@ -44,8 +45,9 @@ class Strategy:
     # Strategic merge patch needs the kind's patch strategies (custom resources have none: 415).
     supports_strategic_merge = True
 
-    def __init__(self, resource: Resource):
+    def __init__(self, resource: Resource, settings: RegistrySettings = RegistrySettings()):
         self.resource = resource
+        self.settings = settings
         self.has_status = resource.subresource("status") is not None
 
     # --- defaults and validation ---------------------------------------------

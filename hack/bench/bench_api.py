@@ -44,8 +44,8 @@ def serve_pocketkube_uvicorn(data_dir: str, port: int) -> None:
     import uvicorn
 
     from apiserver.auth.credentials import ensure_credentials
-    from apiserver.options import parse_args
-    from apiserver.server import build_app, build_store
+    from apiserver.assembly.options import parse_args
+    from apiserver.assembly.server import build_app, build_store
 
     opts = parse_args(["--data-dir", data_dir, "--secure-port", str(port)])
 

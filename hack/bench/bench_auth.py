@@ -22,7 +22,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))
 from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
 
 from apiserver.auth.rbac import RBACAuthorizer  # noqa: E402
-from apiserver.auth.rbac_bootstrap import ensure_bootstrap_policy  # noqa: E402
+from apiserver.assembly.rbac_bootstrap import ensure_bootstrap_policy  # noqa: E402
 from apiserver.auth.reviews import AccessAttributes  # noqa: E402
 from apiserver.auth.serviceaccount_tokens import ServiceAccountTokenAuthenticator  # noqa: E402
 from apiserver.auth.serviceaccounts import DEFAULT_ISSUER, TokenSigner, token_claims  # noqa: E402

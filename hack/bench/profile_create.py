@@ -45,8 +45,8 @@ async def run(n: int, concurrency: int, profiler: cProfile.Profile | None, raw: 
     import httpx
 
     from apiserver.auth.credentials import ensure_credentials
-    from apiserver.options import parse_args
-    from apiserver.server import build_app, build_store
+    from apiserver.assembly.options import parse_args
+    from apiserver.assembly.server import build_app, build_store
 
     base = tempfile.mkdtemp(prefix="profile-create-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
     opts = parse_args(["--data-dir", base, "--secure-port", "6443"])

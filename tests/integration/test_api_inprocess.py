@@ -8,11 +8,12 @@ import pytest
 
 from apiserver.http.app import create_app
 from apiserver.machinery.user import UserInfo
-from apiserver.registry import build_registries
+from apiserver.registry.registries import Registries
 from apiserver.registry.attributes import admit_nothing
-from apiserver.registry.bootstrap import ensure_defaults
+from apiserver.assembly.bootstrap import ensure_defaults
 from apiserver.storage.cache import CachedStore
 from apiserver.storage.sqlite import SQLiteStore
+from openapi.catalogue import load
 
 
 class _Admin:
@@ -26,12 +27,12 @@ class _Admin:
 @pytest.fixture
 async def http(tmp_path):
     store = CachedStore(SQLiteStore(str(tmp_path / "state.db")))
-    registries = build_registries(store)
+    registries = Registries(store, load())
     await ensure_defaults(registries, kubernetes_service_ip="10.96.0.1", apiserver_ip="127.0.0.1",
                           apiserver_port=6443)
     app = create_app(registries=registries, authenticator=_Admin(), authorizer=_Admin(),
                      admission_mutate=admit_nothing, admission_validate=admit_nothing,
-                     service_cluster_ip_range="10.96.0.0/12", bookmark_interval=0.2)
+                     bookmark_interval=0.2)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
         yield c
     await store.close()

@@ -1,26 +1,17 @@
-"""The authentication and authorization APIs, wired to the server's own authenticator and authorizer.
+"""The authentication and authorization review APIs, answered with the server's
+own authenticator chain and authorizer.
 
 Creates of the review kinds are virtual (answered, never stored): the generic
-create handler decodes and checks the body, then calls what `install_auth_apis`
-registered here with the request's user in the write context. The
-serviceaccounts/token subresource mints JWTs (auth/serviceaccount_tokens.py).
-
-install_auth_apis returns the authenticator chain the app must use (the token
-file, then service-account JWTs), so tokens minted here are accepted everywhere.
+create handler decodes and checks the body, then calls the handler registered
+for the kind (assembly/authentication.py registers these) with the request's
+user in the write context.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 from apiserver.auth import reviews
-from apiserver.auth.serviceaccount_tokens import (BearerAuthenticators, ServiceAccountTokenAuthenticator,
-                                                  TokenRequestHandler)
-from apiserver.auth.serviceaccounts import DEFAULT_ISSUER, InvalidToken, TokenSigner
+from apiserver.auth.serviceaccount_tokens import BearerAuthenticators
+from apiserver.auth.serviceaccounts import InvalidToken
 from apiserver.registry.context import WriteContext
-
-
-def load_signer(sa_key: Path, sa_pub: Path) -> TokenSigner:
-    return TokenSigner.from_pem(Path(sa_key).read_bytes(), Path(sa_pub).read_bytes())
 
 
 def _modes(authorizer) -> list[str]:
@@ -74,17 +65,3 @@ def review_handlers(authenticators: BearerAuthenticators, authorizer) -> dict[tu
         (reviews.AUTHZ, "localsubjectaccessreviews"): local_subject_access_review,
         (reviews.AUTHZ, "selfsubjectrulesreviews"): self_subject_rules_review,
     }
-
-
-def install_auth_apis(registries, token_file, authorizer, sa_key: Path, sa_pub: Path,
-                      issuer: str = DEFAULT_ISSUER) -> BearerAuthenticators:
-    """Register the reviews and serviceaccounts/token; return the authenticator chain to serve with."""
-    signer = load_signer(sa_key, sa_pub)
-    audiences = (issuer,)
-    sa_tokens = ServiceAccountTokenAuthenticator(signer, registries, issuers=(issuer,), audiences=audiences)
-    chain = BearerAuthenticators(token_file, sa_tokens, authorizer)
-    for (group, plural), create in review_handlers(chain, authorizer).items():
-        registries.register_virtual(group, plural, create)
-    registries.register_subresource("", "serviceaccounts", "token",
-                                    TokenRequestHandler(signer, registries, issuer, audiences))
-    return chain

@@ -1,6 +1,7 @@
 """Cluster IPs and node ports for Services, allocated through the store.
 
-The strategy (resources/services.py, the registry engineer's) calls:
+A ServiceAllocator holds the two ranges (--service-cluster-ip-range,
+--service-node-port-range); the Service strategy (resources/services/) calls:
   allocate_for_create(store, svc, dry_run=)   before the Service is written
   reconcile_on_update(store, old, new, dry_run=)  before an update is written
   release(store, svc)                         once it is gone (or its create failed)
@@ -12,7 +13,6 @@ Refusals are 422s worded like upstream's.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 from typing import Callable
 
 from apiserver.machinery import errors
@@ -28,27 +28,7 @@ NODE_PORTS_KEY = "/registry/ranges/servicenodeports"
 _ATTEMPTS = 64
 
 
-@dataclass(slots=True)
-class Config:
-    ip_range: IPRange
-    port_range: PortRange
-
-
-_config = Config(IPRange("10.96.0.0/12"), PortRange())
 _rng = random.SystemRandom()
-
-
-def configure(service_cidr: str | None = None, node_port_range: str | None = None) -> None:
-    """Set the ranges from --service-cluster-ip-range / --service-node-port-range."""
-    if service_cidr:
-        _config.ip_range = IPRange(service_cidr.split(",")[0].strip())
-    if node_port_range:
-        _config.port_range = PortRange.parse(node_port_range)
-
-
-def kubernetes_service_ip() -> str:
-    """The address the `kubernetes` Service asks for: the range's first usable one."""
-    return _config.ip_range.first_usable()
 
 
 async def _change(store: Store, key: str, range_text: str, fn: Callable[[State], list], dry_run: bool) -> list:
@@ -112,14 +92,13 @@ def _svc_error(svc: dict, cause) -> errors.StatusError:
 
 # ---- cluster IPs ---------------------------------------------------------------
 
-async def _claim_ip(store: Store, svc: dict, dry_run: bool, in_use: set = frozenset()) -> str | None:
+async def _claim_ip(r: IPRange, store: Store, svc: dict, dry_run: bool, in_use: set = frozenset()) -> str | None:
     spec = svc["spec"]
     if not needs_cluster_ip(spec):
         if spec.get("clusterIP") == "None":
             spec["clusterIPs"] = ["None"]
         return None
     want = spec.get("clusterIP") or ((spec.get("clusterIPs") or [None])[0]) or None
-    r = _config.ip_range
     if want is not None and not r.contains(want):
         raise _svc_error(svc, field.invalid("spec.clusterIPs", [want], f"failed to allocate IP {want}: {r.out_of_range(want)}"))
     try:
@@ -151,9 +130,8 @@ def _wanted_ports(spec: dict, keep: dict | None = None) -> tuple[list[tuple[str,
     return wants, targets
 
 
-async def _claim_ports(store: Store, svc: dict, wants: list, targets: list, dry_run: bool,
+async def _claim_ports(r: PortRange, store: Store, svc: dict, wants: list, targets: list, dry_run: bool,
                        in_use: set = frozenset()) -> list[int]:
-    r = _config.port_range
     for path, want in wants:
         if want is not None and not r.contains(want):
             raise _svc_error(svc, field.invalid(path, want, r.out_of_range(want)))
@@ -200,26 +178,73 @@ def _ips_of(svc: dict) -> list[str]:
 
 # ---- the strategy's entry points ----------------------------------------------------
 
-async def allocate_for_create(store: Store, svc: dict, dry_run: bool = False) -> None:
-    spec = svc.setdefault("spec", {})
-    ip = await _claim_ip(store, svc, dry_run)
-    wants, targets = _wanted_ports(spec)
-    if not wants:
-        return
-    try:
-        await _claim_ports(store, svc, wants, targets, dry_run)
-    except BaseException:
-        if ip is not None and not dry_run:
-            await _change(store, SERVICE_IPS_KEY, _config.ip_range.cidr, _release([ip], _owner(svc)), False)
-        raise
+class ServiceAllocator:
+    """The cluster IP and node port ranges of one API server, and the three
+    calls the Service strategy makes."""
 
+    def __init__(self, ip_range: IPRange, port_range: PortRange):
+        self.ip_range = ip_range
+        self.port_range = port_range
 
-async def release(store: Store, svc: dict) -> None:
-    ips, ports = _ips_of(svc), _ports_of(svc)
-    if ips:
-        await _change(store, SERVICE_IPS_KEY, _config.ip_range.cidr, _release(ips, _owner(svc)), False)
-    if ports:
-        await _change(store, NODE_PORTS_KEY, str(_config.port_range), _release(ports, _owner(svc)), False)
+    @classmethod
+    def from_flags(cls, service_cidr: str, node_port_range: str) -> "ServiceAllocator":
+        """From --service-cluster-ip-range (its first range) and --service-node-port-range."""
+        return cls(IPRange(service_cidr.split(",")[0].strip()), PortRange.parse(node_port_range))
+
+    def kubernetes_service_ip(self) -> str:
+        """The address the `kubernetes` Service asks for: the range's first usable one."""
+        return self.ip_range.first_usable()
+
+    async def allocate_for_create(self, store: Store, svc: dict, dry_run: bool = False) -> None:
+        spec = svc.setdefault("spec", {})
+        ip = await _claim_ip(self.ip_range, store, svc, dry_run)
+        wants, targets = _wanted_ports(spec)
+        if not wants:
+            return
+        try:
+            await _claim_ports(self.port_range, store, svc, wants, targets, dry_run)
+        except BaseException:
+            if ip is not None and not dry_run:
+                await _change(store, SERVICE_IPS_KEY, self.ip_range.cidr, _release([ip], _owner(svc)), False)
+            raise
+
+    async def release(self, store: Store, svc: dict) -> None:
+        ips, ports = _ips_of(svc), _ports_of(svc)
+        if ips:
+            await _change(store, SERVICE_IPS_KEY, self.ip_range.cidr, _release(ips, _owner(svc)), False)
+        if ports:
+            await _change(store, NODE_PORTS_KEY, str(self.port_range), _release(ports, _owner(svc)), False)
+
+    async def reconcile_on_update(self, store: Store, old: dict, new: dict, dry_run: bool = False) -> None:
+        spec = new.setdefault("spec", {})
+        old_spec = old.get("spec") or {}
+        drop_type_dependent_fields(new, old)
+        _carry_over(spec, old_spec)
+        old_ips, old_ports = set(_ips_of(old)), set(_ports_of(old))
+        claimed_ip = None
+        if needs_cluster_ip(spec) and not (set(_ips_of(new)) & old_ips and spec.get("clusterIP") in old_ips):
+            claimed_ip = await _claim_ip(self.ip_range, store, new, dry_run, old_ips)
+        elif not needs_cluster_ip(spec) and spec.get("clusterIP") == "None":
+            spec["clusterIPs"] = ["None"]
+        wants, targets = _wanted_ports(spec)
+        fresh = [(w, t) for w, t in zip(wants, targets) if w[1] is None or w[1] not in old_ports]
+        try:
+            if fresh:
+                await _claim_ports(self.port_range, store, new, [w for w, _ in fresh], [t for _, t in fresh],
+                                   dry_run, old_ports | {w for (_, w), _t in zip(wants, targets) if w is not None})
+        except BaseException:
+            if claimed_ip and not dry_run:
+                await _change(store, SERVICE_IPS_KEY, self.ip_range.cidr, _release([claimed_ip], _owner(new)),
+                              False)
+            raise
+        if dry_run:
+            return
+        gone_ips = sorted(old_ips - set(_ips_of(new)))
+        gone_ports = sorted(old_ports - set(_ports_of(new)))
+        if gone_ips:
+            await _change(store, SERVICE_IPS_KEY, self.ip_range.cidr, _release(gone_ips, _owner(new)), False)
+        if gone_ports:
+            await _change(store, NODE_PORTS_KEY, str(self.port_range), _release(gone_ports, _owner(new)), False)
 
 
 def _carry_over(new_spec: dict, old_spec: dict) -> None:
@@ -236,34 +261,3 @@ def _carry_over(new_spec: dict, old_spec: dict) -> None:
     if needs_health_check_port(new_spec) and needs_health_check_port(old_spec):
         if not new_spec.get("healthCheckNodePort") and old_spec.get("healthCheckNodePort"):
             new_spec["healthCheckNodePort"] = old_spec["healthCheckNodePort"]
-
-
-async def reconcile_on_update(store: Store, old: dict, new: dict, dry_run: bool = False) -> None:
-    spec = new.setdefault("spec", {})
-    old_spec = old.get("spec") or {}
-    drop_type_dependent_fields(new, old)
-    _carry_over(spec, old_spec)
-    old_ips, old_ports = set(_ips_of(old)), set(_ports_of(old))
-    claimed_ip = None
-    if needs_cluster_ip(spec) and not (set(_ips_of(new)) & old_ips and spec.get("clusterIP") in old_ips):
-        claimed_ip = await _claim_ip(store, new, dry_run, old_ips)
-    elif not needs_cluster_ip(spec) and spec.get("clusterIP") == "None":
-        spec["clusterIPs"] = ["None"]
-    wants, targets = _wanted_ports(spec)
-    fresh = [(w, t) for w, t in zip(wants, targets) if w[1] is None or w[1] not in old_ports]
-    try:
-        if fresh:
-            await _claim_ports(store, new, [w for w, _ in fresh], [t for _, t in fresh], dry_run,
-                               old_ports | {w for (_, w), _t in zip(wants, targets) if w is not None})
-    except BaseException:
-        if claimed_ip and not dry_run:
-            await _change(store, SERVICE_IPS_KEY, _config.ip_range.cidr, _release([claimed_ip], _owner(new)), False)
-        raise
-    if dry_run:
-        return
-    gone_ips = sorted(old_ips - set(_ips_of(new)))
-    gone_ports = sorted(old_ports - set(_ports_of(new)))
-    if gone_ips:
-        await _change(store, SERVICE_IPS_KEY, _config.ip_range.cidr, _release(gone_ips, _owner(new)), False)
-    if gone_ports:
-        await _change(store, NODE_PORTS_KEY, str(_config.port_range), _release(gone_ports, _owner(new)), False)

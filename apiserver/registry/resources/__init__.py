@@ -11,6 +11,7 @@ from functools import cache
 
 from openapi.catalogue import Resource
 
+from apiserver.registry.settings import RegistrySettings
 from apiserver.registry.strategy import Strategy
 
 
@@ -42,5 +43,5 @@ def strategy_classes() -> dict[tuple[str, str], type[Strategy]]:
     return collect(c for c in _subclasses(Strategy) if c.__module__.startswith(__name__ + "."))
 
 
-def strategy_for(resource: Resource) -> Strategy:
-    return strategy_classes().get((resource.group, resource.plural), Strategy)(resource)
+def strategy_for(resource: Resource, settings: RegistrySettings = RegistrySettings()) -> Strategy:
+    return strategy_classes().get((resource.group, resource.plural), Strategy)(resource, settings)

@@ -3,17 +3,15 @@ import argparse
 
 import pytest
 
-from apiserver.admission.default_toleration_seconds import DEFAULT_SECONDS, configure_default_seconds
-from apiserver.options import add_flags, options_from_args
+from apiserver.admission import AdmissionSettings
+from apiserver.assembly.options import add_flags, options_from_args
 
 from admission_cluster import pod
 
 
 @pytest.fixture
-def shortened():
-    configure_default_seconds(7, 3)
-    yield
-    configure_default_seconds(DEFAULT_SECONDS, DEFAULT_SECONDS)  # process-wide: put it back
+def shortened(cluster):
+    cluster.rebuild_chain(AdmissionSettings(not_ready_toleration_seconds=7, unreachable_toleration_seconds=3))
 
 
 async def test_configured_seconds_reach_new_pods(cluster, shortened):

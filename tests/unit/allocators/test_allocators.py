@@ -5,15 +5,16 @@ import copy
 import pytest
 
 from apiserver.machinery.errors import StatusError
-from apiserver.registry import allocators
+from apiserver.registry.allocators import SERVICE_IPS_KEY, ServiceAllocator
 from apiserver.registry.allocators.ranges import IPRange, PortRange, RangeFullError
 from apiserver.storage.sqlite import SQLiteStore
+
+allocator = ServiceAllocator.from_flags("10.96.0.0/12", "30000-32767")
 
 
 @pytest.fixture
 async def store(tmp_path):
     s = SQLiteStore(str(tmp_path / "db.sqlite"))
-    allocators.configure("10.96.0.0/12", "30000-32767")
     yield s
     await s.close()
 
@@ -40,84 +41,84 @@ def test_ranges_pure():
 
 async def test_allocate_and_release(store):
     a = svc("a", type="NodePort")
-    await allocators.allocate_for_create(store, a)
+    await allocator.allocate_for_create(store, a)
     ip = a["spec"]["clusterIP"]
     assert a["spec"]["clusterIPs"] == [ip] and IPRange("10.96.0.0/12").contains(ip) and ip != "10.96.0.1"
     port = a["spec"]["ports"][0]["nodePort"]
     assert 30000 <= port <= 32767
     b = svc("b", type="NodePort", clusterIP=ip, ports=[{"port": 80, "protocol": "TCP", "nodePort": port}])
     with pytest.raises(StatusError) as e:
-        await allocators.allocate_for_create(store, b)
+        await allocator.allocate_for_create(store, b)
     assert e.value.code == 422
     assert e.value.message == (f'Service "b" is invalid: spec.clusterIPs: Invalid value: ["{ip}"]: '
                                f"failed to allocate IP {ip}: provided IP is already allocated")
     b["spec"].pop("clusterIP")
     with pytest.raises(StatusError) as e:
-        await allocators.allocate_for_create(store, b)
+        await allocator.allocate_for_create(store, b)
     assert e.value.message == (f'Service "b" is invalid: spec.ports[0].nodePort: Invalid value: {port}: '
                                "provided port is already allocated")
-    await allocators.release(store, a)
+    await allocator.release(store, a)
     b = svc("b", type="NodePort", clusterIP=ip, ports=[{"port": 80, "protocol": "TCP", "nodePort": port}])
-    await allocators.allocate_for_create(store, b)
+    await allocator.allocate_for_create(store, b)
     assert b["spec"]["clusterIP"] == ip
 
 
 async def test_out_of_range_and_kubernetes_ip(store):
     with pytest.raises(StatusError) as e:
-        await allocators.allocate_for_create(store, svc(clusterIP="10.0.0.1"))
+        await allocator.allocate_for_create(store, svc(clusterIP="10.0.0.1"))
     assert "the provided IP (10.0.0.1) is not in the valid range. The range of valid IPs is 10.96.0.0/12" in e.value.message
     with pytest.raises(StatusError) as e:
-        await allocators.allocate_for_create(store, svc(type="NodePort", ports=[{"port": 1, "protocol": "TCP", "nodePort": 40000}]))
+        await allocator.allocate_for_create(store, svc(type="NodePort", ports=[{"port": 1, "protocol": "TCP", "nodePort": 40000}]))
     assert "The range of valid ports is 30000-32767" in e.value.message
-    k = svc("kubernetes", clusterIP=allocators.kubernetes_service_ip())
-    await allocators.allocate_for_create(store, k)
+    k = svc("kubernetes", clusterIP=allocator.kubernetes_service_ip())
+    await allocator.allocate_for_create(store, k)
     assert k["spec"]["clusterIPs"] == ["10.96.0.1"]
 
 
 async def test_headless_and_external_name_take_nothing(store):
     h = svc(clusterIP="None")
-    await allocators.allocate_for_create(store, h)
+    await allocator.allocate_for_create(store, h)
     assert h["spec"]["clusterIPs"] == ["None"]
     e = {"metadata": {"name": "e"}, "spec": {"type": "ExternalName", "externalName": "x.com"}}
-    await allocators.allocate_for_create(store, e)
+    await allocator.allocate_for_create(store, e)
     assert "clusterIP" not in e["spec"]
-    assert await store.get(allocators.SERVICE_IPS_KEY) is None
+    assert await store.get(SERVICE_IPS_KEY) is None
 
 
 async def test_dry_run_does_not_keep(store):
     a = svc(type="NodePort")
-    await allocators.allocate_for_create(store, a, dry_run=True)
+    await allocator.allocate_for_create(store, a, dry_run=True)
     b = svc(type="NodePort", clusterIP=a["spec"]["clusterIP"],
             ports=[{"port": 80, "protocol": "TCP", "nodePort": a["spec"]["ports"][0]["nodePort"]}])
-    await allocators.allocate_for_create(store, b)
+    await allocator.allocate_for_create(store, b)
 
 
 async def test_update_type_changes(store):
     old = svc(type="NodePort")
-    await allocators.allocate_for_create(store, old)
+    await allocator.allocate_for_create(store, old)
     port = old["spec"]["ports"][0]["nodePort"]
     new = copy.deepcopy(old)
     new["spec"]["type"] = "ClusterIP"
-    await allocators.reconcile_on_update(store, old, new)
+    await allocator.reconcile_on_update(store, old, new)
     assert "nodePort" not in new["spec"]["ports"][0]
     again = svc("x", type="NodePort", ports=[{"port": 1, "protocol": "TCP", "nodePort": port}])
-    await allocators.allocate_for_create(store, again)  # released: free again
+    await allocator.allocate_for_create(store, again)  # released: free again
     # a PUT without the clusterIP keeps it
     put = svc(type="ClusterIP")
-    await allocators.reconcile_on_update(store, new, put)
+    await allocator.reconcile_on_update(store, new, put)
     assert put["spec"]["clusterIP"] == new["spec"]["clusterIP"]
     # to ExternalName: the IP goes back
     ext = copy.deepcopy(put)
     ext["spec"].update(type="ExternalName", externalName="x.com")
-    await allocators.reconcile_on_update(store, put, ext)
+    await allocator.reconcile_on_update(store, put, ext)
     assert "clusterIP" not in ext["spec"]
     reuse = svc("y", clusterIP=put["spec"]["clusterIP"])
-    await allocators.allocate_for_create(store, reuse)
+    await allocator.allocate_for_create(store, reuse)
 
 
 async def test_concurrent_creates_never_share(store):
     services = [svc(f"s{i}", type="NodePort") for i in range(40)]
-    await asyncio.gather(*(allocators.allocate_for_create(store, s) for s in services))
+    await asyncio.gather(*(allocator.allocate_for_create(store, s) for s in services))
     ips = [s["spec"]["clusterIP"] for s in services]
     ports = [s["spec"]["ports"][0]["nodePort"] for s in services]
     assert len(set(ips)) == 40 and len(set(ports)) == 40
@@ -126,23 +127,23 @@ async def test_concurrent_creates_never_share(store):
 async def test_claims_are_per_owner_and_idempotent(store):
     a = svc("a", type="NodePort")
     a["metadata"]["uid"] = "uid-a"
-    await allocators.allocate_for_create(store, a)
+    await allocator.allocate_for_create(store, a)
     port = a["spec"]["ports"][0]["nodePort"]
     # an update retried after a write conflict claims its new port twice: no error
     old = copy.deepcopy(a)
     new = copy.deepcopy(a)
     new["spec"]["ports"].append({"port": 81, "protocol": "TCP", "nodePort": 31999})
-    await allocators.reconcile_on_update(store, old, copy.deepcopy(new))
-    await allocators.reconcile_on_update(store, old, copy.deepcopy(new))
+    await allocator.reconcile_on_update(store, old, copy.deepcopy(new))
+    await allocator.reconcile_on_update(store, old, copy.deepcopy(new))
     # another object can neither take it nor free it
     b = svc("b", type="NodePort", ports=[{"port": 80, "protocol": "TCP", "nodePort": 31999}])
     b["metadata"]["uid"] = "uid-b"
     with pytest.raises(StatusError):
-        await allocators.allocate_for_create(store, b)
+        await allocator.allocate_for_create(store, b)
     dup = copy.deepcopy(a)
     dup["metadata"]["uid"] = "uid-dup"  # a create of an existing name gives back only its own values
-    await allocators.release(store, dup)
+    await allocator.release(store, dup)
     c = svc("c", type="NodePort", ports=[{"port": 80, "protocol": "TCP", "nodePort": port}])
     c["metadata"]["uid"] = "uid-c"
     with pytest.raises(StatusError):
-        await allocators.allocate_for_create(store, c)
+        await allocator.allocate_for_create(store, c)

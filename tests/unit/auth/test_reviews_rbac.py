@@ -5,7 +5,7 @@ import pytest
 from apiserver.auth.authorizer import ModeAuthorizer
 from apiserver.auth.impersonation import impersonate, requested
 from apiserver.auth.rbac import RBACAuthorizer
-from apiserver.auth.rbac_bootstrap import ensure_bootstrap_policy
+from apiserver.assembly.rbac_bootstrap import ensure_bootstrap_policy
 from apiserver.auth.rbac_rules import non_resource_url_matches, resource_matches, rule_allows, subject_matches
 from apiserver.auth.reviews import AccessAttributes
 from apiserver.machinery.errors import StatusError

@@ -3,7 +3,7 @@ import argparse
 
 import pytest
 
-from apiserver.options import first_service_ip, parse_args, parse_duration, parse_port_range
+from apiserver.assembly.options import first_service_ip, parse_args, parse_duration, parse_port_range
 
 
 def test_defaults():
@@ -56,6 +56,6 @@ def test_bad_cidr_and_ip_exit():
 
 
 def test_admission_names_follow_upstream_semantics():
-    from apiserver.server import admission_plugin_names
+    from apiserver.assembly.server import admission_plugin_names
     assert admission_plugin_names([], [], ("A", "B")) == ["A", "B"]
     assert admission_plugin_names(["C", "A"], ["B"], ("A", "B")) == ["A", "C"]

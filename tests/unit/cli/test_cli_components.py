@@ -1,18 +1,8 @@
-"""The CLI finds other components' entry points, or says plainly that they are missing."""
+"""The CLI runs other components' entry points, sync or async."""
 import pytest
 
-from pocketkube.components import ComponentMissing, load_entry, run_entry
+from pocketkube.components import run_entry
 from pocketkube.main import main
-
-
-def test_missing_module_is_a_plain_error():
-    with pytest.raises(ComponentMissing, match="the widgets is not available"):
-        load_entry("pocketkube.no_such_module", "run", "the widgets")
-
-
-def test_missing_function_is_a_plain_error():
-    with pytest.raises(ComponentMissing, match="has no nothing"):
-        load_entry("pocketkube.components", "nothing", "x")
 
 
 def test_run_entry_sync_and_async():

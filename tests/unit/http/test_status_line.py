@@ -1,4 +1,4 @@
-from apiserver.hypercorn_status_line import reason_phrase
+from apiserver.assembly.serving.status_line import reason_phrase
 
 
 def test_reason_phrases_as_go_writes_them():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from apiserver.registry.endpoint_reconciler import (ServerAddress, endpoints_subsets, lease_name, lease_object,
+from apiserver.assembly.endpoint_reconciler import (ServerAddress, endpoints_subsets, lease_name, lease_object,
                                                     live_addresses, micro_time, parse_time, slice_specs)
 
 NOW = datetime.datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=datetime.timezone.utc)

@@ -10,8 +10,8 @@ from datetime import datetime
 
 from apiserver.machinery import names
 from apiserver.machinery.errors import Cause
-from apiserver.registry import allocators
-from apiserver.registry.allocators.type_change import drop_type_dependent_fields
+from apiserver.registry.allocators import ServiceAllocator, drop_type_dependent_fields
+from apiserver.registry.settings import RegistrySettings
 from apiserver.registry.strategy import Strategy
 
 from . import printer
@@ -21,6 +21,11 @@ from .validation import validate_service, validate_service_update
 
 class ServiceStrategy(Strategy):
     serves = (("", "services"),)
+
+    def __init__(self, resource, settings: RegistrySettings = RegistrySettings()):
+        super().__init__(resource, settings)
+        self.allocator = ServiceAllocator.from_flags(settings.service_cluster_ip_range,
+                                                     settings.service_node_port_range)
 
     def defaults(self, obj: dict) -> None:
         default_service(obj)
@@ -43,13 +48,13 @@ class ServiceStrategy(Strategy):
         return super().check_update(new, old)
 
     async def before_create(self, store, obj: dict, dry_run: bool) -> None:
-        await allocators.allocate_for_create(store.storage, obj, dry_run=dry_run)
+        await self.allocator.allocate_for_create(store.storage, obj, dry_run=dry_run)
 
     async def before_update(self, store, new: dict, old: dict, dry_run: bool) -> None:
-        await allocators.reconcile_on_update(store.storage, old, new, dry_run=dry_run)
+        await self.allocator.reconcile_on_update(store.storage, old, new, dry_run=dry_run)
 
     async def after_delete(self, store, obj: dict) -> None:
-        await allocators.release(store.storage, obj)
+        await self.allocator.release(store.storage, obj)
 
     def columns(self) -> list[dict]:
         return printer.columns()

@@ -11,8 +11,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-DEFAULT_SERVICE_CIDR = "10.96.0.0/12"
-DEFAULT_NODE_PORTS = "30000-32767"
+from apiserver.registry.settings import DEFAULT_NODE_PORTS, DEFAULT_SERVICE_CIDR
 
 
 
