@@ -15,7 +15,7 @@ from kubeclient import ApiError, split_key
 from kubeclient.resources import PODS, REPLICATIONCONTROLLERS
 
 from .base import Controller
-from .podutil import controller_ref, deletion_rank, is_active
+from .podutil import controller_ref, deletion_rank, is_active, pod_available, seconds_until_available
 from .selectors import matches_labels
 from .servicepods import pod_ready
 
@@ -51,12 +51,17 @@ class Expectations:
         self._pending.pop(key, None)
 
 
-def pod_from_template(rc: dict) -> dict:
+def owner_ref(owner: dict, api_version: str, kind: str) -> dict:
+    m = owner["metadata"]
+    return {"apiVersion": api_version, "kind": kind, "name": m["name"], "uid": m["uid"],
+            "controller": True, "blockOwnerDeletion": True}
+
+
+def pod_from_template(rc: dict, api_version: str = "v1", kind: str = "ReplicationController") -> dict:
     tpl = (rc.get("spec") or {}).get("template") or {}
     meta = tpl.get("metadata") or {}
     m = rc["metadata"]
-    owner = {"apiVersion": "v1", "kind": "ReplicationController", "name": m["name"], "uid": m["uid"],
-             "controller": True, "blockOwnerDeletion": True}
+    owner = owner_ref(rc, api_version, kind)
     metadata = {"generateName": f"{m['name']}-", "namespace": m["namespace"], "ownerReferences": [owner]}
     for field in ("labels", "annotations"):
         if meta.get(field):
@@ -66,16 +71,18 @@ def pod_from_template(rc: dict) -> dict:
     return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": tpl.get("spec") or {}}
 
 
-def compute_status(rc: dict, active: list[dict]) -> dict:
+def compute_status(rc: dict, active: list[dict], now: float | None = None) -> dict:
     tpl_labels = (((rc.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels") or {}
     ready = [p for p in active if pod_ready(p)]
+    min_ready = int((rc.get("spec") or {}).get("minReadySeconds") or 0)
+    available = [p for p in ready if pod_available(p, min_ready, now)]
     status = dict(rc.get("status") or {})
     status.update({
         "replicas": len(active),
         "fullyLabeledReplicas": sum(1 for p in active if all(
             (p["metadata"].get("labels") or {}).get(k) == v for k, v in tpl_labels.items())),
         "readyReplicas": len(ready),
-        "availableReplicas": len(ready),  # minReadySeconds is honoured as 0
+        "availableReplicas": len(available),
         "observedGeneration": rc["metadata"].get("generation", 1),
     })
     for k in ("readyReplicas", "availableReplicas", "fullyLabeledReplicas"):
@@ -85,20 +92,29 @@ def compute_status(rc: dict, active: list[dict]) -> dict:
 
 
 class ReplicationManager(Controller):
+    """Also the ReplicaSet controller (replicasets.py): the two differ only in
+    resource, kind and selector shape, which these attributes and `selects` name."""
     name = "replicationcontroller"
     workers = 4
+    resource = REPLICATIONCONTROLLERS
+    kind = "ReplicationController"
+    api_version = "v1"
+    component = "replication-controller"
+
+    def selects(self, owner: dict, labels: dict | None) -> bool:
+        return matches_labels((owner.get("spec") or {}).get("selector"), labels)
 
     def setup(self) -> None:
-        self.rcs = self.ctx.informers.informer(REPLICATIONCONTROLLERS)
+        self.rcs = self.ctx.informers.informer(self.resource)
         self.pods = self.ctx.informers.informer(PODS)
         self.expectations = Expectations()
-        self.recorder = self.ctx.recorder("replication-controller")
+        self.recorder = self.ctx.recorder(self.component)
         self.rcs.add_handler(*self.enqueue_handlers())
         self.pods.add_handler(self._pod_added, self._pod_updated, self._pod_deleted)
 
     def _owner_key(self, pod: dict) -> str | None:
         ref = controller_ref(pod)
-        if ref and ref.get("kind") == "ReplicationController":
+        if ref and ref.get("kind") == self.kind:
             key = f"{pod['metadata']['namespace']}/{ref['name']}"
             rc = self.rcs.get(key)
             if rc and rc["metadata"].get("uid") == ref.get("uid"):
@@ -107,7 +123,7 @@ class ReplicationManager(Controller):
 
     def _queue_selecting(self, pod: dict) -> None:
         for rc in self.rcs.list(pod["metadata"]["namespace"]):
-            if matches_labels((rc.get("spec") or {}).get("selector"), pod["metadata"].get("labels")):
+            if self.selects(rc, pod["metadata"].get("labels")):
                 self.enqueue(rc)
 
     def _pod_added(self, pod: dict) -> None:
@@ -146,12 +162,11 @@ class ReplicationManager(Controller):
             self.expectations.forget(key)
             return
         uid = rc["metadata"]["uid"]
-        selector = (rc.get("spec") or {}).get("selector") or {}
         deleting = bool(rc["metadata"].get("deletionTimestamp"))
         owned = []
         for pod in self.pods.list(ns):
             ref = controller_ref(pod)
-            matches = matches_labels(selector, pod["metadata"].get("labels"))
+            matches = self.selects(rc, pod["metadata"].get("labels"))
             if ref and ref.get("uid") == uid:
                 if matches or deleting:
                     owned.append(pod)
@@ -170,10 +185,13 @@ class ReplicationManager(Controller):
                 victims = sorted(active, key=deletion_rank)[:min(diff, BURST)]
                 await self._delete(rc, key, victims)
         status = compute_status(rc, active)
+        wait = seconds_until_available(active, int((rc.get("spec") or {}).get("minReadySeconds") or 0))
+        if wait is not None:
+            self.queue.add_after(key, wait + 0.05)  # a ready pod becomes available then
         if status != (rc.get("status") or {}):
             fresh = dict(rc, status=status)
             try:
-                self.rcs.assume(await self.client.update_status(REPLICATIONCONTROLLERS, fresh, ns))
+                self.rcs.assume(await self.client.update_status(self.resource, fresh, ns))
             except ApiError as e:
                 if e.conflict:
                     self.queue.add_after(key, 0.05)  # the cache will catch up; try again
@@ -182,7 +200,7 @@ class ReplicationManager(Controller):
 
     async def _create(self, rc: dict, key: str, n: int) -> None:
         self.expectations.expect(key, adds=n)
-        body = pod_from_template(rc)
+        body = pod_from_template(rc, self.api_version, self.kind)
         results = await asyncio.gather(*(self.client.create(PODS, body, rc["metadata"]["namespace"])
                                          for _ in range(n)), return_exceptions=True)
         failed = [r for r in results if isinstance(r, BaseException)]
@@ -207,10 +225,7 @@ class ReplicationManager(Controller):
                 self.recorder.event(rc, "Normal", "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}")
 
     async def _adopt(self, rc: dict, pod: dict) -> dict | None:
-        m = rc["metadata"]
-        ref = {"apiVersion": "v1", "kind": "ReplicationController", "name": m["name"], "uid": m["uid"],
-               "controller": True, "blockOwnerDeletion": True}
-        refs = list(pod["metadata"].get("ownerReferences") or []) + [ref]
+        refs = list(pod["metadata"].get("ownerReferences") or []) + [owner_ref(rc, self.api_version, self.kind)]
         patch = {"metadata": {"ownerReferences": refs, "uid": pod["metadata"]["uid"],
                               "resourceVersion": pod["metadata"].get("resourceVersion")}}
         try:

@@ -44,6 +44,15 @@ SERVICEACCOUNTS = Resource("", "v1", "serviceaccounts")
 REPLICATIONCONTROLLERS = Resource("", "v1", "replicationcontrollers")
 LEASES = Resource("coordination.k8s.io", "v1", "leases")
 ENDPOINTSLICES = Resource("discovery.k8s.io", "v1", "endpointslices")
+DEPLOYMENTS = Resource("apps", "v1", "deployments")
+REPLICASETS = Resource("apps", "v1", "replicasets")
+STATEFULSETS = Resource("apps", "v1", "statefulsets")
+DAEMONSETS = Resource("apps", "v1", "daemonsets")
+CONTROLLERREVISIONS = Resource("apps", "v1", "controllerrevisions")
+JOBS = Resource("batch", "v1", "jobs")
+CRONJOBS = Resource("batch", "v1", "cronjobs")
+PODDISRUPTIONBUDGETS = Resource("policy", "v1", "poddisruptionbudgets")
+PERSISTENTVOLUMECLAIMS = Resource("", "v1", "persistentvolumeclaims")
 
 
 def object_key(obj: dict) -> str:
