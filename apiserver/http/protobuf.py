@@ -99,6 +99,78 @@ MESSAGES: dict[str, dict[int, tuple[str, str]]] = {
                            3: ("roleRef", "M:RoleRef")},
     "Subject": {1: ("kind", S), 2: ("apiGroup", S), 3: ("name", S), 4: ("namespace", S)},
     "RoleRef": {1: ("apiGroup", S), 2: ("kind", S), 3: ("name", S)},
+    # Workloads (kubectl create deployment|job|cronjob|pdb, create job --from=cronjob send these).
+    # PodSpec covers what kubectl's generators and server defaulting write; probes, affinity and
+    # lifecycle hooks are not read from protobuf (a manifest with them goes as JSON via apply/create -f).
+    "Deployment": {1: ("metadata", "M:ObjectMeta"), 2: ("spec", "M:DeploymentSpec")},
+    "DeploymentSpec": {1: ("replicas", "int?"), 2: ("selector", "M:LabelSelector"), 3: ("template", "M:PodTemplateSpec"),
+                       4: ("strategy", "M:DeploymentStrategy"), 5: ("minReadySeconds", "int"),
+                       6: ("revisionHistoryLimit", "int?"), 7: ("paused", "bool"), 9: ("progressDeadlineSeconds", "int?")},
+    "DeploymentStrategy": {1: ("type", S), 2: ("rollingUpdate", "M:RollingUpdateDeployment")},
+    "RollingUpdateDeployment": {1: ("maxUnavailable", "intorstr?"), 2: ("maxSurge", "intorstr?")},
+    "Job": {1: ("metadata", "M:ObjectMeta"), 2: ("spec", "M:JobSpec")},
+    "JobSpec": {1: ("parallelism", "int?"), 2: ("completions", "int?"), 3: ("activeDeadlineSeconds", "int?"),
+                4: ("selector", "M:LabelSelector"), 5: ("manualSelector", "bool?"), 6: ("template", "M:PodTemplateSpec"),
+                7: ("backoffLimit", "int?"), 8: ("ttlSecondsAfterFinished", "int?"), 9: ("completionMode", "str?"),
+                10: ("suspend", "bool?"), 12: ("backoffLimitPerIndex", "int?"), 13: ("maxFailedIndexes", "int?"),
+                14: ("podReplacementPolicy", "str?"), 16: ("managedBy", "str?")},
+    "CronJob": {1: ("metadata", "M:ObjectMeta"), 2: ("spec", "M:CronJobSpec")},
+    "CronJobSpec": {1: ("schedule", S), 2: ("startingDeadlineSeconds", "int?"), 3: ("concurrencyPolicy", S),
+                    4: ("suspend", "bool?"), 5: ("jobTemplate", "M:JobTemplateSpec"),
+                    6: ("successfulJobsHistoryLimit", "int?"), 7: ("failedJobsHistoryLimit", "int?"),
+                    8: ("timeZone", "str?")},
+    "JobTemplateSpec": {1: ("metadata", "M:ObjectMeta"), 2: ("spec", "M:JobSpec")},
+    "PodDisruptionBudget": {1: ("metadata", "M:ObjectMeta"), 2: ("spec", "M:PodDisruptionBudgetSpec")},
+    "PodDisruptionBudgetSpec": {1: ("minAvailable", "intorstr?"), 2: ("selector", "M:LabelSelector"),
+                                3: ("maxUnavailable", "intorstr?"), 4: ("unhealthyPodEvictionPolicy", "str?")},
+    "PodTemplateSpec": {1: ("metadata", "M:ObjectMeta"), 2: ("spec", "M:PodSpec")},
+    "PodSpec": {1: ("volumes", "*M:Volume"), 2: ("containers", "*M:Container"), 3: ("restartPolicy", S),
+                4: ("terminationGracePeriodSeconds", "int?"), 5: ("activeDeadlineSeconds", "int?"),
+                6: ("dnsPolicy", S), 7: ("nodeSelector", "map:str"), 8: ("serviceAccountName", S),
+                9: ("serviceAccount", S), 10: ("nodeName", S), 11: ("hostNetwork", "bool"), 12: ("hostPID", "bool"),
+                13: ("hostIPC", "bool"), 14: ("securityContext", "M:PodSecurityContext"),
+                15: ("imagePullSecrets", "*M:LocalObjectReference"), 16: ("hostname", S), 17: ("subdomain", S),
+                19: ("schedulerName", S), 20: ("initContainers", "*M:Container"),
+                21: ("automountServiceAccountToken", "bool?"), 22: ("tolerations", "*M:Toleration"),
+                24: ("priorityClassName", S), 25: ("priority", "int?"), 27: ("shareProcessNamespace", "bool?"),
+                29: ("runtimeClassName", "str?"), 30: ("enableServiceLinks", "bool?"), 31: ("preemptionPolicy", "str?"),
+                35: ("setHostnameAsFQDN", "bool?"), 37: ("hostUsers", "bool?")},
+    "Container": {1: ("name", S), 2: ("image", S), 3: ("command", "*str"), 4: ("args", "*str"), 5: ("workingDir", S),
+                  6: ("ports", "*M:ContainerPort"), 7: ("env", "*M:EnvVar"), 8: ("resources", "M:ResourceRequirements"),
+                  9: ("volumeMounts", "*M:VolumeMount"), 13: ("terminationMessagePath", S), 14: ("imagePullPolicy", S),
+                  15: ("securityContext", "M:SecurityContext"), 16: ("stdin", "bool"), 17: ("stdinOnce", "bool"),
+                  18: ("tty", "bool"), 20: ("terminationMessagePolicy", S), 24: ("restartPolicy", "str?")},
+    "ContainerPort": {1: ("name", S), 2: ("hostPort", "int"), 3: ("containerPort", "int"), 4: ("protocol", S),
+                      5: ("hostIP", S)},
+    "EnvVar": {1: ("name", S), 2: ("value", S), 3: ("valueFrom", "M:EnvVarSource")},
+    "EnvVarSource": {1: ("fieldRef", "M:ObjectFieldSelector"), 3: ("configMapKeyRef", "M:KeySelector"),
+                     4: ("secretKeyRef", "M:KeySelector")},
+    "ObjectFieldSelector": {1: ("apiVersion", S), 2: ("fieldPath", S)},
+    # ConfigMapKeySelector/SecretKeySelector: the embedded LocalObjectReference (1) carries the name
+    "KeySelector": {1: ("", "inline:LocalObjectReference"), 2: ("key", S), 3: ("optional", "bool?")},
+    "ResourceRequirements": {1: ("limits", "map:quantity"), 2: ("requests", "map:quantity")},
+    "VolumeMount": {1: ("name", S), 2: ("readOnly", "bool"), 3: ("mountPath", S), 4: ("subPath", S),
+                    5: ("mountPropagation", "str?"), 6: ("subPathExpr", S)},
+    "Volume": {1: ("name", S), 2: ("", "inline:VolumeSource")},
+    "VolumeSource": {1: ("hostPath", "M:HostPathVolumeSource"), 2: ("emptyDir", "M:EmptyDirVolumeSource"),
+                     6: ("secret", "M:SecretVolumeSource"), 10: ("persistentVolumeClaim", "M:PVCVolumeSource"),
+                     19: ("configMap", "M:ConfigMapVolumeSource")},
+    "HostPathVolumeSource": {1: ("path", S), 2: ("type", "str?")},
+    "EmptyDirVolumeSource": {1: ("medium", S), 2: ("sizeLimit", "quantity")},
+    "SecretVolumeSource": {1: ("secretName", S), 2: ("items", "*M:KeyToPath"), 3: ("defaultMode", "int?"),
+                           4: ("optional", "bool?")},
+    "ConfigMapVolumeSource": {1: ("", "inline:LocalObjectReference"), 2: ("items", "*M:KeyToPath"),
+                              3: ("defaultMode", "int?"), 4: ("optional", "bool?")},
+    "KeyToPath": {1: ("key", S), 2: ("path", S), 3: ("mode", "int?")},
+    "PVCVolumeSource": {1: ("claimName", S), 2: ("readOnly", "bool")},
+    "PodSecurityContext": {2: ("runAsUser", "int?"), 3: ("runAsNonRoot", "bool?"), 4: ("supplementalGroups", "*int"),
+                           5: ("fsGroup", "int?"), 6: ("runAsGroup", "int?")},
+    "SecurityContext": {1: ("capabilities", "M:Capabilities"), 2: ("privileged", "bool?"), 4: ("runAsUser", "int?"),
+                        5: ("readOnlyRootFilesystem", "bool?"), 6: ("runAsNonRoot", "bool?"),
+                        7: ("allowPrivilegeEscalation", "bool?"), 8: ("runAsGroup", "int?")},
+    "Capabilities": {1: ("add", "*str"), 2: ("drop", "*str")},
+    "Toleration": {1: ("key", S), 2: ("operator", S), 3: ("value", S), 4: ("effect", S),
+                   5: ("tolerationSeconds", "int?")},
     "DeleteOptions": {1: ("gracePeriodSeconds", "int?"), 2: ("preconditions", "M:Preconditions"),
                       3: ("orphanDependents", "bool?"), 4: ("propagationPolicy", "str?"), 5: ("dryRun", "*str")},
     "Preconditions": {1: ("uid", "str?"), 2: ("resourceVersion", "str?")},
@@ -109,6 +181,8 @@ KINDS = {("v1", "Namespace"): "Namespace", ("v1", "ConfigMap"): "ConfigMap", ("v
          ("v1", "ServiceAccount"): "ServiceAccount", ("v1", "Service"): "Service",
          ("v1", "ResourceQuota"): "ResourceQuota", ("authentication.k8s.io/v1", "TokenRequest"): "TokenRequest",
          ("v1", "DeleteOptions"): "DeleteOptions", ("meta.k8s.io/v1", "DeleteOptions"): "DeleteOptions",
+         ("apps/v1", "Deployment"): "Deployment", ("batch/v1", "Job"): "Job", ("batch/v1", "CronJob"): "CronJob",
+         ("policy/v1", "PodDisruptionBudget"): "PodDisruptionBudget",
          **{(f"{g}/v1", k): k for g, kinds in (
              ("authentication.k8s.io", ("SelfSubjectReview", "TokenReview")),
              ("authorization.k8s.io", ("SelfSubjectAccessReview", "SubjectAccessReview",
@@ -172,6 +246,8 @@ def _time(buf: bytes) -> str:
     for num, _, v in fields(buf):
         if num == 1:
             seconds = _signed(v)
+    if seconds == 0:
+        return None
     return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -220,7 +296,9 @@ def message(name: str, buf: bytes) -> dict:
         if spec is None:
             continue  # a field we do not know: skip it, as unknown JSON fields are dropped
         key, typ = spec
-        if typ.startswith("map:"):
+        if typ.startswith("inline:"):  # an embedded Go struct: its fields sit in this object in JSON
+            out.update(message(typ[7:], v))
+        elif typ.startswith("map:"):
             k = val = None
             for n, _, x in fields(v):
                 if n == 1:
@@ -233,6 +311,8 @@ def message(name: str, buf: bytes) -> dict:
         else:
             pointer = typ.endswith("?")
             value = _scalar(typ.rstrip("?"), v)
+            if value is None:
+                continue  # a zero metav1.Time is null in JSON
             if pointer or value not in ("", 0, False):  # non-pointer zero values mean "unset" in JSON
                 out[key] = value
     if name == "FieldsV1":

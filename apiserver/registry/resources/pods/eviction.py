@@ -5,11 +5,13 @@ from apiserver.machinery import errors
 from apiserver.registry.context import WriteContext
 from apiserver.registry.options import DeleteOptions
 
+from .disruption_budgets import take_disruption
+
 
 class EvictionHandler:
     """POST pods/<name>/eviction (policy/v1 Eviction): a delete with the
-    eviction's deleteOptions. No PodDisruptionBudgets are served, so nothing
-    can refuse it; upstream answers 201 with a Success Status."""
+    eviction's deleteOptions, once the pod's PodDisruptionBudget allows it
+    (disruption_budgets.py); upstream answers 201 with a Success Status."""
 
     async def create(self, store, namespace: str, name: str, body: dict, ctx: WriteContext) -> tuple[int, dict]:
         meta = body.get("metadata") or {}
@@ -17,5 +19,6 @@ class EvictionHandler:
             raise errors.bad_request(f"name in URL does not match name in Eviction object")
         opts = DeleteOptions.from_request({}, body.get("deleteOptions") or None)
         ctx.dry_run = ctx.dry_run or opts.dry_run
+        await take_disruption(store.registries, namespace, (await store.get(namespace, name)).obj, ctx)
         await store.delete(namespace, name, opts, ctx)
         return 201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
