@@ -120,9 +120,11 @@ class JobController(Controller):
         if indexed:
             done_idx |= {i for p in pods if (p.get("status") or {}).get("phase") == "Succeeded"
                          for i in [jobutil.pod_index(p)] if i is not None and i < int(spec.get("completions") or 0)}
-        finished = jobutil.is_finished(job)
+        finished = jobutil.is_finished(job) or _interim(status)
         if not finished:
             finished = await self._manage(key, job, status, active, pods, succeeded, failed, done_idx, now)
+        if finished and not jobutil.is_finished(job) and not unc_s and not unc_f:
+            self._final_condition(job, status, finished, now)  # every pod is counted: now it is final
         if finished:
             await self._delete_pods(job, key, active)
             active = []
@@ -144,8 +146,8 @@ class JobController(Controller):
         release = [p for p in pods if jobutil.TRACKING_FINALIZER in (p["metadata"].get("finalizers") or [])
                    and (p["metadata"]["uid"] in unc_s + unc_f or (finished and _finished_phase(p)))]
         await asyncio.gather(*(self._remove_finalizer(p) for p in release))
-        if finished:
-            await self._ttl(job, key, now)
+        if jobutil.is_finished({"status": status}):
+            await self._ttl(dict(job, status=status), key, now)
 
     async def _manage(self, key, job, status, active, pods, succeeded, failed, done_idx, now) -> str | None:
         spec = job.get("spec") or {}
@@ -162,7 +164,6 @@ class JobController(Controller):
         if (indexed and completions is not None and len(done_idx) >= int(completions)) or \
                 (not indexed and completions is not None and succeeded >= int(completions)) or \
                 (completions is None and succeeded > 0 and not active):
-            status["completionTime"] = rfc3339(now)
             return self._finish(job, status, "Complete", "CompletionsReached", "Reached expected number of succeeded pods", now)
         if spec.get("suspend"):
             await self._delete_pods(job, key, active)
@@ -213,15 +214,21 @@ class JobController(Controller):
         return max(last + jobutil.backoff_delay(min(failed, len(failures))) - now, 0.0)
 
     def _finish(self, job, status, ctype, reason, message, now) -> str:
-        if ctype == "Failed":
-            _set_cond(status, "FailureTarget", "True", reason, message, now)
-        else:
-            _set_cond(status, "SuccessCriteriaMet", "True", reason, message, now)
+        """The interim condition (upstream's SuccessCriteriaMet / FailureTarget): the
+        final one follows once every finished pod is counted."""
+        _set_cond(status, "FailureTarget" if ctype == "Failed" else "SuccessCriteriaMet", "True", reason, message, now)
+        return ctype
+
+    def _final_condition(self, job, status, ctype, now) -> None:
+        interim = next(c for c in status["conditions"]
+                       if c["type"] == ("FailureTarget" if ctype == "Failed" else "SuccessCriteriaMet"))
+        reason, message = interim["reason"], interim["message"]
+        if ctype == "Complete":
+            status["completionTime"] = rfc3339(now)
         _set_cond(status, ctype, "True", reason, message, now)
         self.recorder.event(job, "Normal" if ctype == "Complete" else "Warning",
                             "Completed" if ctype == "Complete" else reason,
                             "Job completed" if ctype == "Complete" else message)
-        return ctype
 
     def _pod(self, job: dict, index: int | None) -> dict:
         tpl = copy.deepcopy((job.get("spec") or {}).get("template") or {})
@@ -297,6 +304,14 @@ class JobController(Controller):
         except ApiError as e:
             if not (e.not_found or e.conflict):
                 raise
+
+
+def _interim(status: dict) -> str | None:
+    if _cond_true(status, "FailureTarget"):
+        return "Failed"
+    if _cond_true(status, "SuccessCriteriaMet"):
+        return "Complete"
+    return None
 
 
 def _cond_true(status: dict, ctype: str) -> bool:

@@ -37,6 +37,9 @@ class Registries:
             for name, h in strategy.subresource_handlers().items():
                 self._subresources[(r.group, r.plural, name)] = h
         self._virtual[("", "bindings")] = _bind_from_bindings(self)
+        for h in self._subresources.values():  # handlers that read other resources (eviction reads budgets)
+            if hasattr(h, "bind_registries"):
+                h.bind_registries(self)
 
     # --- kinds that arrive at run time (custom resources) ---------------------
     def install(self, resource: Resource, strategy) -> GenericStore:

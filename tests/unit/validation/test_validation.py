@@ -190,9 +190,9 @@ def test_rc_quota_limitrange_lease_slices():
     assert fields(causes("endpointslices", sl, "discovery.k8s.io")) == [("endpoints[0].addresses[0]", "FieldValueInvalid")]
 
 
-@pytest.mark.parametrize("plural,group", [(r.plural, r.group) for r in load().resources() if r.stored])
-def test_minimal_object_of_every_kind_does_not_crash(plural, group):
-    r = load().lookup(group, "v1", plural)
+@pytest.mark.parametrize("plural,group,version", [(r.plural, r.group, r.version) for r in load().resources() if r.stored])
+def test_minimal_object_of_every_kind_does_not_crash(plural, group, version):
+    r = load().lookup(group, version, plural)
     obj = {"metadata": {"name": "x", "namespace": "d" if r.namespaced else None}}
     if not r.namespaced:
         del obj["metadata"]["namespace"]

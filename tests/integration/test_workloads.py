@@ -1,0 +1,171 @@
+"""Deployments, ReplicaSets, Jobs, CronJobs and PodDisruptionBudgets through
+kubectl and the Python client, against the real API server, the controller
+manager and simulated nodes whose pods a PodRunner starts (and finishes, for Jobs)."""
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+import pytest
+
+from kubeclient.resources import DEPLOYMENTS, JOBS, PODS, REPLICASETS
+
+from test_controllers_support import FAST_FLAGS, leading_controllers, poll, simulated_cluster
+from workloads_support import PodRunner
+
+
+# No node lifecycle test here: a node whose heartbeat is late (kubectl's first discovery can
+# hold a busy machine for seconds) must not be marked Unknown and lose its pods mid-rollout.
+FLAGS = [*FAST_FLAGS[2:], "--node-monitor-grace-period", "40s", "--node-monitor-period", "5s"]
+
+
+@pytest.fixture(scope="module")
+def controllers(server, tmp_path_factory):
+    with leading_controllers(server.kubeconfig, tmp_path_factory.mktemp("wl"), *FLAGS, name="wl") as proc:
+        yield proc
+
+
+@pytest.fixture
+async def cluster(server, controllers):
+    async with simulated_cluster(server.kubeconfig, renew_interval=0.5) as (client, sim):
+        tag = uuid.uuid4().hex[:6]
+        await sim.add(f"wl-a-{tag}")
+        await sim.add(f"wl-b-{tag}")
+        runner = PodRunner(client, sim)
+        runner.start()
+        try:
+            yield client, sim, runner
+        finally:
+            await runner.stop()
+
+
+async def run(kubectl, *args, **kw):
+    """kubectl in a thread: the simulated nodes and the PodRunner share this test's event loop."""
+    return await asyncio.to_thread(kubectl, *args, **kw)
+
+
+async def _get(kubectl, *args, version="1.33"):
+    return json.loads((await run(kubectl, "get", *args, "-o", "json", version=version)).stdout)
+
+
+async def _rollout_done(kubectl, ns, name, version="1.33"):
+    out = await run(kubectl, "rollout", "status", f"deployment/{name}", "-n", ns, "--timeout=60s", version=version, timeout=90)
+    assert "successfully rolled out" in out.stdout, out.stdout + out.stderr
+
+
+@pytest.mark.parametrize("version", ["1.27", "1.33"])
+async def test_deployment_rolls_out_a_new_image_and_back(cluster, namespace, kubectl, version):
+    await run(kubectl, "create", "deployment", "web", "--image=nginx:1.25", "--replicas=3", "-n", namespace, version=version)
+    await _rollout_done(kubectl, namespace, "web", version)
+    table = (await run(kubectl, "get", "deploy", "web", "-n", namespace, version=version)).stdout
+    assert table.split("\n")[0].split() == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
+    assert table.split("\n")[1].split()[:4] == ["web", "3/3", "3", "3"]
+    d = await _get(kubectl, "deploy", "web", "-n", namespace)
+    assert d["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "1"
+    assert {c["type"]: c["reason"] for c in d["status"]["conditions"]} == {
+        "Available": "MinimumReplicasAvailable", "Progressing": "NewReplicaSetAvailable"}
+
+    await run(kubectl, "set", "image", "deployment/web", "nginx=nginx:1.26", "-n", namespace, version=version)
+    await _rollout_done(kubectl, namespace, "web", version)
+    rss = (await _get(kubectl, "rs", "-n", namespace))["items"]
+    assert sorted((r["spec"]["template"]["spec"]["containers"][0]["image"], r["spec"]["replicas"]) for r in rss) == [
+        ("nginx:1.25", 0), ("nginx:1.26", 3)]
+    history = (await run(kubectl, "rollout", "history", "deployment/web", "-n", namespace, version=version)).stdout
+    assert [line.split()[0] for line in history.splitlines()[2:] if line.strip()] == ["1", "2"]
+
+    await run(kubectl, "rollout", "undo", "deployment/web", "-n", namespace, version=version)
+    await _rollout_done(kubectl, namespace, "web", version)
+    d = await _get(kubectl, "deploy", "web", "-n", namespace)
+    assert d["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.25"
+    assert d["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "3"
+    assert len((await _get(kubectl, "rs", "-n", namespace))["items"]) == 2  # the old ReplicaSet came back
+    pods = (await _get(kubectl, "pods", "-n", namespace, "-l", "app=web"))["items"]
+    live = [p for p in pods if not p["metadata"].get("deletionTimestamp")]
+    assert {p["spec"]["containers"][0]["image"] for p in live} == {"nginx:1.25"}
+
+
+async def test_deployment_scale_pause_resume_restart(cluster, namespace, kubectl):
+    client, _, _ = cluster
+    await run(kubectl, "create", "deployment", "api", "--image=busybox", "--replicas=2", "-n", namespace)
+    await _rollout_done(kubectl, namespace, "api")
+    await run(kubectl, "scale", "deployment/api", "--replicas=4", "-n", namespace)
+    await _rollout_done(kubectl, namespace, "api")
+    assert (await client.get(DEPLOYMENTS, "api", namespace))["status"]["availableReplicas"] == 4
+    scale = json.loads((await run(kubectl, "get", "--raw", f"/apis/apps/v1/namespaces/{namespace}/deployments/api/scale")).stdout)
+    assert scale["kind"] == "Scale" and scale["spec"]["replicas"] == 4
+
+    await run(kubectl, "rollout", "pause", "deployment/api", "-n", namespace)
+    await run(kubectl, "set", "image", "deployment/api", "busybox=busybox:2", "-n", namespace)
+
+    async def paused():
+        d = await client.get(DEPLOYMENTS, "api", namespace)
+        conds = {c["type"]: c for c in d["status"].get("conditions") or []}
+        return d["status"].get("observedGeneration") == d["metadata"]["generation"] and \
+            conds["Progressing"]["reason"] == "DeploymentPaused"
+    await poll(paused, what="a paused deployment")
+    assert len((await client.list(REPLICASETS, namespace))["items"]) == 1  # nothing rolled out while paused
+    await run(kubectl, "rollout", "resume", "deployment/api", "-n", namespace)
+    await _rollout_done(kubectl, namespace, "api")
+    await run(kubectl, "rollout", "restart", "deployment/api", "-n", namespace)
+    await _rollout_done(kubectl, namespace, "api")
+    rss = (await client.list(REPLICASETS, namespace))["items"]
+    assert sorted(r["spec"]["replicas"] for r in rss) == [0, 0, 4]
+    out = (await run(kubectl, "get", "all", "-n", namespace)).stdout
+    assert "deployment.apps/api" in out and "replicaset.apps/api-" in out
+
+
+async def test_job_with_parallelism_completes_and_cronjob_spawns_jobs(cluster, namespace, kubectl):
+    client, _, _ = cluster
+    job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "six"},
+           "spec": {"completions": 6, "parallelism": 3, "template": {"spec": {
+               "restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox", "command": ["true"]}]}}}}
+    await run(kubectl, "create", "-n", namespace, "-f", "-", input=json.dumps(job))
+    await run(kubectl, "wait", "--for=condition=complete", "job/six", "-n", namespace, "--timeout=60s", timeout=90)
+    j = await client.get(JOBS, "six", namespace)
+    assert j["status"]["succeeded"] == 6 and not j["status"].get("failed")
+    pods = (await client.list(PODS, namespace, label_selector="job-name=six"))["items"]
+    assert len(pods) == 6 and not any(p["metadata"].get("finalizers") for p in pods)
+    table = (await run(kubectl, "get", "job", "six", "-n", namespace)).stdout.splitlines()
+    assert table[0].split()[:3] == ["NAME", "STATUS", "COMPLETIONS"] and table[1].split()[1:3] == ["Complete", "6/6"]
+
+    await run(kubectl, "create", "cronjob", "tick", "--image=busybox", "--schedule=*/1 * * * *", "-n", namespace, "--", "true")
+    await run(kubectl, "create", "job", "--from=cronjob/tick", "manual", "-n", namespace)
+    await run(kubectl, "wait", "--for=condition=complete", "job/manual", "-n", namespace, "--timeout=60s", timeout=90)
+    cj = await _get(kubectl, "cronjob", "tick", "-n", namespace)
+    assert cj["spec"]["concurrencyPolicy"] == "Allow" and cj["spec"]["successfulJobsHistoryLimit"] == 3
+
+
+async def test_failing_job_stops_at_its_backoff_limit(cluster, namespace, kubectl):
+    client, _, _ = cluster
+    job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "bad"},
+           "spec": {"backoffLimit": 0, "template": {"spec": {
+               "restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox", "command": ["false"]}]}}}}
+    await run(kubectl, "create", "-n", namespace, "-f", "-", input=json.dumps(job))
+    await run(kubectl, "wait", "--for=condition=failed", "job/bad", "-n", namespace, "--timeout=60s", timeout=90)
+    j = await client.get(JOBS, "bad", namespace)
+    assert j["status"]["failed"] == 1
+    assert any(c["type"] == "Failed" and c["reason"] == "BackoffLimitExceeded" for c in j["status"]["conditions"])
+
+
+async def test_drain_honours_a_disruption_budget(cluster, namespace, kubectl):
+    client, sim, _ = cluster
+    await run(kubectl, "create", "deployment", "db", "--image=busybox", "--replicas=2", "-n", namespace)
+    await _rollout_done(kubectl, namespace, "db")
+    await run(kubectl, "create", "pdb", "db", "--selector=app=db", "--min-available=2", "-n", namespace)
+
+    async def budget(allowed):
+        st = (await client.get_path(f"/apis/policy/v1/namespaces/{namespace}/poddisruptionbudgets/db")).get("status") or {}
+        return st.get("currentHealthy") == 2 and st.get("disruptionsAllowed") == allowed
+    await poll(lambda: budget(0), what="a budget allowing nothing")
+    pod = (await client.list(PODS, namespace, label_selector="app=db"))["items"][0]
+    node = pod["spec"]["nodeName"]
+    out = await run(kubectl, "drain", node, "--ignore-daemonsets", "--timeout=3s", check=False, timeout=60)
+    assert out.returncode != 0
+    assert "Cannot evict pod as it would violate the pod's disruption budget." in out.stderr + out.stdout
+    assert (await _get(kubectl, "node", node))["spec"].get("unschedulable") is True  # drain cordons first
+    await run(kubectl, "patch", "pdb", "db", "-n", namespace, "--type=merge", "-p", '{"spec":{"minAvailable":1}}')
+    await poll(lambda: budget(1), what="a budget allowing one")
+    out = await run(kubectl, "drain", node, "--ignore-daemonsets", "--timeout=60s", timeout=90)
+    assert "drained" in out.stdout
+    await run(kubectl, "uncordon", node)
