@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from apiserver.machinery.errors import StatusError
 from apiserver.registry.context import WriteContext
+from apiserver.registry.resources.priorityclasses import system_priority_classes
 
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
@@ -43,6 +44,10 @@ async def ensure_defaults(registries, *, kubernetes_service_ip: str, apiserver_i
     namespaces = registries.for_plural("", "namespaces")
     for ns in SYSTEM_NAMESPACES:
         await _create_if_missing(namespaces, "", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+    # the two built-in PriorityClasses (upstream's scheduling post-start hook makes them)
+    priority_classes = registries.for_plural("scheduling.k8s.io", "priorityclasses")
+    for pc in system_priority_classes() if priority_classes is not None else ():
+        await _create_if_missing(priority_classes, "", pc)
 
     labels = {"component": "apiserver", "provider": "kubernetes"}
     await _create_if_missing(registries.for_plural("", "services"), "default", {
