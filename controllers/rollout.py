@@ -160,8 +160,10 @@ def _age_key(rs: dict) -> tuple:
 
 def proportional_sizes(deployment: dict, active_rss: list[dict], new_rs: dict | None) -> dict[str, int]:
     """A scaling event during a rollout: spread the change over the active
-    ReplicaSets in proportion to their sizes (upstream's proportional scaling);
-    the rounding remainder goes to the largest (on ties the newest) one."""
+    ReplicaSets in proportion to their sizes (upstream's proportional scaling):
+    each takes round(size * new allowed / old allowed), the old allowed size being
+    its max-replicas annotation; the rounding remainder goes to the largest
+    (on ties the newest when growing) one."""
     desired = int((deployment.get("spec") or {}).get("replicas", 1))
     surge, _ = surge_and_unavailable(deployment)
     allowed = desired + surge
@@ -169,18 +171,26 @@ def proportional_sizes(deployment: dict, active_rss: list[dict], new_rs: dict | 
     to_add = allowed - current
     if to_add == 0 or current == 0:
         return {}
-    ordered = sorted(active_rss, key=lambda rs: (-replicas(rs), tuple(-ord(c) for c in _age_key(rs)[0])))
-    sizes = {}
-    added = 0
+    newest_first = to_add > 0
+    ordered = sorted(active_rss, key=lambda rs: (-replicas(rs), _newer_first(rs) if newest_first else _age_key(rs)))
+    sizes, added = {}, 0
     for rs in ordered:
-        share = int(replicas(rs) * to_add / current)  # truncates toward zero
-        if to_add < 0:
-            share = max(share, -replicas(rs))
-        sizes[rs["metadata"]["name"]] = replicas(rs) + share
+        size = replicas(rs)
+        try:
+            before = int(((rs.get("metadata") or {}).get("annotations") or {}).get(MAX_REPLICAS) or current)
+        except ValueError:
+            before = current
+        share = int(math.floor(size * allowed / max(before, 1) + 0.5)) - size if before else 0
+        share = min(share, to_add - added) if to_add > 0 else max(share, to_add - added, -size)
+        sizes[rs["metadata"]["name"]] = size + share
         added += share
     first = ordered[0]["metadata"]["name"]
     sizes[first] = max(sizes[first] + (to_add - added), 0)
     return {n: v for n, v in sizes.items() if v != replicas(next(r for r in active_rss if r["metadata"]["name"] == n))}
+
+
+def _newer_first(rs: dict) -> tuple:
+    return tuple(-ord(c) for c in _age_key(rs)[0])
 
 
 def is_scaling_event(deployment: dict, active_rss: list[dict]) -> bool:

@@ -44,6 +44,10 @@ def schedule_error(schedule: str) -> str | None:
 class CronJobStrategy(Strategy):
     serves = (("batch", "cronjobs"),)
 
+    def prepare_for_create(self, obj: dict) -> None:
+        super().prepare_for_create(obj)
+        obj["status"] = {}  # upstream's empty status: a struct, its counts not omitempty
+
     def defaults(self, obj: dict) -> None:
         spec = dict_at(obj, "spec")
         spec.setdefault("concurrencyPolicy", "Allow")

@@ -21,6 +21,10 @@ _STATUS = "io.k8s.api.apps.v1.DaemonSetStatus"
 class DaemonSetStrategy(Strategy):
     serves = (("apps", "daemonsets"),)
 
+    def prepare_for_create(self, obj: dict) -> None:
+        super().prepare_for_create(obj)
+        obj["status"] = {"currentNumberScheduled": 0, "numberMisscheduled": 0, "desiredNumberScheduled": 0, "numberReady": 0}  # upstream's empty status: a struct, its counts not omitempty
+
     def defaults(self, obj: dict) -> None:
         spec = dict_at(obj, "spec")
         update = dict_at(spec, "updateStrategy")

@@ -22,6 +22,10 @@ _SPEC, _STATUS = "io.k8s.api.apps.v1.DeploymentSpec", "io.k8s.api.apps.v1.Deploy
 class DeploymentStrategy(Strategy):
     serves = (("apps", "deployments"),)
 
+    def prepare_for_create(self, obj: dict) -> None:
+        super().prepare_for_create(obj)
+        obj["status"] = {}  # upstream's empty status: a struct, its counts not omitempty
+
     def defaults(self, obj: dict) -> None:
         spec = dict_at(obj, "spec")
         spec.setdefault("replicas", 1)

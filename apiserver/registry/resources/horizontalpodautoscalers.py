@@ -49,6 +49,10 @@ _SOURCE = {"Resource": "resource", "ContainerResource": "containerResource", "Po
 class HorizontalPodAutoscalerStrategy(Strategy):
     serves = (("autoscaling", "horizontalpodautoscalers"),)
 
+    def prepare_for_create(self, obj: dict) -> None:
+        super().prepare_for_create(obj)
+        obj["status"] = {"currentReplicas": 0, "desiredReplicas": 0}  # upstream's empty status: a struct, its counts not omitempty
+
     def defaults(self, obj: dict) -> None:
         spec = dict_at(obj, "spec")
         spec.setdefault("minReplicas", 1)

@@ -64,6 +64,7 @@ class JobStrategy(Strategy):
 
     def prepare_for_create(self, obj: dict) -> None:
         super().prepare_for_create(obj)
+        obj["status"] = {}  # a struct upstream, never omitted
         spec, meta = dict_at(obj, "spec"), obj.get("metadata") or {}
         if spec.get("manualSelector") is True:
             return

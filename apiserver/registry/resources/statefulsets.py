@@ -23,6 +23,10 @@ _MUTABLE = ("replicas", "template", "updateStrategy", "persistentVolumeClaimRete
 class StatefulSetStrategy(Strategy):
     serves = (("apps", "statefulsets"),)
 
+    def prepare_for_create(self, obj: dict) -> None:
+        super().prepare_for_create(obj)
+        obj["status"] = {"replicas": 0, "availableReplicas": 0}  # upstream's empty status: a struct, its counts not omitempty
+
     def defaults(self, obj: dict) -> None:
         spec = dict_at(obj, "spec")
         spec.setdefault("replicas", 1)

@@ -54,10 +54,14 @@ def test_unhealthy_old_replicas_go_first():
 
 
 def test_proportional_scaling_spreads_the_change():
-    d = dep(20, surge=3, unavailable=2)
+    # upstream's row: 10 replicas (surge 3, unavailable 2) stuck at 8 old + 5 new, scaled to 30
+    d = dep(30, surge=3, unavailable=2)
     a, b = rs("a", 8, created="2024-01-01T00:00:00Z"), rs("b", 5, created="2024-01-02T00:00:00Z")
-    sizes = rollout.proportional_sizes(d, [a, b], b)
-    assert sum(sizes.values()) == 23 and sizes["a"] > sizes["b"]
+    for r in (a, b):
+        r["metadata"]["annotations"] = {rollout.MAX_REPLICAS: "13"}
+    assert rollout.proportional_sizes(d, [a, b], b) == {"a": 20, "b": 13}
+    down = dep(5, surge=3, unavailable=2)
+    assert sum(rollout.proportional_sizes(down, [a, b], b).values()) == 8
 
 
 def test_template_hash_ignores_the_hash_label_and_differs_by_collision():
