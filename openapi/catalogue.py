@@ -105,8 +105,6 @@ class Catalogue:
 
     def set_extension(self, key: str, resources: tuple[Resource, ...]) -> None:
         """Serve `resources` under `key` (replacing what it served before)."""
-        if self._extensions.get(key) == tuple(resources):
-            return
         self._extensions[key] = tuple(resources)
         self._rebuild()
 

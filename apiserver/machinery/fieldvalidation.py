@@ -117,10 +117,16 @@ def decode_strict(body: bytes, content_type: str) -> tuple[Any, list[str]]:
 # ---- unknown fields -------------------------------------------------------------
 
 def _is_free_form(s: dict) -> bool:
-    """Objects whose content the schema does not describe (RawExtension, FieldsV1)."""
-    if s.get("x-kubernetes-preserve-unknown-fields") or s.get("x-kubernetes-embedded-resource"):
+    """Objects whose content the schema does not describe (RawExtension, FieldsV1, a
+    schema with no type at all such as JSONSchemaPropsOrArray, a custom resource's
+    x-kubernetes-preserve-unknown-fields). A custom resource's embedded resource is
+    described: its definition lists apiVersion, kind and metadata."""
+    if s.get("x-kubernetes-preserve-unknown-fields"):
         return True
-    return "object" in schemas.types_of(s) and "properties" not in s and "additionalProperties" not in s
+    if s.get("x-kubernetes-embedded-resource"):
+        return "properties" not in s
+    types = schemas.types_of(s)
+    return (not types or "object" in types) and "properties" not in s and "additionalProperties" not in s
 
 
 def _walk(obj: Any, schema: dict | None, prefix: str, found: list[tuple[str, dict | None, str, str]],
@@ -132,6 +138,7 @@ def _walk(obj: Any, schema: dict | None, prefix: str, found: list[tuple[str, dic
     s = schemas.resolve(schema)
     if isinstance(obj, dict):
         if _is_free_form(s):
+            _walk_duplicates(obj, prefix, found, sequences)
             return
         props = s.get("properties") or {}
         extra = s.get("additionalProperties")
@@ -158,6 +165,21 @@ def _walk(obj: Any, schema: dict | None, prefix: str, found: list[tuple[str, dic
         if isinstance(items, dict):
             for i, value in enumerate(obj):
                 _walk(value, items, f"{prefix}[{i}]", found, sequences)
+
+
+def _walk_duplicates(obj: Any, prefix: str, found: list, sequences: KeySequences | None) -> None:
+    """Repeats inside content no schema describes: still refused (upstream's decoder sees them)."""
+    if not sequences:
+        return
+    if isinstance(obj, dict):
+        entry = sequences.get(id(obj))
+        if entry is not None and entry[0] is obj:
+            found.extend(("duplicate", None, key, _join(prefix, key)) for key in _repeated(entry[1]))
+        for key, value in obj.items():
+            _walk_duplicates(value, _join(prefix, key), found, sequences)
+    elif isinstance(obj, list):
+        for i, value in enumerate(obj):
+            _walk_duplicates(value, f"{prefix}[{i}]", found, sequences)
 
 
 def unknown_fields(obj: Any, schema: dict) -> list[str]:

@@ -38,7 +38,8 @@ class CRDController:
         self.registries = registries
         self.catalogue = catalogue
         self.crds = registries.for_plural(GROUP, PLURAL)
-        self._served: dict[str, tuple[str, str, list[str]]] = {}   # CRD name -> (group, plural, definitions)
+        # CRD name -> (group, plural, definition names, the spec served)
+        self._served: dict[str, tuple[str, str, list[str], dict]] = {}
         self._task: asyncio.Task | None = None
         self._ready = asyncio.Event()
         self._retry: set[str] = set()
@@ -117,7 +118,8 @@ class CRDController:
             await self._write_status(name, lambda c: set_condition(
                 c, "NamesAccepted", "False", "NameConflict", conflict))
             return
-        self._serve(crd)
+        if self._served.get(name, (None,) * 4)[3] != crd["spec"]:   # status writes change nothing served
+            self._serve(crd)
         spec = crd["spec"]
 
         def accepted(c: dict) -> None:
@@ -142,7 +144,7 @@ class CRDController:
         return ""
 
     def _owner(self, group: str, plural: str) -> str | None:
-        for name, (g, p, _) in self._served.items():
+        for name, (g, p, _, _) in self._served.items():
             if (g, p) == (group, plural):
                 return name
         return None
@@ -158,14 +160,14 @@ class CRDController:
         versions = {v["name"]: v for v in spec.get("versions") or ()}
         for r in resources:
             self.registries.install(r, CustomResourceStrategy(r, crd, versions[r.version]))
-        self._served[name] = (spec["group"], spec["names"]["plural"], list(defs))
+        self._served[name] = (spec["group"], spec["names"]["plural"], list(defs), spec)
         self.catalogue.set_extension(name, resources)
 
     def _unregister(self, name: str) -> None:
         served = self._served.pop(name, None)
         if served is None:
             return
-        group, plural, defs = served
+        group, plural, defs, _ = served
         self.registries.uninstall(group, plural)
         schemas.remove_definitions(defs)
 

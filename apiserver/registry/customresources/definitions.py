@@ -89,7 +89,7 @@ def definitions(crd: dict) -> dict[str, dict]:
     list_kind = names.get("listKind") or kind + "List"
     out: dict[str, dict] = {}
     for v in served_versions(crd):
-        schema = dict(version_schema(crd, v))
+        schema = _with_embedded_meta(version_schema(crd, v))
         props = dict(schema.get("properties") or {})
         for p in ("apiVersion", "kind"):
             props[p] = {"type": "string", "description": _DESCRIPTIONS[p], **{
@@ -115,4 +115,24 @@ def definitions(crd: dict) -> dict[str, dict]:
             },
             "x-kubernetes-group-version-kind": [{"group": group, "kind": list_kind, "version": v["name"]}],
         }
+    return out
+
+
+def _with_embedded_meta(s):
+    """A copy of the schema where every x-kubernetes-embedded-resource object declares
+    apiVersion, kind and metadata (ObjectMeta), as upstream's structural schema implies,
+    so field validation and explain see them."""
+    if isinstance(s, list):
+        return [_with_embedded_meta(x) for x in s]
+    if not isinstance(s, dict):
+        return s
+    out = {k: (_with_embedded_meta(v) if k in ("items", "additionalProperties", "allOf", "anyOf", "oneOf", "not")
+               else {p: _with_embedded_meta(x) for p, x in v.items()} if k == "properties" and isinstance(v, dict)
+               else v) for k, v in s.items()}
+    if out.get("x-kubernetes-embedded-resource") and not out.get("x-kubernetes-preserve-unknown-fields"):
+        props = dict(out.get("properties") or {})
+        props.setdefault("apiVersion", {"type": "string"})
+        props.setdefault("kind", {"type": "string"})
+        props["metadata"] = {"$ref": _META + "ObjectMeta"}
+        out["properties"] = props
     return out

@@ -41,7 +41,10 @@ class CustomResourceStrategy(Strategy):
         return {**obj, "apiVersion": self.storage_api_version}
 
     def from_storage(self, obj: dict) -> dict:
+        """As read back: this version's apiVersion, and defaults the schema gained since
+        the object was written (upstream defaults what it reads from storage too)."""
         obj["apiVersion"] = self.resource.api_version
+        schema.apply_defaults(_without_metadata(self.schema), obj)
         return obj
 
     # --- schema: pruning, defaulting, validation --------------------------------
