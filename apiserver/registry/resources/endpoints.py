@@ -26,10 +26,7 @@ class EndpointsStrategy(Strategy):
 
     def validate(self, obj: dict) -> list[Cause]:
         causes: list[Cause] = []
-        for i, ss in enumerate(obj.get("subsets") or []):
-            p = field.index("subsets", i)
-            if not isinstance(ss, dict):
-                continue
+        for p, ss in field.objects(obj.get("subsets"), "subsets"):
             for key in ("addresses", "notReadyAddresses"):
                 for j, a in enumerate(ss.get(key) or []):
                     ip = (a or {}).get("ip") or ""

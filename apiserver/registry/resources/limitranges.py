@@ -29,9 +29,8 @@ class LimitRangeStrategy(Strategy):
 
     def validate(self, obj: dict) -> list[Cause]:
         causes: list[Cause] = []
-        for i, item in enumerate((obj.get("spec") or {}).get("limits") or []):
-            if isinstance(item, dict):
-                causes += _validate_item(item, field.index("spec.limits", i))
+        for p, item in field.objects((obj.get("spec") or {}).get("limits"), "spec.limits"):
+            causes += _validate_item(item, p)
         return causes
 
 

@@ -67,10 +67,7 @@ class NodeStrategy(Strategy):
 def validate_node(node: dict) -> list[Cause]:
     spec = node.get("spec") or {}
     causes: list[Cause] = []
-    for i, t in enumerate(spec.get("taints") or []):
-        p = field.index("spec.taints", i)
-        if not isinstance(t, dict):
-            continue
+    for p, t in field.objects(spec.get("taints"), "spec.taints"):
         key = t.get("key") or ""
         if not key:
             causes.append(field.required(field.child(p, "key"), ""))

@@ -35,9 +35,8 @@ class ValidatingWebhookConfigurationStrategy(Strategy):
     def validate(self, obj: dict) -> list[Cause]:
         causes: list[Cause] = []
         seen: set[str] = set()
-        for i, w in enumerate(obj.get("webhooks") or []):
-            if isinstance(w, dict):
-                causes += _validate_webhook(w, field.index("webhooks", i), seen)
+        for p, w in field.objects(obj.get("webhooks"), "webhooks"):
+            causes += _validate_webhook(w, p, seen)
         return causes
 
     def spec_changed(self, new: dict, old: dict) -> bool:

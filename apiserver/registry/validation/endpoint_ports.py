@@ -10,18 +10,12 @@ from . import field
 def validate_endpoint_ports(ports, path: str, name_required: bool) -> list[Cause]:
     causes: list[Cause] = []
     seen: set[str] = set()
-    for i, p in enumerate(ports or []):
-        pp = field.index(path, i)
-        if not isinstance(p, dict):
-            continue
+    for pp, p in field.objects(ports, path):
         name = p.get("name") or ""
         if name_required and len(ports) > 1 and not name:
             causes.append(field.required(field.child(pp, "name"), ""))
         if name:
-            causes += field.each_invalid(field.child(pp, "name"), name, names.is_dns1123_label(name))
-            if name in seen:
-                causes.append(field.duplicate(field.child(pp, "name"), name))
-            seen.add(name)
+            causes += field.unique_name(field.child(pp, "name"), name, seen, names.is_dns1123_label)
         port = p.get("port")
         if isinstance(port, int):
             causes += field.each_invalid(field.child(pp, "port"), port, names.is_valid_port_num(port))

@@ -101,3 +101,20 @@ def non_negative(path: str, value) -> list[Cause]:
     if isinstance(value, int) and value < 0:
         return [invalid(path, value, "must be greater than or equal to 0")]
     return []
+
+
+def objects(items, path: str):
+    """(path[i], item) for each item of a list that is an object (the schema
+    reports the others)."""
+    for i, item in enumerate(items or []):
+        if isinstance(item, dict):
+            yield index(path, i), item
+
+
+def unique_name(path: str, name: str, seen: set[str], rule) -> list[Cause]:
+    """A list item's name: valid by `rule`, and not one an earlier item took."""
+    causes = each_invalid(path, name, rule(name))
+    if name in seen:
+        causes.append(duplicate(path, name))
+    seen.add(name)
+    return causes

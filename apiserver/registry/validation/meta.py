@@ -49,10 +49,7 @@ def validate_annotations(annotations, path: str) -> list[Cause]:
 def _owner_references(refs, path: str) -> list[Cause]:
     causes: list[Cause] = []
     controllers = 0
-    for i, ref in enumerate(refs or []):
-        p = field.index(path, i)
-        if not isinstance(ref, dict):
-            continue
+    for p, ref in field.objects(refs, path):
         for key in ("apiVersion", "kind", "name", "uid"):
             if not ref.get(key):
                 causes.append(field.required(field.child(p, key), ""))

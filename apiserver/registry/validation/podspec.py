@@ -26,18 +26,12 @@ VOLUME_SOURCES = (
 def _volumes(volumes, path: str) -> tuple[set[str], list[Cause]]:
     causes: list[Cause] = []
     seen: set[str] = set()
-    for i, v in enumerate(volumes or []):
-        p = field.index(path, i)
-        if not isinstance(v, dict):
-            continue
+    for p, v in field.objects(volumes, path):
         name = v.get("name") or ""
         if not name:
             causes.append(field.required(field.child(p, "name"), ""))
         else:
-            causes += field.each_invalid(field.child(p, "name"), name, names.is_dns1123_label(name))
-            if name in seen:
-                causes.append(field.duplicate(field.child(p, "name"), name))
-            seen.add(name)
+            causes += field.unique_name(field.child(p, "name"), name, seen, names.is_dns1123_label)
         sources = [s for s in VOLUME_SOURCES if v.get(s) is not None]
         if not sources:
             causes.append(field.required(p, "must specify a volume type"))
@@ -55,16 +49,10 @@ def _volumes(volumes, path: str) -> tuple[set[str], list[Cause]]:
 
 def _ports(ports, path: str, host_network: bool, port_names: set[str]) -> list[Cause]:
     causes: list[Cause] = []
-    for i, port in enumerate(ports or []):
-        p = field.index(path, i)
-        if not isinstance(port, dict):
-            continue
+    for p, port in field.objects(ports, path):
         name = port.get("name")
         if name:
-            causes += field.each_invalid(field.child(p, "name"), name, names.is_valid_port_name(name))
-            if name in port_names:
-                causes.append(field.duplicate(field.child(p, "name"), name))
-            port_names.add(name)
+            causes += field.unique_name(field.child(p, "name"), name, port_names, names.is_valid_port_name)
         cp = port.get("containerPort")
         if cp is None:
             causes.append(field.required(field.child(p, "containerPort"), ""))
@@ -103,10 +91,7 @@ def _resources(res, path: str) -> list[Cause]:
 
 def _env(env, path: str) -> list[Cause]:
     causes: list[Cause] = []
-    for i, e in enumerate(env or []):
-        p = field.index(path, i)
-        if not isinstance(e, dict):
-            continue
+    for p, e in field.objects(env, path):
         name = e.get("name")
         if not name:
             causes.append(field.required(field.child(p, "name"), ""))
@@ -134,10 +119,7 @@ def _container(c: dict, path: str, volumes: set[str], require_image: bool, host_
     causes += _env(c.get("env"), field.child(path, "env"))
     causes += _resources(c.get("resources"), field.child(path, "resources"))
     mount_paths: set[str] = set()
-    for i, m in enumerate(c.get("volumeMounts") or []):
-        p = field.index(field.child(path, "volumeMounts"), i)
-        if not isinstance(m, dict):
-            continue
+    for p, m in field.objects(c.get("volumeMounts"), field.child(path, "volumeMounts")):
         mname = m.get("name") or ""
         if not mname:
             causes.append(field.required(field.child(p, "name"), ""))
@@ -177,10 +159,7 @@ def validate_pod_spec(spec, path: str, require_image: bool = True) -> list[Cause
     seen: set[str] = set()
     port_names: set[str] = set()
     for key in ("initContainers", "containers"):
-        for i, c in enumerate(spec.get(key) or []):
-            p = field.index(field.child(path, key), i)
-            if not isinstance(c, dict):
-                continue
+        for p, c in field.objects(spec.get(key), field.child(path, key)):
             causes += _container(c, p, volumes, require_image, host_network, port_names)
             name = c.get("name")
             if name:
@@ -199,10 +178,7 @@ def validate_pod_spec(spec, path: str, require_image: bool = True) -> list[Cause
     node = spec.get("nodeName")
     if node:
         causes += field.each_invalid(field.child(path, "nodeName"), node, names.is_dns1123_subdomain(node))
-    for i, t in enumerate(spec.get("tolerations") or []):
-        p = field.index(field.child(path, "tolerations"), i)
-        if not isinstance(t, dict):
-            continue
+    for p, t in field.objects(spec.get("tolerations"), field.child(path, "tolerations")):
         causes += field.supported(field.child(p, "operator"), t.get("operator") or None, TOLERATION_OPERATORS)
         causes += field.supported(field.child(p, "effect"), t.get("effect") or None, TAINT_EFFECTS)
         if t.get("operator") == "Exists" and t.get("value"):

@@ -25,18 +25,12 @@ def _ports(spec: dict, kind: str) -> list[Cause]:
         causes.append(field.required("spec.ports", ""))
     seen_names: set[str] = set()
     seen_ports: set[tuple] = set()
-    for i, p in enumerate(ports):
-        path = field.index("spec.ports", i)
-        if not isinstance(p, dict):
-            continue
+    for path, p in field.objects(ports, "spec.ports"):
         name = p.get("name") or ""
         if len(ports) > 1 and not name:
             causes.append(field.required(field.child(path, "name"), ""))
         elif name:
-            causes += field.each_invalid(field.child(path, "name"), name, names.is_dns1123_label(name))
-            if name in seen_names:
-                causes.append(field.duplicate(field.child(path, "name"), name))
-            seen_names.add(name)
+            causes += field.unique_name(field.child(path, "name"), name, seen_names, names.is_dns1123_label)
         port = p.get("port")
         if port is None:
             causes.append(field.required(field.child(path, "port"), ""))
