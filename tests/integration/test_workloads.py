@@ -135,6 +135,15 @@ async def test_job_with_parallelism_completes_and_cronjob_spawns_jobs(cluster, n
     cj = await _get(kubectl, "cronjob", "tick", "-n", namespace)
     assert cj["spec"]["concurrencyPolicy"] == "Allow" and cj["spec"]["successfulJobsHistoryLimit"] == 3
 
+    async def fired():  # the schedule fires at the next minute: a Job owned by the CronJob appears
+        jobs = (await client.list(JOBS, namespace))["items"]
+        return [j for j in jobs if j["metadata"]["name"].startswith("tick-") and any(
+            r.get("kind") == "CronJob" and r.get("controller") for r in j["metadata"].get("ownerReferences") or [])]
+    scheduled = await poll(fired, timeout=90, interval=1, what="a scheduled Job")
+    assert scheduled[0]["metadata"]["annotations"]["batch.kubernetes.io/cronjob-scheduled-timestamp"]
+    cj = await _get(kubectl, "cronjob", "tick", "-n", namespace)
+    assert cj["status"].get("lastScheduleTime")
+
 
 async def test_failing_job_stops_at_its_backoff_limit(cluster, namespace, kubectl):
     client, _, _ = cluster
