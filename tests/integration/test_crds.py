@@ -220,3 +220,52 @@ def test_discovery_and_openapi_follow_crds(admin_http, kubectl, group):
     kubectl("delete", "crd", f"crontabs.{group}")
     assert f"apis/{group}/v1" not in admin_http.get("/openapi/v3").json()["paths"]
     assert admin_http.get(f"/apis/{group}/v1").status_code == 404
+
+
+CEL_CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+    "metadata": {"name": "widgets.{group}"},
+    "spec": {"group": "{group}", "scope": "Namespaced",
+             "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+             "versions": [{"name": "v1", "served": True, "storage": True,
+                           "selectableFields": [{"jsonPath": ".spec.color"}],
+                           "schema": {"openAPIV3Schema": {"type": "object", "properties": {"spec": {
+                               "type": "object",
+                               "x-kubernetes-validations": [
+                                   {"rule": "self.replicas <= self.maxReplicas",
+                                    "message": "replicas should be smaller than or equal to maxReplicas"}],
+                               "properties": {
+                                   "replicas": {"type": "integer"}, "maxReplicas": {"type": "integer"},
+                                   "color": {"type": "string", "x-kubernetes-validations": [
+                                       {"rule": "self == oldSelf", "message": "color is immutable"}]}}}}}}}]}}
+
+
+def _widget(group: str, name: str, **spec) -> str:
+    return yaml.safe_dump({"apiVersion": f"{group}/v1", "kind": "Widget", "metadata": {"name": name},
+                           "spec": {"replicas": 1, "maxReplicas": 3, "color": "red", **spec}})
+
+
+def test_cel_rules_and_selectable_fields(kubectl, namespace, group):
+    crd = json.loads(json.dumps(CEL_CRD).replace("{group}", group))
+    bad_rule = json.loads(json.dumps(crd))
+    bad_rule["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"][
+        "x-kubernetes-validations"][0]["rule"] = "self.replicas <="
+    cp = kubectl("create", "-f", "-", input=yaml.safe_dump(bad_rule), check=False)
+    assert ("spec.versions[0].schema.openAPIV3Schema.properties[spec].x-kubernetes-validations[0].rule: "
+            'Invalid value: "self.replicas <=": compilation failed') in cp.stderr
+    kubectl("create", "-f", "-", input=yaml.safe_dump(crd))
+    kubectl("wait", "--for=condition=Established", f"crd/widgets.{group}", "--timeout=30s")
+
+    cp = kubectl("create", "-n", namespace, "-f", "-", input=_widget(group, "w", replicas=5), check=False)
+    assert ('The Widget "w" is invalid: spec: Invalid value: "object": replicas should be smaller than or '
+            'equal to maxReplicas') in cp.stderr
+    kubectl("create", "-n", namespace, "-f", "-", input=_widget(group, "w"))
+    kubectl("create", "-n", namespace, "-f", "-", input=_widget(group, "v", color="blue"))
+    cp = kubectl("patch", "-n", namespace, f"widgets.{group}/w", "--type=merge", "-p",
+                 '{"spec":{"color":"green"}}', check=False)
+    assert 'spec.color: Invalid value: "string": color is immutable' in cp.stderr
+    kubectl("patch", "-n", namespace, f"widgets.{group}/w", "--type=merge", "-p", '{"spec":{"replicas":2}}')
+    names = kubectl("get", f"widgets.{group}", "-n", namespace, "--field-selector", "spec.color=blue",
+                    "-o", "name").stdout.split()
+    assert names == [f"widget.{group}/v"]
+    kubectl("delete", "crd", f"widgets.{group}")

@@ -12,7 +12,7 @@ from openapi.catalogue import Resource
 from apiserver.machinery import errors
 from apiserver.machinery.errors import Cause
 from apiserver.registry.context import WriteContext
-from apiserver.registry.customresources import definitions, jsonpath, schema
+from apiserver.registry.customresources import cel, definitions, jsonpath, schema
 from apiserver.registry.printing.columns import col, name_column, name_of
 from apiserver.registry.printing.humanize import age
 from apiserver.registry.strategy import Strategy, merge_causes
@@ -52,9 +52,15 @@ class CustomResourceStrategy(Strategy):
         schema.prune(self.schema, obj)
         schema.apply_defaults(_without_metadata(self.schema), obj)
 
-    def _schema_causes(self, obj: dict) -> list[Cause]:
+    def _schema_causes(self, obj: dict, old: dict | None = None) -> list[Cause]:
+        s = _without_metadata(self.schema)
         body = {k: v for k, v in obj.items() if k != "metadata"}
-        return schema.validate(_without_metadata(self.schema), body)
+        causes = schema.validate(s, body)
+        if causes:   # CEL rules run on values of the declared types only, as upstream
+            return causes
+        if old is None:
+            return cel.validate(s, body)
+        return cel.validate(s, body, {k: v for k, v in old.items() if k != "metadata"})
 
     def check_create(self, obj: dict) -> list[Cause]:
         meta_causes = meta.validate_object_meta(obj.get("metadata") or {}, self.resource.namespaced,
@@ -63,7 +69,7 @@ class CustomResourceStrategy(Strategy):
 
     def check_update(self, new: dict, old: dict) -> list[Cause]:
         meta_causes = meta.validate_object_meta_update(new.get("metadata") or {}, old.get("metadata") or {})
-        return merge_causes(meta_causes, self._schema_causes(new))
+        return merge_causes(meta_causes, self._schema_causes(new, old))
 
     def spec_changed(self, new: dict, old: dict) -> bool:
         """Upstream bumps a custom resource's generation on any change but metadata

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from apiserver.machinery import names as name_rules
 from apiserver.machinery.errors import Cause
+from apiserver.registry.customresources import cel
 from apiserver.registry.validation import field
 
 _SCOPES = ("Cluster", "Namespaced")
@@ -89,6 +90,10 @@ def validate_versions(versions, path: str) -> list[Cause]:
             out.append(field.required(sp, "schemas are required"))
         else:
             _structural(schema, sp, out, root=True)
+            for rule_path, rule in cel.rules_in(schema, sp):
+                why = cel.compile_error(rule) if rule else "rule must not be empty"
+                if why:
+                    out.append(field.invalid(rule_path, rule, f"compilation failed: {why}"))
     if sum(1 for v in versions if v.get("storage")) != 1:
         out.append(field.invalid(path, versions, "must have exactly one version marked as storage version"))
     if not any(v.get("served") for v in versions):
