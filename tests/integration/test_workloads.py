@@ -113,6 +113,10 @@ async def test_deployment_scale_pause_resume_restart(cluster, namespace, kubectl
     assert sorted(r["spec"]["replicas"] for r in rss) == [0, 0, 4]
     out = (await run(kubectl, "get", "all", "-n", namespace)).stdout
     assert "deployment.apps/api" in out and "replicaset.apps/api-" in out
+    await run(kubectl, "autoscale", "deployment/api", "--max=6", "--cpu-percent=60", "-n", namespace)
+    hpa = (await run(kubectl, "get", "hpa", "api", "-n", namespace)).stdout.splitlines()
+    assert hpa[0].split()[:3] == ["NAME", "REFERENCE", "TARGETS"]
+    assert hpa[1].split()[1:4] == ["Deployment/api", "cpu:", "<unknown>/60%"]
 
 
 async def test_job_with_parallelism_completes_and_cronjob_spawns_jobs(cluster, namespace, kubectl):

@@ -61,6 +61,12 @@ def validate_job_spec(spec: dict, path: str = "spec", generated_selector: bool =
 
 class JobStrategy(Strategy):
     serves = (("batch", "jobs"),)
+    selectable_fields = ("status.successful",)
+
+    def fields(self, obj: dict) -> dict[str, str]:
+        f = super().fields(obj)
+        f["status.successful"] = str(int((obj.get("status") or {}).get("succeeded") or 0))  # upstream's name
+        return f
 
     def prepare_for_create(self, obj: dict) -> None:
         super().prepare_for_create(obj)

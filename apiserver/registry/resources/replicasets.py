@@ -20,6 +20,12 @@ _SPEC, _STATUS = "io.k8s.api.apps.v1.ReplicaSetSpec", "io.k8s.api.apps.v1.Replic
 
 class ReplicaSetStrategy(Strategy):
     serves = (("apps", "replicasets"),)
+    selectable_fields = ("status.replicas",)
+
+    def fields(self, obj: dict) -> dict[str, str]:
+        f = super().fields(obj)
+        f["status.replicas"] = str(int((obj.get("status") or {}).get("replicas") or 0))
+        return f
 
     def defaults(self, obj: dict) -> None:
         spec = dict_at(obj, "spec")
