@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from apiserver.machinery import queryparams
+from apiserver.machinery.fields import parse_field_selector
+from apiserver.machinery.names import is_valid_path_segment_name
 
 # /api/v1/namespaces/<name>/<these> act on the namespace itself
 _NAMESPACE_SUBRESOURCES = ("status", "finalize")
@@ -76,7 +78,22 @@ def parse_request_info(method: str, path: str, query) -> RequestInfo:
         info.parts = rest[3:]
     if verb == "get" and not info.name:
         verb = "watch" if queryparams.flag(query, "watch") else "list"
+        info.name = _name_selected(query)
     elif verb == "delete" and not info.name:
         verb = "deletecollection"
     info.verb = verb
     return info
+
+
+def _name_selected(query) -> str:
+    """A list or watch of one object by `fieldSelector=metadata.name=<n>` names it, as
+    upstream's RequestInfo does, so RBAC rules with resourceNames can allow it (client-go
+    informers on a single object list and watch that way)."""
+    text = queryparams.first(query, "fieldSelector")
+    if not text:
+        return ""
+    try:
+        name = parse_field_selector(text).exact_value("metadata.name")
+    except ValueError:   # a malformed selector is the list handler's 400 to give
+        return ""
+    return name if name and not is_valid_path_segment_name(name) else ""

@@ -178,3 +178,19 @@ def test_admin_edit_view_roles(rbac_kubectl):
     cp = k("create", "rolebinding", "kim-admin", "--clusterrole=admin", "--user=kim", "-n", ns, "--as=hal",
            check=False)
     assert cp.returncode == 1
+
+
+def test_resource_names_allow_a_list_of_that_one_name(rbac_kubectl):
+    """A list by fieldSelector=metadata.name=<n> is about <n> (upstream's RequestInfo),
+    so a Role limited to resourceNames allows it; a plain list stays forbidden."""
+    k = rbac_kubectl
+    ns = "rn-" + __import__("uuid").uuid4().hex[:6]
+    k("create", "namespace", ns)
+    k("create", "configmap", "cm1", "-n", ns, "--from-literal=a=b")
+    k("create", "role", "one-cm", "-n", ns, "--verb=get,list,watch", "--resource=configmaps",
+      "--resource-name=cm1")
+    k("create", "rolebinding", "one-cm", "-n", ns, "--role=one-cm", "--user=carol")
+    out = k("get", "configmaps", "-n", ns, "--field-selector=metadata.name=cm1", "--as=carol", "-o", "name")
+    assert out.stdout.split() == ["configmap/cm1"]
+    denied = k("get", "configmaps", "-n", ns, "--as=carol", check=False)
+    assert denied.returncode != 0 and "Forbidden" in denied.stderr

@@ -42,3 +42,14 @@ def test_discovery_paths_are_not_resource_requests():
     for p in ("/api", "/api/v1", "/apis", "/apis/discovery.k8s.io", "/apis/discovery.k8s.io/v1", "/version"):
         assert not info("GET", p).is_resource_request, p
     assert info("GET", "/apis/discovery.k8s.io").group == "discovery.k8s.io"
+
+
+def test_a_list_or_watch_of_one_name_is_about_that_name():
+    """fieldSelector=metadata.name=x names the request (RBAC resourceNames apply), as upstream."""
+    assert info("GET", "/api/v1/namespaces/ns1/configmaps", fieldSelector="metadata.name=cm1").name == "cm1"
+    w = info("GET", "/api/v1/namespaces/ns1/configmaps", fieldSelector="metadata.name==cm1,a=b", watch="1")
+    assert (w.verb, w.name) == ("watch", "cm1")
+    assert info("GET", "/api/v1/namespaces/ns1/configmaps", fieldSelector="metadata.name!=cm1").name == ""
+    assert info("GET", "/api/v1/namespaces/ns1/configmaps", fieldSelector="metadata.name=a/b").name == ""
+    assert info("GET", "/api/v1/namespaces/ns1/configmaps", fieldSelector="garbage").name == ""
+    assert info("DELETE", "/api/v1/namespaces/ns1/configmaps", fieldSelector="metadata.name=cm1").name == ""
