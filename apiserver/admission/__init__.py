@@ -15,8 +15,11 @@ from .limit_ranger import LimitRanger
 from .namespace_lifecycle import NamespaceLifecycle
 from .plugin import AdmissionSettings, Plugin
 from .pod_security import PodSecurity
+from .priority import Priority
 from .resource_quota import ResourceQuota
+from .runtime_class import RuntimeClass
 from .service_account import ServiceAccount
+from .storage_protection import DefaultStorageClass, StorageObjectInUseProtection
 from .webhooks import MutatingAdmissionWebhook, ValidatingAdmissionWebhook
 
 # Upstream's order (AllOrderedPlugins); only the ones implemented here are classes.
@@ -43,7 +46,8 @@ DEFAULT_PLUGINS = (
 
 # The plugins this server implements, by upstream name.
 IMPLEMENTED: dict[str, type[Plugin]] = {p.name: p for p in (
-    NamespaceLifecycle, LimitRanger, ServiceAccount, PodSecurity, DefaultTolerationSeconds,
+    NamespaceLifecycle, LimitRanger, ServiceAccount, PodSecurity, Priority, DefaultTolerationSeconds,
+    DefaultStorageClass, StorageObjectInUseProtection, RuntimeClass,
     MutatingAdmissionWebhook, ValidatingAdmissionWebhook, ResourceQuota)}
 
 

@@ -11,7 +11,8 @@ from apiserver.registry.options import DeleteOptions, ListOptions
 # Kinds whose DELETE answers with the object even when it is gone at once
 # (upstream's ReturnDeletedObject); the others answer with a Success Status.
 RETURNS_DELETED = {("", "pods"), ("", "services"), ("", "namespaces"), ("", "nodes"), ("", "resourcequotas"),
-                   ("", "serviceaccounts"), ("storage.k8s.io", "storageclasses"), ("storage.k8s.io", "csidrivers")}
+                   ("", "serviceaccounts"), ("storage.k8s.io", "storageclasses"), ("storage.k8s.io", "csidrivers"),
+                   ("", "persistentvolumes"), ("", "persistentvolumeclaims")}
 
 
 async def delete(rc: RequestContext):

@@ -108,10 +108,8 @@ def pod_spec(spec: dict) -> None:
     spec.setdefault("securityContext", {})
     spec.setdefault("schedulerName", "default-scheduler")
     spec.setdefault("enableServiceLinks", True)
-    # The Priority admission plugin's part: no class → priority 0, preempt lower.
-    if not spec.get("priorityClassName"):
-        spec.setdefault("priority", 0)
-    spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
+    # priority and preemptionPolicy are not defaulted: the Priority admission plugin
+    # resolves them from the class (it refuses a pod spec that contradicts its class)
     host_network = bool(spec.get("hostNetwork"))
     for c in _all_containers(spec):
         container(c, host_network)

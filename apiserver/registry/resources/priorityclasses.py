@@ -1,7 +1,6 @@
-"""PriorityClasses (scheduling.k8s.io/v1): the value a pod's priorityClassName
-stands for. Validated as upstream: `system-` names are reserved for the two
-built-in classes (created at start-up, bootstrap.py), user values stop at one
-billion, value and preemptionPolicy never change."""
+"""PriorityClasses (scheduling.k8s.io/v1): names with the `system-` prefix are
+the two built-ins only; users stay at or below one billion; value and
+preemption policy are fixed once created."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -12,26 +11,37 @@ from apiserver.registry.printing.humanize import doc
 from apiserver.registry.strategy import Strategy
 from apiserver.registry.validation import field
 
-GROUP = "scheduling.k8s.io"
+DEF = "io.k8s.api.scheduling.v1.PriorityClass"
 SYSTEM_PREFIX = "system-"
-HIGHEST_USER_DEFINABLE = 1_000_000_000
-# The built-in classes: name -> value (upstream's SystemCriticalPriority and +1000).
-SYSTEM_CLASSES = {"system-cluster-critical": 2_000_000_000, "system-node-critical": 2_000_001_000}
+HIGHEST_USER_PRIORITY = 1_000_000_000
 PREEMPTION_POLICIES = ("Never", "PreemptLowerPriority")
-_DEF = "io.k8s.api.scheduling.v1.PriorityClass"
+# name -> (value, description): upstream's SystemPriorityClasses()
+SYSTEM_CLASSES = {
+    "system-node-critical": (2_000_001_000, "Used for system critical pods that must not be moved from their current node."),
+    "system-cluster-critical": (2_000_000_000, "Used for system critical pods that must run in the cluster, "
+                                               "but can be moved to another node if necessary."),
+}
+
+
+def system_class_error(name: str, value, global_default) -> str:
+    """IsKnownSystemPriorityClass's error ('' when the class is the built-in one)."""
+    if name not in SYSTEM_CLASSES:
+        return f"{name} is not a known system priority class"
+    if value != SYSTEM_CLASSES[name][0]:
+        return f"value of {name} PriorityClass must be {SYSTEM_CLASSES[name][0]}"
+    if global_default:
+        return f"globalDefault of {name} PriorityClass must be false"
+    return ""
 
 
 def system_priority_classes() -> list[dict]:
-    """The objects a fresh cluster has (bootstrap.ensure_defaults creates them)."""
-    why = {"system-cluster-critical": "for critical system pods that may move to another node",
-           "system-node-critical": "for critical system pods that must stay on their node"}
-    return [{"apiVersion": f"{GROUP}/v1", "kind": "PriorityClass", "metadata": {"name": name},
-             "value": value, "description": f"The priority {why[name]}.",
-             "preemptionPolicy": "PreemptLowerPriority"} for name, value in SYSTEM_CLASSES.items()]
+    return [{"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": name},
+             "value": value, "description": description, "preemptionPolicy": "PreemptLowerPriority"}
+            for name, (value, description) in SYSTEM_CLASSES.items()]
 
 
 class PriorityClassStrategy(Strategy):
-    serves = ((GROUP, "priorityclasses"),)
+    serves = (("scheduling.k8s.io", "priorityclasses"),)
     has_spec = False
 
     def defaults(self, obj: dict) -> None:
@@ -42,14 +52,13 @@ class PriorityClassStrategy(Strategy):
         value = obj.get("value")
         causes: list[Cause] = []
         if name.startswith(SYSTEM_PREFIX):
-            if SYSTEM_CLASSES.get(name) != value or obj.get("globalDefault"):
-                why = (f"name {name} is not a known system priority class" if name not in SYSTEM_CLASSES else
-                       f"value or globalDefault of system priority class {name} is not the built-in one")
-                causes.append(field.forbidden("metadata.name", f"priority class names with '{SYSTEM_PREFIX}' "
-                                              f"prefix are reserved for system use only. error: {why}"))
-        elif isinstance(value, int) and value > HIGHEST_USER_DEFINABLE:
-            causes.append(field.forbidden("value", "maximum allowed value of a user defined priority is "
-                                          f"{HIGHEST_USER_DEFINABLE}"))
+            err = system_class_error(name, value, obj.get("globalDefault"))
+            if err:
+                causes.append(field.forbidden("metadata.name", f"priority class names with '{SYSTEM_PREFIX}' prefix "
+                                                               f"are reserved for system use only. error: {err}"))
+        elif isinstance(value, int) and value > HIGHEST_USER_PRIORITY:
+            causes.append(field.forbidden("value", f"maximum allowed value of a user defined priority is "
+                                                   f"{HIGHEST_USER_PRIORITY}"))
         return causes + field.supported("preemptionPolicy", obj.get("preemptionPolicy"), PREEMPTION_POLICIES)
 
     def validate_update(self, new: dict, old: dict) -> list[Cause]:
@@ -61,10 +70,10 @@ class PriorityClassStrategy(Strategy):
         return causes
 
     def columns(self) -> list[dict]:
-        return [name_column(), col("Value", doc(_DEF, "value"), "integer"),
-                col("Global-Default", doc(_DEF, "globalDefault"), "boolean"), age_column(),
-                col("PreemptionPolicy", doc(_DEF, "preemptionPolicy"))]
+        return [name_column(), col("Value", doc(DEF, "value"), "integer"),
+                col("Global-Default", doc(DEF, "globalDefault"), "boolean"), age_column(),
+                col("PreemptionPolicy", doc(DEF, "preemptionPolicy"))]
 
     def cells(self, obj: dict, now: datetime) -> list:
-        return [name_of(obj), obj.get("value"), bool(obj.get("globalDefault")), age_of(obj, now),
+        return [name_of(obj), obj.get("value", 0), bool(obj.get("globalDefault")), age_of(obj, now),
                 obj.get("preemptionPolicy") or ""]

@@ -34,7 +34,7 @@ def test_pod_defaults():
     assert spec["restartPolicy"] == "Always" and spec["dnsPolicy"] == "ClusterFirst"
     assert spec["terminationGracePeriodSeconds"] == 30 and spec["schedulerName"] == "default-scheduler"
     assert spec["securityContext"] == {} and spec["enableServiceLinks"] is True
-    assert spec["priority"] == 0 and spec["preemptionPolicy"] == "PreemptLowerPriority"
+    assert "priority" not in spec and "preemptionPolicy" not in spec  # the Priority admission plugin's
     c = spec["containers"][0]
     assert c["terminationMessagePath"] == "/dev/termination-log" and c["terminationMessagePolicy"] == "File"
     assert c["imagePullPolicy"] == "IfNotPresent" and c["resources"] == {}
