@@ -22,6 +22,9 @@ CONTROLLERS = {
     "garbagecollector": "controllers.garbagecollector:GarbageCollector",
     "podgc": "controllers.podgc:PodGC",
     "nodelifecycle": "controllers.nodelifecycle:NodeLifecycleController",
+    "persistentvolume-binder": "controllers.volumes.binder:PersistentVolumeBinder",
+    "pvc-protection": "controllers.volumes.protection:PVCProtectionController",
+    "pv-protection": "controllers.volumes.protection:PVProtectionController",
 }
 
 
