@@ -26,7 +26,7 @@ from apiserver.registry.options import LATEST, ListOptions, decode_continue, enc
 from apiserver.registry.strategy import Strategy
 from apiserver.storage.interface import (CompactedError, FutureRevisionError, KeyExistsError,
                                          KeyNotFoundError, RevisionConflictError, Store,
-                                         UnavailableError)
+                                         UnavailableError, ValueTooLargeError)
 
 
 @dataclass(slots=True)
@@ -389,8 +389,11 @@ def _record_managed_fields(resource: Resource, new: dict, old: dict | None, *, o
 
 
 async def _guard(aw):
-    """Storage outages become 503s (readyz reports them too)."""
+    """Storage outages become 503s (readyz reports them too); a value the backend
+    refuses for its size, 413."""
     try:
         return await aw
     except UnavailableError as e:
         raise errors.service_unavailable(f"storage is unavailable: {e}") from None
+    except ValueTooLargeError as e:
+        raise errors.request_entity_too_large(str(e)) from None

@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 import grpc
 from aetcd import rpc
 
-from .interface import CompactedError, FutureRevisionError, StoreError, UnavailableError
+from .interface import CompactedError, FutureRevisionError, StoreError, UnavailableError, ValueTooLargeError
 
 DEFAULT_PREFIX = "/registry"
 
@@ -98,6 +98,11 @@ def store_error(e: grpc.aio.AioRpcError, revision: int = 0) -> StoreError:
             return CompactedError(revision, 0)
         if "future" in details:
             return FutureRevisionError(revision, 0)
+    # etcd refuses a request over --max-request-bytes itself ("request is too large"),
+    # and its gRPC server one over that limit plus 512 KiB before etcd sees it
+    if (code == grpc.StatusCode.INVALID_ARGUMENT and "request is too large" in details) or (
+            code == grpc.StatusCode.RESOURCE_EXHAUSTED and "larger than max" in details):
+        return ValueTooLargeError("etcdserver: request is too large")
     if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.CANCELLED):
         return UnavailableError(f"etcd unavailable: {details}")
     return StoreError(f"etcd error {code.name}: {details}")

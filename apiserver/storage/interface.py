@@ -61,6 +61,11 @@ class UnavailableError(StoreError):
     """The backend cannot be reached right now (HTTP 503 / readyz failure)."""
 
 
+class ValueTooLargeError(StoreError):
+    """The backend refuses a value this large (etcd's --max-request-bytes, 1.5 MiB
+    by default): HTTP 413, as kube-apiserver answers it."""
+
+
 @dataclass(frozen=True, slots=True)
 class KeyValue:
     key: str

@@ -58,3 +58,23 @@ def test_two_apiservers_share_etcd(etcd_endpoint, tmp_path):
         t.join(30)
         assert ("ADDED", "from-a") in seen
         client.close()
+
+
+def test_a_value_over_etcds_request_limit_is_413(etcd_endpoint, tmp_path):
+    """etcd refuses a value over --max-request-bytes (1.5 MiB by default); the
+    client gets 413 RequestEntityTooLarge, as kube-apiserver answers, not a 500."""
+    kubernetes = pytest.importorskip("kubernetes")
+    args = ["--etcd-servers", etcd_endpoint, "--etcd-prefix", f"/pk{uuid.uuid4().hex[:8]}"]
+    with running_server(tmp_path / "a", extra_args=args) as srv:
+        api = kubernetes.client.CoreV1Api(kubernetes.config.new_client_from_config(str(srv.kubeconfig)))
+        # 960,000 bytes of data (under a ConfigMap's 1 MiB) whose JSON and managedFields
+        # (an entry per key) come to about 2 MB: over etcd's limit, under the 3 MiB body limit
+        big = {"metadata": {"name": "big"}, "data": {f"k{i:05d}": "x" * 10 for i in range(60_000)}}
+        with pytest.raises(kubernetes.client.ApiException) as e:
+            api.create_namespaced_config_map("default", big)
+        assert e.value.status == 413, e.value.body
+        status = json.loads(e.value.body)
+        assert status["reason"] == "RequestEntityTooLarge"
+        assert "request is too large" in status["message"]
+        small = {"metadata": {"name": "small"}, "data": {"k": "v"}}
+        assert api.create_namespaced_config_map("default", small).metadata.name == "small"
