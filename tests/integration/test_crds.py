@@ -196,7 +196,18 @@ def test_deleting_a_crd_removes_its_objects(kubectl, api_client, namespace, grou
 
     _install(kubectl, group)
     kubectl("create", "-n", namespace, "-f", "-", input=_cron(group, "gone"))
-    kubectl("delete", "crd", f"crontabs.{group}", "--wait=true")
+    held = yaml.safe_load(_cron(group, "held"))
+    held["metadata"]["finalizers"] = ["example.com/hold"]
+    kubectl("create", "-n", namespace, "-f", "-", input=yaml.safe_dump(held))
+    kubectl("delete", "crd", f"crontabs.{group}", "--wait=false")
+    crd = json.loads(kubectl("get", "crd", f"crontabs.{group}", "-o", "json").stdout)
+    assert crd["metadata"]["finalizers"] == ["customresourcecleanup.apiextensions.k8s.io"]
+    assert {c["type"] for c in crd["status"]["conditions"]} >= {"Terminating"}
+    cp = kubectl("create", "-n", namespace, "-f", "-", input=_cron(group, "late"), check=False)
+    assert "create not allowed while custom resource definition is terminating" in cp.stderr
+    kubectl("patch", "-n", namespace, f"crontabs.{group}/held", "--type=json",
+            "-p", '[{"op":"remove","path":"/metadata/finalizers"}]')
+    kubectl("wait", "--for=delete", f"crd/crontabs.{group}", "--timeout=30s")
     _install(kubectl, group)   # served again: the old object did not survive
     assert client.CustomObjectsApi(api_client).list_namespaced_custom_object(
         group, "v1", namespace, "crontabs")["items"] == []
@@ -269,3 +280,35 @@ def test_cel_rules_and_selectable_fields(kubectl, namespace, group):
                     "-o", "name").stdout.split()
     assert names == [f"widget.{group}/v"]
     kubectl("delete", "crd", f"widgets.{group}")
+
+
+def test_server_side_apply_merges_by_the_schemas_list_types(kubectl, namespace, group):
+    crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+           "metadata": {"name": f"gates.{group}"},
+           "spec": {"group": group, "scope": "Namespaced", "names": {"plural": "gates", "kind": "Gate"},
+                    "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
+                        "type": "object", "properties": {"spec": {"type": "object", "properties": {
+                            "ports": {"type": "array", "x-kubernetes-list-type": "map",
+                                      "x-kubernetes-list-map-keys": ["name"],
+                                      "items": {"type": "object", "required": ["name"], "properties": {
+                                          "name": {"type": "string"}, "port": {"type": "integer"}}}},
+                            "tags": {"type": "array", "x-kubernetes-list-type": "set",
+                                     "items": {"type": "string"}}}}}}}}]}}
+    kubectl("create", "-f", "-", input=yaml.safe_dump(crd))
+    kubectl("wait", "--for=condition=Established", f"crd/gates.{group}", "--timeout=30s")
+
+    def apply(manager: str, spec: dict, check: bool = True):
+        body = {"apiVersion": f"{group}/v1", "kind": "Gate", "metadata": {"name": "g"}, "spec": spec}
+        return kubectl("apply", "--server-side", f"--field-manager={manager}", "-n", namespace, "-f", "-",
+                       input=yaml.safe_dump(body), check=check)
+
+    apply("one", {"ports": [{"name": "a", "port": 1}], "tags": ["x"]})
+    apply("two", {"ports": [{"name": "b", "port": 2}], "tags": ["z"]})
+    spec = json.loads(kubectl("get", "-n", namespace, f"gates.{group}/g", "-o", "json").stdout)["spec"]
+    assert spec == {"ports": [{"name": "a", "port": 1}, {"name": "b", "port": 2}], "tags": ["x", "z"]}
+    cp = apply("two", {"ports": [{"name": "a", "port": 3}]}, check=False)
+    assert 'conflict with "one": .spec.ports[name="a"].port' in cp.stderr
+    apply("two", {"ports": [{"name": "b", "port": 2}]})   # "z" is no longer applied by anyone: removed
+    spec = json.loads(kubectl("get", "-n", namespace, f"gates.{group}/g", "-o", "json").stdout)["spec"]
+    assert spec == {"ports": [{"name": "a", "port": 1}, {"name": "b", "port": 2}], "tags": ["x"]}
+    kubectl("delete", "crd", f"gates.{group}")

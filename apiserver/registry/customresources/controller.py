@@ -190,6 +190,11 @@ class CRDController:
         name = crd["metadata"]["name"]
         group, plural = crd["spec"]["group"], crd["spec"]["names"]["plural"]
         store = self.registries.for_plural(group, plural)
+        for r in self.catalogue.resources():
+            if (r.group, r.plural) == (group, plural):
+                served = self.registries.lookup(r.group, r.version, r.plural)
+                if served is not None:
+                    served.strategy.terminating = True
         if store is not None:
             page = await store.list("", ListOptions())
             for item in page.items:

@@ -36,6 +36,13 @@ class CustomResourceStrategy(Strategy):
                                        if isinstance(f, dict) and f.get("jsonPath"))
         self.scale = (version.get("subresources") or {}).get("scale")
 
+    # Set by the CRD controller once the CRD is being deleted: no new objects then.
+    terminating = False
+
+    async def before_create(self, store, obj: dict, dry_run: bool) -> None:
+        if self.terminating:
+            raise errors.method_not_allowed("create not allowed while custom resource definition is terminating")
+
     # --- conversion (None): versions differ only in apiVersion ----------------
     def to_storage(self, obj: dict) -> dict:
         return {**obj, "apiVersion": self.storage_api_version}
