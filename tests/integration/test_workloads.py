@@ -182,3 +182,30 @@ async def test_drain_honours_a_disruption_budget(cluster, namespace, kubectl):
     out = await run(kubectl, "drain", node, "--ignore-daemonsets", "--timeout=60s", timeout=90)
     assert "drained" in out.stdout
     await run(kubectl, "uncordon", node)
+
+
+async def test_indexed_job_and_suspend_resume(cluster, namespace, kubectl):
+    client, _, _ = cluster
+    indexed = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "idx"},
+               "spec": {"completions": 3, "parallelism": 2, "completionMode": "Indexed", "template": {"spec": {
+                   "restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox", "command": ["true"]}]}}}}
+    await run(kubectl, "create", "-n", namespace, "-f", "-", input=json.dumps(indexed))
+    await run(kubectl, "wait", "--for=condition=complete", "job/idx", "-n", namespace, "--timeout=60s", timeout=90)
+    j = await client.get(JOBS, "idx", namespace)
+    assert j["status"]["completedIndexes"] == "0-2" and j["status"]["succeeded"] == 3
+    pods = (await client.list(PODS, namespace, label_selector="job-name=idx"))["items"]
+    by_index = {p["metadata"]["annotations"]["batch.kubernetes.io/job-completion-index"]: p for p in pods}
+    assert sorted(by_index) == ["0", "1", "2"]
+    assert by_index["1"]["spec"]["hostname"] == "idx-1"
+    env = by_index["1"]["spec"]["containers"][0]["env"]
+    assert env[-1]["name"] == "JOB_COMPLETION_INDEX"
+
+    suspended = dict(indexed, metadata={"name": "later"}, spec={**indexed["spec"], "suspend": True,
+                                                                  "completionMode": "NonIndexed"})
+    await run(kubectl, "create", "-n", namespace, "-f", "-", input=json.dumps(suspended))
+    await run(kubectl, "wait", "--for=condition=suspended", "job/later", "-n", namespace, "--timeout=60s", timeout=90)
+    assert not (await client.list(PODS, namespace, label_selector="job-name=later"))["items"]
+    await run(kubectl, "patch", "job", "later", "-n", namespace, "--type=merge", "-p", '{"spec":{"suspend":false}}')
+    await run(kubectl, "wait", "--for=condition=complete", "job/later", "-n", namespace, "--timeout=60s", timeout=90)
+    j = await client.get(JOBS, "later", namespace)
+    assert {c["type"]: c["reason"] for c in j["status"]["conditions"]}["Suspended"] == "JobResumed"
