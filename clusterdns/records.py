@@ -122,7 +122,8 @@ class Records:
         name = name.rstrip(".").lower()
         return name == self.zone or name.endswith("." + self.zone) or name in self.records
 
-    def answer(self, qname: str, qtype: str) -> Answer:
+    def answer(self, qname: str, qtype: str, depth: int = 0) -> Answer:
+        """depth: CNAMEs followed so far (a target in the zone is answered along, as CoreDNS does)."""
         name = qname.rstrip(".").lower()
         if not self.ours(name):
             return Answer("REFUSED")
@@ -131,7 +132,9 @@ class Records:
             return Answer("NOERROR" if name in self.names else "NXDOMAIN")
         out: list[tuple[str, str, object]] = []
         if "CNAME" in found and qtype != "CNAME":
-            return Answer(records=[(name, "CNAME", found["CNAME"][0])])
+            target = found["CNAME"][0]
+            chased = self.answer(target, qtype, depth + 1) if depth < 8 and self.ours(target) else Answer()
+            return Answer(records=[(name, "CNAME", target)] + chased.records)
         for rtype, datas in found.items():
             if qtype in (rtype, "ANY"):
                 out += [(name, rtype, d) for d in datas]

@@ -23,6 +23,9 @@ def add_network_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-dns", action="store_true", help="do not run the cluster DNS")
     p.add_argument("--cluster-domain", default="cluster.local", help="the cluster's DNS domain")
     p.add_argument("--dns-port", type=int, default=53, help="port of the cluster DNS on the node's address")
+    p.add_argument("--dns-upstream", default=None,
+                   help="resolvers for names outside the cluster, comma-separated (default: the host's; "
+                        "'none': answer SERVFAIL, as tests do so that no query leaves the machine)")
 
 
 def _network_on(ns: argparse.Namespace) -> bool:
@@ -65,7 +68,10 @@ def start_network(ns: argparse.Namespace, running, node: str, supervise) -> list
         from clusterdns.main import run_dns
 
         kc = creds.kubeconfig_for("system:kube-dns")
+        upstreams = None
+        if ns.dns_upstream is not None:
+            upstreams = [] if ns.dns_upstream == "none" else [u for u in ns.dns_upstream.split(",") if u]
         dns = run_dns(str(kc), node_name=node, port=ns.dns_port, zone=ns.cluster_domain,
-                      publish_ip=dns_service_ip(service_cidr))
+                      upstreams=upstreams, publish_ip=dns_service_ip(service_cidr))
         tasks.append(asyncio.create_task(supervise("dns", dns), name="dns"))
     return tasks

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import glob
+import hashlib
 import logging
 import os
 import shutil
@@ -42,18 +43,26 @@ async def nft_ruleset() -> str:
     return (await run(["nft", "list", "ruleset"]))[1]
 
 
-async def route_service_range(cidr: str) -> None:
+def route_metric(table: str) -> int:
+    """Each proxy's route has a metric of its own, so two clusters sharing a range (tests,
+    side by side on one host) each remove only their own route on cleanup."""
+    return 1 + int(hashlib.sha256(table.encode()).hexdigest()[:8], 16) % 65000
+
+
+async def route_service_range(cidr: str, table: str) -> None:
     """Keep the whole service range on this machine.
 
     A `local` route rather than `unreachable`: the kernel refuses a connect() to an
     unreachable destination before the nat output hook runs, so the host itself could
     not reach a ClusterIP; with `local` it can (the output DNAT reroutes the packet),
     and an address with no rule is answered here (refused), never sent out."""
-    await run(["ip", "route", "replace", "local", cidr, "dev", "lo", "table", "local"])
+    await run(["ip", "route", "replace", "local", cidr, "dev", "lo", "table", "local",
+               "metric", str(route_metric(table))])
 
 
-async def unroute_service_range(cidr: str) -> None:
-    await run(["ip", "route", "del", "local", cidr, "dev", "lo", "table", "local"], check=False)
+async def unroute_service_range(cidr: str, table: str) -> None:
+    await run(["ip", "route", "del", "local", cidr, "dev", "lo", "table", "local", "metric", str(route_metric(table))],
+              check=False)
 
 
 def enable_ip_forward() -> None:

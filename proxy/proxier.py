@@ -34,6 +34,7 @@ class Proxier:
         self.services = Informer(client, SERVICES)
         self.slices = Informer(client, ENDPOINTSLICES)
         self.applied: Desired | None = None
+        self.render_cache: dict = {}
         self.last_snapshot: Snapshot | None = None
         self.dirty = asyncio.Event()
         self.synced = asyncio.Event()     # set after the first successful sync
@@ -53,7 +54,7 @@ class Proxier:
     async def sync(self) -> None:
         start = time.perf_counter()
         snap = self.current_snapshot()
-        want = render(snap, self.cfg)
+        want = render(snap, self.cfg, self.render_cache)
         script = transaction(self.applied, want, self.cfg)
         host.set_hairpin(self.bridge)
         try:
@@ -95,7 +96,7 @@ class Proxier:
     async def run(self) -> None:
         """Set up the host, then sync until cancelled."""
         host.enable_ip_forward()
-        await host.route_service_range(self.cfg.service_cidr)
+        await host.route_service_range(self.cfg.service_cidr, self.cfg.table)
         tasks = [asyncio.ensure_future(self.services.run()), asyncio.ensure_future(self.slices.run())]
         try:
             await self.services.wait_synced()
@@ -111,4 +112,4 @@ class Proxier:
 async def cleanup(cfg: Config) -> None:
     """Remove everything the proxy installed: its table and the service-range route."""
     await host.nft_delete_table(cfg.table)
-    await host.unroute_service_range(cfg.service_cidr)
+    await host.unroute_service_range(cfg.service_cidr, cfg.table)

@@ -121,10 +121,29 @@ def _render_port(sp: ServicePort, cfg: Config, d: Desired) -> None:
             d.maps[NO_EP_SERVICES][f"{ip} . {proto} . {sp.port}"] = verdict
 
 
-def render(snap: Snapshot, cfg: Config) -> Desired:
-    d = Desired(maps={SERVICE_IPS: {}, SERVICE_NODEPORTS: {}, NO_EP_SERVICES: {}, NO_EP_NODEPORTS: {}})
+def _empty() -> Desired:
+    return Desired(maps={SERVICE_IPS: {}, SERVICE_NODEPORTS: {}, NO_EP_SERVICES: {}, NO_EP_NODEPORTS: {}})
+
+
+def render(snap: Snapshot, cfg: Config, cache: dict | None = None) -> Desired:
+    """cache: ServicePort -> its rendering, kept by the caller between syncs so that
+    only the service ports that changed are rendered again (ServicePorts are values)."""
+    d = _empty()
+    fresh = {}
     for sp in snap.ports:
-        _render_port(sp, cfg, d)
+        part = cache.get(sp) if cache is not None else None
+        if part is None:
+            part = _empty()
+            _render_port(sp, cfg, part)
+        fresh[sp] = part
+        d.chains.update(part.chains)
+        d.sets.update(part.sets)
+        for name, items in part.maps.items():
+            if items:
+                d.maps[name].update(items)
+    if cache is not None:
+        cache.clear()
+        cache.update(fresh)
     return d
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import shutil
 import signal
 import socket
@@ -63,8 +64,13 @@ def fresh_pocketkube(data_dir: Path, *, timeout: float = 60.0):
     cmd = [sys.executable, "-m", "pocketkube", "up", "--data-dir", str(data_dir),
            "--secure-port", str(port),
            # compaction as upstream does it, but often, so the compacted-continue row runs in seconds
-           "--etcd-compaction-interval", "5s"]
-    cmd += ["--node-name", node] if with_pods else ["--no-nodeagent"]
+           "--etcd-compaction-interval", "5s",
+           # the cluster DNS answers the cluster's names only: no query leaves this machine
+           "--dns-upstream", "none", "--dns-port", "0",
+           # a service range of its own: clusters side by side on one host do not share ClusterIPs
+           "--service-cluster-ip-range", f"10.{random.randint(100, 250)}.0.0/16"]
+    # a kubelet port of its own too: two suites at once on one host would otherwise share 10250
+    cmd += ["--node-name", node, "--kubelet-port", str(_free_port())] if with_pods else ["--no-nodeagent"]
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
     url = f"https://127.0.0.1:{port}"
     try:

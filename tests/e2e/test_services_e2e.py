@@ -251,7 +251,7 @@ def test_no_endpoints_rejects_and_the_service_range_stays_local(net_cluster, net
     # the whole range is routed here: an address without a rule never leaves the machine
     route = subprocess.run(["ip", "route", "show", "table", "local", c.service_cidr], capture_output=True,
                            text=True).stdout
-    assert route.startswith(f"local {c.service_cidr} dev lo")
+    assert route.startswith(f"local {c.service_cidr} dev lo"), route
 
 
 def test_load_balancer_service_gets_the_node_address(net_cluster, net_ns):

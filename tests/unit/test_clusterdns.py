@@ -68,6 +68,11 @@ def test_external_name_pod_records_version_and_negative_answers():
     r = build()
     assert data(r.answer("ext.default.svc.cluster.local", "A")) == [("ext.default.svc.cluster.local", "CNAME",
                                                                        "example.org")]
+    inside = Records(Z).build([svc("web"), svc("alias", type="ExternalName",
+                                                externalName="web.default.svc.cluster.local")], [], [])
+    assert inside.answer("alias.default.svc.cluster.local", "A").records == [
+        ("alias.default.svc.cluster.local", "CNAME", "web.default.svc.cluster.local"),
+        ("web.default.svc.cluster.local", "A", "10.96.0.50")]
     assert data(r.answer("10-88-0-7.default.pod.cluster.local", "A"))[0][2] == "10.88.0.7"
     assert r.answer("10-88-0-7.other.pod.cluster.local", "A").rcode == "NXDOMAIN"
     assert data(r.answer("dns-version.cluster.local", "TXT"))[0][2] == "1.1.0"

@@ -166,3 +166,13 @@ def test_udp_endpoint_moving_to_another_port_of_the_same_address_is_stale():
                                                          protocol="UDP")]}, "n")
     assert stale_entries(at(5301), at(5302)) == [["-p", "udp", "--orig-dst", "10.96.0.50", "--orig-port-dst", "53",
                                                   "--reply-src", "192.0.2.2", "--reply-port-src", "5301"]]
+
+
+def test_render_cache_gives_the_same_result_and_keeps_only_current_ports():
+    one = snapshot([svc(), svc("api", ip="10.96.0.51")], {"default/web": [eps(("10.88.0.5", "n1", True))]}, "n1")
+    cache: dict = {}
+    assert render(one, CFG, cache) == render(one, CFG)
+    assert set(cache) == set(one.ports)
+    two = snapshot([svc()], {"default/web": [eps(("10.88.0.6", "n1", True))]}, "n1")
+    assert render(two, CFG, cache) == render(two, CFG)
+    assert set(cache) == set(two.ports)
