@@ -16,27 +16,27 @@ _RENAMES = (
 _SAME = ("metadata", "reason", "type", "eventTime", "series", "action", "related", "reportingInstance")
 
 
-def to_core(ev: dict) -> dict:
-    out = {"kind": "Event", "apiVersion": "v1"}
+def _converted(ev: dict, api_version: str, renames) -> dict:
+    """The same event under `api_version`: shared fields kept, (from, to) fields renamed."""
+    out = {"kind": "Event", "apiVersion": api_version}
     for k in _SAME:
         if k in ev:
             out[k] = ev[k]
-    for core, v1 in _RENAMES:
-        if v1 in ev:
-            out[core] = ev[v1]
+    for src, dst in renames:
+        if src in ev:
+            out[dst] = ev[src]
+    return out
+
+
+def to_core(ev: dict) -> dict:
+    out = _converted(ev, "v1", ((v1, core) for core, v1 in _RENAMES))
     if "series" in out and isinstance(out["series"], dict):
         out["series"] = dict(out["series"])
     return out
 
 
 def to_events_v1(ev: dict) -> dict:
-    out = {"kind": "Event", "apiVersion": "events.k8s.io/v1"}
-    for k in _SAME:
-        if k in ev:
-            out[k] = ev[k]
-    for core, v1 in _RENAMES:
-        if core in ev:
-            out[v1] = ev[core]
+    out = _converted(ev, "events.k8s.io/v1", _RENAMES)
     if out.get("deprecatedSource") == {}:
         del out["deprecatedSource"]
     return out
