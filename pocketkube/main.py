@@ -6,6 +6,8 @@
   pocketkube nodeagent ...         the node agent (delegates to nodeagent.main)
   pocketkube proxy ...             the Service proxy, nftables (delegates to proxy.main)
   pocketkube dns ...               the cluster DNS server (delegates to clusterdns.main)
+  pocketkube snapshot save FILE    copy the cluster's store (SQLite online backup; etcd's snapshot)
+  pocketkube snapshot restore FILE replace the store with a snapshot (server stopped)
   pocketkube version
 
 Each component is imported only when its command runs.
@@ -85,6 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
     proxy.set_defaults(func=_delegate("proxy.main"))
     dns = sub.add_parser("dns", help="run the cluster DNS server (--kubeconfig K)", add_help=False)
     dns.set_defaults(func=_delegate("clusterdns.main"))
+
+    from . import snapshot
+
+    snap = sub.add_parser("snapshot", help="save or restore a snapshot of the cluster's store")
+    snapshot.add_flags(snap)
+    snap.set_defaults(func=lambda ns, rest: snapshot.run(ns))
 
     ver = sub.add_parser("version", help="print the version")
     ver.set_defaults(func=cmd_version)
