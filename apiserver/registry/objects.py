@@ -58,25 +58,44 @@ class StoredObject:
         return self.obj.get("metadata") or {}
 
 
-class ObjectCache:
-    """(key, revision) -> StoredObject, bounded LRU. One per process is enough."""
+# What one cached version costs, estimated from its stored bytes when it is cached:
+# the decoded dict takes about five times the JSON (measured on pods with orjson),
+# plus the served JSON and the stored bytes themselves, plus the entry's own objects.
+DECODED_PER_STORED_BYTE = 7
+ENTRY_OVERHEAD = 256
+DEFAULT_CACHE_BYTES = 512 << 20
 
-    def __init__(self, capacity: int = 200_000, convert=None):
+
+def cost(raw: bytes) -> int:
+    return len(raw) * DECODED_PER_STORED_BYTE + ENTRY_OVERHEAD
+
+
+class ObjectCache:
+    """(key, revision) -> StoredObject, an LRU bounded by the estimated bytes it holds
+    (not by entries: a large object costs as much as many small ones). One per process
+    is enough."""
+
+    def __init__(self, max_bytes: int = DEFAULT_CACHE_BYTES, convert=None):
         self._items: OrderedDict[tuple[str, int], StoredObject] = OrderedDict()
-        self._capacity = capacity
+        self._max_bytes = max_bytes
+        self._bytes = 0
         self._convert = convert  # stored form -> served form (events.k8s.io)
+
+    @property
+    def size_bytes(self) -> int:
+        return self._bytes
+
+    def __len__(self) -> int:
+        return len(self._items)
 
     def get(self, kv: KeyValue) -> StoredObject:
         k = (kv.key, kv.mod_revision)
         item = self._items.get(k)
         if item is not None:
+            self._items.move_to_end(k)
             return item
         item = StoredObject(kv.key, kv.mod_revision, kv.value, convert=self._convert)
-        self._items[k] = item
-        if len(self._items) > self._capacity:
-            # drop the oldest tenth at once so eviction is rare
-            for _ in range(self._capacity // 10):
-                self._items.popitem(last=False)
+        self._add(k, item)
         return item
 
     def put(self, key: str, revision: int, raw: bytes, obj: dict) -> StoredObject:
@@ -84,8 +103,21 @@ class ObjectCache:
         its resourceVersion."""
         obj.setdefault("metadata", {})["resourceVersion"] = str(revision)
         item = StoredObject(key, revision, raw, obj, convert=self._convert)
-        self._items[(key, revision)] = item
+        self._add((key, revision), item)
         return item
+
+    def _add(self, k: tuple[str, int], item: StoredObject) -> None:
+        old = self._items.pop(k, None)
+        if old is not None:
+            self._bytes -= cost(old.raw)
+        self._items[k] = item
+        self._bytes += cost(item.raw)
+        if self._bytes > self._max_bytes:
+            # down to nine tenths at once, oldest first, so eviction is rare
+            floor = self._max_bytes * 9 // 10
+            while self._bytes > floor and len(self._items) > 1:
+                _, gone = self._items.popitem(last=False)
+                self._bytes -= cost(gone.raw)
 
 
 def encode_for_store(obj: dict) -> bytes:

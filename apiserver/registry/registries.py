@@ -21,7 +21,7 @@ class Registries:
     def __init__(self, storage: Store, catalogue: Catalogue, settings: RegistrySettings = RegistrySettings()):
         self.storage = storage
         self.catalogue = catalogue
-        shared = ObjectCache()
+        shared = self._shared_cache = ObjectCache()
         self._by_gvr: dict[tuple[str, str, str], GenericStore] = {}
         self._by_plural: dict[tuple[str, str], GenericStore] = {}
         self._virtual: dict[tuple[str, str], object] = {}
@@ -30,7 +30,7 @@ class Registries:
             if not r.stored:
                 continue
             strategy = strategy_for(r, settings)
-            cache = ObjectCache(50_000, convert=strategy.from_storage) if strategy.converts else shared
+            cache = ObjectCache(64 << 20, convert=strategy.from_storage) if strategy.converts else shared
             gs = GenericStore(r, strategy, storage, cache)
             self._by_gvr[(r.group, r.version, r.plural)] = gs
             self._by_plural.setdefault((r.group, r.plural), gs)
@@ -44,7 +44,7 @@ class Registries:
     # --- kinds that arrive at run time (custom resources) ---------------------
     def install(self, resource: Resource, strategy) -> GenericStore:
         """Serve `resource` with `strategy` (replacing what served it before)."""
-        cache = ObjectCache(50_000, convert=strategy.from_storage) if strategy.converts else ObjectCache()
+        cache = ObjectCache(64 << 20, convert=strategy.from_storage) if strategy.converts else self._shared_cache
         gs = GenericStore(resource, strategy, self.storage, cache)
         self._by_gvr[(resource.group, resource.version, resource.plural)] = gs
         first = self._by_plural.get((resource.group, resource.plural))
