@@ -32,21 +32,26 @@ class StoredObject:
         self._json: bytes | None = None
         self._convert = convert
 
+    def _decode(self) -> dict:
+        o = orjson.loads(self.raw)
+        if self._convert is not None:
+            o = self._convert(o)
+        if self.revision:
+            o.setdefault("metadata", {})["resourceVersion"] = str(self.revision)
+        return o
+
     @property
     def obj(self) -> dict:
         if self._obj is None:
-            o = orjson.loads(self.raw)
-            if self._convert is not None:
-                o = self._convert(o)
-            if self.revision:
-                o.setdefault("metadata", {})["resourceVersion"] = str(self.revision)
-            self._obj = o
+            self._obj = self._decode()
         return self._obj
 
     @property
     def json(self) -> bytes:
         if self._json is None:
-            self._json = orjson.dumps(self.obj)
+            # A reader that wants only the bytes (a LIST, a GET, a watch event) does not keep
+            # the decoded dict: it is about five times the size of the bytes.
+            self._json = orjson.dumps(self._obj if self._obj is not None else self._decode())
         return self._json
 
     def copy(self) -> dict:
