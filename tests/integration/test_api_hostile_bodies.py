@@ -208,3 +208,23 @@ def test_duplicate_keys_fail_under_strict_and_warn_under_warn(admin_http):
     yaml_dups = b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: dups}\ndata:\n  a: '1'\n  a: '2'\n"
     _status(admin_http.post(CM + "?fieldValidation=Strict", content=yaml_dups, headers={"content-type": YAML}),
             400, "BadRequest", 'duplicate field "data.a"')
+
+
+@pytest.mark.parametrize("sub,body,field", [
+    ("binding", {"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "typed"}, "target": "node-1"},
+     "Binding.target"),
+    ("binding", {"apiVersion": "v1", "kind": "Binding", "metadata": "typed", "target": {"name": "n"}},
+     "Binding.metadata"),
+    ("eviction", {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "typed"},
+                  "deleteOptions": "now"}, "Eviction.deleteOptions"),
+    ("eviction", {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "typed"},
+                  "deleteOptions": {"preconditions": "x"}}, "DeleteOptions.deleteOptions.preconditions"),
+    ("eviction", {"metadata": 5}, "Eviction.metadata"),
+])
+def test_subresource_bodies_of_the_wrong_type_are_400(admin_http, namespace, sub, body, field):
+    pods = f"/api/v1/namespaces/{namespace}/pods"
+    r = admin_http.post(pods, json={"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "typed"},
+                                    "spec": {"containers": [{"name": "c", "image": "x"}]}})
+    assert r.status_code == 201, r.text
+    _status(admin_http.post(f"{pods}/typed/{sub}", json=body), 400, "BadRequest", field, "cannot unmarshal")
+    assert admin_http.get(f"{pods}/typed").status_code == 200

@@ -14,7 +14,7 @@ from apiserver.http.context import RequestContext
 from apiserver.http.negotiation import negotiate
 from apiserver.http.responses import dict_response, object_response
 from apiserver.http.tables import render_one
-from apiserver.machinery import errors
+from apiserver.machinery import errors, schemas, typecheck
 
 
 def _handler(rc: RequestContext):
@@ -68,4 +68,26 @@ async def _body(rc: RequestContext) -> dict:
     doc, _ = await decode_document(raw, media_type(rc.request))
     if not isinstance(doc, dict):
         raise errors.bad_request("the body of the request must be an object")
+    bad_type = _type_error(rc, doc)
+    if bad_type:
+        raise errors.bad_request(bad_type)
     return doc
+
+
+def _type_error(rc: RequestContext, doc: dict) -> str | None:
+    """Go's unmarshal error for a field of the wrong type, checked against the kind the body
+    names (an Eviction, a Binding, a Scale...), else the subresource's; None when fine."""
+    api_version, kind = doc.get("apiVersion"), doc.get("kind")
+    schema = None
+    if isinstance(api_version, str) and isinstance(kind, str):
+        group, _, version = api_version.rpartition("/")
+        schema = schemas.for_kind(group, version, kind)
+    sub = rc.resource.subresource(rc.info.subresource)
+    if schema is None and sub is not None and sub.kind:
+        group = sub.group if sub.group is not None else rc.resource.group
+        kind = sub.kind
+        schema = schemas.for_kind(group, sub.version or rc.resource.version, kind)
+    if schema is None:
+        return None
+    found = typecheck.first_type_error(doc, schema, kind)
+    return f'{kind} in version "{api_version or ""}" cannot be handled as a {kind}: {found}' if found else None
