@@ -312,3 +312,22 @@ def test_server_side_apply_merges_by_the_schemas_list_types(kubectl, namespace, 
     spec = json.loads(kubectl("get", "-n", namespace, f"gates.{group}/g", "-o", "json").stdout)["spec"]
     assert spec == {"ports": [{"name": "a", "port": 1}, {"name": "b", "port": 2}], "tags": ["x"]}
     kubectl("delete", "crd", f"gates.{group}")
+
+
+def test_a_kind_already_served_in_the_group_is_a_name_conflict(kubectl, group):
+    _install(kubectl, group)
+    other = yaml.safe_load(CRD.format(group=group, scope="Namespaced"))
+    other["metadata"]["name"] = f"crontables.{group}"
+    other["spec"]["names"].update(plural="crontables", singular="crontable", shortNames=["ctb"])
+    kubectl("create", "-f", "-", input=yaml.safe_dump(other))
+    kubectl("wait", "--for=condition=NamesAccepted=False", f"crd/crontables.{group}", "--timeout=30s")
+    crd = json.loads(kubectl("get", "crd", f"crontables.{group}", "-o", "json").stdout)
+    cond = next(c for c in crd["status"]["conditions"] if c["type"] == "NamesAccepted")
+    assert (cond["reason"], cond["message"]) == ("NameConflict", '"CronTab" is already in use')
+    assert not any(c["type"] == "Established" for c in crd["status"]["conditions"])
+    cp = kubectl("get", f"crontables.{group}", check=False)
+    assert cp.returncode != 0
+    kubectl("delete", "crd", f"crontabs.{group}")   # the names are free again: accepted and served
+    kubectl("wait", "--for=condition=Established", f"crd/crontables.{group}", "--timeout=30s")
+    kubectl("get", f"crontables.{group}")
+    kubectl("delete", "crd", f"crontables.{group}")

@@ -75,6 +75,7 @@ class CRDController:
                     obj = orjson.loads(ev.kv.value)
                     if ev.type == "DELETED":
                         self._stop_serving(obj["metadata"]["name"])
+                        await self._recheck_waiting()
                     else:
                         await self._reconcile_safely(obj)
             except StopAsyncIteration:
@@ -91,6 +92,13 @@ class CRDController:
                 await asyncio.sleep(1)
             finally:
                 await stream.aclose()
+
+    async def _recheck_waiting(self) -> None:
+        """A CRD gone may free the names another one was refused for."""
+        page = await self.crds.list("", ListOptions())
+        for item in page.items:
+            if item.obj["metadata"]["name"] not in self._served:
+                await self._reconcile_safely(item.obj)
 
     async def _retry_pending(self) -> None:
         names, self._retry = self._retry, set()
@@ -139,8 +147,11 @@ class CRDController:
                 continue
             if r.plural == names["plural"]:
                 return f'"{names["plural"]}" is already in use'
-            if r.kind == names["kind"] and owner is None:
+            if r.kind == names["kind"]:
                 return f'"{names["kind"]}" is already in use'
+            taken = set(r.short_names) & set(names.get("shortNames") or ())
+            if taken:
+                return f'"{sorted(taken)[0]}" is already in use'
         return ""
 
     def _owner(self, group: str, plural: str) -> str | None:
