@@ -103,7 +103,9 @@ class JobController(Controller):
                 if p is None or jobutil.TRACKING_FINALIZER not in (p["metadata"].get("finalizers") or []):
                     uids.remove(u)
                     status[field] = int(status.get(field) or 0) + 1
-        # 1. newly finished pods still holding the finalizer become uncounted
+        # 1. newly finished pods still holding the finalizer become uncounted (a failure the
+        # podFailurePolicy ignores is never counted; one it calls fatal fails the Job)
+        ignored, fatal = [], None
         for p in pods:
             u = p["metadata"]["uid"]
             if jobutil.TRACKING_FINALIZER in (p["metadata"].get("finalizers") or []) and u not in unc_s + unc_f:
@@ -111,6 +113,12 @@ class JobController(Controller):
                 if phase == "Succeeded":
                     unc_s.append(u)
                 elif phase == "Failed":
+                    match = jobutil.failure_policy_match(spec.get("podFailurePolicy"), p)
+                    if match and match[0] == "Ignore":
+                        ignored.append(p)
+                        continue
+                    if match and match[0] == "FailJob":
+                        fatal = match[1]
                     unc_f.append(u)
         active = [p for p in pods if _finished_phase(p) is None]
         succeeded = int(status.get("succeeded") or 0) + len(unc_s)
@@ -121,6 +129,8 @@ class JobController(Controller):
             done_idx |= {i for p in pods if (p.get("status") or {}).get("phase") == "Succeeded"
                          for i in [jobutil.pod_index(p)] if i is not None and i < int(spec.get("completions") or 0)}
         finished = jobutil.is_finished(job) or _interim(status)
+        if not finished and fatal:
+            finished = self._finish(job, status, "Failed", "PodFailurePolicy", fatal, now)
         if not finished:
             finished = await self._manage(key, job, status, active, pods, succeeded, failed, done_idx, now)
         if finished and not jobutil.is_finished(job) and not unc_s and not unc_f:
@@ -144,7 +154,7 @@ class JobController(Controller):
                 raise
         # 2. only now that the uids are recorded may their finalizers go
         release = [p for p in pods if jobutil.TRACKING_FINALIZER in (p["metadata"].get("finalizers") or [])
-                   and (p["metadata"]["uid"] in unc_s + unc_f or (finished and _finished_phase(p)))]
+                   and (p["metadata"]["uid"] in unc_s + unc_f or p in ignored or (finished and _finished_phase(p)))]
         await asyncio.gather(*(self._remove_finalizer(p) for p in release))
         if jobutil.is_finished({"status": status}):
             await self._ttl(dict(job, status=status), key, now)

@@ -86,3 +86,29 @@ def is_finished(job: dict) -> str | None:
         if c.get("type") in ("Complete", "Failed") and c.get("status") == "True":
             return c["type"]
     return None
+
+
+def failure_policy_match(policy: dict | None, pod: dict) -> tuple[str, str] | None:
+    """The first podFailurePolicy rule a failed pod matches: (action, upstream's message
+    for FailJob), or None (the failure counts as usual)."""
+    meta, status = pod.get("metadata") or {}, pod.get("status") or {}
+    for i, rule in enumerate((policy or {}).get("rules") or []):
+        action = rule.get("action") or ""
+        on_codes = rule.get("onExitCodes")
+        if on_codes:
+            values, op = set(on_codes.get("values") or []), on_codes.get("operator")
+            for cs in (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or []):
+                if on_codes.get("containerName") and cs.get("name") != on_codes["containerName"]:
+                    continue
+                code = ((cs.get("state") or {}).get("terminated") or {}).get("exitCode")
+                if code is None or code == 0:
+                    continue  # a container that succeeded matches no rule
+                if (op == "In" and code in values) or (op == "NotIn" and code not in values):
+                    return action, (f"Container {cs.get('name')} for pod {meta.get('namespace')}/{meta.get('name')} "
+                                    f"failed with exit code {code} matching {action} rule at index {i}")
+        for want in rule.get("onPodConditions") or []:
+            if any(c.get("type") == want.get("type") and c.get("status") == (want.get("status") or "True")
+                   for c in status.get("conditions") or []):
+                return action, (f"Pod {meta.get('namespace')}/{meta.get('name')} has condition {want.get('type')} "
+                                f"matching {action} rule at index {i}")
+    return None

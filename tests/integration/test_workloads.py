@@ -160,6 +160,18 @@ async def test_failing_job_stops_at_its_backoff_limit(cluster, namespace, kubect
     assert j["status"]["failed"] == 1
     assert any(c["type"] == "Failed" and c["reason"] == "BackoffLimitExceeded" for c in j["status"]["conditions"])
 
+    fatal = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "fatal"},
+             "spec": {"backoffLimit": 6, "podFailurePolicy": {"rules": [
+                 {"action": "FailJob", "onExitCodes": {"operator": "In", "values": [1]}}]},
+                 "template": {"spec": {"restartPolicy": "Never",
+                                       "containers": [{"name": "c", "image": "busybox", "command": ["false"]}]}}}}
+    await run(kubectl, "create", "-n", namespace, "-f", "-", input=json.dumps(fatal))
+    await run(kubectl, "wait", "--for=condition=failed", "job/fatal", "-n", namespace, "--timeout=60s", timeout=90)
+    failed = next(c for c in (await client.get(JOBS, "fatal", namespace))["status"]["conditions"] if c["type"] == "Failed")
+    assert failed["reason"] == "PodFailurePolicy"  # at once, not after 6 retries
+    assert failed["message"].startswith("Container c for pod ") and "exit code 1 matching FailJob rule at index 0" \
+        in failed["message"]
+
 
 async def test_drain_honours_a_disruption_budget(cluster, namespace, kubectl):
     client, sim, _ = cluster

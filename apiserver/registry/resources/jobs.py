@@ -43,6 +43,13 @@ def validate_job_spec(spec: dict, path: str = "spec", generated_selector: bool =
     causes += field.supported(field.child(path, "completionMode"), mode, ["NonIndexed", "Indexed"])
     if mode == "Indexed" and spec.get("completions") is None:
         causes.append(field.required(field.child(path, "completions"), "when completion mode is Indexed"))
+    policy = spec.get("podFailurePolicy")
+    if isinstance(policy, dict):
+        causes += _failure_policy(policy, field.child(path, "podFailurePolicy"))
+        restart = ((spec.get("template") or {}).get("spec") or {}).get("restartPolicy")
+        if restart and restart != "Never":
+            causes.append(field.invalid(field.child(path, "template.spec.restartPolicy"), restart,
+                                        'only "Never" is supported when podFailurePolicy is specified'))
     if generated_selector:
         causes += rules.selector_and_template(spec, "job", ("OnFailure", "Never"), path)
     else:  # a CronJob's jobTemplate: the selector comes when its Job is created
@@ -56,6 +63,27 @@ def validate_job_spec(spec: dict, path: str = "spec", generated_selector: bool =
             if policy not in ("OnFailure", "Never"):
                 causes.append(field.not_supported(field.child(path, "template.spec.restartPolicy"), policy,
                                                   ["OnFailure", "Never"]))
+    return causes
+
+
+def _failure_policy(policy: dict, path: str) -> list[Cause]:
+    causes: list[Cause] = []
+    for i, rule in enumerate(policy.get("rules") or []):
+        p = field.index(field.child(path, "rules"), i)
+        if not isinstance(rule, dict):
+            continue
+        causes += field.supported(field.child(p, "action"), rule.get("action"), ["Count", "FailIndex", "FailJob", "Ignore"])
+        codes, conds = rule.get("onExitCodes"), rule.get("onPodConditions")
+        if codes is None and not conds:
+            causes.append(field.invalid(p, rule, "specifying one of OnExitCodes and OnPodConditions is required"))
+        if codes is not None and conds:
+            causes.append(field.invalid(p, rule, "specifying both OnExitCodes and OnPodConditions is not supported"))
+        if isinstance(codes, dict):
+            causes += field.supported(field.child(field.child(p, "onExitCodes"), "operator"), codes.get("operator"),
+                                      ["In", "NotIn"])
+            if codes.get("operator") == "In" and 0 in (codes.get("values") or []):
+                causes.append(field.invalid(field.child(field.child(p, "onExitCodes"), "values"), 0,
+                                            "must not be 0 for the In operator"))
     return causes
 
 

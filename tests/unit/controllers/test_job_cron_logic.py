@@ -56,3 +56,17 @@ def test_budget_from_min_available_or_max_unavailable():
     assert budget({"minAvailable": "50%"}, 3, 4) == (4, 2)
     assert budget({"maxUnavailable": 1}, 3, 3) == (3, 2)
     assert budget({"maxUnavailable": "50%"}, 3, None) is None
+
+
+def test_pod_failure_policy_picks_the_first_matching_rule():
+    policy = {"rules": [{"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]},
+                        {"action": "FailJob", "onExitCodes": {"operator": "In", "values": [42]}}]}
+    pod = {"metadata": {"name": "p", "namespace": "ns"}, "status": {"phase": "Failed", "containerStatuses": [
+        {"name": "main", "state": {"terminated": {"exitCode": 42}}}]}}
+    assert jobutil.failure_policy_match(policy, pod) == (
+        "FailJob", "Container main for pod ns/p failed with exit code 42 matching FailJob rule at index 1")
+    pod["status"]["conditions"] = [{"type": "DisruptionTarget", "status": "True"}]
+    assert jobutil.failure_policy_match(policy, pod)[0] == "Ignore"
+    other = {"metadata": {"name": "q", "namespace": "ns"}, "status": {"containerStatuses": [
+        {"name": "main", "state": {"terminated": {"exitCode": 1}}}]}}
+    assert jobutil.failure_policy_match(policy, other) is None
