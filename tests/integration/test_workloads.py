@@ -221,3 +221,17 @@ async def test_indexed_job_and_suspend_resume(cluster, namespace, kubectl):
     await run(kubectl, "wait", "--for=condition=complete", "job/later", "-n", namespace, "--timeout=60s", timeout=90)
     j = await client.get(JOBS, "later", namespace)
     assert {c["type"]: c["reason"] for c in j["status"]["conditions"]}["Suspended"] == "JobResumed"
+
+
+async def test_finished_job_with_ttl_is_deleted_with_its_pods(cluster, namespace, kubectl):
+    client, _, _ = cluster
+    job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "brief"},
+           "spec": {"ttlSecondsAfterFinished": 0, "template": {"spec": {
+               "restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox", "command": ["true"]}]}}}}
+    await run(kubectl, "create", "-n", namespace, "-f", "-", input=json.dumps(job))
+
+    async def gone():
+        jobs = (await client.list(JOBS, namespace))["items"]
+        pods = (await client.list(PODS, namespace, label_selector="job-name=brief"))["items"]
+        return not jobs and not pods
+    await poll(gone, timeout=60, what="the finished Job and its pod deleted")
