@@ -7,9 +7,8 @@ from datetime import datetime
 
 from apiserver.machinery.errors import Cause
 from apiserver.registry.defaulting import dict_at, podspec
-from apiserver.registry.printing.columns import age_column, age_of, col, name_column, name_of
-from apiserver.registry.printing.humanize import doc
-from apiserver.registry.printing.pod_templates import containers_and_images, containers_column, images_column
+from apiserver.registry.printing.columns import age_of, name_of
+from apiserver.registry.printing.pod_templates import containers_and_images, replica_set_columns
 from apiserver.registry.strategy import Strategy
 
 from . import workload_rules as rules
@@ -47,11 +46,7 @@ class ReplicaSetStrategy(Strategy):
         return {"scale": LabelSelectorScale("replicasets")}
 
     def columns(self) -> list[dict]:
-        return [name_column(), col("Desired", doc(_SPEC, "replicas"), "integer"),
-                col("Current", doc(_STATUS, "replicas"), "integer"),
-                col("Ready", doc(_STATUS, "readyReplicas"), "integer"), age_column(),
-                containers_column(priority=1), images_column(priority=1),
-                col("Selector", doc(_SPEC, "selector"), priority=1)]
+        return replica_set_columns(_SPEC, _STATUS)
 
     def cells(self, obj: dict, now: datetime) -> list:
         spec, status = obj.get("spec") or {}, obj.get("status") or {}

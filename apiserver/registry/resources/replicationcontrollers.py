@@ -8,9 +8,9 @@ from apiserver.machinery import errors
 from apiserver.machinery.errors import Cause
 from apiserver.registry.context import WriteContext
 from apiserver.registry.defaulting import dict_at, podspec
-from apiserver.registry.printing.columns import CORE, age_column, age_of, col, name_column, name_of
-from apiserver.registry.printing.humanize import doc, format_labels
-from apiserver.registry.printing.pod_templates import containers_and_images, containers_column, images_column
+from apiserver.registry.printing.columns import CORE, age_of, name_of
+from apiserver.registry.printing.humanize import format_labels
+from apiserver.registry.printing.pod_templates import containers_and_images, replica_set_columns
 from apiserver.registry.strategy import Strategy
 from apiserver.registry.validation import field, meta
 from apiserver.registry.validation.podspec import validate_pod_template
@@ -50,11 +50,7 @@ class ReplicationControllerStrategy(Strategy):
         return causes
 
     def columns(self) -> list[dict]:
-        return [name_column(), col("Desired", doc(_SPEC, "replicas"), "integer"),
-                col("Current", doc(_STATUS, "replicas"), "integer"),
-                col("Ready", doc(_STATUS, "readyReplicas"), "integer"), age_column(),
-                containers_column(priority=1), images_column(priority=1),
-                col("Selector", doc(_SPEC, "selector"), priority=1)]
+        return replica_set_columns(_SPEC, _STATUS)
 
     def cells(self, obj: dict, now: datetime) -> list:
         spec, status = obj.get("spec") or {}, obj.get("status") or {}
