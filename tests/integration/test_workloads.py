@@ -235,3 +235,25 @@ async def test_finished_job_with_ttl_is_deleted_with_its_pods(cluster, namespace
         pods = (await client.list(PODS, namespace, label_selector="job-name=brief"))["items"]
         return not jobs and not pods
     await poll(gone, timeout=60, what="the finished Job and its pod deleted")
+
+
+async def test_a_stalled_rollout_reports_its_progress_deadline(cluster, namespace, kubectl):
+    _, _, runner = cluster
+    runner.paused = True  # the pods never start: no progress
+    try:
+        spec = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "stuck"},
+                "spec": {"replicas": 1, "progressDeadlineSeconds": 2, "selector": {"matchLabels": {"app": "stuck"}},
+                         "template": {"metadata": {"labels": {"app": "stuck"}},
+                                      "spec": {"containers": [{"name": "c", "image": "busybox"}]}}}}
+        await run(kubectl, "create", "-n", namespace, "-f", "-", input=json.dumps(spec))
+        out = await run(kubectl, "rollout", "status", "deployment/stuck", "-n", namespace, "--timeout=60s",
+                        check=False, timeout=90)
+        assert out.returncode != 0
+        assert 'deployment "stuck" exceeded its progress deadline' in out.stderr
+        d = await _get(kubectl, "deploy", "stuck", "-n", namespace)
+        progressing = next(c for c in d["status"]["conditions"] if c["type"] == "Progressing")
+        assert (progressing["status"], progressing["reason"]) == ("False", "ProgressDeadlineExceeded")
+        assert progressing["message"].startswith('ReplicaSet "stuck-') and progressing["message"].endswith(
+            '" has timed out progressing.')
+    finally:
+        runner.paused = False
