@@ -228,3 +228,15 @@ def test_subresource_bodies_of_the_wrong_type_are_400(admin_http, namespace, sub
     assert r.status_code == 201, r.text
     _status(admin_http.post(f"{pods}/typed/{sub}", json=body), 400, "BadRequest", field, "cannot unmarshal")
     assert admin_http.get(f"{pods}/typed").status_code == 200
+
+
+def test_a_scale_patch_of_the_wrong_type_is_400(admin_http, namespace):
+    deployments = f"/apis/apps/v1/namespaces/{namespace}/deployments"
+    r = admin_http.post(deployments, json={
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+        "spec": {"selector": {"matchLabels": {"a": "b"}}, "template": {
+            "metadata": {"labels": {"a": "b"}}, "spec": {"containers": [{"name": "c", "image": "x"}]}}}})
+    assert r.status_code == 201, r.text
+    r = admin_http.patch(f"{deployments}/d/scale", content=b'{"spec":"x"}',
+                         headers={"content-type": "application/strategic-merge-patch+json"})
+    _status(r, 400, "BadRequest", "Scale.spec", "cannot unmarshal string")

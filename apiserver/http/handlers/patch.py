@@ -16,7 +16,7 @@ from apiserver.http.handlers.apply import apply_patch as server_side_apply, forb
 from apiserver.http.negotiation import negotiate
 from apiserver.http.responses import object_response
 from apiserver.http.tables import render_one
-from apiserver.machinery import bytefields, errors, fieldvalidation, schemas
+from apiserver.machinery import bytefields, errors, fieldvalidation, schemas, typecheck
 
 from apiserver.machinery import patch as _patch
 
@@ -99,8 +99,14 @@ async def _patch_custom_subresource(rc: RequestContext, ct: str, doc, out, wctx)
     if handler is None or not hasattr(handler, "get") or not hasattr(handler, "update"):
         raise errors.method_not_allowed()
     current = await handler.get(rc.store, rc.namespace, rc.info.name)
-    patched = _apply(ct, current, doc, sub.group if sub and sub.group is not None else r.group,
-                     sub.version if sub and sub.version else r.version, sub.kind if sub else r.kind)
+    group = sub.group if sub and sub.group is not None else r.group
+    version = sub.version if sub and sub.version else r.version
+    kind = sub.kind if sub else r.kind
+    patched = _apply(ct, current, doc, group, version, kind)
+    schema = schemas.for_kind(group, version, kind)
+    bad_type = schema is not None and typecheck.first_type_error(patched, schema, kind)
+    if bad_type:   # what the handler reads must have its declared shape, as after Go's decoding
+        raise errors.bad_request(bad_type)
     result = await handler.update(rc.store, rc.namespace, rc.info.name, patched, wctx)
     return object_response(orjson.dumps(result), out, 200, wctx.warnings, rc.pretty)
 
