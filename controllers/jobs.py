@@ -86,6 +86,7 @@ class JobController(Controller):
         job = self.jobs.get(key)
         if job is None:
             self.expectations.forget(key)
+            await self._release_orphans(key)
             return
         job = copy.deepcopy(job)
         ns, uid = job["metadata"]["namespace"], job["metadata"]["uid"]
@@ -285,6 +286,16 @@ class JobController(Controller):
                 self.expectations.observe_delete(key, p["metadata"]["uid"])
             else:
                 self.recorder.event(job, "Normal", "SuccessfulDelete", f"Deleted pod: {p['metadata']['name']}")
+
+    async def _release_orphans(self, key: str) -> None:
+        """The Job is gone (deleted, its pods left to the garbage collector): nothing will
+        count its pods any more, so none may keep the tracking finalizer, or their
+        deletion would never finish (upstream does the same for orphaned pods)."""
+        ns, _, name = key.partition("/")
+        orphans = [p for p in self.pods.list(ns) if (controller_ref(p) or {}).get("kind") == "Job"
+                   and (controller_ref(p) or {}).get("name") == name
+                   and jobutil.TRACKING_FINALIZER in (p["metadata"].get("finalizers") or [])]
+        await asyncio.gather(*(self._remove_finalizer(p) for p in orphans))
 
     async def _remove_finalizer(self, pod: dict) -> None:
         meta = pod["metadata"]

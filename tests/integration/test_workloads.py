@@ -257,3 +257,24 @@ async def test_a_stalled_rollout_reports_its_progress_deadline(cluster, namespac
             '" has timed out progressing.')
     finally:
         runner.paused = False
+
+
+async def test_deleting_a_running_job_leaves_no_pod_behind(cluster, namespace, kubectl):
+    client, _, runner = cluster
+    runner.finish_jobs = False  # its pods keep running
+    try:
+        job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "long"},
+               "spec": {"parallelism": 2, "completions": 2, "template": {"spec": {
+                   "restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox"}]}}}}
+        await run(kubectl, "create", "-n", namespace, "-f", "-", input=json.dumps(job))
+
+        async def active():
+            return ((await client.get(JOBS, "long", namespace)).get("status") or {}).get("active") == 2
+        await poll(active, timeout=60, what="two active pods")
+        await run(kubectl, "delete", "job", "long", "-n", namespace)  # pods keep the tracking finalizer till now
+
+        async def no_pods():
+            return not (await client.list(PODS, namespace, label_selector="job-name=long"))["items"]
+        await poll(no_pods, timeout=60, what="the Job's pods gone")
+    finally:
+        runner.finish_jobs = True
