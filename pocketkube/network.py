@@ -21,6 +21,8 @@ def add_network_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-proxy", action="store_true",
                    help="do not run the Service proxy (nftables; it runs with the node agent, as root)")
     p.add_argument("--no-dns", action="store_true", help="do not run the cluster DNS")
+    p.add_argument("--no-service-lb", action="store_true",
+                   help="leave LoadBalancer Services alone (no node address in their status)")
     p.add_argument("--cluster-domain", default="cluster.local", help="the cluster's DNS domain")
     p.add_argument("--dns-port", type=int, default=53, help="port of the cluster DNS on the node's address")
     p.add_argument("--dns-upstream", default=None,
@@ -59,7 +61,8 @@ def start_network(ns: argparse.Namespace, running, node: str, supervise) -> list
 
     async def proxy() -> None:
         try:
-            await run_proxy(str(creds.kubeconfig_for("system:kube-proxy")), node, cfg)
+            await run_proxy(str(creds.kubeconfig_for("system:kube-proxy")), node, cfg,
+                            service_lb=not ns.no_service_lb)
         finally:
             await cleanup(cfg)
 

@@ -5,7 +5,7 @@ The layout is upstream kube-proxy's nftables mode, in one `ip` table of our own:
   services chain         ip daddr . l4proto . dport vmap @service-ips, then
                          local addresses: l4proto . dport vmap @service-nodeports
   service-<h>-<key>      cluster path: mark for masquerade unless from a pod, then
-                         affinity lookups, then numgen random mod N vmap -> endpoints
+                         affinity lookups, then a random endpoint (numgen cascade)
   external-<h>-<key>     NodePort / LoadBalancer path: masquerade (policy Cluster)
                          or local endpoints only (policy Local)
   endpoint-<h>-<key>__ip/port
@@ -74,8 +74,14 @@ def _lb_rules(sp: ServicePort, eps: tuple[Endpoint, ...]) -> list[str]:
     if sp.affinity_timeout:
         for ep in eps:
             rules.append(f"ip saddr @{affinity_set(sp, ep)} goto {endpoint_chain(sp, ep)}")
-    targets = ", ".join(f"{i} : goto {endpoint_chain(sp, ep)}" for i, ep in enumerate(eps))
-    rules.append(f"numgen random mod {len(eps)} vmap {{ {targets} }}")
+    # Endpoint i is taken with probability 1/(n-i) among those left (uniform overall), as
+    # iptables' statistic cascade does, rather than upstream's `numgen random mod n vmap {..}`:
+    # every such anonymous map is a kernel set, and the kernel's cost of adding one grows with
+    # the sets already in the table (a first load of 10,000 services took minutes).
+    n = len(eps)
+    for i, ep in enumerate(eps[:-1]):
+        rules.append(f"numgen random mod {n - i} == 0 goto {endpoint_chain(sp, ep)}")
+    rules.append(f"goto {endpoint_chain(sp, eps[-1])}")
     return rules
 
 

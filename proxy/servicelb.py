@@ -14,13 +14,13 @@ log = logging.getLogger(__name__)
 
 
 def wanted_ingress(service: dict, node_ip: str) -> list[dict] | None:
-    """The status.loadBalancer.ingress this node gives the Service, or None to leave it alone."""
+    """The status.loadBalancer.ingress this node gives the Service, or None to leave it alone:
+    only an empty ingress is filled, so another writer of the status is never fought."""
     spec = service.get("spec") or {}
     if spec.get("type") != "LoadBalancer" or spec.get("loadBalancerClass"):
         return None
-    want = [{"ip": node_ip, "ipMode": "VIP"}]
     have = ((service.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
-    return None if have == want else want
+    return None if have else [{"ip": node_ip, "ipMode": "VIP"}]
 
 
 async def run_service_lb(client: ApiClient, services: Informer, node_ip: str) -> None:

@@ -67,6 +67,8 @@ def fresh_pocketkube(data_dir: Path, *, timeout: float = 60.0):
            "--etcd-compaction-interval", "5s",
            # the cluster DNS answers the cluster's names only: no query leaves this machine
            "--dns-upstream", "none", "--dns-port", "0",
+           # the status lifecycle row writes LoadBalancer status itself, as a cloud's controller would
+           "--no-service-lb",
            # a service range of its own: clusters side by side on one host do not share ClusterIPs
            "--service-cluster-ip-range", f"10.{random.randint(100, 250)}.0.0/16"]
     # a kubelet port of its own too: two suites at once on one host would otherwise share 10250

@@ -34,7 +34,8 @@ spec:
         image: {image}
         command: ["sh", "-c", "mkdir -p /www && hostname > /www/index.html && touch /www/ready && exec httpd -f -p 8080 -h /www"]
         ports: [{{containerPort: 8080, name: http}}]
-        readinessProbe: {{exec: {{command: [test, -f, /www/ready]}}, periodSeconds: 1}}
+        # a generous probe timeout: exec probes on a loaded machine can take seconds
+        readinessProbe: {{exec: {{command: [test, -f, /www/ready]}}, periodSeconds: 1, timeoutSeconds: 10}}
 """
 CLIENT = """
 apiVersion: v1
@@ -160,8 +161,9 @@ def test_a_pod_reaches_itself_through_its_own_service(net_cluster, net_ns):
     ip = web(c, ns, name="solo", replicas=1)["spec"]["clusterIP"]
     wait_programmed(c, ip, 80)
     (pod,) = pod_names(c, ns, "solo")
-    assert pod_get(c, ns, pod, f"http://{ip}/") == pod
-    assert pod_get(c, ns, pod, "http://solo/") == pod
+    # (polled: one wget may time out on a loaded machine; a missing hairpin never answers)
+    c.wait_for("the pod answered by itself", lambda: pod_get(c, ns, pod, f"http://{ip}/") == pod, timeout=30)
+    c.wait_for("the pod, by its service's name", lambda: pod_get(c, ns, pod, "http://solo/") == pod, timeout=30)
 
 
 def test_headless_service_a_and_srv_records(net_cluster, net_ns):

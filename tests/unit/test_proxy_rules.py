@@ -45,7 +45,9 @@ def test_cluster_ip_chain_lb_and_masquerade():
     assert d.maps["service-ips"] == {"10.96.0.50 . tcp . 80": f"goto {chain}"}
     rules = d.chains[chain]
     assert rules[0] == "ip daddr 10.96.0.50 tcp dport 80 ip saddr != 10.88.0.0/16 jump mark-for-masquerade"
-    assert rules[-1].startswith("numgen random mod 2 vmap { 0 : goto endpoint-")
+    # uniform: the first endpoint with probability 1/2, else the second
+    assert rules[-2].startswith("numgen random mod 2 == 0 goto endpoint-") and "10.88.0.5/8080" in rules[-2]
+    assert rules[-1].startswith("goto endpoint-") and "10.88.0.6/8080" in rules[-1]
     dnats = sorted(r for rs in d.chains.values() for r in rs if "dnat" in r)
     assert dnats == ["meta l4proto tcp dnat to 10.88.0.5:8080", "meta l4proto tcp dnat to 10.88.0.6:8080"]
     # hairpin: an endpoint reaching itself is masqueraded
@@ -67,7 +69,7 @@ def test_external_traffic_policy_local_uses_local_endpoints_without_masquerade()
     assert [e.ip for e in sp.external_endpoints] == ["10.88.0.5"] and len(sp.cluster_endpoints) == 2
     d = render(snap, CFG)
     ext = d.maps["service-nodeports"]["tcp . 30080"].removeprefix("goto ")
-    assert d.chains[ext][0].startswith("numgen random mod 1 ")
+    assert d.chains[ext][0].startswith("goto endpoint-") and len(d.chains[ext]) == 1
     assert not any("mark-for-masquerade" in r for r in d.chains[ext])
     # no local endpoint: dropped, not rejected (the service has endpoints elsewhere)
     snap = snapshot([s], {"default/web": [eps(("10.88.0.6", "n2", True))]}, "n1")
@@ -151,6 +153,8 @@ def test_service_lb_status():
     assert wanted_ingress(s, "192.0.2.2") == [{"ip": "192.0.2.2", "ipMode": "VIP"}]
     s["status"] = {"loadBalancer": {"ingress": [{"ip": "192.0.2.2", "ipMode": "VIP"}]}}
     assert wanted_ingress(s, "192.0.2.2") is None
+    s["status"] = {"loadBalancer": {"ingress": [{"ip": "203.0.113.1"}]}}   # set by someone else: left alone
+    assert wanted_ingress(s, "192.0.2.2") is None
     assert wanted_ingress(svc(), "192.0.2.2") is None
     assert wanted_ingress(svc(type_="LoadBalancer", loadBalancerClass="other"), "192.0.2.2") is None
 
@@ -176,3 +180,20 @@ def test_render_cache_gives_the_same_result_and_keeps_only_current_ports():
     two = snapshot([svc()], {"default/web": [eps(("10.88.0.6", "n1", True))]}, "n1")
     assert render(two, CFG, cache) == render(two, CFG)
     assert set(cache) == set(two.ports)
+
+
+def test_random_cascade_is_uniform():
+    """Rule i takes 1/(n-i) of what reaches it: each of n endpoints gets 1/n."""
+    from fractions import Fraction
+    s = svc()
+    snap = snapshot([s], {"default/web": [eps(*[(f"10.88.0.{i}", "n", True) for i in range(1, 5)])]}, "n")
+    rules = render(snap, CFG).chains[service_chain(snap.ports[0])][1:]
+    left, shares = Fraction(1), []
+    for r in rules:
+        if r.startswith("numgen"):
+            mod = int(r.split()[3])
+            shares.append(left / mod)
+            left -= left / mod
+        else:
+            shares.append(left)
+    assert shares == [Fraction(1, 4)] * 4
