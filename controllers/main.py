@@ -43,6 +43,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--pod-gc-period", type=duration, default=20.0)
     p.add_argument("--root-ca-file", help="CA bundle to publish as kube-root-ca.crt (default: the kubeconfig's)")
     p.add_argument("--min-resync-period", type=duration, default=300.0)
+    p.add_argument("--local-path-dir", help="run the local-path provisioner with volumes under this directory "
+                                            "(on the host of the node it serves)")
     p.add_argument("-v", "--v", type=int, default=0, help="log verbosity")
     return p
 
@@ -52,7 +54,8 @@ def options_from(ns: argparse.Namespace) -> Options:
                    node_monitor_period=ns.node_monitor_period,
                    default_toleration_seconds=ns.default_unreachable_toleration_seconds,
                    terminated_pod_gc_threshold=ns.terminated_pod_gc_threshold, pod_gc_period=ns.pod_gc_period,
-                   root_ca_file=ns.root_ca_file, resync_period=ns.min_resync_period)
+                   root_ca_file=ns.root_ca_file, resync_period=ns.min_resync_period,
+                   extra={"local_path_dir": ns.local_path_dir} if ns.local_path_dir else {})
 
 
 async def _main(ns: argparse.Namespace) -> int:

@@ -25,6 +25,7 @@ CONTROLLERS = {
     "persistentvolume-binder": "controllers.volumes.binder:PersistentVolumeBinder",
     "pvc-protection": "controllers.volumes.protection:PVCProtectionController",
     "pv-protection": "controllers.volumes.protection:PVProtectionController",
+    "ephemeral-volume": "controllers.volumes.ephemeral:EphemeralVolumeController",
 }
 
 

@@ -23,6 +23,8 @@ class VolumeError(Exception):
 class Sources(Protocol):
     async def configmap(self, namespace: str, name: str) -> dict | None: ...
     async def secret(self, namespace: str, name: str) -> dict | None: ...
+    async def claim(self, namespace: str, name: str) -> dict | None: ...
+    async def volume(self, name: str) -> dict | None: ...
     async def token(self, pod: dict, audience: str | None, seconds: int) -> str | None: ...
 
 
@@ -131,6 +133,10 @@ async def prepare(pod: dict, root: str, sources: Sources, host_ip: str, pod_ip: 
                 path = os.path.join("/dev/shm/pocketkube", uid, name)
             os.makedirs(path, mode=0o777, exist_ok=True)
             os.chmod(path, 0o777)
+        elif "persistentVolumeClaim" in vol or "ephemeral" in vol:
+            claim_name = (vol.get("persistentVolumeClaim") or {}).get("claimName") or \
+                f"{pod['metadata']['name']}-{name}"
+            path = await claim_path(pod["metadata"]["namespace"], claim_name, sources)
         elif "hostPath" in vol:
             hp = vol["hostPath"]
             path = hp["path"]
@@ -164,6 +170,41 @@ async def prepare(pod: dict, root: str, sources: Sources, host_ip: str, pod_ip: 
     return paths
 
 
+async def claim_path(namespace: str, claim_name: str, sources: Sources) -> str:
+    """The host directory behind a bound claim: its volume's hostPath or local path.
+    A claim not yet bound (the provisioner is still at work) is a FailedMount: the pod waits."""
+    claim = await sources.claim(namespace, claim_name)
+    if claim is None:
+        raise VolumeError(f'persistentvolumeclaim "{claim_name}" not found')
+    volume_name = (claim.get("spec") or {}).get("volumeName")
+    if not volume_name or (claim.get("status") or {}).get("phase") != "Bound":
+        raise VolumeError(f'unbound persistentvolumeclaim "{claim_name}"')
+    pv = await sources.volume(volume_name)
+    if pv is None:
+        raise VolumeError(f'persistentvolume "{volume_name}" not found')
+    spec = pv.get("spec") or {}
+    if spec.get("hostPath"):
+        path = spec["hostPath"].get("path") or ""
+        if not os.path.exists(path):
+            if (spec["hostPath"].get("type") or "") != "DirectoryOrCreate":
+                raise VolumeError(f"hostPath type check failed: {path} does not exist")
+            os.makedirs(path, exist_ok=True)
+            os.chmod(path, 0o777)  # any container user may write, as k3s's local-path helper makes it
+        return path
+    if spec.get("local"):
+        path = spec["local"].get("path") or ""
+        if not os.path.isdir(path):
+            raise VolumeError(f"local volume path {path} does not exist")
+        return path
+    raise VolumeError(f'persistentvolume "{volume_name}": only hostPath and local volumes can be mounted here')
+
+
+def read_only_volumes(pod: dict) -> frozenset[str]:
+    """Volumes every mount of which is read-only: claims the pod mounts with readOnly."""
+    return frozenset(v["name"] for v in (pod.get("spec") or {}).get("volumes") or []
+                     if (v.get("persistentVolumeClaim") or {}).get("readOnly"))
+
+
 def _remove_stale(path: str, keep: set[str]) -> None:
     for dirpath, _dirs, names in os.walk(path):
         for n in names:
@@ -172,7 +213,7 @@ def _remove_stale(path: str, keep: set[str]) -> None:
                 os.unlink(os.path.join(dirpath, n))
 
 
-def mounts_for(container: dict, paths: dict[str, str]) -> list[dict]:
+def mounts_for(container: dict, paths: dict[str, str], read_only: frozenset[str] = frozenset()) -> list[dict]:
     out = []
     for vm in container.get("volumeMounts") or []:
         src = paths.get(vm["name"])
@@ -182,7 +223,7 @@ def mounts_for(container: dict, paths: dict[str, str]) -> list[dict]:
             src = os.path.join(src, vm["subPath"])
             if not os.path.exists(src):
                 os.makedirs(src, exist_ok=True)
-        opts = ["rbind", "ro" if vm.get("readOnly") else "rw"]
+        opts = ["rbind", "ro" if vm.get("readOnly") or vm["name"] in read_only else "rw"]
         out.append({"destination": vm["mountPath"], "source": src, "type": "bind", "options": opts})
     return out
 

@@ -50,10 +50,14 @@ def _start_components(ns: argparse.Namespace, running) -> list[asyncio.Task]:
     tasks = []
     creds = running.creds
     if not ns.no_controllers:
+        from controllers.context import Options
         from controllers.manager import run_controllers
 
         kc = creds.kubeconfig_for("system:kube-controller-manager")
-        tasks.append(asyncio.create_task(_supervise("controllers", run_controllers(str(kc))), name="controllers"))
+        # the local-path provisioner deletes volume directories itself: only beside our own node agent
+        extra = {} if ns.no_nodeagent else {"local_path_dir": str(running.opts.data_dir.resolve() / "local-path")}
+        tasks.append(asyncio.create_task(_supervise("controllers", run_controllers(str(kc), options=Options(
+            extra=extra))), name="controllers"))
     if not ns.no_nodeagent:
         from nodeagent.agent import run_agent
 

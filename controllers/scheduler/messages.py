@@ -16,10 +16,15 @@ def _histogram(counter: Counter) -> str:
     return ", ".join(sorted(f"{n} {reason}" for reason, n in counter.items()))
 
 
-def fit_error_message(total_nodes: int, failures: dict[str, tuple[list[str], bool]]) -> str:
-    """failures: node name -> (reasons, preemption_might_help)."""
+def fit_error_message(total_nodes: int, failures: dict[str, tuple[list[str], bool]],
+                      prefilter: str | None = None) -> str:
+    """failures: node name -> (reasons, preemption_might_help). `prefilter`: why the pod
+    was refused before any node was looked at (a missing claim): then no node helps."""
     if total_nodes == 0:
         return "no nodes available to schedule pods"
+    if prefilter:
+        return (f"0/{total_nodes} nodes are available: {prefilter}. preemption: 0/{total_nodes} nodes are "
+                f"available: {total_nodes} {NOT_HELPFUL}..")
     reasons: Counter = Counter()
     preemption: Counter = Counter()
     for node_reasons, helpful in failures.values():

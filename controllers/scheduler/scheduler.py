@@ -16,12 +16,15 @@ from kubeclient import ApiError, ControllerRateLimiter, ItemBackoff, TokenBucket
 from kubeclient.resources import NODES, PODS
 
 from ..base import Controller
+from ..volumes import PVCS, PVS, STORAGECLASSES
+from ..volumes.matching import SELECTED_NODE
 from .interpod import InterPodCheck
 from .messages import fit_error_message
 from .nodeinfo import ClusterState, pod_nonzero_requests, pod_requests
 from .predicates import filter_node
 from .scoring import score_nodes
 from .topologyspread import TopologySpreadCheck
+from .volumebinding import VolumeCheck
 
 log = logging.getLogger(__name__)
 SCHEDULER_NAME = "default-scheduler"
@@ -59,6 +62,11 @@ class Scheduler(Controller):
         self.nodes = self.ctx.informers.informer(NODES)
         self.pods.add_handler(self._pod_added, self._pod_updated, self._pod_deleted)
         self.nodes.add_handler(self._node_added, self._node_updated, self._node_deleted)
+        self.claims = self.ctx.informers.informer(PVCS)
+        self.volumes = self.ctx.informers.informer(PVS)
+        self.classes = self.ctx.informers.informer(STORAGECLASSES)
+        # a claim created or bound may let a waiting pod in
+        self.claims.add_handler(lambda c: self._retry_unschedulable(), lambda o, n: self._retry_unschedulable())
 
     # --- keeping the cluster picture current -------------------------------------------
     def _account(self, pod: dict) -> None:
@@ -113,13 +121,13 @@ class Scheduler(Controller):
         self.unschedulable.clear()
 
     # --- one scheduling decision --------------------------------------------------------
-    def decide(self, pod: dict) -> tuple[str | None, dict]:
+    def decide(self, pod: dict, volumes: VolumeCheck | None = None) -> tuple[str | None, dict]:
         """(chosen node or None, failures by node). Pure with respect to the cluster state."""
         requests = pod_requests(pod)
         fits, failures = [], {}
         key = f"{pod['metadata'].get('namespace')}/{pod['metadata']['name']}"
-        extra = [c for c in (InterPodCheck(pod, self.state, key), TopologySpreadCheck(pod, self.state, key))
-                 if c.active]
+        extra = [c for c in (InterPodCheck(pod, self.state, key), TopologySpreadCheck(pod, self.state, key),
+                             volumes) if c is not None and c.active]
         for name, info in self.state.nodes.items():
             failed = filter_node(pod, info, requests, extra)
             if failed:
@@ -139,18 +147,34 @@ class Scheduler(Controller):
         pod = self.pods.get(key)
         if pod is None or not wants_scheduling(pod) or key in self.state.usage:
             return
-        node, failures = self.decide(pod)
+        volumes = VolumeCheck(pod, self.claims, self.volumes, self.classes)
+        node, failures = (None, {}) if volumes.prefilter_error else self.decide(pod, volumes)
         if node is None:
             self.unschedulable.add(key)
-            message = fit_error_message(len(self.state.nodes), failures)
+            message = fit_error_message(len(self.state.nodes), failures, volumes.prefilter_error)
             await self._mark_unschedulable(pod, message)
             self.queue.add_rate_limited(key)
             return
         self.unschedulable.discard(key)
+        await self._select_node_for_claims(volumes, node)
         self.state.add_pod(key, pod, node)  # assume it: the next decision must see it
         task = asyncio.ensure_future(self._bind(key, pod, node))
         self._bind_tasks.add(task)
         task.add_done_callback(self._bind_tasks.discard)
+
+    async def _select_node_for_claims(self, volumes: VolumeCheck, node: str) -> None:
+        """Unbound WaitForFirstConsumer claims learn the chosen node (the binder or
+        provisioner acts on it; the node agent waits for the claim to be bound)."""
+        for claim in volumes.delayed:
+            if (claim["metadata"].get("annotations") or {}).get(SELECTED_NODE) == node:
+                continue
+            m = claim["metadata"]
+            try:
+                await self.client.patch(PVCS, m["name"], {"metadata": {"annotations": {SELECTED_NODE: node}}},
+                                        m["namespace"])
+            except ApiError as e:
+                if not e.not_found:
+                    raise
 
     async def _bind(self, key: str, pod: dict, node: str) -> None:
         ns, name = split_key(key)

@@ -17,6 +17,7 @@ from kubeclient.resources import NODES, PODS
 
 from ..base import Controller
 from . import PVCS, PVS, STORAGECLASSES
+from .localpath import PROVISIONER as LOCAL_PATH, LocalPathProvisioner
 from .matching import (BIND_COMPLETED, BOUND_BY_CONTROLLER, SELECTED_NODE, claim_class, claim_ref_is, find_match,
                        fits, volume_allows_node)
 
@@ -38,11 +39,26 @@ class PersistentVolumeBinder(Controller):
         self.classes, self.nodes = inf.informer(STORAGECLASSES), inf.informer(NODES)
         self.pods = inf.informer(PODS)
         self.recorder = self.ctx.recorder("persistentvolume-controller")
-        self.provisioners = {}  # provisioner name -> object with provision(claim, cls, node) / delete(pv)
-        self.volumes.add_handler(lambda pv: self.queue.add("pv:" + _key(pv)),
-                                 lambda old, new: self.queue.add("pv:" + _key(new)), self._volume_gone)
+        # provisioner name -> object with provision(claim, cls, node name) / delete(pv)
+        self.provisioners = {}
+        data_dir = self.ctx.options.extra.get("local_path_dir")
+        if data_dir:
+            self.provisioners[LOCAL_PATH] = LocalPathProvisioner(self.client, self.recorder, self.nodes, data_dir)
+        self.volumes.add_handler(self._volume_changed, lambda old, new: self._volume_changed(new), self._volume_gone)
         self.claims.add_handler(lambda c: self.queue.add("pvc:" + _key(c)),
                                 lambda old, new: self.queue.add("pvc:" + _key(new)), self._claim_gone)
+
+    async def background(self) -> None:
+        for p in self.provisioners.values():
+            await p.ensure_class()
+
+    def _volume_changed(self, pv: dict) -> None:
+        self.queue.add("pv:" + _key(pv))
+        # a volume that became available may fit a claim that found none before
+        if (pv.get("status") or {}).get("phase") == "Available":
+            for claim in self.claims.list():
+                if not (claim.get("spec") or {}).get("volumeName"):
+                    self.queue.add("pvc:" + _key(claim))
 
     def _volume_gone(self, pv: dict) -> None:
         ref = (pv.get("spec") or {}).get("claimRef")

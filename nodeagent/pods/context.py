@@ -6,11 +6,15 @@ import time
 from dataclasses import dataclass, field
 
 from kubeclient import ApiClient, ApiError
-from kubeclient.resources import CONFIGMAPS, SECRETS, SERVICES, SERVICEACCOUNTS
+from kubeclient.resources import CONFIGMAPS, SECRETS, SERVICES, SERVICEACCOUNTS, Resource
 
 from ..events import EventRecorder
 from ..runtime.podman import Podman
 from .env import service_link_env
+
+
+_PVCS = Resource("", "v1", "persistentvolumeclaims")
+_PVS = Resource("", "v1", "persistentvolumes", False)
 
 
 class ApiSources:
@@ -47,6 +51,12 @@ class ApiSources:
 
     async def secret(self, namespace: str, name: str) -> dict | None:
         return await self._get(SECRETS, namespace, name)
+
+    async def claim(self, namespace: str, name: str) -> dict | None:
+        return await self._get(_PVCS, namespace, name)
+
+    async def volume(self, name: str) -> dict | None:
+        return await self._get(_PVS, "", name)
 
     async def service_env(self, namespace: str) -> dict[str, str]:
         async def fetch():

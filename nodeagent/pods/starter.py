@@ -119,7 +119,7 @@ async def start_attempt(ctx: AgentContext, pod: dict, c: dict, *, kind: str, att
                         get_secret=secs.get, service_env=svc_env, node_alloc=ctx.node_allocatable)
         img_env = dict(e.split("=", 1) for e in (info.get("Config") or {}).get("Env") or [] if "=" in e)
         full_env = {**img_env, **env}
-        mounts = volumes.mounts_for(c, volume_paths) + _resolv_conf_mount(ctx, pod)
+        mounts = volumes.mounts_for(c, volume_paths, volumes.read_only_volumes(pod)) + _resolv_conf_mount(ctx, pod)
         cspec = S.container_spec(pod, c, node=ctx.node_name, kind=kind, attempt=attempt, sandbox_id=sandbox_id,
                                  image=c["image"], image_config=info.get("Config") or {}, env=full_env,
                                  mounts=mounts)

@@ -80,11 +80,12 @@ class Proc:
 
 
 class Cluster:
-    def __init__(self, server: ServerProcess, base: Path, node: str, agent_args: list[str] | None = None):
+    def __init__(self, server: ServerProcess, base: Path, node: str, agent_args: list[str] | None = None,
+                 controller_args: list[str] | None = None):
         self.server, self.base, self.node = server, base, node
         self.kubectl = kubectl_runner(server.kubeconfig, base / "kubectl-home")
-        self.controllers = Proc("controllers", ["controllers", "--kubeconfig", str(server.kubeconfig)],
-                                base / "controllers.log")
+        self.controllers = Proc("controllers", ["controllers", "--kubeconfig", str(server.kubeconfig),
+                                                *(controller_args or [])], base / "controllers.log")
         self.agent = Proc("nodeagent", ["nodeagent", "--kubeconfig", str(server.kubeconfig), "--node-name", node,
                                         "--root-dir", str(base / "node"), "--port", "0", *(agent_args or [])],
                                 base / "nodeagent.log")
@@ -116,7 +117,7 @@ class Cluster:
 
 @contextlib.contextmanager
 def running_cluster(base: Path, *, server_args: list[str] | None = None, agent_args: list[str] | None = None,
-                    before_agent=None):
+                    before_agent=None, controller_args: list[str] | None = None):
     """API server, controllers and node agent as processes; pods of its node removed after.
     before_agent(cluster) runs once the server is ready (e.g. to start a proxy and DNS)."""
     problem = podman_problem()
@@ -128,7 +129,8 @@ def running_cluster(base: Path, *, server_args: list[str] | None = None, agent_a
     c = None
     try:
         server.wait_ready()
-        c = Cluster(server, base, f"e2e-{uuid.uuid4().hex[:6]}", agent_args=agent_args)
+        c = Cluster(server, base, f"e2e-{uuid.uuid4().hex[:6]}", agent_args=agent_args,
+                    controller_args=controller_args)
         if before_agent is not None:
             before_agent(c)
         c.controllers.start()
