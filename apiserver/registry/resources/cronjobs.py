@@ -18,6 +18,7 @@ from apiserver.registry.strategy import Strategy
 from apiserver.registry.validation import field
 
 from . import workload_rules as rules
+from .workload_rules import default
 from .jobs import validate_job_spec
 
 _SPEC = "io.k8s.api.batch.v1.CronJobSpec"
@@ -50,10 +51,10 @@ class CronJobStrategy(Strategy):
 
     def defaults(self, obj: dict) -> None:
         spec = dict_at(obj, "spec")
-        spec.setdefault("concurrencyPolicy", "Allow")
-        spec.setdefault("suspend", False)
-        spec.setdefault("successfulJobsHistoryLimit", 3)
-        spec.setdefault("failedJobsHistoryLimit", 1)
+        default(spec, "concurrencyPolicy", "Allow")
+        default(spec, "suspend", False)
+        default(spec, "successfulJobsHistoryLimit", 3)
+        default(spec, "failedJobsHistoryLimit", 1)
         podspec.pod_template(((spec.get("jobTemplate") or {}).get("spec") or {}).get("template"))
 
     def name_errors(self, name: str) -> list[str]:

@@ -14,6 +14,7 @@ from apiserver.registry.strategy import Strategy
 from apiserver.registry.validation import field
 
 from . import workload_rules as rules
+from .workload_rules import default
 
 _STATUS = "io.k8s.api.apps.v1.DaemonSetStatus"
 
@@ -28,12 +29,12 @@ class DaemonSetStrategy(Strategy):
     def defaults(self, obj: dict) -> None:
         spec = dict_at(obj, "spec")
         update = dict_at(spec, "updateStrategy")
-        update.setdefault("type", "RollingUpdate")
+        default(update, "type", "RollingUpdate")
         if update["type"] == "RollingUpdate":
             ru = dict_at(update, "rollingUpdate")
-            ru.setdefault("maxUnavailable", 1)
-            ru.setdefault("maxSurge", 0)
-        spec.setdefault("revisionHistoryLimit", 10)
+            default(ru, "maxUnavailable", 1)
+            default(ru, "maxSurge", 0)
+        default(spec, "revisionHistoryLimit", 10)
         podspec.pod_template(spec.get("template"))
 
     def validate(self, obj: dict) -> list[Cause]:

@@ -14,6 +14,7 @@ from apiserver.registry.strategy import Strategy
 from apiserver.registry.validation import field
 
 from . import workload_rules as rules
+from .workload_rules import default
 from .scale import LabelSelectorScale
 
 _SPEC, _STATUS = "io.k8s.api.apps.v1.DeploymentSpec", "io.k8s.api.apps.v1.DeploymentStatus"
@@ -28,15 +29,15 @@ class DeploymentStrategy(Strategy):
 
     def defaults(self, obj: dict) -> None:
         spec = dict_at(obj, "spec")
-        spec.setdefault("replicas", 1)
+        default(spec, "replicas", 1)
         strategy = dict_at(spec, "strategy")
-        strategy.setdefault("type", "RollingUpdate")
+        default(strategy, "type", "RollingUpdate")
         if strategy["type"] == "RollingUpdate":
             ru = dict_at(strategy, "rollingUpdate")
-            ru.setdefault("maxUnavailable", "25%")
-            ru.setdefault("maxSurge", "25%")
-        spec.setdefault("revisionHistoryLimit", 10)
-        spec.setdefault("progressDeadlineSeconds", 600)
+            default(ru, "maxUnavailable", "25%")
+            default(ru, "maxSurge", "25%")
+        default(spec, "revisionHistoryLimit", 10)
+        default(spec, "progressDeadlineSeconds", 600)
         podspec.pod_template(spec.get("template"))
 
     def validate(self, obj: dict) -> list[Cause]:

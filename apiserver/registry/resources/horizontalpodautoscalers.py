@@ -10,6 +10,8 @@ from apiserver.registry.defaulting import dict_at
 from apiserver.registry.printing.columns import age_column, age_of, col, name_column, name_of
 from apiserver.registry.printing.humanize import doc
 from apiserver.registry.strategy import Strategy
+
+from .workload_rules import default
 from apiserver.registry.validation import field
 
 _SPEC, _STATUS = "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerSpec", "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerStatus"
@@ -18,16 +20,14 @@ _SPEC, _STATUS = "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerSpec", "io.k8
 def _behavior_defaults(behavior: dict) -> None:
     up, down = behavior.get("scaleUp"), behavior.get("scaleDown")
     if isinstance(up, dict):
-        up.setdefault("stabilizationWindowSeconds", 0)
-        up.setdefault("selectPolicy", "Max")
+        default(up, "stabilizationWindowSeconds", 0)
+        default(up, "selectPolicy", "Max")
         up.setdefault("policies", [{"type": "Pods", "value": 4, "periodSeconds": 15},
                                    {"type": "Percent", "value": 100, "periodSeconds": 15}])
     if isinstance(down, dict):
-        down.setdefault("stabilizationWindowSeconds", 300)
-        down.setdefault("selectPolicy", "Max")
-        down.setdefault("policies", [{"type": "Percent", "value": 100, "periodSeconds": 15}])
-
-
+        default(down, "stabilizationWindowSeconds", 300)
+        default(down, "selectPolicy", "Max")
+        default(down, "policies", [{"type": "Percent", "value": 100, "periodSeconds": 15}])
 def _target(metric: dict, current: dict | None) -> str:
     kind = metric.get("type")
     src = metric.get(_SOURCE.get(kind, "")) or {}
@@ -55,7 +55,7 @@ class HorizontalPodAutoscalerStrategy(Strategy):
 
     def defaults(self, obj: dict) -> None:
         spec = dict_at(obj, "spec")
-        spec.setdefault("minReplicas", 1)
+        default(spec, "minReplicas", 1)
         if not spec.get("metrics"):
             spec["metrics"] = [{"type": "Resource", "resource": {"name": "cpu", "target": {
                 "type": "Utilization", "averageUtilization": 80}}}]

@@ -15,6 +15,7 @@ from apiserver.registry.strategy import Strategy
 from apiserver.registry.validation import field
 
 from . import workload_rules as rules
+from .workload_rules import default
 
 CONTROLLER_UID = "batch.kubernetes.io/controller-uid"
 JOB_NAME = "batch.kubernetes.io/job-name"
@@ -25,14 +26,12 @@ def job_spec_defaults(spec: dict) -> None:
     if spec.get("completions") is None and spec.get("parallelism") is None:
         spec["completions"] = 1
         spec["parallelism"] = 1
-    spec.setdefault("parallelism", 1)
+    default(spec, "parallelism", 1)
     if spec.get("backoffLimit") is None:
         spec["backoffLimit"] = 2147483647 if spec.get("backoffLimitPerIndex") is not None else 6
-    spec.setdefault("completionMode", "NonIndexed")
-    spec.setdefault("suspend", False)
-    spec.setdefault("podReplacementPolicy", "Failed" if spec.get("podFailurePolicy") else "TerminatingOrFailed")
-
-
+    default(spec, "completionMode", "NonIndexed")
+    default(spec, "suspend", False)
+    default(spec, "podReplacementPolicy", "Failed" if spec.get("podFailurePolicy") else "TerminatingOrFailed")
 def validate_job_spec(spec: dict, path: str = "spec", generated_selector: bool = True) -> list[Cause]:
     causes = rules.non_negative(spec, "parallelism", "completions", "backoffLimit", "ttlSecondsAfterFinished",
                                 path=path)

@@ -12,6 +12,7 @@ from apiserver.registry.printing.pod_templates import containers_and_images, rep
 from apiserver.registry.strategy import Strategy
 
 from . import workload_rules as rules
+from .workload_rules import default
 from .scale import LabelSelectorScale
 
 _SPEC, _STATUS = "io.k8s.api.apps.v1.ReplicaSetSpec", "io.k8s.api.apps.v1.ReplicaSetStatus"
@@ -28,7 +29,7 @@ class ReplicaSetStrategy(Strategy):
 
     def defaults(self, obj: dict) -> None:
         spec = dict_at(obj, "spec")
-        spec.setdefault("replicas", 1)
+        default(spec, "replicas", 1)
         podspec.pod_template(spec.get("template"))
 
     def prepare_for_create(self, obj: dict) -> None:

@@ -13,6 +13,7 @@ from apiserver.registry.strategy import Strategy
 from apiserver.registry.validation import field
 
 from . import workload_rules as rules
+from .workload_rules import default
 from .scale import LabelSelectorScale
 
 # what an update may change; everything else in spec is frozen (upstream's ValidateStatefulSetUpdate)
@@ -29,16 +30,16 @@ class StatefulSetStrategy(Strategy):
 
     def defaults(self, obj: dict) -> None:
         spec = dict_at(obj, "spec")
-        spec.setdefault("replicas", 1)
-        spec.setdefault("podManagementPolicy", "OrderedReady")
+        default(spec, "replicas", 1)
+        default(spec, "podManagementPolicy", "OrderedReady")
         update = dict_at(spec, "updateStrategy")
-        update.setdefault("type", "RollingUpdate")
+        default(update, "type", "RollingUpdate")
         if update["type"] == "RollingUpdate":
             dict_at(update, "rollingUpdate").setdefault("partition", 0)
-        spec.setdefault("revisionHistoryLimit", 10)
+        default(spec, "revisionHistoryLimit", 10)
         retention = dict_at(spec, "persistentVolumeClaimRetentionPolicy")
-        retention.setdefault("whenDeleted", "Retain")
-        retention.setdefault("whenScaled", "Retain")
+        default(retention, "whenDeleted", "Retain")
+        default(retention, "whenScaled", "Retain")
         for claim in spec.get("volumeClaimTemplates") or []:
             if isinstance(claim, dict):
                 dict_at(claim, "spec").setdefault("volumeMode", "Filesystem")

@@ -116,3 +116,9 @@ def non_negative(spec: dict, *keys: str, path: str = "spec") -> list[Cause]:
     for k in keys:
         out += field.non_negative(field.child(path, k), spec.get(k))
     return out
+
+
+def default(obj: dict, key: str, value) -> None:
+    """Set a defaulted field that is absent or null (a null pointer defaults upstream too)."""
+    if obj.get(key) is None:
+        obj[key] = value
