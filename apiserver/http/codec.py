@@ -100,18 +100,23 @@ def check_type(obj: object, api_version: str, kind: str) -> dict:
 
 
 async def decode_object(request: Request, query, group: str, version: str, kind: str) -> tuple[dict, list[str]]:
-    """Body → object of the expected kind, plus Warning texts (fieldValidation=Warn)."""
+    """Body → object of the expected kind, plus Warning texts (fieldValidation=Warn).
+    Decoding and the checks that walk the whole body run off the loop for large bodies."""
     how = fieldvalidation.directive(query, "UpdateOptions" if request.method == "PUT" else "CreateOptions")
     body = await read_body(request)
-    doc, dups = await decode_document(body, media_type(request))
     api_version = f"{group}/{version}" if group else version
-    obj = check_type(doc, api_version, kind)
-    bytefields.canonicalize(obj, group, version, kind)
-    schema = schemas.for_kind(group, version, kind)
-    warnings: list[str] = []
-    if schema is not None:
-        warnings = fieldvalidation.enforce(obj, dups, schema, how, kind=kind, version=version)
-    return obj, warnings
+
+    def decode_and_check(body: bytes, content_type: str) -> tuple[dict, list[str]]:
+        doc, dups = _decode_document(body, content_type)
+        obj = check_type(doc, api_version, kind)
+        bytefields.canonicalize(obj, group, version, kind)
+        schema = schemas.for_kind(group, version, kind)
+        warnings: list[str] = []
+        if schema is not None:
+            warnings = fieldvalidation.enforce(obj, dups, schema, how, kind=kind, version=version)
+        return obj, warnings
+
+    return await off_loop(decode_and_check, body, media_type(request))
 
 
 async def decode_options(request: Request, kind: str) -> dict | None:
