@@ -46,6 +46,8 @@ CLUSTER_ROLES = [
         {"apiGroups": ["authentication.k8s.io"], "resources": ["selfsubjectreviews"], "verbs": ["create"]}]),
     _role("system:discovery", [_get("/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/openapi",
                                     "/openapi/*", "/readyz", "/version", "/version/")]),
+    _role("system:monitoring", [_get("/healthz", "/healthz/*", "/livez", "/livez/*", "/metrics", "/metrics/slis",
+                                     "/readyz", "/readyz/*")]),
     _role("system:public-info-viewer", [_get("/healthz", "/livez", "/readyz", "/version", "/version/")]),
     _role("system:service-account-issuer-discovery", [
         _get("/.well-known/openid-configuration", "/.well-known/openid-configuration/",
@@ -114,6 +116,7 @@ CLUSTER_ROLE_BINDINGS = [
     _binding("cluster-admin", "cluster-admin", [("Group", "system:masters")]),
     _binding("system:basic-user", "system:basic-user", [("Group", "system:authenticated")]),
     _binding("system:discovery", "system:discovery", [("Group", "system:authenticated")]),
+    _binding("system:monitoring", "system:monitoring", [("Group", "system:monitoring")]),
     _binding("system:public-info-viewer", "system:public-info-viewer",
              [("Group", "system:authenticated"), ("Group", "system:unauthenticated")]),
     _binding("system:service-account-issuer-discovery", "system:service-account-issuer-discovery",

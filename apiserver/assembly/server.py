@@ -36,6 +36,7 @@ from apiserver.auth.credentials import Credentials, ensure_credentials
 from apiserver.auth.rbac import RBACAuthorizer
 from apiserver.auth.rbac_escalation import escalation_guard
 from apiserver.http.app import create_app
+from apiserver.http.metrics import ApiMetrics
 from apiserver.http.nodeproxy import nodeproxy_routes
 from apiserver.http.oidc import oidc_routes
 from apiserver.registry.customresources.controller import CRDController
@@ -48,6 +49,7 @@ from . import serving
 from .authentication import install_auth_apis
 from .bootstrap import ensure_defaults
 from .endpoint_reconciler import EndpointReconciler, ServerAddress
+from .instrumented_store import InstrumentedStore, storage_histogram
 from .options import ServerOptions
 from .rbac_bootstrap import ensure_bootstrap_policy
 from .startup_gate import StartupGate, build_until_ready
@@ -76,7 +78,7 @@ def bind_socket(host: str, port: int) -> socket.socket:
 
 
 def build_store(opts: ServerOptions):
-    """The backend chosen by flags, behind the watch cache."""
+    """The backend chosen by flags, timed (etcd_request_duration_seconds), behind the watch cache."""
     if opts.etcd_servers:
         backend = EtcdStore(opts.etcd_servers, prefix=opts.etcd_prefix, ca_file=opts.etcd_cafile,
                             cert_file=opts.etcd_certfile, key_file=opts.etcd_keyfile,
@@ -87,7 +89,7 @@ def build_store(opts: ServerOptions):
             # As kube-apiserver does on etcd: every interval, compact to the revision
             # seen one interval ago, however few writes came since (no count window).
             backend.start_compactor(opts.etcd_compaction_interval, keep_window=0)
-    return CachedStore(backend)
+    return CachedStore(InstrumentedStore(backend, storage_histogram()))
 
 
 def admission_plugin_names(enabled: list[str], disabled: list[str], defaults: tuple[str, ...]) -> list[str]:
@@ -106,8 +108,9 @@ def build_admission(opts: ServerOptions, registries):
         raise ServerSetupError(str(e)) from None
 
 
-async def build_app(opts: ServerOptions, store, creds: Credentials, port: int):
-    """Everything above the store: registries, defaults, admission, auth, the ASGI app."""
+async def build_app(opts: ServerOptions, store, creds: Credentials, port: int, *, metrics: bool = True):
+    """Everything above the store: registries, defaults, admission, auth, the ASGI app.
+    `metrics=False` (benchmarks only) leaves requests uncounted and /metrics unserved."""
     settings = RegistrySettings(service_cluster_ip_range=opts.service_cluster_ip_range,
                                 service_node_port_range="%d-%d" % opts.service_node_port_range)
     registries = Registries(store, catalogue.load(), settings)
@@ -132,6 +135,7 @@ async def build_app(opts: ServerOptions, store, creds: Credentials, port: int):
                       *oidc_routes(authenticator, authenticator.service_accounts.signer, authenticator.issuer)],
         admission_mutate=mutate,
         admission_validate=validate,
+        metrics=_api_metrics(store) if metrics else None,
     )
     app.state.registries = registries   # for the endpoint reconciler started beside it
     # What start-up built (schemas, catalogue, routes) lives as long as the server: keep
@@ -143,6 +147,13 @@ async def build_app(opts: ServerOptions, store, creds: Credentials, port: int):
     # still found at every (rarer) young collection. Measured with profile_create --https.
     gc.set_threshold(50_000, 20, 20)
     return app
+
+
+def _api_metrics(store) -> ApiMetrics:
+    backend = getattr(store, "backend", None)
+    timings = backend.timings if isinstance(backend, InstrumentedStore) else None
+    counts = store.object_counts if isinstance(store, CachedStore) else None
+    return ApiMetrics(storage=timings, object_counts=counts)
 
 
 async def start_endpoint_reconciler(opts: ServerOptions, app, port: int):

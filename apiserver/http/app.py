@@ -21,6 +21,7 @@ from apiserver.http.credentials import RefuseBadCredentials
 from apiserver.http.handlers import delete as delete_h, patch as patch_h, read, subresource, watch as watch_h, \
     write
 from apiserver.http.health import health_routes
+from apiserver.http.metrics import INFO_KEY, ApiMetrics, MetricsMiddleware, metrics_endpoint
 from apiserver.http.openapi import routes as openapi_routes
 from apiserver.http.requestinfo import RequestInfo, parse_request_info
 from apiserver.http.responses import raw_response, status_response
@@ -96,8 +97,10 @@ class _Derived:
 
 
 def create_app(*, registries, authenticator: Authenticator, authorizer: Authorizer, admission_mutate,
-               admission_validate, extra_routes: list | None = None, bookmark_interval: float = 5.0) -> Starlette:
-    server = Server(registries, admission_mutate, admission_validate, bookmark_interval)
+               admission_validate, extra_routes: list | None = None, bookmark_interval: float = 5.0,
+               metrics: ApiMetrics | None = None) -> Starlette:
+    """`metrics`: what /metrics serves and every request is counted into (None: no /metrics)."""
+    server = Server(registries, admission_mutate, admission_validate, bookmark_interval, metrics=metrics)
     cat = registries.catalogue
     # What is derived from the catalogue, rebuilt when it changes (custom resources come and go).
     derived = _Derived(cat, registries)
@@ -139,6 +142,7 @@ def create_app(*, registries, authenticator: Authenticator, authorizer: Authoriz
             user = await authenticated(request)
             query = request.query_params
             info = parse_request_info(request.method, request.scope["path"], query)
+            request.scope[INFO_KEY] = info   # what the metrics middleware labels the request with
             if not info.is_resource_request:
                 if request.method not in ("GET", "HEAD"):
                     raise errors.method_not_allowed()
@@ -148,6 +152,8 @@ def create_app(*, registries, authenticator: Authenticator, authorizer: Authoriz
                 raise _forbidden(user, info, reason)
             resource, store = derived.current()[0].get((info.group, info.version, info.resource), (None, None))
             if resource is None:
+                # counted without the path's names: unknown resources must not grow the metrics
+                request.scope[INFO_KEY] = RequestInfo(path="", verb=info.verb)
                 raise errors.StatusError(404, "NotFound", NOT_FOUND)
             if info.namespace and not resource.namespaced and info.resource != "namespaces":
                 raise errors.StatusError(404, "NotFound", NOT_FOUND)
@@ -175,6 +181,10 @@ def create_app(*, registries, authenticator: Authenticator, authorizer: Authoriz
     async def not_found(request: Request):
         return PlainTextResponse("404 page not found\n", status_code=404)
 
+    def forbidden_path(user: UserInfo, reason: str) -> errors.StatusError:
+        msg = f'forbidden: User "{user.name}" cannot get path "/metrics"' + (f": {reason}" if reason else "")
+        return errors.forbidden(msg, name="", group="", kind="")
+
     health = health_routes(registries.storage)
     methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
     # Routes are tried in order: the specific extra ones (node proxies under
@@ -191,5 +201,9 @@ def create_app(*, registries, authenticator: Authenticator, authorizer: Authoriz
         *[Route(p + "/{check}", health, methods=["GET"]) for p in ("/healthz", "/livez", "/readyz")],
         *openapi_routes(),
     ]
-    return Starlette(routes=routes, middleware=[Middleware(RefuseBadCredentials, authenticator=authenticator,
-                                                                headers_of=_headers)])
+    middleware = [Middleware(RefuseBadCredentials, authenticator=authenticator, headers_of=_headers)]
+    if metrics is not None:
+        routes.append(Route("/metrics", metrics_endpoint(metrics, authenticated, authorizer, forbidden_path,
+                                                         status_response), methods=["GET"]))
+        middleware.insert(0, Middleware(MetricsMiddleware, metrics=metrics))
+    return Starlette(routes=routes, middleware=middleware)

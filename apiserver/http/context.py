@@ -23,6 +23,7 @@ class Server:
     admission_validate: object
     bookmark_interval: float = 5.0
     watch_timeout: int = 1800
+    metrics: object = None   # http.metrics.ApiMetrics, or None when not counted
 
 
 @dataclass(slots=True)

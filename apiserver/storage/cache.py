@@ -204,6 +204,11 @@ class CachedStore(Store):
             rc = self._caches[prefix] = _ResourceCache(self, prefix)
         return rc
 
+    def object_counts(self) -> dict[str, int]:
+        """Objects held per resource (`pods`), for the resources cached so far."""
+        return {rc.prefix.split("/")[2]: len(rc.state.items) for rc in list(self._caches.values())
+                if rc.state is not None}
+
     async def reliable_progress(self) -> bool:
         """Whether the backend's watch bookmarks can be trusted for consistent reads
         (etcd before 3.4.31/3.5.13 may send one ahead of events, so upstream

@@ -47,6 +47,9 @@ async def watch(rc: RequestContext):
         return item.json
 
     first = True
+    metrics = rc.server.metrics
+    counted = metrics.watch_events.values if metrics is not None else {}
+    event_key = (resource.group, resource.version, resource.kind)
 
     async def events():
         loop = asyncio.get_running_loop()
@@ -66,6 +69,7 @@ async def watch(rc: RequestContext):
                     yield encode_event("ERROR", orjson.dumps(item.status()))
                     return
                 yield encode_event(kind, render(item))
+                counted[event_key] = counted.get(event_key, 0) + 1
         except StopAsyncIteration:
             return
         finally:
