@@ -7,6 +7,7 @@
   scheduler/             filters, scores, inter-pod affinity, topology spread, binding
   namespace, serviceaccount, rootca, endpoints, endpointslices, replication,
   garbagecollector, podgc, nodelifecycle: one controller each
-  simnodes.py            simulated nodes (Node + Lease + deletion confirmations) for
-                         tests and benchmarks where no pod must run
+
+Nothing here imports the node agent (an import-linter contract): what both need
+is in kubeclient.
 """

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import re
-import signal
+
+from kubeclient.process import configure_logging, run_until_signalled
 
 from .context import Options
 from .manager import run_controllers
@@ -59,18 +59,11 @@ def options_from(ns: argparse.Namespace) -> Options:
 
 
 async def _main(ns: argparse.Namespace) -> int:
-    task = asyncio.ensure_future(run_controllers(
+    await run_until_signalled(run_controllers(
         ns.kubeconfig, [ns.controllers], options=options_from(ns), leader_elect=ns.leader_elect,
         identity=ns.identity, lease_duration=ns.leader_elect_lease_duration,
         renew_deadline=ns.leader_elect_renew_deadline, retry_period=ns.leader_elect_retry_period,
         lease_name=ns.leader_elect_resource_name, lease_namespace=ns.leader_elect_resource_namespace))
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, task.cancel)
-    try:
-        await task
-    except asyncio.CancelledError:
-        pass
     return 0
 
 
@@ -80,7 +73,5 @@ def run(argv: list[str] | None = None) -> int:
         select(ns.controllers)
     except ValueError as e:
         parser().error(str(e))
-    logging.basicConfig(level=logging.DEBUG if ns.v >= 4 else logging.INFO,
-                        format='{"time":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s","msg":%(message)r}')
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request drowns the rest
+    configure_logging(debug=ns.v >= 4)
     return asyncio.run(_main(ns))

@@ -9,10 +9,9 @@ removed through the `finalize` subresource and the API server removes the object
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 
-from kubeclient import ApiError
+from kubeclient import ApiError, timestamps
 from kubeclient.discovery import discover
 from kubeclient.resources import NAMESPACES
 
@@ -20,10 +19,6 @@ from .base import Controller
 
 log = logging.getLogger(__name__)
 FINALIZER = "kubernetes"
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # condition type -> (reason when True, reason when False), as upstream names them
@@ -49,7 +44,7 @@ def remaining_conditions(counts: dict[str, int], finalizers: dict[str, int], fai
     conds = []
     for ctype, (bad, good) in CONDITION_REASONS.items():
         msg = problems.get(ctype, "")
-        conds.append({"type": ctype, "status": "True" if msg else "False", "lastTransitionTime": _now(),
+        conds.append({"type": ctype, "status": "True" if msg else "False", "lastTransitionTime": timestamps.now(),
                       "reason": bad if msg else good, "message": msg})
     return conds
 

@@ -13,11 +13,10 @@ is Ready again loses the taints.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 import time
 
-from kubeclient import ApiError, Resource
+from kubeclient import ApiError, Resource, timestamps
 from kubeclient.resources import NODES, PODS
 
 from .base import Controller
@@ -29,19 +28,6 @@ NODE_LEASES = Resource("coordination.k8s.io", "v1", "leases")
 HEALTH_TAINT_KEYS = (NOT_READY, UNREACHABLE)
 
 
-def _now_str() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _parse_time(s: str | None) -> float | None:
-    if not s:
-        return None
-    try:
-        return dt.datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
-
-
 def wanted_taints(node: dict, unreachable: bool) -> list[dict]:
     """The node's taints with the health taints set to match its state (pure)."""
     keep = [t for t in (node.get("spec") or {}).get("taints") or [] if t.get("key") not in HEALTH_TAINT_KEYS]
@@ -51,7 +37,7 @@ def wanted_taints(node: dict, unreachable: bool) -> list[dict]:
         return keep
     existing = {(t.get("key"), t.get("effect")): t for t in (node.get("spec") or {}).get("taints") or []}
     added = [existing.get((key, "NoSchedule")) or {"key": key, "effect": "NoSchedule"},
-             existing.get((key, "NoExecute")) or {"key": key, "effect": "NoExecute", "timeAdded": _now_str()}]
+             existing.get((key, "NoExecute")) or {"key": key, "effect": "NoExecute", "timeAdded": timestamps.now()}]
     return keep + added
 
 
@@ -62,7 +48,7 @@ def eviction_deadline(pod: dict, taints: list[dict], default_seconds: int) -> fl
     for taint in taints:
         if taint.get("effect") != "NoExecute":
             continue
-        added = _parse_time(taint.get("timeAdded")) or time.time()
+        added = timestamps.parse_time(taint.get("timeAdded")) or time.time()
         tol = tolerating(tolerations, taint)
         if tol is None:
             seconds = default_seconds if taint.get("key") in HEALTH_TAINT_KEYS else 0
@@ -133,7 +119,7 @@ class NodeLifecycleController(Controller):
         await self._evict(node, taints)
 
     async def _mark_unknown(self, node: dict) -> dict:
-        now = _now_str()
+        now = timestamps.now()
         conds = []
         for c in (node.get("status") or {}).get("conditions") or []:
             if c.get("status") != "Unknown":

@@ -1,15 +1,17 @@
 """Event recorder: core/v1 Events about objects, posted in the background.
 
-Repeats of the same event (same object, type, reason, message, source) are folded
-into one Event whose `count` grows and whose `lastTimestamp` moves, as upstream's
-recorder does, so a pod failing to schedule every few seconds does not produce a
-new object each time. Posting never blocks the caller: events go through a
-bounded queue and are dropped (with a log line) if the API server falls behind.
+One recorder serves every client: controllers record as their component (the
+host is this machine), the node agent as "kubelet" with its node as the host.
+Repeats of the same event (same object and field path, type, reason, message)
+are folded into one Event whose `count` grows and whose `lastTimestamp` moves,
+as upstream's recorder does, so a pod failing to schedule every few seconds or
+a container in a crash loop does not produce a new object each time. Posting
+never blocks the caller: events go through a bounded queue, written in order by
+one task, and are dropped (with a log line) if the API server falls behind.
 """
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 import socket
 import time
@@ -17,39 +19,38 @@ from collections import OrderedDict
 
 from .client import ApiClient, ApiError
 from .resources import EVENTS
+from .timestamps import now
 
 log = logging.getLogger(__name__)
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def involved_object(obj: dict) -> dict:
+def involved_object(obj: dict, field_path: str = "") -> dict:
+    """The ObjectReference of an event; field_path names a part of it (a container: spec.containers{web})."""
     meta = obj.get("metadata") or {}
     ref = {"kind": obj.get("kind", ""), "apiVersion": obj.get("apiVersion", ""), "name": meta.get("name", ""),
-           "uid": meta.get("uid", ""), "resourceVersion": meta.get("resourceVersion", "")}
+           "uid": meta.get("uid", ""), "resourceVersion": meta.get("resourceVersion", ""), "fieldPath": field_path}
     if meta.get("namespace"):
         ref["namespace"] = meta["namespace"]
     return {k: v for k, v in ref.items() if v}
 
 
 class EventRecorder:
-    def __init__(self, client: ApiClient, component: str, host: str | None = None, *, cache_size: int = 4096):
+    def __init__(self, client: ApiClient, component: str, host: str | None = None, *, cache_size: int = 4096,
+                 queue_size: int = 1000):
         self.client, self.component = client, component
         self.host = host or socket.gethostname()
-        self._queue: asyncio.Queue = asyncio.Queue(maxsize=1000)
+        self._queue: asyncio.Queue = asyncio.Queue(maxsize=queue_size)
         self._seen: OrderedDict[tuple, tuple[str, str, int]] = OrderedDict()  # key -> (ns, name, count)
         self._cache_size = cache_size
         self._task: asyncio.Task | None = None
         self.posted = 0  # a metric
 
-    def event(self, obj: dict, type_: str, reason: str, message: str) -> None:
+    def event(self, obj: dict, type_: str, reason: str, message: str, field_path: str = "") -> None:
         """Record an event (type_ is Normal or Warning). Returns at once."""
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._run())
         try:
-            self._queue.put_nowait((involved_object(obj), type_, reason, message[:1024]))
+            self._queue.put_nowait((involved_object(obj, field_path), type_, reason, message[:1024]))
         except asyncio.QueueFull:
             log.warning("event dropped (queue full): %s %s", reason, message)
 
@@ -75,13 +76,13 @@ class EventRecorder:
 
     async def _post(self, ref: dict, type_: str, reason: str, message: str) -> None:
         ns = ref.get("namespace") or "default"
-        key = (ref.get("uid") or ref.get("name"), ref.get("kind"), ns, type_, reason, message)
-        now = _now()
+        key = (ref.get("uid") or ref.get("name"), ref.get("kind"), ns, ref.get("fieldPath"), type_, reason, message)
+        ts = now()
         seen = self._seen.get(key)
         if seen:
             _, name, count = seen
             try:
-                await self.client.patch(EVENTS, name, {"count": count + 1, "lastTimestamp": now}, ns)
+                await self.client.patch(EVENTS, name, {"count": count + 1, "lastTimestamp": ts}, ns)
                 self._seen[key] = (ns, name, count + 1)
                 self._seen.move_to_end(key)
                 self.posted += 1
@@ -96,7 +97,7 @@ class EventRecorder:
                 "involvedObject": ref, "type": type_, "reason": reason, "message": message,
                 "source": {"component": self.component, "host": self.host},
                 "reportingComponent": self.component, "reportingInstance": self.host,
-                "firstTimestamp": now, "lastTimestamp": now, "count": 1}
+                "firstTimestamp": ts, "lastTimestamp": ts, "count": 1}
         await self.client.create(EVENTS, body, ns)
         self.posted += 1
         self._seen[key] = (ns, name, 1)

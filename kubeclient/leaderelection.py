@@ -11,20 +11,15 @@ wait out the lease.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 import time
 from collections.abc import Awaitable, Callable
 
 from .client import ApiClient, ApiError
 from .resources import LEASES
+from .timestamps import micro_time
 
 log = logging.getLogger(__name__)
-
-
-def micro_time(now: dt.datetime | None = None) -> str:
-    now = now or dt.datetime.now(dt.timezone.utc)
-    return now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class LeaderElector:

@@ -1,8 +1,9 @@
 """Resource quantities ("100m", "1Gi", "2.5", "1e3") as numbers, for clients.
 
-The scheduler and the node agent compare requests with capacity; CPU is counted
+The scheduler compares requests with capacity; the node agent turns limits into
+cgroup settings and the downward API's resourceFieldRef values. CPU is counted
 in millicores and everything else in whole units, rounding up like upstream
-(a request of 0.1m CPU still takes 1m).
+(a request of 0.1m CPU still takes 1m). The API server has validated the text.
 """
 from __future__ import annotations
 
@@ -35,7 +36,21 @@ def parse_quantity(value) -> Decimal:
 
 def to_units(name: str, value) -> int:
     """cpu -> millicores, anything else -> whole units; rounded up."""
-    q = parse_quantity(value)
-    if name == "cpu":
-        q *= 1000
-    return int(math.ceil(q))
+    return millicores(value) if name == "cpu" else whole_units(value)
+
+
+def millicores(value) -> int:
+    return int(math.ceil(parse_quantity(value) * 1000))
+
+
+def whole_units(value) -> int:
+    """Whole units, rounded up, as upstream's Quantity.Value()."""
+    return int(math.ceil(parse_quantity(value)))
+
+
+def divide_ceil(value, divisor) -> int:
+    """resourceFieldRef with a divisor: ceil(quantity / divisor); 0 for a zero divisor."""
+    d = parse_quantity(divisor or "1")
+    if d == 0:
+        return 0
+    return int(math.ceil(parse_quantity(value) / d))

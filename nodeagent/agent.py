@@ -10,10 +10,9 @@ import asyncio
 import logging
 import os
 
-from kubeclient import ApiClient
+from kubeclient import ApiClient, EventRecorder
 
 from . import hostinfo
-from .events import EventRecorder
 from .node import NodeReporter
 from .pods.context import AgentContext, ApiSources
 from .pods.manager import PodManager
@@ -47,6 +46,8 @@ async def run_agent(kubeconfig: str, node_name: str, *, root_dir: str | None = N
     podman = Podman(os.path.join(sock_dir, f"podman-{node_name}.sock"))
     client = ApiClient.from_kubeconfig(kubeconfig, user_agent=f"pocketkube-nodeagent/{node_name}")
     server = None
+    # the kubelet's events: source component "kubelet", host the node; three per container start
+    recorder = EventRecorder(client, "kubelet", node_name, queue_size=10000)
     try:
         await podman.start_service()
         manager_box: dict = {}
@@ -62,7 +63,7 @@ async def run_agent(kubeconfig: str, node_name: str, *, root_dir: str | None = N
         reporter = NodeReporter(client, podman, node_name, host_ip=host_ip, port=port, root_dir=root_dir,
                                 labels=labels)
         await reporter.register()
-        ctx = AgentContext(client=client, podman=podman, recorder=EventRecorder(client, node_name),
+        ctx = AgentContext(client=client, podman=podman, recorder=recorder,
                            node_name=node_name, host_ip=host_ip, root_dir=root_dir,
                            sources=ApiSources(client), node_allocatable=reporter.allocatable,
                            cluster_dns=list(cluster_dns or []), cluster_domain=cluster_domain)
@@ -81,5 +82,6 @@ async def run_agent(kubeconfig: str, node_name: str, *, root_dir: str | None = N
     finally:
         if server is not None:
             await server.stop()
+        await recorder.close()
         await client.close()
         await podman.close()

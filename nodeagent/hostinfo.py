@@ -10,26 +10,24 @@ import socket
 ARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "ppc64le": "ppc64le", "s390x": "s390x"}
 
 
-def memory_bytes() -> int:
+def _meminfo_bytes(field: str) -> int:
+    """One line of /proc/meminfo ("MemTotal:  16318412 kB") in bytes; 0 if unreadable."""
     try:
         with open("/proc/meminfo") as f:
             for line in f:
-                if line.startswith("MemTotal:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1]) * 1024
     except OSError:
         pass
     return 0
+
+
+def memory_bytes() -> int:
+    return _meminfo_bytes("MemTotal")
 
 
 def memory_available_bytes() -> int:
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
+    return _meminfo_bytes("MemAvailable")
 
 
 def os_image() -> str:

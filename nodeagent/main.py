@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
-import signal
 import socket
+
+from kubeclient.process import configure_logging, run_until_signalled
 
 from .agent import DEFAULT_PORT, run_agent
 
@@ -32,29 +32,16 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 def run(argv: list[str]) -> int:
     ns = parse(argv)
-    logging.basicConfig(level=logging.DEBUG if ns.verbose else logging.INFO,
-                        format='{"time":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s","msg":"%(message)s"}')
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_logging(debug=ns.verbose)
     labels = dict(kv.split("=", 1) for kv in ns.node_labels.split(",") if "=" in kv)
+    # SIGTERM/SIGINT cancel the agent so it stops its podman service on the way out;
+    # pods keep running (as with the kubelet) and are adopted by the next agent.
     try:
-        asyncio.run(_until_signalled(run_agent(ns.kubeconfig, ns.node_name, root_dir=ns.root_dir, port=ns.port,
-                                               address=ns.address, host_ip=ns.node_ip, labels=labels,
-                                               require_client_cert=not ns.anonymous_auth,
-                                               cluster_dns=[a for a in ns.cluster_dns.split(",") if a],
-                                               cluster_domain=ns.cluster_domain)))
+        asyncio.run(run_until_signalled(run_agent(
+            ns.kubeconfig, ns.node_name, root_dir=ns.root_dir, port=ns.port, address=ns.address,
+            host_ip=ns.node_ip, labels=labels, require_client_cert=not ns.anonymous_auth,
+            cluster_dns=[a for a in ns.cluster_dns.split(",") if a], cluster_domain=ns.cluster_domain)))
     except KeyboardInterrupt:
         pass
     return 0
 
-
-async def _until_signalled(coro) -> None:
-    """SIGTERM/SIGINT cancel the agent so it stops its podman service on the way out;
-    pods keep running (as with the kubelet) and are adopted by the next agent."""
-    task = asyncio.ensure_future(coro)
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, task.cancel)
-    try:
-        await task
-    except asyncio.CancelledError:
-        pass

@@ -10,11 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from kubeclient import ApiClient, ApiError
+from kubeclient import ApiClient, ApiError, timestamps
 from kubeclient.resources import LEASES, NODES
 
 from . import hostinfo
-from .events import now_micro, now_rfc3339
 from .runtime.podman import Podman
 
 log = logging.getLogger(__name__)
@@ -74,7 +73,7 @@ class NodeReporter:
         self._runtime_version = "4"
 
     def _status(self, old: dict, images: list[dict]) -> dict:
-        now = now_rfc3339()
+        now = timestamps.now()
         avail = hostinfo.memory_available_bytes()
         return {
             "capacity": self.capacity,
@@ -130,7 +129,7 @@ class NodeReporter:
         await self.client.patch(NODES, self.name, {"status": status}, subresource="status")
 
     async def renew_lease(self) -> None:
-        now = now_micro()
+        now = timestamps.micro_time()
         spec = {"holderIdentity": self.name, "leaseDurationSeconds": LEASE_DURATION, "renewTime": now}
         try:
             await self.client.patch(LEASES, self.name, {"spec": spec}, NODE_LEASE_NS)

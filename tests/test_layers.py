@@ -1,5 +1,7 @@
 """The import contracts in pyproject.toml hold: API server layers point down only, clients
-never import the server, the catalogue imports nothing of ours."""
+never import the server, controllers and the node agent share only kubeclient, the node
+agent's layers point down (runtime, pods, kubelet API and Node status, agent), Podman is
+reached only through nodeagent.runtime, the catalogue imports nothing of ours."""
 import shutil
 import subprocess
 import sys

@@ -8,11 +8,10 @@ a pod deleted or finished).
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 import random
 
-from kubeclient import ApiError, ControllerRateLimiter, ItemBackoff, TokenBucket, WorkQueue, split_key
+from kubeclient import ApiError, ControllerRateLimiter, ItemBackoff, TokenBucket, WorkQueue, split_key, timestamps
 from kubeclient.resources import NODES, PODS
 
 from ..base import Controller
@@ -28,10 +27,6 @@ from .volumebinding import VolumeCheck
 
 log = logging.getLogger(__name__)
 SCHEDULER_NAME = "default-scheduler"
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def is_terminal(pod: dict) -> bool:
@@ -202,7 +197,7 @@ class Scheduler(Controller):
             if c.get("type") == "PodScheduled" and c.get("reason") == "Unschedulable" and c.get("message") == message:
                 return  # already says so
         cond = {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": message,
-                "lastProbeTime": None, "lastTransitionTime": _now()}
+                "lastProbeTime": None, "lastTransitionTime": timestamps.now()}
         ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
         try:
             await self.client.patch(PODS, name, {"status": {"conditions": [cond]}}, ns,

@@ -20,7 +20,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from controllers.simnodes import SimulatedNodes  # noqa: E402
+from nodeagent.simulated import SimulatedNodes  # noqa: E402
 from kubeclient import ApiClient  # noqa: E402
 from kubeclient.resources import NAMESPACES, PODS  # noqa: E402
 from tests.harness import ServerProcess  # noqa: E402

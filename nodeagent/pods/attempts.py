@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
+from kubeclient.timestamps import from_epoch
 
 from ..runtime import labels as L
 from .status import Attempt
-
-
-def epoch_to_rfc3339(t) -> str | None:
-    try:
-        t = int(t)
-    except (TypeError, ValueError):
-        return None
-    if t <= 0:
-        return None
-    return dt.datetime.fromtimestamp(t, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def from_list_entry(e: dict, start_errors: dict[str, str], memory_limited: set[str]) -> Attempt:
@@ -27,8 +17,8 @@ def from_list_entry(e: dict, start_errors: dict[str, str], memory_limited: set[s
         id=e["Id"],
         state=e.get("State", ""),
         exit_code=int(e.get("ExitCode") or 0),
-        started_at=epoch_to_rfc3339(e.get("StartedAt")),
-        finished_at=epoch_to_rfc3339(e.get("ExitedAt")),
+        started_at=from_epoch(e.get("StartedAt")),
+        finished_at=from_epoch(e.get("ExitedAt")),
         image=e.get("Image", ""),
         image_id=("sha256:" + e["ImageID"]) if e.get("ImageID") else "",
         kind=labels.get(L.CONTAINER_KIND, "app"),

@@ -5,10 +5,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from kubeclient import ApiClient, ApiError
+from kubeclient import ApiClient, ApiError, EventRecorder
 from kubeclient.resources import CONFIGMAPS, SECRETS, SERVICES, SERVICEACCOUNTS, Resource
 
-from ..events import EventRecorder
 from ..runtime.podman import Podman
 from .env import service_link_env
 

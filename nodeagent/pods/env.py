@@ -10,7 +10,7 @@ import base64
 import re
 from typing import Callable
 
-from . import quantity
+from kubeclient import quantity
 
 
 class EnvError(Exception):
@@ -83,7 +83,7 @@ def resource_ref(container: dict, ref: dict, node_alloc: dict[str, str]) -> str:
     if q is None and kind == "requests":
         q = (resources.get("limits") or {}).get(name, "0")
     divisor = ref.get("divisor") or "1"
-    return str(max(quantity.divide_ceil(q, str(divisor)), 1 if quantity.parse(q) > 0 else 0))
+    return str(max(quantity.divide_ceil(q, str(divisor)), 1 if quantity.parse_quantity(q) > 0 else 0))
 
 
 def _secret_value(secret: dict, key: str) -> str | None:

@@ -14,9 +14,9 @@ import logging
 from kubeclient.informer import Informer
 from kubeclient.resources import PODS
 
-from .. import volumes
 from ..runtime import labels as L
 from ..runtime.podman import container_events
+from . import volumes
 from .context import AgentContext
 from .worker import PodWorker
 

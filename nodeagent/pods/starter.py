@@ -5,17 +5,20 @@ Returns None on success or the (reason, message) the container waits with.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import time
 
+from ..runtime import specgen
 from ..runtime.podman import PodmanError
-from .. import volumes
 from . import spec as S
-from .dns import is_host_default, parse_resolv_conf, pod_resolv_conf
+from . import volumes
 from .backoff import BackOff
 from .context import AgentContext
+from .dns import is_host_default, parse_resolv_conf, pod_resolv_conf
 from .env import EnvError, build_env
+from .probes import run_probe
 
 log = logging.getLogger(__name__)
 
@@ -55,19 +58,19 @@ async def ensure_image(ctx: AgentContext, pod: dict, c: dict, fpath: str,
     policy = c.get("imagePullPolicy") or ("Always" if image.endswith(":latest") or ":" not in image.split("/")[-1]
                                           else "IfNotPresent")
     if info is not None:
-        await ctx.recorder.pod_event(pod, "Normal", "Pulled",
-                                     f'Container image "{image}" already present on machine', fpath)
+        ctx.recorder.event(pod, "Normal", "Pulled",
+                           f'Container image "{image}" already present on machine', fpath)
         return info, None
     if policy == "Never":
         msg = f'Container image "{image}" is not present with pull policy of Never'
-        await ctx.recorder.pod_event(pod, "Warning", "ErrImageNeverPull", msg, fpath)
+        ctx.recorder.event(pod, "Warning", "ErrImageNeverPull", msg, fpath)
         return None, ("ErrImageNeverPull", msg)
     now = time.monotonic()
     if pull_backoff.in_backoff(now):
         msg = f'Back-off pulling image "{image}"'
-        await ctx.recorder.pod_event(pod, "Normal", "BackOff", msg, fpath)
+        ctx.recorder.event(pod, "Normal", "BackOff", msg, fpath)
         return None, ("ImagePullBackOff", msg)
-    await ctx.recorder.pod_event(pod, "Normal", "Pulling", f'Pulling image "{image}"', fpath)
+    ctx.recorder.event(pod, "Normal", "Pulling", f'Pulling image "{image}"', fpath)
     try:
         await ctx.podman.image_pull(image)
         info = await ctx.podman.image_inspect(image)
@@ -78,10 +81,10 @@ async def ensure_image(ctx: AgentContext, pod: dict, c: dict, fpath: str,
     pull_backoff.record_restart(now)
     if info is None:
         msg = f'Failed to pull image "{image}": {err}'
-        await ctx.recorder.pod_event(pod, "Warning", "Failed", msg, fpath)
-        await ctx.recorder.pod_event(pod, "Warning", "Failed", "Error: ErrImagePull", fpath)
+        ctx.recorder.event(pod, "Warning", "Failed", msg, fpath)
+        ctx.recorder.event(pod, "Warning", "Failed", "Error: ErrImagePull", fpath)
         return None, ("ErrImagePull", msg)
-    await ctx.recorder.pod_event(pod, "Normal", "Pulled", f'Successfully pulled image "{image}"', fpath)
+    ctx.recorder.event(pod, "Normal", "Pulled", f'Successfully pulled image "{image}"', fpath)
     return info, None
 
 
@@ -120,39 +123,37 @@ async def start_attempt(ctx: AgentContext, pod: dict, c: dict, *, kind: str, att
         img_env = dict(e.split("=", 1) for e in (info.get("Config") or {}).get("Env") or [] if "=" in e)
         full_env = {**img_env, **env}
         mounts = volumes.mounts_for(c, volume_paths, volumes.read_only_volumes(pod)) + _resolv_conf_mount(ctx, pod)
-        cspec = S.container_spec(pod, c, node=ctx.node_name, kind=kind, attempt=attempt, sandbox_id=sandbox_id,
-                                 image=c["image"], image_config=info.get("Config") or {}, env=full_env,
-                                 mounts=mounts)
+        command = S.argv(c, info.get("Config") or {}, full_env)
+        cspec = specgen.container_spec(pod, c, command=command, node=ctx.node_name, kind=kind, attempt=attempt,
+                                       sandbox_id=sandbox_id, image=c["image"], env=full_env, mounts=mounts)
     except (EnvError, volumes.VolumeError, ValueError) as e:
         msg = str(e)
-        await ctx.recorder.pod_event(pod, "Warning", "Failed", f"Error: {msg}", fpath)
+        ctx.recorder.event(pod, "Warning", "Failed", f"Error: {msg}", fpath)
         return "CreateContainerConfigError", msg
     try:
         cid = await ctx.podman.container_create(cspec)
     except PodmanError as e:
-        await ctx.recorder.pod_event(pod, "Warning", "Failed", f"Error: {e.message}", fpath)
+        ctx.recorder.event(pod, "Warning", "Failed", f"Error: {e.message}", fpath)
         return "CreateContainerError", e.message
-    await ctx.recorder.pod_event(pod, "Normal", "Created", f"Created container {c['name']}", fpath)
+    ctx.recorder.event(pod, "Normal", "Created", f"Created container {c['name']}", fpath)
     try:
         await ctx.podman.container_start(cid)
     except PodmanError as e:
         start_errors[cid] = e.message
-        await ctx.recorder.pod_event(pod, "Warning", "Failed", f"Error: {e.message}", fpath)
+        ctx.recorder.event(pod, "Warning", "Failed", f"Error: {e.message}", fpath)
         return None
-    await ctx.recorder.pod_event(pod, "Normal", "Started", f"Started container {c['name']}", fpath)
+    ctx.recorder.event(pod, "Normal", "Started", f"Started container {c['name']}", fpath)
     hook = ((c.get("lifecycle") or {}).get("postStart") or {})
     if hook:
         ok, msg = await run_hook(ctx, hook, cid, pod_ip, 30)
         if not ok:
-            await ctx.recorder.pod_event(pod, "Warning", "FailedPostStartHook", msg, fpath)
+            ctx.recorder.event(pod, "Warning", "FailedPostStartHook", msg, fpath)
             await ctx.podman.container_stop(cid, int(pod["spec"].get("terminationGracePeriodSeconds", 30)))
     return None
 
 
 async def run_hook(ctx: AgentContext, hook: dict, cid: str, pod_ip: str, timeout: float) -> tuple[bool, str]:
-    from ..probes import run_probe
     if "sleep" in hook:
-        import asyncio
         await asyncio.sleep(min(float(hook["sleep"].get("seconds", 0)), timeout))
         return True, ""
     probe = dict(hook)

@@ -8,22 +8,21 @@ Wakes on pod updates, on runtime events for the pod, or after a short period.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 import time
 
-from kubeclient import ApiError
+from kubeclient import ApiError, timestamps
 from kubeclient.resources import PODS
 
-from .. import volumes
-from ..events import now_rfc3339
-from ..probes import ProbeLoop
 from ..runtime import labels as L
+from ..runtime import specgen
 from ..runtime.podman import PodmanError
 from . import spec as S
+from . import volumes
 from .attempts import from_list_entry, group
 from .backoff import BackOff
 from .context import AgentContext
+from .probes import ProbeLoop
 from .starter import field_path, run_hook, start_attempt
 from .status import Attempt, ContainerView, PodView, pod_status
 
@@ -107,8 +106,7 @@ class PodWorker:
                  if b.in_backoff(now)]
         ads = self.pod["spec"].get("activeDeadlineSeconds")
         if ads is not None and self.start_time and not self.deadline_exceeded:
-            started = dt.datetime.strptime(self.start_time, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
-            left = int(ads) - (dt.datetime.now(dt.timezone.utc) - started).total_seconds()
+            left = int(ads) - (time.time() - timestamps.parse_time(self.start_time))
             waits.append(max(left, 0.0))
         return max(0.2, min(waits + [RESYNC]))
 
@@ -124,11 +122,11 @@ class PodWorker:
         info = await pm.pod_inspect(name)
         if info is None:
             try:
-                self.sandbox_id = await pm.pod_create(S.sandbox_spec(self.pod, self.ctx.node_name))
+                self.sandbox_id = await pm.pod_create(specgen.sandbox_spec(self.pod, self.ctx.node_name))
                 await pm.pod_start(self.sandbox_id)
             except PodmanError as e:
-                await self.ctx.recorder.pod_event(self.pod, "Warning", "FailedCreatePodSandBox",
-                                                  f"Failed to create pod sandbox: {e.message}")
+                self.ctx.recorder.event(self.pod, "Warning", "FailedCreatePodSandBox",
+                                        f"Failed to create pod sandbox: {e.message}")
                 return False
             info = await pm.pod_inspect(self.sandbox_id)
         self.sandbox_id = info["Id"]
@@ -174,10 +172,10 @@ class PodWorker:
             meta = self.pod["metadata"]
             msg = bo.message(c["name"], meta["name"], meta["namespace"], self.uid)
             if self.waiting.get(c["name"], ("",))[0] != "CrashLoopBackOff":
-                await self.ctx.recorder.pod_event(self.pod, "Warning", "BackOff",
-                                                  "Back-off restarting failed container "
-                                                  f"{c['name']} in pod {meta['name']}_{meta['namespace']}"
-                                                  f"({self.uid})", field_path(kind, 0, c["name"]))
+                self.ctx.recorder.event(self.pod, "Warning", "BackOff",
+                                        "Back-off restarting failed container "
+                                        f"{c['name']} in pod {meta['name']}_{meta['namespace']}"
+                                        f"({self.uid})", field_path(kind, 0, c["name"]))
             self.waiting[c["name"]] = ("CrashLoopBackOff", msg)
             return
         bo.record_restart(now)
@@ -196,7 +194,7 @@ class PodWorker:
 
     async def sync(self) -> None:
         meta, spec = self.pod["metadata"], self.pod["spec"]
-        self.start_time = self.start_time or (self.pod.get("status") or {}).get("startTime") or now_rfc3339()
+        self.start_time = self.start_time or (self.pod.get("status") or {}).get("startTime") or timestamps.now()
         if not await self._ensure_sandbox():
             return await self._report()
         if self.volume_paths is None or time.monotonic() - self.volumes_at > VOLUME_REFRESH:
@@ -205,8 +203,8 @@ class PodWorker:
                                                           self.ctx.host_ip, self.pod_ip)
                 self.volumes_at = time.monotonic()
             except (volumes.VolumeError, OSError) as e:
-                await self.ctx.recorder.pod_event(self.pod, "Warning", "FailedMount",
-                                                  f"MountVolume.SetUp failed: {e}")
+                self.ctx.recorder.event(self.pod, "Warning", "FailedMount",
+                                        f"MountVolume.SetUp failed: {e}")
                 if self.volume_paths is None:
                     return await self._report()
         self._check_deadline()
@@ -253,8 +251,7 @@ class PodWorker:
         ads = self.pod["spec"].get("activeDeadlineSeconds")
         if ads is None or self.deadline_exceeded or not self.start_time:
             return
-        started = dt.datetime.strptime(self.start_time, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
-        if (dt.datetime.now(dt.timezone.utc) - started).total_seconds() >= int(ads):
+        if time.time() - timestamps.parse_time(self.start_time) >= int(ads):
             self.deadline_exceeded = True
             asyncio.ensure_future(self._kill_all(int(self.pod["spec"].get("terminationGracePeriodSeconds", 30))))
 
@@ -263,9 +260,9 @@ class PodWorker:
         if a.id in self.unhealthy:
             self.unhealthy.discard(a.id)
             fpath = field_path(a.kind, 0, c["name"])
-            await self.ctx.recorder.pod_event(self.pod, "Normal", "Killing",
-                                              f"Container {c['name']} failed liveness probe, will be restarted",
-                                              fpath)
+            self.ctx.recorder.event(self.pod, "Normal", "Killing",
+                                    f"Container {c['name']} failed liveness probe, will be restarted",
+                                    fpath)
             await self._stop_container(c, a, int(self.pod["spec"].get("terminationGracePeriodSeconds", 30)))
             return
         if a.id in self.probes:
@@ -289,9 +286,9 @@ class PodWorker:
     def _probe_callback(self, c: dict, a: Attempt):
         async def cb(kind: str, ok: bool, msg: str, flipped: bool) -> None:
             if not ok:
-                await self.ctx.recorder.pod_event(self.pod, "Warning", "Unhealthy",
-                                                  f"{kind.capitalize()} probe failed: {msg}",
-                                                  field_path(a.kind, 0, c["name"]))
+                self.ctx.recorder.event(self.pod, "Warning", "Unhealthy",
+                                        f"{kind.capitalize()} probe failed: {msg}",
+                                        field_path(a.kind, 0, c["name"]))
             if kind == "readiness" and self.ready.get(a.id) != ok:
                 self.ready[a.id] = ok
                 self.wake.set()
@@ -313,8 +310,8 @@ class PodWorker:
         if hook:
             ok, msg = await run_hook(self.ctx, hook, a.id, self.pod_ip, max(grace, 1))
             if not ok:
-                await self.ctx.recorder.pod_event(self.pod, "Warning", "FailedPreStopHook", msg,
-                                                  field_path(a.kind, 0, c["name"]))
+                self.ctx.recorder.event(self.pod, "Warning", "FailedPreStopHook", msg,
+                                        field_path(a.kind, 0, c["name"]))
         left = max(0, int(grace - (time.monotonic() - start)))
         for p in self.probes.pop(a.id, []):
             p.stop()
@@ -328,8 +325,8 @@ class PodWorker:
             for a in attempts:
                 if a.running:
                     c = by_name.get(name, {"name": name})
-                    await self.ctx.recorder.pod_event(self.pod, "Normal", "Killing",
-                                                      f"Stopping container {name}", field_path(a.kind, 0, name))
+                    self.ctx.recorder.event(self.pod, "Normal", "Killing",
+                                            f"Stopping container {name}", field_path(a.kind, 0, name))
                     tasks.append(self._stop_container(c, a, grace))
         await asyncio.gather(*tasks, return_exceptions=True)
         self.wake.set()
@@ -393,7 +390,7 @@ class PodWorker:
             pv.phase_override, pv.reason = "Failed", "DeadlineExceeded"
             pv.message = f"Pod was active on the node longer than the specified deadline"
         old = self.written or self.pod.get("status") or {}
-        st = pod_status(pv, old, now_rfc3339())
+        st = pod_status(pv, old, timestamps.now())
         if st == self.written:
             return
         meta = self.pod["metadata"]

@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import struct
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -25,6 +26,13 @@ RLIMITS = [
     {"type": "nofile", "soft": 20000, "hard": 20000},
     {"type": "nproc", "soft": 20000, "hard": 20000},
 ]
+
+
+@dataclass(frozen=True)
+class Process:
+    """A command line to run as a child process, and the environment it needs."""
+    argv: list[str]
+    env: dict[str, str]
 
 
 class PodmanError(Exception):
@@ -134,7 +142,9 @@ class Podman:
             return False
 
     # -- plumbing ----------------------------------------------------------
-    async def _call(self, method: str, path: str, *, ok=(200, 201, 204, 304), **kw) -> Any:
+    async def _call(self, method: str, path: str, *, ok=(200, 201, 204, 304), absent=(), **kw) -> Any:
+        """The decoded answer; None when the status is one of `absent` (the object
+        is not there, or no longer running: nothing to inspect, stop or remove)."""
         if method == "GET":
             r = await self._http.request(method, path, **kw)
         else:
@@ -144,6 +154,8 @@ class Podman:
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
             r = await asyncio.shield(task)
+        if r.status_code in absent:
+            return None
         if r.status_code not in ok:
             try:
                 body = r.json()
@@ -169,12 +181,7 @@ class Podman:
         return await self._call("GET", "/images/json") or []
 
     async def image_inspect(self, ref: str) -> dict | None:
-        try:
-            return await self._call("GET", f"/images/{ref}/json")
-        except PodmanError as e:
-            if e.status == 404:
-                return None
-            raise
+        return await self._call("GET", f"/images/{ref}/json", absent=(404,))
 
     async def image_pull(self, ref: str) -> None:
         """Pull errors come back as a 200 whose JSON stream carries an "error" member."""
@@ -196,19 +203,10 @@ class Podman:
         await self._call("POST", f"/pods/{pod}/start")
 
     async def pod_inspect(self, pod: str) -> dict | None:
-        try:
-            return await self._call("GET", f"/pods/{pod}/json")
-        except PodmanError as e:
-            if e.status == 404:
-                return None
-            raise
+        return await self._call("GET", f"/pods/{pod}/json", absent=(404,))
 
     async def pod_remove(self, pod: str) -> None:
-        try:
-            await self._call("DELETE", f"/pods/{pod}", params={"force": "true"})
-        except PodmanError as e:
-            if e.status != 404:
-                raise
+        await self._call("DELETE", f"/pods/{pod}", params={"force": "true"}, absent=(404,))
 
     async def pod_list(self, labels: dict[str, str]) -> list[dict]:
         flt = {"label": [f"{k}={v}" for k, v in labels.items()]}
@@ -222,34 +220,17 @@ class Podman:
         await self._call("POST", f"/containers/{cid}/start")
 
     async def container_stop(self, cid: str, timeout: int) -> None:
-        try:
-            await self._call("POST", f"/containers/{cid}/stop", params={"timeout": str(timeout)},
-                             timeout=timeout + 30)
-        except PodmanError as e:
-            if e.status not in (404,):
-                raise
+        await self._call("POST", f"/containers/{cid}/stop", params={"timeout": str(timeout)},
+                         timeout=timeout + 30, absent=(404,))
 
     async def container_kill(self, cid: str, signal: str = "KILL") -> None:
-        try:
-            await self._call("POST", f"/containers/{cid}/kill", params={"signal": signal})
-        except PodmanError as e:
-            if e.status not in (404, 409):
-                raise
+        await self._call("POST", f"/containers/{cid}/kill", params={"signal": signal}, absent=(404, 409))
 
     async def container_remove(self, cid: str) -> None:
-        try:
-            await self._call("DELETE", f"/containers/{cid}", params={"force": "true", "v": "true"})
-        except PodmanError as e:
-            if e.status != 404:
-                raise
+        await self._call("DELETE", f"/containers/{cid}", params={"force": "true", "v": "true"}, absent=(404,))
 
     async def container_inspect(self, cid: str) -> dict | None:
-        try:
-            return await self._call("GET", f"/containers/{cid}/json")
-        except PodmanError as e:
-            if e.status == 404:
-                return None
-            raise
+        return await self._call("GET", f"/containers/{cid}/json", absent=(404,))
 
     async def container_list(self, labels: dict[str, str]) -> list[dict]:
         flt = {"label": [f"{k}={v}" for k, v in labels.items()]}
@@ -260,7 +241,7 @@ class Podman:
         """Run a command in a container, wait for it; (exit code, combined output).
 
         Used by exec probes and postStart/preStop hooks; interactive exec goes
-        through the CLI (see nodeagent/server) because it needs a live stdin.
+        through the CLI (`exec_process`) because it needs a live stdin.
         """
         ex = await self._call("POST", f"/containers/{cid}/exec", json={
             "Cmd": cmd, "AttachStdout": True, "AttachStderr": True})
@@ -271,6 +252,19 @@ class Podman:
         out = demux(raw or b"")
         info = await self._call("GET", f"/exec/{eid}/json")
         return int(info.get("ExitCode") or 0), out
+
+
+    # -- interactive processes (kubectl exec / attach) ---------------------
+    # These run as `podman` CLI processes that the kubelet API wires to a
+    # WebSocket: a live stdin and a terminal (resized by SIGWINCH) are simpler
+    # through a child process on a pty than through the REST API's hijacked stream.
+    def exec_process(self, cid: str, command: list[str], *, stdin: bool, tty: bool) -> Process:
+        argv = ["podman", "exec"] + (["-i"] if stdin else []) + (["-t"] if tty else []) + [cid, *command]
+        return Process(argv, podman_env())
+
+    def attach_process(self, cid: str, *, stdin: bool) -> Process:
+        argv = ["podman", "attach", "--sig-proxy=false"] + ([] if stdin else ["--no-stdin"]) + [cid]
+        return Process(argv, podman_env())
 
 
 def demux(raw: bytes) -> bytes:

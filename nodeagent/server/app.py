@@ -229,8 +229,8 @@ class KubeletServer:
             return await self._reject(ws, _status(400, "BadRequest",
                                                   "container not running (" + entry.get("State", "") + ")"))
         stdin, tty = _truthy(q.get("stdin")), _truthy(q.get("tty"))
-        argv = ["podman", "exec"] + (["-i"] if stdin else []) + (["-t"] if tty else []) + [entry["Id"], *command]
-        await serve_process(ws, argv, stdin=stdin, tty=tty, shown_argv=command)
+        proc = self.podman.exec_process(entry["Id"], command, stdin=stdin, tty=tty)
+        await serve_process(ws, proc.argv, proc.env, stdin=stdin, tty=tty, shown_argv=command)
 
     async def attach_ws(self, ws: WebSocket) -> None:
         if await self._accept(ws) is None:
@@ -242,8 +242,8 @@ class KubeletServer:
         except LookupError as e:
             return await self._reject(ws, e.args[0])
         stdin, tty = _truthy(q.get("stdin")), _truthy(q.get("tty"))
-        argv = ["podman", "attach", "--sig-proxy=false"] + ([] if stdin else ["--no-stdin"]) + [entry["Id"]]
-        await serve_process(ws, argv, stdin=stdin, tty=tty, shown_argv=["attach"])
+        proc = self.podman.attach_process(entry["Id"], stdin=stdin)
+        await serve_process(ws, proc.argv, proc.env, stdin=stdin, tty=tty, shown_argv=["attach"])
 
     async def portforward_ws(self, ws: WebSocket) -> None:
         w = self.find_worker(ws.path_params["namespace"], ws.path_params["pod"])

@@ -3,8 +3,9 @@
 Each binary message starts with a channel byte: 0 stdin, 1 stdout, 2 stderr,
 3 error (a metav1.Status when the command ends), 4 resize ({"Width","Height"});
 v5 adds 255: the client closed its stdin (body: the channel closed).
-The command runs as a `podman exec`/`podman attach` process with a pseudo
-terminal when a tty is asked for, so terminal resizes reach it as SIGWINCH.
+The command is a process the runtime describes (a `podman exec`/`podman attach`
+command line), run with a pseudo terminal when a tty is asked for, so terminal
+resizes reach it as SIGWINCH.
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ import struct
 import termios
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
-
-from ..runtime.podman import podman_env
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +63,9 @@ def _resize(fd: int, payload: bytes) -> None:
         pass
 
 
-async def serve_process(ws: WebSocket, argv: list[str], *, stdin: bool, tty: bool,
+async def serve_process(ws: WebSocket, argv: list[str], env: dict[str, str], *, stdin: bool, tty: bool,
                         shown_argv: list[str]) -> None:
-    """Run argv, wire it to the WebSocket, report its exit on the error channel."""
+    """Run argv (with env), wire it to the WebSocket, report its exit on the error channel."""
     loop = asyncio.get_running_loop()
     send_lock = asyncio.Lock()
 
@@ -78,13 +77,13 @@ async def serve_process(ws: WebSocket, argv: list[str], *, stdin: bool, tty: boo
     if tty:
         master, slave = pty.openpty()
         proc = await asyncio.create_subprocess_exec(
-            *argv, stdin=slave, stdout=slave, stderr=slave, env=podman_env(), preexec_fn=_controlling_tty)
+            *argv, stdin=slave, stdout=slave, stderr=slave, env=env, preexec_fn=_controlling_tty)
         os.close(slave)
         os.set_blocking(master, False)
     else:
         proc = await asyncio.create_subprocess_exec(
             *argv, stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=podman_env(),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
             start_new_session=True)
 
     async def pump_reader(reader: asyncio.StreamReader, ch: int) -> None:

@@ -96,7 +96,7 @@ def leading_controllers(kubeconfig: Path, log_dir: Path, *args: str, name: str =
 @contextlib.asynccontextmanager
 async def simulated_cluster(kubeconfig: Path, renew_interval: float):
     """A client and simulated Nodes (with Leases); the nodes are deleted afterwards."""
-    from controllers.simnodes import SimulatedNodes
+    from nodeagent.simulated import SimulatedNodes
     from kubeclient import ApiClient, ApiError
     from kubeclient.resources import NODES
     client = ApiClient.from_kubeconfig(str(kubeconfig))

@@ -1,5 +1,6 @@
-from nodeagent.pods import quantity
-from nodeagent.pods.spec import argv, container_spec, qos_class, resource_limits, sandbox_spec
+from kubeclient import quantity
+from nodeagent.pods.spec import argv, qos_class
+from nodeagent.runtime.specgen import container_spec, resource_limits, sandbox_spec
 from nodeagent.runtime.podman import RLIMITS
 
 POD = {"metadata": {"name": "web", "namespace": "ns", "uid": "0123456789abcdef"},
@@ -17,7 +18,7 @@ def test_argv_follows_upstream_rules():
 
 def test_quantities():
     assert quantity.millicores("500m") == 500 and quantity.millicores("2") == 2000
-    assert quantity.value("64Mi") == 64 * 2**20 and quantity.value("1G") == 10**9
+    assert quantity.whole_units("64Mi") == 64 * 2**20 and quantity.whole_units("1G") == 10**9
     assert quantity.divide_ceil("1", "1m") == 1000
 
 
@@ -36,10 +37,10 @@ def test_sandbox_and_container_specs():
     assert sb["hostname"] == "web" and sb["share"] == ["net", "ipc", "uts"]
     assert sb["portmappings"] == [{"container_port": 80, "host_port": 8080, "protocol": "tcp"}]
     assert sb["hostadd"] == ["foo:1.2.3.4"]
-    cs = container_spec(POD, {"name": "c", "image": "i", "command": ["sleep", "1"],
-                              "securityContext": {"runAsUser": 1000, "capabilities": {"add": ["NET_ADMIN"]}}},
-                        node="n1", kind="app", attempt=2, sandbox_id="sb", image="i", image_config={},
-                        env={}, mounts=[])
+    c = {"name": "c", "image": "i", "command": ["sleep", "1"],
+         "securityContext": {"runAsUser": 1000, "capabilities": {"add": ["NET_ADMIN"]}}}
+    cs = container_spec(POD, c, command=argv(c, {}, {}), node="n1", kind="app", attempt=2, sandbox_id="sb",
+                        image="i", env={}, mounts=[])
     assert cs["entrypoint"] == ["sleep"] and cs["command"] == ["1"]
     assert cs["user"] == "1000" and cs["cap_add"] == ["CAP_NET_ADMIN"]
     assert cs["labels"]["io.pocketkube.container.restartCount"] == "2"

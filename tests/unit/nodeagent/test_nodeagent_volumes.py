@@ -1,7 +1,7 @@
 import base64
 import os
 
-from nodeagent import volumes
+from nodeagent.pods import volumes
 
 
 class Sources:

@@ -13,7 +13,7 @@ import os
 import shutil
 from typing import Awaitable, Callable, Protocol
 
-from .pods.env import EnvError, field_ref, resource_ref
+from .env import EnvError, field_ref, resource_ref
 
 
 class VolumeError(Exception):

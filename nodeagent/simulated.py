@@ -10,17 +10,13 @@ server side.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import itertools
 
 from kubeclient import ApiClient, ApiError, Informer, micro_time
 from kubeclient.resources import LEASES, NODES, PODS
+from kubeclient.timestamps import now
 
 LEASE_NS = "kube-node-lease"
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def node_object(name: str, cpu: str = "4", memory: str = "8Gi", pods: str = "110",
@@ -31,8 +27,8 @@ def node_object(name: str, cpu: str = "4", memory: str = "8Gi", pods: str = "110
             "spec": {"taints": taints} if taints else {},
             "status": {"capacity": cap, "allocatable": cap,
                        "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
-                                       "message": "simulated node is ready", "lastHeartbeatTime": _now(),
-                                       "lastTransitionTime": _now()}]}}
+                                       "message": "simulated node is ready", "lastHeartbeatTime": now(),
+                                       "lastTransitionTime": now()}]}}
 
 
 class SimulatedNodes:
@@ -77,7 +73,7 @@ class SimulatedNodes:
         node = await self.client.get(NODES, name)
         for c in node["status"].get("conditions") or []:
             if c["type"] == "Ready":
-                c.update(status=status, lastHeartbeatTime=_now(), reason="KubeletReady" if status == "True"
+                c.update(status=status, lastHeartbeatTime=now(), reason="KubeletReady" if status == "True"
                          else "KubeletNotReady", message="simulated")
         await self.client.update_status(NODES, node)
 
@@ -109,8 +105,8 @@ class SimulatedNodes:
         n = next(self._ips)
         pod["status"].update(phase="Running", podIP=f"10.244.{n // 250}.{n % 250 + 1}",
                              conditions=[{"type": "Ready", "status": "True" if ready else "False",
-                                          "lastTransitionTime": _now()},
-                                         {"type": "PodScheduled", "status": "True", "lastTransitionTime": _now()}])
+                                          "lastTransitionTime": now()},
+                                         {"type": "PodScheduled", "status": "True", "lastTransitionTime": now()}])
         pod["status"]["podIPs"] = [{"ip": pod["status"]["podIP"]}]
         return await self.client.update_status(PODS, pod)
 

@@ -12,7 +12,7 @@ from typing import Awaitable, Callable
 
 import httpx
 
-from .runtime.podman import Podman, PodmanError
+from ..runtime.podman import Podman, PodmanError
 
 log = logging.getLogger(__name__)
 
