@@ -2,9 +2,10 @@
 process, running real pods under Podman. Skips (with the plain reason) when
 Podman cannot run a container here: run hack/setup-podman.sh first.
 
-  cluster   .kubectl(*args, version=..), .server, .node, .agent (restartable), .api (Python client)
-  ns        a fresh namespace per test
+  cluster          one node: .kubectl(*args, version=..), .server, .node, .agent (restartable), .get
+  ns               a fresh namespace per test
   net_cluster, net_ns   the same with the Service proxy and cluster DNS running (tests/e2e/network.py)
+  running_cluster  a cluster of any number of nodes, with extra flags (test_cluster_two_nodes.py: two)
 """
 from __future__ import annotations
 
@@ -24,9 +25,10 @@ from tests.harness import REPO_ROOT, ServerProcess, kubectl_runner
 
 CONF = REPO_ROOT / "hack" / "podman" / "containers.conf"
 IMAGE = "localhost/busybox:latest"
+NODE_LABEL = "io.pocketkube.node"
 
 
-def _podman(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+def run_podman(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
     env = {**os.environ, "CONTAINERS_CONF": os.environ.get("CONTAINERS_CONF", str(CONF))}
     return subprocess.run(["podman", *args], capture_output=True, text=True, env=env, timeout=timeout)
 
@@ -36,12 +38,12 @@ def podman_problem() -> str | None:
     try:
         if not CONF.exists() and "CONTAINERS_CONF" not in os.environ:
             return "podman is not configured (run hack/setup-podman.sh)"
-        info = _podman("info", "--format", "{{.Host.OCIRuntime.Name}}")
+        info = run_podman("info", "--format", "{{.Host.OCIRuntime.Name}}")
         if info.returncode != 0:
             return f"podman does not work here: {info.stderr.strip()[:200]}"
-        if _podman("image", "exists", IMAGE).returncode != 0:
+        if run_podman("image", "exists", IMAGE).returncode != 0:
             return f"{IMAGE} is missing (run hack/setup-podman.sh)"
-        cp = _podman("run", "--rm", IMAGE, "true")
+        cp = run_podman("run", "--rm", IMAGE, "true")
         if cp.returncode != 0:
             return f"podman cannot run a container here: {cp.stderr.strip()[:200]}"
     except FileNotFoundError:
@@ -80,21 +82,36 @@ class Proc:
 
 
 class Cluster:
-    def __init__(self, server: ServerProcess, base: Path, node: str, agent_args: list[str] | None = None,
-                 controller_args: list[str] | None = None):
-        self.server, self.base, self.node = server, base, node
+    """One API server, one `pocketkube controllers` and a node agent per node name,
+    each its own process. Agents on one machine share its Podman and tell their
+    pods apart by the io.pocketkube.node label."""
+
+    def __init__(self, server: ServerProcess, base: Path, nodes: list[str], controller_args: list[str] = (),
+                 agent_args: list[str] = ()):
+        self.server, self.base, self.nodes = server, base, nodes
+        self.node = nodes[0]
         self.kubectl = kubectl_runner(server.kubeconfig, base / "kubectl-home")
         self.controllers = Proc("controllers", ["controllers", "--kubeconfig", str(server.kubeconfig),
-                                                *(controller_args or [])], base / "controllers.log")
-        self.agent = Proc("nodeagent", ["nodeagent", "--kubeconfig", str(server.kubeconfig), "--node-name", node,
-                                        "--root-dir", str(base / "node"), "--port", "0", *(agent_args or [])],
-                                base / "nodeagent.log")
+                                                *controller_args], base / "controllers.log")
+        self.agents = {n: Proc("nodeagent", ["nodeagent", "--kubeconfig", str(server.kubeconfig), "--node-name", n,
+                                              "--root-dir", str(base / n), "--port", "0", *agent_args],
+                               base / f"{n}.log")
+                       for n in nodes}
+        self.agent = self.agents[self.node]
 
     def get(self, *args: str) -> dict:
         return json.loads(self.kubectl("get", *args, "-o", "json").stdout)
 
+    def pods(self, ns: str, selector: str) -> list[dict]:
+        return self.get("pods", "-n", ns, "-l", selector)["items"]
+
+    def logs(self) -> str:
+        parts = [f"--- controllers:\n{self.controllers.log(40)}"]
+        parts += [f"--- node agent {n}:\n{a.log(80 if len(self.agents) == 1 else 30)}" for n, a in self.agents.items()]
+        return "\n".join(parts)
+
     def wait_for(self, what: str, check, timeout: float = 60, interval: float = 0.3):
-        """Poll check() until it returns something truthy; fail with the agent's log."""
+        """Poll check() until it returns something truthy; fail with every component's log."""
         deadline = time.monotonic() + timeout
         last = None
         while time.monotonic() < deadline:
@@ -106,61 +123,68 @@ class Cluster:
                 if last:
                     return last
             time.sleep(interval)
-        pytest.fail(f"timed out waiting for {what} (last: {last!r})\nnode agent log:\n{self.agent.log()}")
+        pytest.fail(f"timed out after {timeout}s waiting for {what} (last: {last!r})\n{self.logs()}")
+
+    def node_ready(self, name: str) -> str | None:
+        node = self.get("node", name)
+        for c in (node.get("status") or {}).get("conditions") or []:
+            if c["type"] == "Ready":
+                return c["status"]
+        return None
 
     def wait_node_ready(self) -> None:
-        def ready():
-            node = self.get("node", self.node)
-            return any(c["type"] == "Ready" and c["status"] == "True" for c in (node.get("status") or {}).get("conditions", []))
-        self.wait_for(f"node {self.node} Ready", ready, timeout=60)
+        for n in self.nodes:
+            self.wait_for(f"node {n} Ready", lambda n=n: self.node_ready(n) == "True")
+
+    def remove_podman_pods(self) -> None:
+        """Whatever the tests left running belongs to this cluster's nodes only."""
+        for node in self.nodes:
+            pods = run_podman("pod", "ps", "-q", "--filter", f"label={NODE_LABEL}={node}").stdout.split()
+            if pods:
+                run_podman("pod", "rm", "-f", "-t", "0", *pods, timeout=120)
 
 
 @contextlib.contextmanager
-def running_cluster(base: Path, *, server_args: list[str] | None = None, agent_args: list[str] | None = None,
-                    before_agent=None, controller_args: list[str] | None = None):
-    """API server, controllers and node agent as processes; pods of its node removed after.
-    before_agent(cluster) runs once the server is ready (e.g. to start a proxy and DNS)."""
+def running_cluster(base: Path, nodes: list[str] | None = None, *, server_args: list[str] = (),
+                    controller_args: list[str] = (), agent_args: list[str] = (), before_agent=None):
+    """Start a Cluster (one node unless `nodes` names them), wait until its nodes are
+    Ready; stop it and remove its pods on the way out, even on failure. Skips when
+    Podman cannot run a container here. before_agent(cluster) runs once the server
+    is ready (e.g. to start a proxy and DNS)."""
     problem = podman_problem()
     if problem:
         pytest.skip(problem)
     (base / "kubectl-home").mkdir(exist_ok=True)
-    server = ServerProcess(base / "apiserver", extra_args=list(server_args or []))
+    server = ServerProcess(base / "apiserver", extra_args=list(server_args or ()))
     server.start()
     c = None
     try:
         server.wait_ready()
-        c = Cluster(server, base, f"e2e-{uuid.uuid4().hex[:6]}", agent_args=agent_args,
-                    controller_args=controller_args)
+        c = Cluster(server, base, nodes or [f"e2e-{uuid.uuid4().hex[:6]}"], list(controller_args or ()),
+                    list(agent_args or ()))
         if before_agent is not None:
             before_agent(c)
         c.controllers.start()
-        c.agent.start()
+        for agent in c.agents.values():
+            agent.start()
         c.wait_node_ready()
         yield c
     finally:
         try:
             if c is not None:
-                c.agent.stop()
+                for agent in c.agents.values():
+                    agent.stop()
                 c.controllers.stop()
-                # Whatever the tests left running belongs to this session's node only.
-                pods = _podman("pod", "ps", "-q", "--filter", f"label=io.pocketkube.node={c.node}").stdout.split()
-                if pods:
-                    _podman("pod", "rm", "-f", "-t", "0", *pods, timeout=120)
+                c.remove_podman_pods()
         except (subprocess.TimeoutExpired, OSError):
             pass  # best effort: never fail a session on cleanup
         finally:
             server.stop()
 
 
-@pytest.fixture(scope="session")
-def cluster(tmp_path_factory):
-    with running_cluster(tmp_path_factory.mktemp("e2e")) as c:
-        yield c
-
-
 @contextlib.contextmanager
-def fresh_namespace(c: Cluster):
-    name = f"t-{uuid.uuid4().hex[:8]}"
+def fresh_namespace(c: Cluster, prefix: str = "t"):
+    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
     c.kubectl("create", "namespace", name)
     # the service account controller must create "default" before pods are admitted
     c.wait_for("default service account", lambda: c.kubectl(
@@ -171,9 +195,14 @@ def fresh_namespace(c: Cluster):
     c.kubectl("delete", "namespace", name, "--wait=false", check=False)
 
 
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory):
+    with running_cluster(tmp_path_factory.mktemp("e2e")) as c:
+        yield c
+
+
 @pytest.fixture
 def ns(cluster):
-    """a fresh namespace per test"""
     with fresh_namespace(cluster) as name:
         yield name
 

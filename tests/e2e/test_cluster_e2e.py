@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import time
 import uuid
-from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.e2e.conftest import IMAGE, Proc, _podman, podman_problem
-from tests.harness import ServerProcess, kubectl_runner
+from tests.e2e.conftest import IMAGE, NODE_LABEL, fresh_namespace, run_podman, running_cluster
 
 pytestmark = pytest.mark.podman
 
@@ -30,101 +26,20 @@ SERVER_FLAGS = ["--default-not-ready-toleration-seconds", "2", "--default-unreac
 CONTROLLER_FLAGS = ["--node-monitor-grace-period", "15s", "--node-monitor-period", "1s",
                     "--default-unreachable-toleration-seconds", "2", "--pod-gc-period", "2s",
                     "--leader-elect-retry-period", "500ms"]
-NODE_LABEL = "io.pocketkube.node"
-
-
-class TwoNodeCluster:
-    def __init__(self, server: ServerProcess, base: Path):
-        self.server, self.base = server, base
-        tag = uuid.uuid4().hex[:6]
-        self.nodes = [f"e2e-{tag}-a", f"e2e-{tag}-b"]
-        self.kubectl = kubectl_runner(server.kubeconfig, base / "kubectl-home")
-        self.controllers = Proc("controllers", ["controllers", "--kubeconfig", str(server.kubeconfig),
-                                                *CONTROLLER_FLAGS], base / "controllers.log")
-        self.agents = {n: Proc("nodeagent", ["nodeagent", "--kubeconfig", str(server.kubeconfig), "--node-name", n,
-                                              "--root-dir", str(base / n), "--port", "0"], base / f"{n}.log")
-                       for n in self.nodes}
-
-    def get(self, *args: str) -> dict:
-        return json.loads(self.kubectl("get", *args, "-o", "json").stdout)
-
-    def logs(self) -> str:
-        parts = [f"--- controllers:\n{self.controllers.log(40)}"]
-        parts += [f"--- {n}:\n{a.log(30)}" for n, a in self.agents.items()]
-        return "\n".join(parts)
-
-    def wait_for(self, what: str, check, timeout: float = 60, interval: float = 0.3):
-        """Poll check() until it returns something truthy; fail with every component's log."""
-        deadline = time.monotonic() + timeout
-        last = None
-        while time.monotonic() < deadline:
-            try:
-                last = check()
-            except AssertionError as e:  # kubectl failing while things settle
-                last = e
-            else:
-                if last:
-                    return last
-            time.sleep(interval)
-        pytest.fail(f"timed out after {timeout}s waiting for {what} (last: {last!r})\n{self.logs()}")
-
-    def node_ready(self, name: str) -> str | None:
-        node = self.get("node", name)
-        for c in (node.get("status") or {}).get("conditions") or []:
-            if c["type"] == "Ready":
-                return c["status"]
-        return None
-
-    def pods(self, ns: str, selector: str) -> list[dict]:
-        return self.get("pods", "-n", ns, "-l", selector)["items"]
-
-    def remove_podman_pods(self) -> None:
-        for node in self.nodes:
-            pods = _podman("pod", "ps", "-q", "--filter", f"label={NODE_LABEL}={node}").stdout.split()
-            if pods:
-                _podman("pod", "rm", "-f", "-t", "0", *pods, timeout=120)
 
 
 @pytest.fixture(scope="module")
 def two_nodes(tmp_path_factory):
-    problem = podman_problem()
-    if problem:
-        pytest.skip(problem)
-    base = tmp_path_factory.mktemp("e2e-cluster")
-    (base / "kubectl-home").mkdir()
-    server = ServerProcess(base / "apiserver", extra_args=list(SERVER_FLAGS))
-    server.start()
-    c = None
-    try:
-        server.wait_ready()
-        c = TwoNodeCluster(server, base)
-        c.controllers.start()
-        for agent in c.agents.values():
-            agent.start()
-        for n in c.nodes:
-            c.wait_for(f"node {n} Ready", lambda n=n: c.node_ready(n) == "True")
+    tag = uuid.uuid4().hex[:6]
+    with running_cluster(tmp_path_factory.mktemp("e2e-cluster"), [f"e2e-{tag}-a", f"e2e-{tag}-b"],
+                         server_args=SERVER_FLAGS, controller_args=CONTROLLER_FLAGS) as c:
         yield c
-    finally:
-        try:
-            if c is not None:
-                for agent in c.agents.values():
-                    agent.stop()
-                c.controllers.stop()
-                c.remove_podman_pods()
-        except (subprocess.TimeoutExpired, OSError):
-            pass  # best effort: never fail a session on cleanup
-        finally:
-            server.stop()
 
 
 @pytest.fixture
 def ns(two_nodes):
-    name = f"c-{uuid.uuid4().hex[:8]}"
-    two_nodes.kubectl("create", "namespace", name)
-    two_nodes.wait_for("default service account", lambda: two_nodes.kubectl(
-        "get", "serviceaccount", "default", "-n", name, check=False).returncode == 0, timeout=30)
-    yield name
-    two_nodes.kubectl("delete", "namespace", name, "--wait=false", check=False)
+    with fresh_namespace(two_nodes, "c") as name:
+        yield name
 
 
 def rc_manifest(name: str, replicas: int, *, readiness: bool = False) -> str:
@@ -146,7 +61,7 @@ def running(pods: list[dict]) -> list[dict]:
 
 
 def podman_pods_of(ns: str) -> list[str]:
-    return _podman("pod", "ps", "-q", "--filter", f"label=io.pocketkube.pod.namespace={ns}").stdout.split()
+    return run_podman("pod", "ps", "-q", "--filter", f"label=io.pocketkube.pod.namespace={ns}").stdout.split()
 
 
 def test_rc_spreads_over_both_nodes_scales_and_cascades(two_nodes, ns):
@@ -312,7 +227,7 @@ def test_killed_node_agent_is_tainted_its_pods_move_and_it_recovers(two_nodes, n
     # the returning agent finishes the evictions: the pods and their containers go
     c.wait_for(f"evicted pods removed by {b}", lambda: not any(
         p["metadata"]["name"] in on_b for p in c.pods(ns, "app=move")), timeout=60)
-    c.wait_for(f"{b}'s containers removed", lambda: _podman(
+    c.wait_for(f"{b}'s containers removed", lambda: run_podman(
         "pod", "ps", "-q", "--filter", f"label={NODE_LABEL}={b}",
         "--filter", f"label=io.pocketkube.pod.namespace={ns}").stdout.split() == [], timeout=60)
     c.kubectl("delete", "rc", "move", "-n", ns)

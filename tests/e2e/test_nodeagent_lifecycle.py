@@ -6,7 +6,7 @@ import signal
 
 import pytest
 
-from tests.e2e.conftest import _podman
+from tests.e2e.conftest import run_podman
 
 pytestmark = pytest.mark.podman
 
@@ -14,7 +14,7 @@ IMAGE = "localhost/busybox"
 
 
 def podman_containers(fragment: str) -> list[str]:
-    names = _podman("ps", "-a", "--format", "{{.Names}}").stdout.split()
+    names = run_podman("ps", "-a", "--format", "{{.Names}}").stdout.split()
     return [n for n in names if fragment in n]
 
 
