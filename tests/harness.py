@@ -91,6 +91,14 @@ class ServerProcess:
         cfg = yaml.safe_load(self.kubeconfig.read_text())
         return cfg["users"][0]["user"]["token"]
 
+    def http_client(self, timeout: float = 30, **kw) -> "httpx.Client":
+        """An httpx client of this server for hand-made requests: trusts its CA, sends
+        the admin token (kw: http2=..., http1=...)."""
+        import httpx
+
+        return httpx.Client(base_url=self.url, verify=ssl.create_default_context(cafile=str(self.ca_file)),
+                            timeout=timeout, headers={"Authorization": f"Bearer {self.token}"}, **kw)
+
     def log(self, tail: int = 200) -> str:
         if self.log_path is None or not self.log_path.exists():
             return "(no log)"

@@ -24,7 +24,7 @@ from nodeagent.simulated import SimulatedNodes  # noqa: E402
 from kubeclient import ApiClient  # noqa: E402
 from kubeclient.resources import NAMESPACES, PODS  # noqa: E402
 from tests.harness import ServerProcess  # noqa: E402
-from tests.integration.test_controllers_support import ControllersProcess  # noqa: E402
+from tests.integration.controllers_support import ControllersProcess  # noqa: E402
 
 DENSITY_RATE = 20.0
 

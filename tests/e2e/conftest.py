@@ -102,6 +102,12 @@ class Cluster:
     def get(self, *args: str) -> dict:
         return json.loads(self.kubectl("get", *args, "-o", "json").stdout)
 
+    def run_shell_pod(self, ns: str, name: str, script: str) -> str:
+        """`kubectl run` a busybox pod running `sh -c script`; its name once it is Running."""
+        self.kubectl("run", name, "-n", ns, f"--image={IMAGE}", "--", "sh", "-c", script)
+        self.wait_for(f"{name} Running", lambda: self.get("pod", name, "-n", ns)["status"].get("phase") == "Running")
+        return name
+
     def pods(self, ns: str, selector: str) -> list[dict]:
         return self.get("pods", "-n", ns, "-l", selector)["items"]
 

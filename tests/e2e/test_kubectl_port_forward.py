@@ -13,17 +13,12 @@ from tests.harness import kubectl_binary
 
 pytestmark = pytest.mark.podman
 
-IMAGE = "localhost/busybox"
-
 
 @pytest.fixture
 def web(cluster, ns):
-    cluster.kubectl("run", "web", "-n", ns, f"--image={IMAGE}", "--", "sh", "-c",
-                    "mkdir -p /www; echo hello-spdy > /www/index.html; "
-                    "dd if=/dev/zero of=/www/big bs=1024 count=2048 2>/dev/null; exec httpd -f -p 8080 -h /www")
-    cluster.wait_for("web Running", lambda: cluster.get("pod", "web", "-n", ns)["status"].get("phase")
-                     == "Running")
-    return "web"
+    return cluster.run_shell_pod(ns, "web", "mkdir -p /www; echo hello-spdy > /www/index.html; "
+                                 "dd if=/dev/zero of=/www/big bs=1024 count=2048 2>/dev/null; "
+                                 "exec httpd -f -p 8080 -h /www")
 
 
 def _port_forward(cluster, version: str, ns: str, pod: str, port: int) -> tuple[subprocess.Popen, str]:

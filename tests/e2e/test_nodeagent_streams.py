@@ -24,12 +24,8 @@ IMAGE = "localhost/busybox"
 @pytest.fixture
 def chatty(cluster, ns):
     """A pod that logs three lines, then serves HTTP (for port-forward) until deleted."""
-    cluster.kubectl("run", "chatty", "-n", ns, f"--image={IMAGE}", "--", "sh", "-c",
-                    "echo one; echo two; echo three >&2; mkdir -p /www; echo hello-pf > /www/index.html; "
-                    "exec httpd -f -p 8080 -h /www")
-    cluster.wait_for("chatty Running", lambda: cluster.get("pod", "chatty", "-n", ns)["status"].get("phase")
-                     == "Running")
-    return "chatty"
+    return cluster.run_shell_pod(ns, "chatty", "echo one; echo two; echo three >&2; mkdir -p /www; "
+                                 "echo hello-pf > /www/index.html; exec httpd -f -p 8080 -h /www")
 
 
 def test_logs_with_options(cluster, ns, chatty):

@@ -105,13 +105,7 @@ def api_client(server):
 
 @pytest.fixture(scope="session")
 def admin_http(server):
-    import ssl
-
-    import httpx
-
-    ctx = ssl.create_default_context(cafile=str(server.ca_file))
-    with httpx.Client(base_url=server.url, verify=ctx, timeout=60,
-                      headers={"Authorization": f"Bearer {server.token}"}) as c:
+    with server.http_client(timeout=60) as c:
         yield c
 
 

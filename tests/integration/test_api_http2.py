@@ -1,9 +1,6 @@
 """Writes and watches over HTTP/2 (client-go's transport) as well as HTTP/1.1."""
 from __future__ import annotations
 
-import ssl
-
-import httpx
 import orjson
 import pytest
 
@@ -11,9 +8,7 @@ import pytest
 @pytest.fixture(scope="module", params=["h2", "http1.1"])
 def http(server, request):
     h2 = request.param == "h2"
-    ctx = ssl.create_default_context(cafile=str(server.ca_file))
-    with httpx.Client(base_url=server.url, verify=ctx, http2=h2, http1=not h2, timeout=30,
-                      headers={"Authorization": f"Bearer {server.token}"}) as c:
+    with server.http_client(http2=h2, http1=not h2) as c:
         yield c
 
 

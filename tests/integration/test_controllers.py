@@ -12,7 +12,7 @@ from kubeclient import ApiClient, ApiError
 from kubeclient.resources import (CONFIGMAPS, ENDPOINTS, ENDPOINTSLICES, LEASES, NAMESPACES, NODES, PODS,
                                   REPLICATIONCONTROLLERS, SERVICEACCOUNTS, SERVICES)
 
-from test_controllers_support import (FAST_FLAGS, ControllersProcess, leading_controllers, poll,
+from controllers_support import (FAST_FLAGS, ControllersProcess, leading_controllers, poll,
                                       simulated_cluster, wait_leader)
 
 

@@ -9,7 +9,7 @@ import pytest
 from kubeclient import ApiClient, ApiError, EventRecorder, Informer
 from kubeclient.resources import CONFIGMAPS, EVENTS
 
-from test_controllers_support import poll
+from controllers_support import poll
 
 
 @pytest.fixture

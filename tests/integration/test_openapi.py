@@ -1,26 +1,16 @@
 """OpenAPI served to real clients: kubectl explain (v3, and v2 protobuf on 1.27), caching headers."""
 from __future__ import annotations
 
-import ssl
-
-import httpx
 import pytest
 
 
-@pytest.fixture(scope="module")
-def http(server):
-    with httpx.Client(base_url=server.url, verify=ssl.create_default_context(cafile=str(server.ca_file)), timeout=30,
-                      headers={"Authorization": f"Bearer {server.token}"}) as c:
-        yield c
-
-
-def test_v3_index_documents_and_etag(http):
-    index = http.get("/openapi/v3")
+def test_v3_index_documents_and_etag(admin_http):
+    index = admin_http.get("/openapi/v3")
     assert index.status_code == 200
     url = index.json()["paths"]["api/v1"]["serverRelativeURL"]
-    doc = http.get(url)
+    doc = admin_http.get(url)
     assert doc.status_code == 200 and "immutable" in doc.headers["cache-control"]
-    assert http.get(url, headers={"If-None-Match": doc.headers["etag"]}).status_code == 304
+    assert admin_http.get(url, headers={"If-None-Match": doc.headers["etag"]}).status_code == 304
     patch = doc.json()["paths"]["/api/v1/namespaces/{namespace}/configmaps/{name}"]["patch"]
     assert "fieldValidation" in {p["name"] for p in patch["parameters"]}
 

@@ -8,7 +8,7 @@ import pytest
 
 from kubeclient.resources import EVENTS, PODS
 
-from test_controllers_support import leading_controllers, poll, simulated_cluster
+from controllers_support import leading_controllers, poll, simulated_cluster
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import pytest
 
 from kubeclient.resources import DEPLOYMENTS, JOBS, PODS, REPLICASETS
 
-from test_controllers_support import FAST_FLAGS, leading_controllers, poll, simulated_cluster
+from controllers_support import FAST_FLAGS, leading_controllers, poll, simulated_cluster
 from workloads_support import PodRunner
 
 

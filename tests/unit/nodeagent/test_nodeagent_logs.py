@@ -1,6 +1,5 @@
 import datetime as dt
 
-from nodeagent.node import conditions, images_of
 from nodeagent.server.logs import Limiter, LogOptions, parse, parse_time, render, select
 
 LOG = (b"2024-05-01T10:00:00.100000000+00:00 stdout F one\n"
@@ -32,14 +31,3 @@ def test_render_timestamps_and_limit():
     assert lim.take(b"one\n") == (b"one\n", False)
     assert lim.take(b"two\n") == (b"t", True)
     assert parse_time("2024-05-01T10:00:00.123456789Z").microsecond == 123456
-
-
-def test_node_conditions_keep_transition_times_and_images_sorted():
-    first = conditions([], "T1", False, False)
-    again = conditions(first, "T2", False, False)
-    ready = next(c for c in again if c["type"] == "Ready")
-    assert ready["lastTransitionTime"] == "T1" and ready["lastHeartbeatTime"] == "T2"
-    assert {c["type"] for c in first} == {"Ready", "MemoryPressure", "DiskPressure", "PIDPressure"}
-    imgs = images_of([{"RepoTags": ["a:1"], "Size": 5}, {"RepoTags": ["b:1"], "RepoDigests": ["b@sha256:x"],
-                                                          "Size": 9}, {"RepoTags": None, "Size": 1}])
-    assert imgs == [{"names": ["b:1", "b@sha256:x"], "sizeBytes": 9}, {"names": ["a:1"], "sizeBytes": 5}]

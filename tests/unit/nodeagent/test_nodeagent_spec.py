@@ -1,4 +1,3 @@
-from kubeclient import quantity
 from nodeagent.pods.spec import argv, qos_class
 from nodeagent.runtime.specgen import container_spec, resource_limits, sandbox_spec
 from nodeagent.runtime.podman import RLIMITS
@@ -14,12 +13,6 @@ def test_argv_follows_upstream_rules():
     assert argv({"args": ["a"]}, img, {}) == ["/entry", "a"]
     assert argv({"command": ["sh"]}, img, {}) == ["sh"]
     assert argv({"command": ["echo", "$(X)"], "args": ["$(Y)"]}, img, {"X": "1"}) == ["echo", "1", "$(Y)"]
-
-
-def test_quantities():
-    assert quantity.millicores("500m") == 500 and quantity.millicores("2") == 2000
-    assert quantity.whole_units("64Mi") == 64 * 2**20 and quantity.whole_units("1G") == 10**9
-    assert quantity.divide_ceil("1", "1m") == 1000
 
 
 def test_resource_limits_and_qos():

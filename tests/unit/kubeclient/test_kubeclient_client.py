@@ -1,6 +1,4 @@
 from kubeclient.client import ResourceExpired, _error_from
-from kubeclient.informer import Informer
-from kubeclient.resources import PODS
 
 
 def test_status_errors_keep_code_reason_and_body():
@@ -9,13 +7,3 @@ def test_status_errors_keep_code_reason_and_body():
     assert isinstance(_error_from(410, b'{"reason":"Expired"}'), ResourceExpired)
     plain = _error_from(502, b"<html>bad gateway</html>")
     assert plain.reason == "InternalError" and "bad gateway" in plain.message
-
-
-def test_assume_never_replaces_a_newer_cached_version():
-    inf = Informer(None, PODS)
-    obj = lambda rv: {"metadata": {"namespace": "n", "name": "p", "resourceVersion": str(rv)}}
-    inf.assume(obj(5))
-    inf.assume(obj(4))
-    assert inf.get("n/p")["metadata"]["resourceVersion"] == "5"
-    inf.assume(obj(7))
-    assert inf.get("n/p")["metadata"]["resourceVersion"] == "7"
