@@ -11,10 +11,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import signal
 import socket
 
 from kubeclient import ApiClient
+from kubeclient.process import configure_logging, run_until_signalled
 from kubeclient.informer import Informer
 from kubeclient.resources import ENDPOINTSLICES, PODS, SERVICES
 
@@ -125,27 +125,15 @@ def parser() -> argparse.ArgumentParser:
 
 def run(argv: list[str] | None = None) -> int:
     ns = parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if ns.v >= 4 else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_logging(debug=ns.v >= 4)
     upstreams = None
     if ns.upstream is not None:
         upstreams = [] if ns.upstream == "none" else [u for u in ns.upstream.split(",") if u]
 
-    async def main() -> None:
-        task = asyncio.ensure_future(run_dns(ns.kubeconfig, node_name=ns.node_name, address=ns.bind_address,
-                                             port=ns.port, zone=ns.cluster_domain, upstreams=upstreams,
-                                             publish_ip=ns.publish_service))
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, task.cancel)
-        try:
-            await task
-        except asyncio.CancelledError:
-            pass
-
     try:
-        asyncio.run(main())
+        asyncio.run(run_until_signalled(run_dns(
+            ns.kubeconfig, node_name=ns.node_name, address=ns.bind_address, port=ns.port,
+            zone=ns.cluster_domain, upstreams=upstreams, publish_ip=ns.publish_service)))
     except OSError as e:
         print(f"pocketkube dns: {e}")
         return 1

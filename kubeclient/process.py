@@ -1,5 +1,6 @@
-"""What every client program (controllers, node agent) does as a process: log one
-JSON-ish line per record, and stop cleanly on SIGTERM/SIGINT."""
+"""What every client program (controllers, node agent, proxy, DNS) does as a
+process: log one JSON-ish line per record, run its loops together, and stop
+cleanly on SIGTERM/SIGINT."""
 from __future__ import annotations
 
 import asyncio
@@ -12,6 +13,18 @@ def configure_logging(debug: bool) -> None:
     logging.basicConfig(level=logging.DEBUG if debug else logging.INFO,
                         format='{"time":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s","msg":%(message)r}')
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request drowns the rest
+
+
+async def run_together(*loops: Awaitable) -> None:
+    """Run loops side by side until one fails or we are cancelled; then cancel
+    the others and wait for them, so none outlives its component."""
+    tasks = [asyncio.ensure_future(loop) for loop in loops]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def run_until_signalled(work: Awaitable) -> None:

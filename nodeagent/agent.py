@@ -11,6 +11,7 @@ import logging
 import os
 
 from kubeclient import ApiClient, EventRecorder
+from kubeclient.process import run_together
 
 from . import hostinfo
 from .node import NodeReporter
@@ -72,13 +73,7 @@ async def run_agent(kubeconfig: str, node_name: str, *, root_dir: str | None = N
         log.info("node agent %s running (host %s, kubelet port %s)", node_name, host_ip, port)
         if ready is not None:
             ready.set()
-        tasks = [asyncio.ensure_future(reporter.run()), asyncio.ensure_future(manager.run())]
-        try:
-            await asyncio.gather(*tasks)
-        finally:
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+        await run_together(reporter.run(), manager.run())
     finally:
         if server is not None:
             await server.stop()

@@ -4,10 +4,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import signal
 import socket
 
 from kubeclient import ApiClient
+from kubeclient.process import configure_logging, run_together, run_until_signalled
 
 from . import host
 from .proxier import Proxier, cleanup
@@ -51,35 +51,19 @@ async def run_proxy(kubeconfig: str, node_name: str, cfg: Config, *, node_ip: st
     client = ApiClient.from_kubeconfig(kubeconfig, user_agent=f"pocketkube-proxy/{node_name}")
     proxier = Proxier(client, node_name, cfg, bridge=bridge, min_sync_period=min_sync_period,
                       sync_period=sync_period)
-    tasks = [asyncio.ensure_future(proxier.run())]
+    loops = [proxier.run()]
     if service_lb:
-        tasks.append(asyncio.ensure_future(run_service_lb(client, proxier.services, node_ip or host.node_ip())))
+        loops.append(run_service_lb(client, proxier.services, node_ip or host.node_ip()))
     log.info("proxy for node %s: table ip %s, service range %s", node_name, cfg.table, cfg.service_cidr)
     try:
-        await asyncio.gather(*tasks)
+        await run_together(*loops)
     finally:
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
         await client.close()
-
-
-async def _until_signalled(coro) -> None:
-    task = asyncio.ensure_future(coro)
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, task.cancel)
-    try:
-        await task
-    except asyncio.CancelledError:
-        pass
 
 
 def run(argv: list[str] | None = None) -> int:
     ns = parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if ns.v >= 4 else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_logging(debug=ns.v >= 4)
     cfg = config_from(ns)
     if ns.cleanup:
         asyncio.run(cleanup(cfg))
@@ -90,7 +74,7 @@ def run(argv: list[str] | None = None) -> int:
     if not host.is_root():
         print("pocketkube proxy: needs root (nftables, routes, sysctls)", flush=True)
         return 1
-    asyncio.run(_until_signalled(run_proxy(ns.kubeconfig, ns.node_name, cfg, node_ip=ns.node_ip,
-                                           service_lb=not ns.no_service_lb, bridge=ns.bridge,
-                                           min_sync_period=ns.min_sync_period, sync_period=ns.sync_period)))
+    asyncio.run(run_until_signalled(run_proxy(ns.kubeconfig, ns.node_name, cfg, node_ip=ns.node_ip,
+                                              service_lb=not ns.no_service_lb, bridge=ns.bridge,
+                                              min_sync_period=ns.min_sync_period, sync_period=ns.sync_period)))
     return 0
