@@ -14,13 +14,13 @@ import time
 
 from kubeclient import ApiError
 from kubeclient.resources import CRONJOBS, JOBS
+from kubeclient.timestamps import epoch_time, parse_time
 
 from . import cronschedule
 from .base import Controller
 from .jobutil import is_finished
 from .podutil import controller_ref
 from .replication import owner_ref
-from .timeutil import parse_time, rfc3339
 
 log = logging.getLogger(__name__)
 SCHEDULED_AT = "batch.kubernetes.io/cronjob-scheduled-timestamp"
@@ -81,7 +81,7 @@ class CronJobController(Controller):
             if is_finished(j) == "Complete":
                 done = parse_time((j.get("status") or {}).get("completionTime"))
                 if done and done > (parse_time(status.get("lastSuccessfulTime")) or 0):
-                    status["lastSuccessfulTime"] = rfc3339(done)
+                    status["lastSuccessfulTime"] = epoch_time(done)
             was_active = any(r.get("uid") == j["metadata"]["uid"] for r in old_status.get("active") or [])
             if was_active and is_finished(j):
                 self.recorder.event(cj, "Normal", "SawCompletedJob",
@@ -140,7 +140,7 @@ class CronJobController(Controller):
                 self.recorder.event(cj, "Warning", "FailedCreate", f"Error creating job: {e}")
                 raise
             job = self.jobs.get(f"{cj['metadata']['namespace']}/{body['metadata']['name']}")
-        status["lastScheduleTime"] = rfc3339(scheduled)
+        status["lastScheduleTime"] = epoch_time(scheduled)
         if job is not None and not is_finished(job) and all(j["metadata"]["uid"] != job["metadata"]["uid"] for j in running):
             running = running + [job]
         return running

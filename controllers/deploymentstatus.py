@@ -2,8 +2,9 @@
 upstream's reasons and messages (no I/O; deployments.py writes the result)."""
 from __future__ import annotations
 
+from kubeclient.timestamps import epoch_time, parse_time
+
 from .rollout import replicas, rollout_complete, surge_and_unavailable
-from .timeutil import parse_time, rfc3339
 
 NO_DEADLINE = 2147483647  # progressDeadlineSeconds = MaxInt32: never time out
 
@@ -22,7 +23,7 @@ def set_condition(status: dict, ctype: str, value: str, reason: str, message: st
     old = condition(status, ctype)
     if old and old.get("status") == value and old.get("reason") == reason and old.get("message") == message:
         return
-    ts = rfc3339(now)
+    ts = epoch_time(now)
     new = {"type": ctype, "status": value, "lastUpdateTime": ts,
            "lastTransitionTime": old["lastTransitionTime"] if old and old.get("status") == value
            and old.get("lastTransitionTime") else ts, "reason": reason, "message": message}
@@ -90,7 +91,7 @@ def _touch(status: dict, ctype: str, value: str, reason: str, message: str, now:
     progress restarts the deadline clock."""
     set_condition(status, ctype, value, reason, message, now)
     c = condition(status, ctype)
-    c["lastUpdateTime"] = rfc3339(now)
+    c["lastUpdateTime"] = epoch_time(now)
 
 
 def made_progress(old: dict, new: dict) -> bool:

@@ -14,12 +14,12 @@ import time
 from kubeclient import ApiError
 from kubeclient.resources import (DEPLOYMENTS, PODDISRUPTIONBUDGETS, PODS, REPLICASETS, REPLICATIONCONTROLLERS,
                                   STATEFULSETS)
+from kubeclient.timestamps import epoch_time, parse_time
 
 from .base import Controller
 from .podutil import controller_ref
 from .selectors import matches_label_selector
 from .servicepods import pod_ready
-from .timeutil import parse_time, rfc3339
 
 DISRUPTED_POD_TIMEOUT = 120.0  # an eviction the pod did not follow is forgotten after this
 
@@ -134,7 +134,7 @@ class DisruptionController(Controller):
                 "observedGeneration": status["observedGeneration"]}
         prev = next((c for c in old.get("conditions") or [] if c.get("type") == "DisruptionAllowed"), None)
         cond["lastTransitionTime"] = prev["lastTransitionTime"] if prev and prev.get("status") == cond["status"] \
-            else rfc3339(now)
+            else epoch_time(now)
         status["conditions"] = [cond]
         if status != old:
             pdb["status"] = status

@@ -18,13 +18,13 @@ import time
 
 from kubeclient import ApiError
 from kubeclient.resources import JOBS, PODS
+from kubeclient.timestamps import epoch_time, parse_time
 
 from . import jobutil
 from .base import Controller
 from .podutil import controller_ref, deletion_rank
 from .replication import Expectations, owner_ref
 from .servicepods import pod_ready
-from .timeutil import parse_time, rfc3339
 
 log = logging.getLogger(__name__)
 
@@ -187,7 +187,7 @@ class JobController(Controller):
         if _cond_true(status, "Suspended"):
             _set_cond(status, "Suspended", "False", "JobResumed", "Job resumed", now)
             self.recorder.event(job, "Normal", "Resumed", "Job resumed")
-        status.setdefault("startTime", rfc3339(now))
+        status.setdefault("startTime", epoch_time(now))
         if deadline is not None:
             self.queue.add_after(key, max(parse_time(status["startTime"]) + int(deadline) - now, 0) + 0.5)
         if not self.expectations.satisfied(key):
@@ -235,7 +235,7 @@ class JobController(Controller):
                        if c["type"] == ("FailureTarget" if ctype == "Failed" else "SuccessCriteriaMet"))
         reason, message = interim["reason"], interim["message"]
         if ctype == "Complete":
-            status["completionTime"] = rfc3339(now)
+            status["completionTime"] = epoch_time(now)
         _set_cond(status, ctype, "True", reason, message, now)
         self.recorder.event(job, "Normal" if ctype == "Complete" else "Warning",
                             "Completed" if ctype == "Complete" else reason,
@@ -340,7 +340,7 @@ def _cond_true(status: dict, ctype: str) -> bool:
 
 
 def _set_cond(status: dict, ctype: str, value: str, reason: str, message: str, now: float) -> None:
-    ts = rfc3339(now)
+    ts = epoch_time(now)
     conds = [c for c in status.get("conditions") or [] if c.get("type") != ctype]
     conds.append({"type": ctype, "status": value, "lastProbeTime": ts, "lastTransitionTime": ts,
                   "reason": reason, "message": message})

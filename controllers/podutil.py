@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import time
 
+from kubeclient.timestamps import parse_time
+
 from .servicepods import pod_ready
-from .timeutil import parse_time
 
 
 def controller_ref(obj: dict) -> dict | None:

@@ -22,6 +22,11 @@ def micro_time(at: dt.datetime | None = None) -> str:
     return (at or dt.datetime.now(dt.timezone.utc)).strftime(MICRO_TIME_FORMAT)
 
 
+def epoch_time(seconds: float) -> str:
+    """metav1.Time of a Unix time (whole seconds, UTC)."""
+    return now(dt.datetime.fromtimestamp(seconds, dt.timezone.utc))
+
+
 def from_epoch(seconds) -> str | None:
     """metav1.Time of a Unix time as runtimes report it; None for unset (0, negative, not a number)."""
     try:
@@ -30,7 +35,7 @@ def from_epoch(seconds) -> str | None:
         return None
     if seconds <= 0:
         return None
-    return now(dt.datetime.fromtimestamp(seconds, dt.timezone.utc))
+    return epoch_time(seconds)
 
 
 def parse_time(text: str | None) -> float | None:

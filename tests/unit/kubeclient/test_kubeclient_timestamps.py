@@ -17,6 +17,11 @@ def test_parse_time_round_trips_and_refuses_garbage():
     assert timestamps.parse_time("") is None and timestamps.parse_time("yesterday") is None
 
 
+def test_epoch_time_is_whole_seconds_utc():
+    assert timestamps.epoch_time(AT.timestamp()) == "2026-01-02T03:04:05Z"
+    assert timestamps.parse_time(timestamps.epoch_time(1767323045.9)) == 1767323045
+
+
 def test_from_epoch_ignores_unset_times():
     assert timestamps.from_epoch(int(AT.timestamp())) == "2026-01-02T03:04:05Z"
     assert timestamps.from_epoch("1767323045") == "2026-01-02T03:04:05Z"
