@@ -25,11 +25,11 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "integration"))
 
-from controllers.simnodes import SimulatedNodes  # noqa: E402
+from nodeagent.simulated import SimulatedNodes  # noqa: E402
 from kubeclient import ApiClient  # noqa: E402
 from kubeclient.resources import DEPLOYMENTS, NAMESPACES  # noqa: E402
 from tests.harness import ServerProcess  # noqa: E402
-from tests.integration.test_controllers_support import ControllersProcess  # noqa: E402
+from tests.integration.controllers_support import ControllersProcess  # noqa: E402
 from workloads_support import PodRunner  # noqa: E402
 
 

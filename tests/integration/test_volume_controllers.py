@@ -10,7 +10,7 @@ import uuid
 import pytest
 from kubernetes import client
 
-from test_controllers_support import FAST_FLAGS, leading_controllers, poll
+from controllers_support import FAST_FLAGS, leading_controllers, poll
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.e2e.test_cluster_e2e import IMAGE, ns, running, two_nodes  # noqa: F401 (fixtures)
+from tests.e2e.test_cluster_two_nodes import IMAGE, ns, running, two_nodes  # noqa: F401 (fixtures)
 
 
 def _manifest(kind: str, name: str, **spec) -> str:
