@@ -278,3 +278,21 @@ async def test_deleting_a_running_job_leaves_no_pod_behind(cluster, namespace, k
         await poll(no_pods, timeout=60, what="the Job's pods gone")
     finally:
         runner.finish_jobs = True
+
+
+async def test_statefulset_claims_a_volume_per_ordinal(cluster, namespace, kubectl):
+    client, _, _ = cluster
+    sts = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db"},
+           "spec": {"replicas": 1, "serviceName": "db", "selector": {"matchLabels": {"app": "db"}},
+                    "template": {"metadata": {"labels": {"app": "db"}}, "spec": {"containers": [
+                        {"name": "c", "image": "busybox", "volumeMounts": [{"name": "data", "mountPath": "/data"}]}]}},
+                    "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {
+                        "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}]}}
+    await run(kubectl, "create", "-n", namespace, "-f", "-", input=json.dumps(sts))
+
+    async def claimed():
+        pvcs = (await client.get_path(f"/api/v1/namespaces/{namespace}/persistentvolumeclaims"))["items"]
+        pods = (await client.list(PODS, namespace, label_selector="app=db"))["items"]
+        return [c["metadata"]["name"] for c in pvcs] == ["data-db-0"] and pods and \
+            {"name": "data", "persistentVolumeClaim": {"claimName": "data-db-0"}} in pods[0]["spec"]["volumes"]
+    await poll(claimed, timeout=60, what="the claim data-db-0 and db-0 mounting it")

@@ -21,6 +21,20 @@ _MUTABLE = ("replicas", "template", "updateStrategy", "persistentVolumeClaimRete
             "ordinals", "revisionHistoryLimit")
 
 
+def _with_claim_volumes(spec: dict) -> dict:
+    """The spec as its pods will be: each volumeClaimTemplate is a volume the
+    containers may mount (upstream validates the template this way too)."""
+    claims = [c for c in spec.get("volumeClaimTemplates") or [] if isinstance(c, dict)]
+    template = spec.get("template")
+    if not claims or not isinstance(template, dict) or not isinstance(template.get("spec"), dict):
+        return spec
+    pod_spec = dict(template["spec"])
+    names = {(c.get("metadata") or {}).get("name") for c in claims}
+    pod_spec["volumes"] = [v for v in pod_spec.get("volumes") or [] if v.get("name") not in names] + [
+        {"name": n, "persistentVolumeClaim": {"claimName": n}} for n in sorted(n for n in names if n)]
+    return dict(spec, template=dict(template, spec=pod_spec))
+
+
 class StatefulSetStrategy(Strategy):
     serves = (("apps", "statefulsets"),)
 
@@ -49,7 +63,7 @@ class StatefulSetStrategy(Strategy):
     def validate(self, obj: dict) -> list[Cause]:
         spec = obj.get("spec") or {}
         causes = rules.non_negative(spec, "replicas", "minReadySeconds", "revisionHistoryLimit")
-        causes += rules.selector_and_template(spec, "statefulset")
+        causes += rules.selector_and_template(_with_claim_volumes(spec), "statefulset")
         causes += field.supported("spec.podManagementPolicy", spec.get("podManagementPolicy"), ["OrderedReady", "Parallel"])
         update = spec.get("updateStrategy") or {}
         causes += field.supported("spec.updateStrategy.type", update.get("type"), ["OnDelete", "RollingUpdate"])
