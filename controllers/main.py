@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import re
 
+from kubeclient.metrics import serve_metrics
 from kubeclient.process import configure_logging, run_until_signalled
 
 from .context import Options
@@ -45,6 +47,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--min-resync-period", type=duration, default=300.0)
     p.add_argument("--local-path-dir", help="run the local-path provisioner with volumes under this directory "
                                             "(on the host of the node it serves)")
+    p.add_argument("--metrics-bind-address", default="",
+                   help="host:port serving GET /metrics over plain HTTP, e.g. 127.0.0.1:10257 (port 0: any free "
+                        "one, logged); empty (the default): not served")
     p.add_argument("-v", "--v", type=int, default=0, help="log verbosity")
     return p
 
@@ -59,6 +64,10 @@ def options_from(ns: argparse.Namespace) -> Options:
 
 
 async def _main(ns: argparse.Namespace) -> int:
+    if ns.metrics_bind_address:
+        server = await serve_metrics(ns.metrics_bind_address)
+        host, port = server.sockets[0].getsockname()[:2]
+        logging.getLogger("controllers").info("serving metrics on http://%s:%d/metrics", host, port)
     await run_until_signalled(run_controllers(
         ns.kubeconfig, [ns.controllers], options=options_from(ns), leader_elect=ns.leader_elect,
         identity=ns.identity, lease_duration=ns.leader_elect_lease_duration,

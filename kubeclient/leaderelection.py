@@ -13,13 +13,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 
+from . import metrics
 from .client import ApiClient, ApiError
 from .resources import LEASES
 from .timestamps import micro_time
 
 log = logging.getLogger(__name__)
+
+_ELECTORS: weakref.WeakSet = weakref.WeakSet()
+metrics.gauge("leader_election_master_status",
+              "Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates "
+              "master. 'name' is the string used to identify the lease.", ("name",),
+              read=lambda: {(e.name,): int(e.is_leader) for e in list(_ELECTORS)})
 
 
 class LeaderElector:
@@ -36,6 +44,7 @@ class LeaderElector:
         self._observed: dict | None = None  # the last lease spec we saw
         self._observed_at = 0.0
         self._is_leader = False
+        _ELECTORS.add(self)
 
     @property
     def is_leader(self) -> bool:

@@ -9,10 +9,21 @@
 from __future__ import annotations
 
 import asyncio
+import time
+import weakref
 from collections import deque
 from collections.abc import Hashable
 
+from . import metrics
 from .ratelimit import ControllerRateLimiter
+
+_QUEUES: weakref.WeakSet = weakref.WeakSet()   # the live queues, for workqueue_depth at scrape time
+_ADDS = metrics.counter("workqueue_adds_total", "Total number of adds handled by workqueue", ("name",))
+_DEPTH = metrics.gauge("workqueue_depth", "Current depth of workqueue", ("name",),
+                       read=lambda: {(q.name,): len(q) for q in list(_QUEUES)})
+_WORK = metrics.histogram("workqueue_work_duration_seconds",
+                          "How long in seconds processing an item from workqueue takes.", ("name",),
+                          tuple(1e-8 * 10 ** i for i in range(10)))
 
 
 class ShutDown(Exception):
@@ -30,6 +41,8 @@ class WorkQueue:
         self._getters: deque[asyncio.Future] = deque()  # workers waiting for a key
         self._shutting_down = False
         self.adds = 0  # a metric: keys added since start
+        self._started: dict[Hashable, float] = {}   # key -> when get() handed it out
+        _QUEUES.add(self)
 
     def __len__(self) -> int:
         return len(self._queue)
@@ -38,6 +51,7 @@ class WorkQueue:
         if self._shutting_down or item in self._dirty:
             return
         self.adds += 1
+        _ADDS.values[(self.name,)] = _ADDS.values.get((self.name,), 0) + 1
         self._dirty.add(item)
         if item in self._processing:
             return  # re-queued by done()
@@ -94,10 +108,14 @@ class WorkQueue:
         item = self._queue.popleft()
         self._processing.add(item)
         self._dirty.discard(item)
+        self._started[item] = time.perf_counter()
         return item
 
     def done(self, item: Hashable) -> None:
         self._processing.discard(item)
+        started = self._started.pop(item, None)
+        if started is not None:
+            _WORK.observe((self.name,), time.perf_counter() - started)
         if item in self._dirty:
             self._queue.append(item)
             self._notify()

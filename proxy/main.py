@@ -7,6 +7,7 @@ import logging
 import socket
 
 from kubeclient import ApiClient
+from kubeclient.metrics import serve_metrics
 from kubeclient.process import configure_logging, run_together, run_until_signalled
 
 from . import host
@@ -35,6 +36,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--no-service-lb", action="store_true", help="do not serve LoadBalancer Services (ServiceLB)")
     p.add_argument("--min-sync-period", type=float, default=0.2, help="seconds between two syncs at least")
     p.add_argument("--sync-period", type=float, default=30.0, help="seconds between two syncs at most")
+    p.add_argument("--metrics-bind-address", default="",
+                   help="host:port serving GET /metrics over plain HTTP (upstream's default is 127.0.0.1:10249); "
+                        "empty (the default): not served")
     p.add_argument("-v", "--v", type=int, default=0)
     return p
 
@@ -74,7 +78,14 @@ def run(argv: list[str] | None = None) -> int:
     if not host.is_root():
         print("pocketkube proxy: needs root (nftables, routes, sysctls)", flush=True)
         return 1
-    asyncio.run(run_until_signalled(run_proxy(ns.kubeconfig, ns.node_name, cfg, node_ip=ns.node_ip,
-                                              service_lb=not ns.no_service_lb, bridge=ns.bridge,
-                                              min_sync_period=ns.min_sync_period, sync_period=ns.sync_period)))
+    asyncio.run(run_until_signalled(_with_metrics(ns.metrics_bind_address, run_proxy(
+        ns.kubeconfig, ns.node_name, cfg, node_ip=ns.node_ip, service_lb=not ns.no_service_lb, bridge=ns.bridge,
+        min_sync_period=ns.min_sync_period, sync_period=ns.sync_period))))
     return 0
+
+
+async def _with_metrics(address: str, coro) -> None:
+    if address:
+        server = await serve_metrics(address)
+        log.info("serving metrics on http://%s:%d/metrics", *server.sockets[0].getsockname()[:2])
+    await coro

@@ -12,7 +12,7 @@ import logging
 import time
 from collections import defaultdict
 
-from kubeclient import ApiClient
+from kubeclient import ApiClient, metrics
 from kubeclient.informer import Informer
 from kubeclient.resources import ENDPOINTSLICES, SERVICES
 
@@ -21,6 +21,10 @@ from .conntrack import stale_entries
 from .model import Snapshot, snapshot
 from .rules import Config, Desired, render, transaction
 
+_SYNC_DURATION = metrics.histogram("kubeproxy_sync_proxy_rules_duration_seconds", "SyncProxyRules latency in seconds",
+                                   (), tuple(0.001 * 2 ** i for i in range(15)))
+_LAST_SYNC = metrics.gauge("kubeproxy_sync_proxy_rules_last_timestamp_seconds",
+                           "The last time proxy rules were successfully synced")
 log = logging.getLogger(__name__)
 
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
@@ -69,6 +73,8 @@ class Proxier:
         self.last_snapshot = snap
         self.sync_count += 1
         self.last_sync_seconds = time.perf_counter() - start
+        _SYNC_DURATION.observe((), self.last_sync_seconds)
+        _LAST_SYNC.values[()] = time.time()
         self.synced.set()
         log.debug("synced %d service ports in %.3fs", len(snap.ports), self.last_sync_seconds)
 

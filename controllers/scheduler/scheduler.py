@@ -10,8 +10,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
+import weakref
 
-from kubeclient import ApiError, ControllerRateLimiter, ItemBackoff, TokenBucket, WorkQueue, split_key, timestamps
+from kubeclient import ApiError, ControllerRateLimiter, ItemBackoff, TokenBucket, WorkQueue, metrics, split_key, \
+    timestamps
 from kubeclient.resources import NODES, PODS
 
 from ..base import Controller
@@ -39,6 +42,25 @@ def wants_scheduling(pod: dict) -> bool:
             and not pod["metadata"].get("deletionTimestamp") and not is_terminal(pod))
 
 
+_SCHEDULERS: weakref.WeakSet = weakref.WeakSet()
+_ATTEMPTS = metrics.counter("scheduler_schedule_attempts_total",
+                            "Number of attempts to schedule pods, by the result. 'unschedulable' means a pod could "
+                            "not be scheduled, while 'error' means an internal scheduler problem.",
+                            ("result", "profile"))
+_ATTEMPT_DURATION = metrics.histogram("scheduler_scheduling_attempt_duration_seconds",
+                                      "Scheduling attempt latency in seconds (scheduling algorithm + binding)",
+                                      ("result", "profile"), tuple(0.001 * 2 ** i for i in range(15)))
+metrics.gauge("scheduler_pending_pods", "Number of pending pods, by the queue type. 'active' means number of pods "
+              "in activeQ; 'unschedulable' means number of pods in unschedulablePods.", ("queue",),
+              read=lambda: {k: v for s in list(_SCHEDULERS) for k, v in s.pending().items()})
+
+
+def _attempted(result: str, started: float) -> None:
+    key = (result, SCHEDULER_NAME)
+    _ATTEMPTS.inc(key)
+    _ATTEMPT_DURATION.observe(key, time.perf_counter() - started)
+
+
 class Scheduler(Controller):
     name = "scheduler"
     workers = 1  # decisions are sequential; binds run concurrently
@@ -51,6 +73,7 @@ class Scheduler(Controller):
         self.recorder = self.ctx.recorder(SCHEDULER_NAME)
         self.unschedulable: set[str] = set()
         self.bound = 0  # a metric
+        _SCHEDULERS.add(self)
         self._binds = asyncio.Semaphore(self.max_binds_in_flight)
         self._bind_tasks: set[asyncio.Task] = set()
         self.pods = self.ctx.informers.informer(PODS)
@@ -62,6 +85,10 @@ class Scheduler(Controller):
         self.classes = self.ctx.informers.informer(STORAGECLASSES)
         # a claim created or bound may let a waiting pod in
         self.claims.add_handler(lambda c: self._retry_unschedulable(), lambda o, n: self._retry_unschedulable())
+
+    def pending(self) -> dict[tuple, int]:
+        """scheduler_pending_pods: waiting for a decision, and found not to fit (backing off)."""
+        return {("active",): len(self.queue), ("unschedulable",): len(self.unschedulable)}
 
     # --- keeping the cluster picture current -------------------------------------------
     def _account(self, pod: dict) -> None:
@@ -142,6 +169,7 @@ class Scheduler(Controller):
         pod = self.pods.get(key)
         if pod is None or not wants_scheduling(pod) or key in self.state.usage:
             return
+        started = time.perf_counter()
         volumes = VolumeCheck(pod, self.claims, self.volumes, self.classes)
         node, failures = (None, {}) if volumes.prefilter_error else self.decide(pod, volumes)
         if node is None:
@@ -149,11 +177,12 @@ class Scheduler(Controller):
             message = fit_error_message(len(self.state.nodes), failures, volumes.prefilter_error)
             await self._mark_unschedulable(pod, message)
             self.queue.add_rate_limited(key)
+            _attempted("unschedulable", started)
             return
         self.unschedulable.discard(key)
         await self._select_node_for_claims(volumes, node)
         self.state.add_pod(key, pod, node)  # assume it: the next decision must see it
-        task = asyncio.ensure_future(self._bind(key, pod, node))
+        task = asyncio.ensure_future(self._bind(key, pod, node, started))
         self._bind_tasks.add(task)
         task.add_done_callback(self._bind_tasks.discard)
 
@@ -171,7 +200,7 @@ class Scheduler(Controller):
                 if not e.not_found:
                     raise
 
-    async def _bind(self, key: str, pod: dict, node: str) -> None:
+    async def _bind(self, key: str, pod: dict, node: str, started: float) -> None:
         ns, name = split_key(key)
         binding = {"apiVersion": "v1", "kind": "Binding",
                    "metadata": {"name": name, "namespace": ns, "uid": pod["metadata"].get("uid")},
@@ -181,6 +210,7 @@ class Scheduler(Controller):
                 await self.client.create(PODS, binding, ns, subresource="binding", name=name)
             except ApiError as e:
                 self.state.remove_pod(key)  # forget the assumption
+                _attempted("error", started)
                 if e.not_found:
                     return
                 log.warning("binding %s to %s failed: %s", key, node, e)
@@ -188,6 +218,7 @@ class Scheduler(Controller):
                 self.queue.add_rate_limited(key)
                 return
         self.bound += 1
+        _attempted("scheduled", started)
         self.queue.forget(key)
         self.recorder.event(pod, "Normal", "Scheduled", f"Successfully assigned {ns}/{name} to {node}")
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import weakref
 
-from kubeclient import ApiError, timestamps
+from kubeclient import ApiError, metrics, timestamps
 from kubeclient.resources import PODS
 
 from ..runtime import labels as L
@@ -27,6 +28,28 @@ from .starter import field_path, run_hook, start_attempt
 from .status import Attempt, ContainerView, PodView, pod_status
 
 log = logging.getLogger(__name__)
+
+_WORKERS: weakref.WeakSet = weakref.WeakSet()   # live pod workers, counted at scrape time
+
+
+def _running(w: "PodWorker") -> bool:
+    return not w.gone and (w.written or {}).get("phase") == "Running"
+
+
+def _running_containers() -> dict:
+    n = sum(1 for w in list(_WORKERS) if not w.gone
+            for c in (w.written or {}).get("containerStatuses") or [] if "running" in (c.get("state") or {}))
+    return {("running",): n}
+
+
+metrics.gauge("kubelet_running_pods", "Number of pods that have a running pod sandbox",
+              read=lambda: {(): sum(1 for w in list(_WORKERS) if _running(w))})
+metrics.gauge("kubelet_running_containers", "Number of containers currently running", ("container_state",),
+              read=_running_containers)
+_START_DURATION = metrics.histogram(
+    "kubelet_pod_start_duration_seconds",
+    "Duration in seconds from kubelet seeing a pod for the first time to the pod starting to run", (),
+    (0.5, 1, 2, 3, 4, 5, 6, 8, 10, 20, 30, 45, 60, 120, 180, 240, 300, 360, 480, 600, 900, 1200, 1800, 2700, 3600))
 
 RESYNC = 5.0          # seconds between syncs when nothing wakes the worker
 VOLUME_REFRESH = 5.0  # how often ConfigMap/Secret volumes are rewritten
@@ -57,6 +80,8 @@ class PodWorker:
         self.written: dict | None = None
         self.start_time = ""
         self.deadline_exceeded = False
+        self.seen_at: float | None = time.monotonic()   # until the pod first runs (pod start duration)
+        _WORKERS.add(self)
 
     # -- inputs ------------------------------------------------------------
     def update(self, pod: dict) -> None:
@@ -398,6 +423,9 @@ class PodWorker:
             await self.ctx.client.patch(PODS, meta["name"], {"status": st}, meta["namespace"],
                                         subresource="status")
             self.written = st
+            if self.seen_at is not None and st.get("phase") == "Running":
+                _START_DURATION.observe((), time.monotonic() - self.seen_at)
+                self.seen_at = None
         except ApiError as e:
             if e.not_found:
                 self.gone = True

@@ -1,6 +1,6 @@
 """The kubelet's HTTPS API (default port 10250), the upstream paths:
 
-  GET /healthz, GET /pods
+  GET /healthz, GET /pods, GET /metrics (kubelet_* and process_*)
   GET /containerLogs/{namespace}/{pod}/{container}?follow&tailLines&...
   WS  /exec/{namespace}/{pod}/{container}?command=..&stdin&stdout&stderr&tty
   WS  /attach/{namespace}/{pod}/{container}?stdin&stdout&stderr&tty
@@ -27,6 +27,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
+
+from kubeclient import metrics
 
 from ..runtime import labels as L
 from ..runtime.podman import Podman
@@ -60,6 +62,7 @@ class KubeletServer:
         self.app = Starlette(routes=[
             Route("/healthz", self.healthz),
             Route("/pods", self.pods),
+            Route("/metrics", self.metrics),
             Route("/containerLogs/{namespace}/{pod}/{container}", self.container_logs),
             WebSocketRoute("/exec/{namespace}/{pod}/{container}", self.exec_ws),
             WebSocketRoute("/attach/{namespace}/{pod}/{container}", self.attach_ws),
@@ -137,6 +140,9 @@ class KubeletServer:
 
     async def pods(self, _req: Request) -> Response:
         return JSONResponse({"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": self.list_pods()})
+
+    async def metrics(self, _req: Request) -> Response:
+        return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE)
 
     async def container_logs(self, req: Request) -> Response:
         q = req.query_params

@@ -11,6 +11,7 @@ import contextlib
 import ipaddress
 import os
 import random
+import socket
 import subprocess
 import sys
 
@@ -40,6 +41,12 @@ def cleanup_proxy(node: str, cidr: str) -> None:
                     "--service-cluster-ip-range", cidr], cwd=REPO_ROOT, capture_output=True, timeout=60)
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 @contextlib.contextmanager
 def networked_cluster(base):
     if os.geteuid() != 0:
@@ -51,8 +58,11 @@ def networked_cluster(base):
     def start_network(c) -> None:
         kc = str(c.server.kubeconfig)
         c.service_cidr, c.dns_ip, c.table = cidr, dns_ip, f"pocketkube-proxy-{c.node}"
+        port = free_port()
+        c.proxy_metrics = f"http://127.0.0.1:{port}/metrics"
         c.proxy = Proc("proxy", ["proxy", "--kubeconfig", kc, "--hostname-override", c.node,
-                                 "--service-cluster-ip-range", cidr, "--min-sync-period", "0.1"],
+                                 "--service-cluster-ip-range", cidr, "--min-sync-period", "0.1",
+                                 "--metrics-bind-address", f"127.0.0.1:{port}"],
                        base / "proxy.log").start()
         c.dns = Proc("dns", ["dns", "--kubeconfig", kc, "--node-name", c.node, "--port", "0", "--upstream", "none",
                              "--publish-service", dns_ip], base / "dns.log").start()
