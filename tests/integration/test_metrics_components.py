@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from kubeclient.resources import PODS
 
-from test_controllers_support import leading_controllers, poll, simulated_cluster
+from controllers_support import leading_controllers, poll, simulated_cluster
 
 
 def free_port() -> int:
