@@ -17,7 +17,7 @@ def _histogram(counter: Counter) -> str:
 
 
 def fit_error_message(total_nodes: int, failures: dict[str, tuple[list[str], bool]],
-                      prefilter: str | None = None) -> str:
+                      prefilter: str | None = None, preempted: bool = False) -> str:
     """failures: node name -> (reasons, preemption_might_help). `prefilter`: why the pod
     was refused before any node was looked at (a missing claim): then no node helps."""
     if total_nodes == 0:
@@ -31,5 +31,7 @@ def fit_error_message(total_nodes: int, failures: dict[str, tuple[list[str], boo
         reasons.update(node_reasons)
         preemption[NO_VICTIMS if helpful else NOT_HELPFUL] += 1
     msg = f"0/{total_nodes} nodes are available: {_histogram(reasons)}."
+    if preempted:  # preemption found room: upstream adds no preemption part
+        return msg
     post = f"preemption: 0/{total_nodes} nodes are available: {_histogram(preemption)}."
     return f"{msg} {post}."

@@ -8,6 +8,7 @@ a pod deleted or finished).
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import random
 import time
@@ -22,8 +23,9 @@ from ..volumes import PVCS, PVS, STORAGECLASSES
 from ..volumes.matching import SELECTED_NODE
 from .interpod import InterPodCheck
 from .messages import fit_error_message
-from .nodeinfo import ClusterState, pod_nonzero_requests, pod_requests
+from .nodeinfo import ClusterState, PodUsage, pod_nonzero_requests, pod_requests
 from .predicates import filter_node
+from .preemption import pick_node, priority_of, victims_on
 from .scoring import score_nodes
 from .topologyspread import TopologySpreadCheck
 from .volumebinding import VolumeCheck
@@ -72,6 +74,7 @@ class Scheduler(Controller):
         self.state = ClusterState()
         self.recorder = self.ctx.recorder(SCHEDULER_NAME)
         self.unschedulable: set[str] = set()
+        self.nominated: dict[str, tuple[str, dict]] = {}  # pod key -> (node it preempted on, pod)
         self.bound = 0  # a metric
         _SCHEDULERS.add(self)
         self._binds = asyncio.Semaphore(self.max_binds_in_flight)
@@ -119,6 +122,7 @@ class Scheduler(Controller):
     def _pod_deleted(self, pod: dict) -> None:
         key = f"{pod['metadata']['namespace']}/{pod['metadata']['name']}"
         self.unschedulable.discard(key)
+        self.nominated.pop(key, None)
         if key in self.state.usage:
             self.state.remove_pod(key)
             self._retry_unschedulable()
@@ -151,6 +155,7 @@ class Scheduler(Controller):
         extra = [c for c in (InterPodCheck(pod, self.state, key), TopologySpreadCheck(pod, self.state, key),
                              volumes) if c is not None and c.active]
         for name, info in self.state.nodes.items():
+            info = self._with_nominated(key, pod, name, info)
             failed = filter_node(pod, info, requests, extra)
             if failed:
                 failures[name] = failed
@@ -174,17 +179,74 @@ class Scheduler(Controller):
         node, failures = (None, {}) if volumes.prefilter_error else self.decide(pod, volumes)
         if node is None:
             self.unschedulable.add(key)
-            message = fit_error_message(len(self.state.nodes), failures, volumes.prefilter_error)
+            preempted = not volumes.prefilter_error and await self._preempt(pod, failures)
+            message = fit_error_message(len(self.state.nodes), failures, volumes.prefilter_error, preempted)
             await self._mark_unschedulable(pod, message)
             self.queue.add_rate_limited(key)
             _attempted("unschedulable", started)
             return
         self.unschedulable.discard(key)
+        self.nominated.pop(key, None)
         await self._select_node_for_claims(volumes, node)
         self.state.add_pod(key, pod, node)  # assume it: the next decision must see it
         task = asyncio.ensure_future(self._bind(key, pod, node, started))
         self._bind_tasks.add(task)
         task.add_done_callback(self._bind_tasks.discard)
+
+    def _with_nominated(self, key: str, pod: dict, node: str, info):
+        """The node as a pod of this priority sees it: room taken by victims' evictions is
+        kept for the pods that preempted there, when they matter as much or more."""
+        waiting = [p for k, (n, p) in self.nominated.items()
+                   if n == node and k != key and priority_of(p) >= priority_of(pod)]
+        if not waiting:
+            return info
+        info = copy.deepcopy(info)
+        for p in waiting:
+            info.add(PodUsage(node, pod_requests(p), pod_nonzero_requests(p), []))
+        return info
+
+    async def _preempt(self, pod: dict, failures: dict) -> bool:
+        """Evict lower-priority pods from the node where that helps least; the pod is
+        nominated there (status.nominatedNodeName) and retried once they are gone."""
+        if (pod.get("spec") or {}).get("preemptionPolicy") == "Never":
+            return False
+        nominated = (pod.get("status") or {}).get("nominatedNodeName")
+        if nominated and any(usage.node == nominated and (self.pods.get(k) or {}).get("metadata", {}).get(
+                "deletionTimestamp") for k, usage in self.state.usage.items()):
+            return True  # its victims are still going: wait for them rather than evict more
+        requests = pod_requests(pod)
+        placed: dict[str, list] = {}
+        for k, usage in self.state.usage.items():
+            other = self.pods.get(k)
+            if other is not None and not other["metadata"].get("deletionTimestamp"):
+                placed.setdefault(usage.node, []).append((k, other, usage))
+        candidates = {}
+        for name, (_reasons, resolvable) in failures.items():
+            info = self.state.nodes.get(name)
+            if resolvable and info is not None:
+                victims = victims_on(pod, info, placed.get(name, []), requests)
+                if victims:
+                    candidates[name] = victims
+        node = pick_node(candidates)
+        if node is None:
+            return False
+        ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
+        self.nominated[f"{ns}/{name}"] = (node, pod)
+        for vkey, victim in candidates[node]:
+            vns, vname = split_key(vkey)
+            self.recorder.event(victim, "Normal", "Preempted",
+                                f"Preempted by pod {pod['metadata'].get('uid')} on node {node}")
+            try:
+                await self.client.delete(PODS, vname, vns)
+            except ApiError as e:
+                if not e.not_found:
+                    raise
+        try:
+            await self.client.patch(PODS, name, {"status": {"nominatedNodeName": node}}, ns, subresource="status")
+        except ApiError as e:
+            if not e.not_found:
+                raise
+        return True
 
     async def _select_node_for_claims(self, volumes: VolumeCheck, node: str) -> None:
         """Unbound WaitForFirstConsumer claims learn the chosen node (the binder or

@@ -143,3 +143,33 @@ async def test_pod_anti_affinity_and_topology_spread(cluster, namespace):
         await client.create(PODS, body, namespace)
     zones = [await poll(lambda i=i: _node_of(client, namespace, f"even-{i}")) for i in range(4)]
     assert sorted(zones) == sorted([f"spread-1-{tag}"] * 2 + [f"spread-2-{tag}"] * 2)
+
+
+async def test_high_priority_pod_preempts_a_lower_one(cluster, namespace, api_client):
+    from kubernetes import client as k8s
+    client, sim = cluster
+    tag = f"t{uuid.uuid4().hex[:6]}"
+    sched = k8s.SchedulingV1Api(api_client)
+    classes = ((f"low-{tag}", 10, "PreemptLowerPriority"), (f"high-{tag}", 1000, "PreemptLowerPriority"),
+               (f"polite-{tag}", 1000, "Never"))
+    for name, value, policy in classes:
+        sched.create_priority_class({"metadata": {"name": name}, "value": value, "preemptionPolicy": policy})
+    try:
+        await sim.add(f"full-{tag}", cpu="1", labels={"test-tag": tag})
+        sel = {"test-tag": tag}
+        await client.create(PODS, pod_body("low", "800m", nodeSelector=sel, priorityClassName=f"low-{tag}"), namespace)
+        assert await poll(lambda: _node_of(client, namespace, "low"), what="low bound") == f"full-{tag}"
+        await client.create(PODS, pod_body("never", "800m", nodeSelector=sel, priorityClassName=f"polite-{tag}"),
+                            namespace)
+        await client.create(PODS, pod_body("high", "800m", nodeSelector=sel, priorityClassName=f"high-{tag}"),
+                            namespace)
+        assert await poll(lambda: _node_of(client, namespace, "high"), what="high bound") == f"full-{tag}"
+        preempted = await poll(lambda: _events(client, namespace, "low", "Preempted"), what="Preempted event")
+        high = await client.get(PODS, "high", namespace)
+        assert preempted[0]["message"] == f"Preempted by pod {high['metadata']['uid']} on node full-{tag}"
+        assert high["status"].get("nominatedNodeName") == f"full-{tag}"
+        never = await poll(lambda: _unschedulable(client, namespace, "never"), what="never stays pending")
+        assert "1 Insufficient cpu" in never["message"]
+    finally:
+        for name, _value, _policy in classes:
+            sched.delete_priority_class(name)
