@@ -1,7 +1,7 @@
 """Picking preemption victims and the node to preempt on (pure)."""
 from controllers.scheduler.nodeinfo import ClusterState, pod_requests
 from controllers.scheduler.preemption import pick_node, victims_on
-from controllers.simnodes import node_object
+from nodeagent.simulated import node_object
 
 
 def pod(name, prio, cpu="400m"):
