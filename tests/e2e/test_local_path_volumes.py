@@ -99,3 +99,26 @@ def test_pods_wait_for_claims_with_the_schedulers_words(storage_cluster, ns):
         "preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling..")
     events = c.kubectl("get", "events", "-n", ns, "--field-selector", "involvedObject.name=static").stdout
     assert "no persistent volumes available for this claim and no storage class is set" in events
+
+
+def test_generic_ephemeral_volume_lives_and_dies_with_its_pod(storage_cluster, ns):
+    c = storage_cluster
+    c.kubectl("apply", "-n", ns, "-f", "-", input=json.dumps({
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "eph"}, "spec": {
+            "restartPolicy": "Never", "terminationGracePeriodSeconds": 1,
+            "containers": [{"name": "main", "image": IMAGE, "command": ["sh", "-c", "echo scratch > /s/f && cat /s/f"],
+                            "volumeMounts": [{"name": "scratch", "mountPath": "/s"}]}],
+            "volumes": [{"name": "scratch", "ephemeral": {"volumeClaimTemplate": {
+                "metadata": {"labels": {"kind": "scratch"}},
+                "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "16Mi"}}}}}}]}}))
+    c.wait_for("eph Succeeded", lambda: _phase(c, ns, "eph") == "Succeeded", timeout=120)
+    assert c.kubectl("logs", "eph", "-n", ns).stdout == "scratch\n"
+    claim = c.get("pvc", "eph-scratch", "-n", ns)
+    pod = c.get("pod", "eph", "-n", ns)
+    assert claim["metadata"]["labels"] == {"kind": "scratch"} and claim["status"]["phase"] == "Bound"
+    assert claim["metadata"]["ownerReferences"][0]["uid"] == pod["metadata"]["uid"]
+    path = c.get("pv", claim["spec"]["volumeName"])["spec"]["hostPath"]["path"]
+    c.kubectl("delete", "pod", "eph", "-n", ns)
+    c.wait_for("the claim collected with its pod", lambda: c.kubectl(
+        "get", "pvc", "eph-scratch", "-n", ns, check=False).returncode != 0, timeout=60)
+    c.wait_for("the volume's directory removed", lambda: not os.path.exists(path), timeout=60)
