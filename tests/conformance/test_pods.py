@@ -127,10 +127,18 @@ def test_pods_lifecycle_and_podstatus(core, ns):
     pods = core.list_namespaced_pod(ns, label_selector="test-pod-static=true").items
     assert len(pods) == 1 and pods[0].metadata.labels["test-pod"] == "patched"
 
-    status = core.read_namespaced_pod_status(name, ns)
-    status.status.conditions = [c for c in status.status.conditions if c.type != "Ready"] + [
-        client.V1PodCondition(type="Ready", status="True")]
-    core.replace_namespaced_pod_status(name, ns, status)
+    # read-modify-write of the status, retried on conflict as upstream's step is: the
+    # node agent writes the same status and may get in between
+    for attempt in range(10):
+        status = core.read_namespaced_pod_status(name, ns)
+        status.status.conditions = [c for c in status.status.conditions if c.type != "Ready"] + [
+            client.V1PodCondition(type="Ready", status="True")]
+        try:
+            core.replace_namespaced_pod_status(name, ns, status)
+            break
+        except client.ApiException as e:
+            if e.status != 409 or attempt == 9:
+                raise
     got = core.read_namespaced_pod_status(name, ns)
     assert any(c.type == "Ready" and c.status == "True" for c in got.status.conditions)
 

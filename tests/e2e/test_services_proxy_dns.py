@@ -79,11 +79,12 @@ def wait_programmed(c, ip: str, port: int, proto: str = "tcp") -> None:
     c.wait_for(f"{ip}:{port}/{proto} in the proxy's table", lambda: programmed(c.table, ip, proto, port), timeout=30)
 
 
-def wait_dnat_to(c, ips: set[str], port: int = 8080) -> None:
-    """The proxy's endpoint chains DNAT to exactly these pods (the sync after a change is in)."""
+def wait_dnat_to(c, ips: set[str], port: int = 8080, gone: set[str] = frozenset()) -> None:
+    """The proxy's endpoint chains DNAT to these pods and no longer to `gone` (the
+    sync after a change is in: checking only for the new set passes before it)."""
     def current():
         out = subprocess.run(["nft", "list", "table", "ip", c.table], capture_output=True, text=True).stdout
-        return {ip for ip in ips if f"dnat to {ip}:{port}" in out}
+        return {ip for ip in ips | gone if f"dnat to {ip}:{port}" in out}
     c.wait_for(f"DNAT to {sorted(ips)}", lambda: current() == ips, timeout=30)
 
 
@@ -140,8 +141,9 @@ def test_scaling_and_readiness_change_who_answers(net_cluster, net_ns):
     # one pod stops being ready: it stops receiving
     gone = sorted(pods)[0]
     c.kubectl("exec", "-n", ns, gone, "--", "rm", "/www/ready")
+    before = ips
     ips = wait_endpoints(c, ns, "web", 2)
-    wait_dnat_to(c, ips)
+    wait_dnat_to(c, ips, gone=before - ips)
     assert {host_get(c, ip, 80) for _ in range(40)} == pods - {gone}
 
 
