@@ -14,6 +14,7 @@ from .env import service_link_env
 
 _PVCS = Resource("", "v1", "persistentvolumeclaims")
 _PVS = Resource("", "v1", "persistentvolumes", False)
+_RUNTIMECLASSES = Resource("node.k8s.io", "v1", "runtimeclasses", False)
 
 
 class ApiSources:
@@ -56,6 +57,9 @@ class ApiSources:
 
     async def volume(self, name: str) -> dict | None:
         return await self._get(_PVS, "", name)
+
+    async def runtime_class(self, name: str) -> dict | None:
+        return await self._get(_RUNTIMECLASSES, "", name)
 
     async def service_env(self, namespace: str) -> dict[str, str]:
         async def fetch():

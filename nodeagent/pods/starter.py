@@ -109,7 +109,7 @@ def _resolv_conf_mount(ctx: AgentContext, pod: dict) -> list[dict]:
 
 async def start_attempt(ctx: AgentContext, pod: dict, c: dict, *, kind: str, attempt: int, sandbox_id: str,
                         pod_ip: str, volume_paths: dict[str, str], pull_backoff: BackOff,
-                        start_errors: dict[str, str]) -> tuple[str, str] | None:
+                        start_errors: dict[str, str], runtime_handler: str | None = None) -> tuple[str, str] | None:
     ns = pod["metadata"]["namespace"]
     fpath = field_path(kind, 0, c["name"])
     info, waiting = await ensure_image(ctx, pod, c, fpath, pull_backoff)
@@ -126,6 +126,8 @@ async def start_attempt(ctx: AgentContext, pod: dict, c: dict, *, kind: str, att
         command = S.argv(c, info.get("Config") or {}, full_env)
         cspec = specgen.container_spec(pod, c, command=command, node=ctx.node_name, kind=kind, attempt=attempt,
                                        sandbox_id=sandbox_id, image=c["image"], env=full_env, mounts=mounts)
+        if runtime_handler:  # the RuntimeClass's handler: the OCI runtime Podman runs it with
+            cspec["oci_runtime"] = runtime_handler
     except (EnvError, volumes.VolumeError, ValueError) as e:
         msg = str(e)
         ctx.recorder.event(pod, "Warning", "Failed", f"Error: {msg}", fpath)

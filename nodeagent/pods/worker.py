@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
 import time
 import weakref
 
@@ -73,6 +74,7 @@ class PodWorker:
         self.pull_backoff: dict[str, BackOff] = {}
         self.waiting: dict[str, tuple[str, str]] = {}
         self.start_errors: dict[str, str] = {}
+        self.runtime_handler: str | None = None  # the OCI runtime of the pod's RuntimeClass
         self.probes: dict[str, list[ProbeLoop]] = {}   # container id -> loops
         self.ready: dict[str, bool] = {}               # container id -> readiness
         self.started: dict[str, bool] = {}             # container id -> startup done
@@ -146,6 +148,11 @@ class PodWorker:
         name = L.sandbox_name(meta["namespace"], meta["name"], self.uid)
         info = await pm.pod_inspect(name)
         if info is None:
+            refused = await self._resolve_runtime_handler()
+            if refused:
+                self.ctx.recorder.event(self.pod, "Warning", "FailedCreatePodSandBox",
+                                        f"Failed to create pod sandbox: {refused}")
+                return False
             try:
                 self.sandbox_id = await pm.pod_create(specgen.sandbox_spec(self.pod, self.ctx.node_name))
                 await pm.pod_start(self.sandbox_id)
@@ -164,6 +171,22 @@ class PodWorker:
             self.pod_ip = ((infra.get("NetworkSettings") or {}).get("IPAddress")) or ""
         return True
 
+    async def _resolve_runtime_handler(self) -> str | None:
+        """The OCI runtime the pod's RuntimeClass names (None: Podman's default);
+        returns why the sandbox cannot be made, worded as the kubelet and containerd word it."""
+        name = self.pod["spec"].get("runtimeClassName")
+        if not name:
+            return None
+        rc = await self.ctx.sources.runtime_class(name)
+        if rc is None:
+            return f'RuntimeClass "{name}" not found'
+        handler = rc.get("handler") or ""
+        if not shutil.which(handler):
+            return ("rpc error: code = Unknown desc = failed to get sandbox runtime: "
+                    f'no runtime for "{handler}" is configured')
+        self.runtime_handler = handler
+        return None
+
     async def _runtime_attempts(self) -> dict[str, list[Attempt]]:
         entries = await self.ctx.podman.container_list({L.POD_UID: self.uid})
         limited = {c["name"] for c in self._all_containers()
@@ -180,7 +203,8 @@ class PodWorker:
         waiting = await start_attempt(self.ctx, self.pod, c, kind=kind, attempt=attempt,
                                       sandbox_id=self.sandbox_id, pod_ip=self.pod_ip,
                                       volume_paths=self.volume_paths or {}, pull_backoff=bo,
-                                      start_errors=self.start_errors)
+                                      start_errors=self.start_errors,
+                                      runtime_handler=self.runtime_handler)
         if waiting:
             self.waiting[c["name"]] = waiting
         else:

@@ -122,3 +122,4 @@ def test_generic_ephemeral_volume_lives_and_dies_with_its_pod(storage_cluster, n
     c.wait_for("the claim collected with its pod", lambda: c.kubectl(
         "get", "pvc", "eph-scratch", "-n", ns, check=False).returncode != 0, timeout=60)
     c.wait_for("the volume's directory removed", lambda: not os.path.exists(path), timeout=60)
+
