@@ -7,21 +7,11 @@ provisioner. Once a node is chosen, those claims are annotated with it
 (volume.kubernetes.io/selected-node) so the binder or provisioner acts there."""
 from __future__ import annotations
 
-from ..volumes.matching import claim_class, find_match, volume_allows_node
+from ..volumes.matching import claim_class, claims_of_pod, find_match, volume_allows_node
 
 UNBOUND_IMMEDIATE = "pod has unbound immediate PersistentVolumeClaims"
 AFFINITY_CONFLICT = "node(s) had volume node affinity conflict"
 NO_VOLUME = "node(s) didn't find available persistent volumes to bind"
-
-
-def claim_names(pod: dict) -> list[str]:
-    out = []
-    for v in (pod.get("spec") or {}).get("volumes") or []:
-        if (v.get("persistentVolumeClaim") or {}).get("claimName"):
-            out.append(v["persistentVolumeClaim"]["claimName"])
-        elif v.get("ephemeral") is not None:
-            out.append(f"{pod['metadata']['name']}-{v.get('name', '')}")
-    return out
 
 
 class VolumeCheck:
@@ -34,7 +24,7 @@ class VolumeCheck:
         self.bound: list[dict] = []      # volumes of bound claims
         self.delayed: list[dict] = []    # unbound WaitForFirstConsumer claims
         self.immediate_unbound = False
-        names = claim_names(pod)
+        names = claims_of_pod(pod)
         self.active = bool(names)
         for name in names:
             claim = claims.get(f"{ns}/{name}")
