@@ -38,6 +38,7 @@ from apiserver.auth.rbac_escalation import escalation_guard
 from apiserver.http.app import create_app
 from apiserver.http.metrics import ApiMetrics
 from apiserver.http.nodeproxy import nodeproxy_routes
+from apiserver.http.resourcemetrics import RESOURCES as METRICS_RESOURCES
 from apiserver.http.oidc import oidc_routes
 from apiserver.registry.customresources.controller import CRDController
 from apiserver.registry.registries import Registries, RegistrySettings
@@ -118,6 +119,7 @@ async def build_app(opts: ServerOptions, store, creds: Credentials, port: int, *
                           apiserver_ip=opts.apiserver_ip, apiserver_port=port,
                           endpoints_reconciled=opts.endpoint_reconciler_type == "lease")
     await CRDController(registries, registries.catalogue).start()  # serves custom resources
+    registries.catalogue.set_extension("metrics.k8s.io", METRICS_RESOURCES)  # discovery of kubectl top's API
     mutate, validate = build_admission(opts, registries)
     # The bootstrap roles exist whatever the authorization mode, as upstream.
     await ensure_bootstrap_policy(registries)

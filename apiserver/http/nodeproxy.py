@@ -203,6 +203,11 @@ class NodeProxy:
                         media_type=r.headers.get("content-type", "application/octet-stream"))
 
 
+def resource_metrics_routes(np) -> list:
+    from apiserver.http.resourcemetrics import resource_metrics_routes as routes   # it imports this module
+    return routes(np)
+
+
 # kubectl 1.31+ port-forward: SPDY/3.1 frames inside WebSocket messages. The
 # websockets library (our hop to the node agent) takes only RFC 7230 tokens as
 # subprotocols and "/" is not one, so that hop names it by a token alias that the
@@ -276,4 +281,5 @@ def nodeproxy_routes(registries, authenticator, authorizer, *, client_cert: tupl
         Route("/api/v1/nodes/{name}/proxy", np.node_proxy, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
         Route("/api/v1/nodes/{name}/proxy/{path:path}", np.node_proxy,
               methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+        *resource_metrics_routes(np),   # metrics.k8s.io reads the node agents the same way
     ]

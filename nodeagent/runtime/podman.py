@@ -237,6 +237,16 @@ class Podman:
         return await self._call("GET", "/containers/json",
                                 params={"all": "true", "filters": json.dumps(flt)}) or []
 
+    async def container_stats(self, cids: list[str]) -> list[dict]:
+        """One reading per running container: CPUNano (CPU time used, ns), MemUsage (working set, bytes)."""
+        if not cids:
+            return []
+        answer = await self._call("GET", "/containers/stats", params=[("stream", "false")]
+                                  + [("containers", c) for c in cids]) or {}
+        if isinstance(answer, bytes):   # this endpoint does not always say it is JSON
+            answer = json.loads(answer)
+        return answer.get("Stats") or []
+
     async def exec_run(self, cid: str, cmd: list[str], timeout: float) -> tuple[int, bytes]:
         """Run a command in a container, wait for it; (exit code, combined output).
 

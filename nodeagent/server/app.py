@@ -1,6 +1,7 @@
 """The kubelet's HTTPS API (default port 10250), the upstream paths:
 
   GET /healthz, GET /pods, GET /metrics (kubelet_* and process_*)
+  GET /stats/summary, GET /metrics/resource (CPU and memory of the node, pods, containers)
   GET /containerLogs/{namespace}/{pod}/{container}?follow&tailLines&...
   WS  /exec/{namespace}/{pod}/{container}?command=..&stdin&stdout&stderr&tty
   WS  /attach/{namespace}/{pod}/{container}?stdin&stdout&stderr&tty
@@ -34,6 +35,7 @@ from ..runtime import labels as L
 from ..runtime.podman import Podman
 from . import logs as LG
 from .certs import ensure_serving_cert
+from .stats import ResourceStats, resource_metrics_text
 from .portforward import serve_portforward
 from .portforward_spdy import SUBPROTOCOLS as SPDY_TUNNEL, serve_spdy_portforward
 from .streams import pick_protocol, serve_process
@@ -57,12 +59,15 @@ class KubeletServer:
         self.node_name, self.address, self.port, self.root_dir = node_name, address, port, root_dir
         self.client_ca_pem = client_ca_pem
         self.list_pods = list_pods or (lambda: [])
+        self.stats = ResourceStats(podman, node_name)
         self._stop = asyncio.Event()
         self._task: asyncio.Task | None = None
         self.app = Starlette(routes=[
             Route("/healthz", self.healthz),
             Route("/pods", self.pods),
             Route("/metrics", self.metrics),
+            Route("/metrics/resource", self.metrics_resource),
+            Route("/stats/summary", self.stats_summary),
             Route("/containerLogs/{namespace}/{pod}/{container}", self.container_logs),
             WebSocketRoute("/exec/{namespace}/{pod}/{container}", self.exec_ws),
             WebSocketRoute("/attach/{namespace}/{pod}/{container}", self.attach_ws),
@@ -143,6 +148,12 @@ class KubeletServer:
 
     async def metrics(self, _req: Request) -> Response:
         return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE)
+
+    async def metrics_resource(self, _req: Request) -> Response:
+        return Response(resource_metrics_text(await self.stats.summary()), media_type=metrics.CONTENT_TYPE)
+
+    async def stats_summary(self, _req: Request) -> Response:
+        return JSONResponse(await self.stats.summary())
 
     async def container_logs(self, req: Request) -> Response:
         q = req.query_params
