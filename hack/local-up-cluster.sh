@@ -31,6 +31,17 @@ python -m pip install -q -e . >_output/pip-local-up.log 2>&1 \
   || { echo "ERROR: pip install failed, see _output/pip-local-up.log" >&2; exit 1; }
 
 # Podman's configuration for this kind of machine, when the node agent will run pods.
+# Podman (and the project's containers.conf, the local busybox image, conntrack for
+# the proxy): installed when missing, as hack/test.sh does, so that this one command
+# is enough on a fresh machine. Idempotent: a second run only re-checks.
+if [ "${SKIP_PODMAN_SETUP:-}" != 1 ] && [ -x hack/setup-podman.sh ]; then
+  echo "==> hack/setup-podman.sh (log: _output/setup-podman.log)"
+  if out=$(hack/setup-podman.sh 2>_output/setup-podman.log); then
+    eval "$(printf '%s\n' "$out" | grep '^export ' || true)"
+  else
+    echo "WARNING: hack/setup-podman.sh failed (see _output/setup-podman.log): pods will not start" >&2
+  fi
+fi
 if [ -f hack/podman/containers.conf ] && [ -z "${CONTAINERS_CONF:-}" ]; then
   export CONTAINERS_CONF="$PWD/hack/podman/containers.conf"
 fi
