@@ -37,6 +37,7 @@ class Manager:
                 log.exception("controller %s failed to start", name)
         self.ctx.informers.start()
         self._task = asyncio.ensure_future(asyncio.gather(*(c.run() for c in self.controllers.values())))
+        self._task.add_done_callback(_report_end)
         log.info("controllers started: %s", ", ".join(self.controllers))
 
     async def stop(self) -> None:
@@ -85,3 +86,13 @@ async def run_controllers(kubeconfig_path: str | None, controllers: list[str] | 
         await asyncio.shield(manager.stop())
         if own_client:
             await client.close()
+
+
+def _report_end(task: asyncio.Future) -> None:
+    """Read how the controllers' gather ended, so a shutdown that cancels them one by
+    one does not log "exception was never retrieved"; a real failure is logged."""
+    if task.cancelled():
+        return
+    err = task.exception()
+    if err is not None and not isinstance(err, asyncio.CancelledError):
+        log.error("controllers stopped: %r", err)
