@@ -47,6 +47,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--min-resync-period", type=duration, default=300.0)
     p.add_argument("--local-path-dir", help="run the local-path provisioner with volumes under this directory "
                                             "(on the host of the node it serves)")
+    p.add_argument("--horizontal-pod-autoscaler-sync-period", type=duration, default=15.0,
+                   help="how often each HorizontalPodAutoscaler is evaluated (default 15s)")
     p.add_argument("--metrics-bind-address", default="",
                    help="host:port serving GET /metrics over plain HTTP, e.g. 127.0.0.1:10257 (port 0: any free "
                         "one, logged); empty (the default): not served")
@@ -60,7 +62,8 @@ def options_from(ns: argparse.Namespace) -> Options:
                    default_toleration_seconds=ns.default_unreachable_toleration_seconds,
                    terminated_pod_gc_threshold=ns.terminated_pod_gc_threshold, pod_gc_period=ns.pod_gc_period,
                    root_ca_file=ns.root_ca_file, resync_period=ns.min_resync_period,
-                   extra={"local_path_dir": ns.local_path_dir} if ns.local_path_dir else {})
+                   extra={"hpa_sync_period": ns.horizontal_pod_autoscaler_sync_period,
+                          **({"local_path_dir": ns.local_path_dir} if ns.local_path_dir else {})})
 
 
 async def _main(ns: argparse.Namespace) -> int:

@@ -17,6 +17,7 @@ CONTROLLERS = {
     "job": "controllers.jobs:JobController",
     "cronjob": "controllers.cronjobs:CronJobController",
     "disruption": "controllers.disruption:DisruptionController",
+    "horizontalpodautoscaling": "controllers.horizontal:HorizontalController",
     "daemonset": "controllers.daemonsets:DaemonSetController",
     "statefulset": "controllers.statefulsets:StatefulSetController",
     "garbagecollector": "controllers.garbagecollector:GarbageCollector",
