@@ -26,7 +26,7 @@ from apiserver.registry.customresources import definitions
 from apiserver.registry.customresources.strategy import CustomResourceStrategy
 from apiserver.registry.options import DeleteOptions, ListOptions
 from apiserver.registry.resources.customresourcedefinitions import CLEANUP_FINALIZER, set_condition
-from apiserver.storage.interface import CompactedError
+from apiserver.storage.interface import CompactedError, UnavailableError
 
 log = logging.getLogger("apiserver.crd")
 
@@ -87,6 +87,9 @@ class CRDController:
                     await self._reconcile_safely(item.obj)
             except asyncio.CancelledError:
                 raise
+            except UnavailableError as e:  # storage away or closing (shutdown): no traceback
+                log.warning("CRD watch: %s; retrying", e)
+                await asyncio.sleep(1)
             except Exception:  # keep serving: a bug here must not end CRD handling
                 log.exception("CRD watch failed; restarting it")
                 await asyncio.sleep(1)
