@@ -47,6 +47,7 @@ from apiserver.storage.etcd import EtcdStore
 from apiserver.storage.sqlite import SQLiteStore
 
 from . import serving
+from .admission_metrics import step_histogram, timed
 from .authentication import install_auth_apis
 from .bootstrap import ensure_defaults
 from .endpoint_reconciler import EndpointReconciler, ServerAddress
@@ -126,6 +127,8 @@ async def build_app(opts: ServerOptions, store, creds: Credentials, port: int, *
     rbac = RBACAuthorizer(registries)
     authorizer = ModeAuthorizer(parse_modes(",".join(opts.authorization_mode)), rbac=rbac)
     validate = escalation_guard(validate, authorizer, rbac)  # no granting more than one holds
+    admission_steps = step_histogram()
+    mutate, validate = timed(mutate, "admit", admission_steps), timed(validate, "validate", admission_steps)
     # Auth APIs (reviews, serviceaccounts/token, OIDC discovery); the chain it returns also accepts SA JWTs.
     authenticator = install_auth_apis(registries, creds.tokens, authorizer, creds.pki.sa_key, creds.pki.sa_pub)
     app = create_app(
@@ -137,7 +140,7 @@ async def build_app(opts: ServerOptions, store, creds: Credentials, port: int, *
                       *oidc_routes(authenticator, authenticator.service_accounts.signer, authenticator.issuer)],
         admission_mutate=mutate,
         admission_validate=validate,
-        metrics=_api_metrics(store) if metrics else None,
+        metrics=_api_metrics(store, admission_steps) if metrics else None,
     )
     app.state.registries = registries   # for the endpoint reconciler started beside it
     # What start-up built (schemas, catalogue, routes) lives as long as the server: keep
@@ -151,11 +154,11 @@ async def build_app(opts: ServerOptions, store, creds: Credentials, port: int, *
     return app
 
 
-def _api_metrics(store) -> ApiMetrics:
+def _api_metrics(store, admission_steps) -> ApiMetrics:
     backend = getattr(store, "backend", None)
     timings = backend.timings if isinstance(backend, InstrumentedStore) else None
     counts = store.object_counts if isinstance(store, CachedStore) else None
-    return ApiMetrics(storage=timings, object_counts=counts)
+    return ApiMetrics(storage=timings, object_counts=counts, admission=admission_steps)
 
 
 async def start_endpoint_reconciler(opts: ServerOptions, app, port: int):

@@ -57,7 +57,7 @@ class ApiMetrics:
     """`storage`: the store's etcd_request_duration_seconds (timed below the watch cache);
     `object_counts`: () -> {resource: stored objects} for apiserver_storage_objects."""
 
-    def __init__(self, storage: Histogram | None = None, object_counts=None):
+    def __init__(self, storage: Histogram | None = None, object_counts=None, admission: Histogram | None = None):
         self.requests = Counter("apiserver_request_total",
                                 "Counter of apiserver requests broken out for each verb, dry run value, group, "
                                 "version, resource, scope, component, and HTTP response code.",
@@ -80,13 +80,15 @@ class ApiMetrics:
         self.watch_events = Counter("apiserver_watch_events_total",
                                     "Number of events sent in watch clients", ("group", "version", "kind"))
         self.storage = storage
+        self.admission = admission
         self.storage_objects = Gauge("apiserver_storage_objects",
                                      "Number of stored objects at the time of last check split by kind.",
                                      ("resource",), read=lambda: {(r,): n for r, n in (object_counts or dict)().items()})
 
     def families(self) -> list:
         return [self.requests, self.durations, self.sizes, self.inflight, self.longrunning, self.watch_events,
-                *([self.storage] if self.storage is not None else []), self.storage_objects, *process_families()]
+                *(f for f in (self.storage, self.admission) if f is not None), self.storage_objects,
+                *process_families()]
 
 
 class MetricsMiddleware:

@@ -49,6 +49,11 @@ def test_request_series_move_with_requests(kubectl, namespace):
     assert value(after, "apiserver_storage_objects", resource="configmaps") >= 3
     assert value(after, "etcd_request_duration_seconds_count", operation="create", type="configmaps") > \
         value(before, "etcd_request_duration_seconds_count", operation="create", type="configmaps")
+    assert value(after, "apiserver_admission_step_admission_duration_seconds_count", type="validate",
+                 operation="CREATE", rejected="false") > \
+        value(before, "apiserver_admission_step_admission_duration_seconds_count", type="validate",
+              operation="CREATE", rejected="false")
+    assert value(after, "apiserver_admission_step_admission_duration_seconds_count", type="admit") > 0
     kinds = {lab["request_kind"] for lab, _ in after["apiserver_current_inflight_requests"]}
     assert kinds == {"readOnly", "mutating"}
     assert value(after, "apiserver_current_inflight_requests", request_kind="readOnly") >= 1   # the scrape itself
