@@ -15,7 +15,7 @@ from apiserver.registry.validation import field
 
 from . import workload_rules as rules
 from .workload_rules import default
-from .scale import LabelSelectorScale
+from .scale import label_selector_scale
 
 _SPEC, _STATUS = "io.k8s.api.apps.v1.DeploymentSpec", "io.k8s.api.apps.v1.DeploymentStatus"
 
@@ -70,7 +70,7 @@ class DeploymentStrategy(Strategy):
         return rules.immutable_selector(new, old)
 
     def subresource_handlers(self) -> dict:
-        return {"scale": LabelSelectorScale("deployments")}
+        return {"scale": label_selector_scale("deployments")}
 
     def columns(self) -> list[dict]:
         return [name_column(), col("Ready", "Number of the pod with ready state"),

@@ -13,7 +13,7 @@ from apiserver.registry.strategy import Strategy
 
 from . import workload_rules as rules
 from .workload_rules import default
-from .scale import LabelSelectorScale
+from .scale import label_selector_scale
 
 _SPEC, _STATUS = "io.k8s.api.apps.v1.ReplicaSetSpec", "io.k8s.api.apps.v1.ReplicaSetStatus"
 
@@ -44,7 +44,7 @@ class ReplicaSetStrategy(Strategy):
         return rules.immutable_selector(new, old)
 
     def subresource_handlers(self) -> dict:
-        return {"scale": LabelSelectorScale("replicasets")}
+        return {"scale": label_selector_scale("replicasets")}
 
     def columns(self) -> list[dict]:
         return replica_set_columns(_SPEC, _STATUS)

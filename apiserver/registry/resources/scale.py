@@ -1,6 +1,9 @@
-"""The /scale subresource (autoscaling/v1 Scale) of the apps kinds whose
-selector is a metav1.LabelSelector: Deployments, ReplicaSets, StatefulSets."""
+"""The /scale subresource (autoscaling/v1 Scale) of the kinds that have one:
+ReplicationControllers (a map selector) and Deployments, ReplicaSets and
+StatefulSets (a metav1.LabelSelector). Only how the selector prints differs."""
 from __future__ import annotations
+
+from typing import Callable
 
 from apiserver.machinery import errors
 from apiserver.registry.context import WriteContext
@@ -8,24 +11,33 @@ from apiserver.registry.context import WriteContext
 from .workload_rules import selector_string
 
 
-def scale_of(obj: dict) -> dict:
-    meta, spec, status = obj["metadata"], obj.get("spec") or {}, obj.get("status") or {}
-    selector = selector_string(spec.get("selector"))
-    return {
-        "kind": "Scale", "apiVersion": "autoscaling/v1",
-        "metadata": {k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
-                     if k in meta},
-        "spec": {"replicas": spec.get("replicas", 0)},
-        "status": {"replicas": status.get("replicas", 0), "selector": "" if selector == "<none>" else selector},
-    }
+def label_selector_text(selector: dict | None) -> str:
+    text = selector_string(selector)
+    return "" if text == "<none>" else text
 
 
-class LabelSelectorScale:
-    def __init__(self, plural: str):
+def map_selector_text(selector: dict | None) -> str:
+    return ",".join(f"{k}={v}" for k, v in sorted((selector or {}).items()))
+
+
+class ScaleSubresource:
+    def __init__(self, group: str, plural: str, selector_text: Callable[[dict | None], str]):
+        self.group = group
         self.plural = plural
+        self.selector_text = selector_text
+
+    def scale_of(self, obj: dict) -> dict:
+        meta, spec, status = obj["metadata"], obj.get("spec") or {}, obj.get("status") or {}
+        return {
+            "kind": "Scale", "apiVersion": "autoscaling/v1",
+            "metadata": {k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
+                         if k in meta},
+            "spec": {"replicas": spec.get("replicas", 0)},
+            "status": {"replicas": status.get("replicas", 0), "selector": self.selector_text(spec.get("selector"))},
+        }
 
     async def get(self, store, namespace: str, name: str) -> dict:
-        return scale_of((await store.get(namespace, name)).obj)
+        return self.scale_of((await store.get(namespace, name)).obj)
 
     async def update(self, store, namespace: str, name: str, body: dict, ctx: WriteContext) -> dict:
         if body.get("kind") not in (None, "Scale"):
@@ -39,9 +51,14 @@ class LabelSelectorScale:
 
         async def transform(obj: dict) -> dict:
             if rv and obj["metadata"].get("resourceVersion") != rv:
-                raise errors.stale_update("apps", self.plural, name)
+                raise errors.stale_update(self.group, self.plural, name)
             obj.setdefault("spec", {})["replicas"] = replicas
             return obj
 
         stored = await store.guaranteed_update(namespace, name, transform, ctx, subresource="scale")
-        return scale_of(stored.obj)
+        return self.scale_of(stored.obj)
+
+
+def label_selector_scale(plural: str) -> ScaleSubresource:
+    """/scale of an apps/v1 kind."""
+    return ScaleSubresource("apps", plural, label_selector_text)

@@ -14,7 +14,7 @@ from apiserver.registry.validation import field
 
 from . import workload_rules as rules
 from .workload_rules import default
-from .scale import LabelSelectorScale
+from .scale import label_selector_scale
 
 # what an update may change; everything else in spec is frozen (upstream's ValidateStatefulSetUpdate)
 _MUTABLE = ("replicas", "template", "updateStrategy", "persistentVolumeClaimRetentionPolicy", "minReadySeconds",
@@ -84,7 +84,7 @@ class StatefulSetStrategy(Strategy):
         return []
 
     def subresource_handlers(self) -> dict:
-        return {"scale": LabelSelectorScale("statefulsets")}
+        return {"scale": label_selector_scale("statefulsets")}
 
     def columns(self) -> list[dict]:
         return [name_column(), col("Ready", "Number of the pod with ready state"), age_column(),
