@@ -83,12 +83,14 @@ class NodeProxy:
         self.http = httpx.AsyncClient(verify=self.ssl, timeout=httpx.Timeout(30.0, read=None))
 
     # -- who may, and where to -------------------------------------------
-    async def _authorize(self, scope, method: str, path: str, query, verb: str) -> None:
+    async def _authorize(self, scope, method: str, path: str, query, verb: str | None) -> None:
+        """`verb`: what the request counts as; None for the one its method and path say."""
         user = await self.authenticator.authenticate(_headers(scope))
         if user is None:
             raise errors.unauthorized()
         info = parse_request_info(method, path, query)
-        info.verb = verb
+        info.verb = verb or info.verb
+        verb = info.verb
         ok, reason = await self.authorizer.authorize(user, info)
         if not ok:
             what = f"{info.resource}/{info.subresource}" if info.subresource else info.resource
@@ -203,6 +205,11 @@ class NodeProxy:
                         media_type=r.headers.get("content-type", "application/octet-stream"))
 
 
+def podproxy_routes(np) -> list:
+    from apiserver.http.podproxy import podproxy_routes as routes
+    return routes(np)
+
+
 def resource_metrics_routes(np) -> list:
     from apiserver.http.resourcemetrics import resource_metrics_routes as routes   # it imports this module
     return routes(np)
@@ -282,4 +289,5 @@ def nodeproxy_routes(registries, authenticator, authorizer, *, client_cert: tupl
         Route("/api/v1/nodes/{name}/proxy/{path:path}", np.node_proxy,
               methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
         *resource_metrics_routes(np),   # metrics.k8s.io reads the node agents the same way
+        *podproxy_routes(np),
     ]
