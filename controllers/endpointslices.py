@@ -10,7 +10,7 @@ from kubeclient import ApiError, object_key, split_key
 from kubeclient.resources import ENDPOINTSLICES
 
 from .endpoints import ServiceIndex
-from .servicepods import pod_ip, pod_ports, pod_ready, selected_pods, target_ref
+from .servicepods import endpoint_hostname, pod_ip, pod_ports, pod_ready, selected_pods, target_ref
 
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 MANAGED_BY_LABEL = "endpointslice.kubernetes.io/managed-by"
@@ -32,6 +32,8 @@ def desired_slices(service: dict, pods: list[dict]) -> list[tuple[list[dict], li
               "conditions": {"ready": (ready or publish_all) and not terminating, "serving": ready,
                              "terminating": terminating},
               "targetRef": target_ref(pod)}
+        if endpoint_hostname(service, pod):
+            ep["hostname"] = endpoint_hostname(service, pod)
         if (pod.get("spec") or {}).get("nodeName"):
             ep["nodeName"] = pod["spec"]["nodeName"]
         groups.setdefault(ports, []).append(ep)

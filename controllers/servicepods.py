@@ -53,6 +53,16 @@ def target_ref(pod: dict) -> dict:
     return {"kind": "Pod", "namespace": m["namespace"], "name": m["name"], "uid": m.get("uid", "")}
 
 
+def endpoint_hostname(service: dict, pod: dict) -> str | None:
+    """The pod's hostname when its subdomain names this Service (upstream's
+    ShouldSetHostname): what gives it <hostname>.<service>.<ns>.svc in the cluster DNS."""
+    spec = pod.get("spec") or {}
+    same_ns = pod["metadata"].get("namespace") == service["metadata"].get("namespace")
+    if spec.get("hostname") and spec.get("subdomain") == service["metadata"]["name"] and same_ns:
+        return spec["hostname"]
+    return None
+
+
 def endpoint_subsets(service: dict, pods: list[dict]) -> list[dict]:
     """Endpoints.subsets: pods grouped by the ports they resolve to, ready and not
     ready addresses apart, terminating pods left out, sorted for stable output."""
@@ -65,6 +75,8 @@ def endpoint_subsets(service: dict, pods: list[dict]) -> list[dict]:
         if (service.get("spec") or {}).get("ports") and not ports:
             continue
         addr = {"ip": pod_ip(pod), "targetRef": target_ref(pod)}
+        if endpoint_hostname(service, pod):
+            addr["hostname"] = endpoint_hostname(service, pod)
         if (pod.get("spec") or {}).get("nodeName"):
             addr["nodeName"] = pod["spec"]["nodeName"]
         ready, not_ready = groups.setdefault(ports, ([], []))

@@ -185,6 +185,36 @@ async def test_endpoints_and_slices_follow_pods(cluster, namespace):
     await poll(lambda: _equal(slice_state, [(p2["status"]["podIP"], False)]), what="slice without it")
 
 
+async def test_pods_with_hostname_and_subdomain_get_named_endpoints(cluster, namespace):
+    """spec.hostname + spec.subdomain naming a headless Service: the endpoint carries the
+    hostname, which the cluster DNS serves as <hostname>.<service>.<ns>.svc."""
+    client, sim = cluster
+    node = f"hn-{uuid.uuid4().hex[:6]}"
+    await sim.add(node)
+    await client.create(SERVICES, {"metadata": {"name": "db"}, "spec": {
+        "clusterIP": "None", "selector": {"app": "db"}, "ports": [{"port": 5432}]}}, namespace)
+    for name, sub in (("named", "db"), ("other", "elsewhere")):
+        await client.create(PODS, {"metadata": {"name": name, "labels": {"app": "db"}}, "spec": {
+            "nodeName": node, "hostname": f"{name}-host", "subdomain": sub,
+            "containers": [{"name": "c", "image": "busybox"}]}}, namespace)
+    ips = {name: (await sim.run_pod(namespace, name, ready=True))["status"]["podIP"] for name in ("named", "other")}
+    want = sorted([(ips["named"], "named-host"), (ips["other"], None)])
+
+    async def slice_hosts():
+        items = (await client.list(ENDPOINTSLICES, namespace,
+                                   label_selector="kubernetes.io/service-name=db")).get("items") or []
+        return sorted((e["addresses"][0], e.get("hostname")) for sl in items for e in sl.get("endpoints") or [])
+
+    async def endpoints_hosts():
+        try:
+            ep = await client.get(ENDPOINTS, "db", namespace)
+        except ApiError:
+            return None
+        return sorted((a["ip"], a.get("hostname")) for s in ep.get("subsets") or [] for a in s.get("addresses") or [])
+    await poll(lambda: _equal(slice_hosts, want), what="slice endpoints with hostnames")
+    await poll(lambda: _equal(endpoints_hosts, want), what="endpoints addresses with hostnames")
+
+
 async def _equal(fn, want):
     got = await fn()
     return got if got == want else None

@@ -159,3 +159,16 @@ def test_gc_graph_tracks_dependents_through_owner_changes():
     assert g.dependents_of("O") == [] and [n.name for n in g.dependents_of("X")] == ["d"]
     g.remove("D")
     assert g.dependents_of("X") == []
+
+
+def test_hostname_set_when_the_pod_subdomain_names_the_service():
+    svc = {"metadata": {"name": "s", "namespace": "ns"}, "spec": {"clusterIP": "None", "selector": {"app": "a"}}}
+    named = pod("a", "10.0.0.2", True)
+    named["spec"].update(hostname="host-a", subdomain="s")
+    other = pod("b", "10.0.0.3", True)
+    other["spec"].update(hostname="host-b", subdomain="elsewhere")
+    (_, eps), = desired_slices(svc, [named, other])
+    assert [(e["addresses"][0], e.get("hostname")) for e in eps] == [("10.0.0.2", "host-a"), ("10.0.0.3", None)]
+    (subset,) = endpoint_subsets(svc, [named, other])
+    assert [(a["ip"], a.get("hostname")) for a in subset["addresses"]] == [("10.0.0.2", "host-a"), ("10.0.0.3", None)]
+    assert "hostname" not in desired_slices({**svc, "metadata": {"name": "s", "namespace": "x"}}, [named])[0][1][0]
