@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from apiserver.http.exposition import Histogram
+from promtext import Histogram
 from apiserver.machinery.errors import StatusError
 
 _BUCKETS = (0.005, 0.025, 0.1, 0.5, 1.0, 2.5)

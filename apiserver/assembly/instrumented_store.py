@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from apiserver.http.exposition import Histogram
+from promtext import Histogram
 from apiserver.storage.interface import Store
 
 _BUCKETS = (0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60)

@@ -14,7 +14,7 @@ import time
 from starlette.requests import Request
 from starlette.responses import Response
 
-from apiserver.http.exposition import CONTENT_TYPE, Counter, Gauge, Histogram, process_families, render
+from promtext import CONTENT_TYPE, Counter, Gauge, Histogram, process_families, render
 from apiserver.http.requestinfo import RequestInfo, parse_request_info
 from apiserver.machinery import errors
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from apiserver.http.exposition import Counter, Gauge, Histogram, process_families, render
+from promtext import Counter, Gauge, Histogram, process_families, render
 from apiserver.http.metrics import reported_scope, reported_verb
 from apiserver.http.requestinfo import parse_request_info
 

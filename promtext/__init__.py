@@ -1,12 +1,13 @@
-"""Prometheus' text exposition format (version 0.0.4), written by hand.
+"""Prometheus' text exposition format (version 0.0.4), written by hand, for every
+component: the API server (apiserver/http/metrics.py) and the clients
+(kubeclient/metrics.py) both count with these and render with `render`.
 
-Counting happens on the request path, so the series are plain dicts keyed by a
-tuple of label values (one dict update per request; prometheus_client's labelled
-metrics cost about five times more there). Rendering walks them at scrape time.
-The clients have the same small module (kubeclient/metrics.py): the API server
-may not import the clients' packages.
+Counting happens on hot paths (each API request), so the series are plain dicts
+keyed by a tuple of label values: one dict update per event, where
+prometheus_client's labelled metrics cost about five times more. Rendering walks
+them at scrape time. A package of its own, importing nothing of ours, because the
+API server and its clients may not import each other.
 """
-from __future__ import annotations
 
 import os
 import resource
