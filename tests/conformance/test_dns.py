@@ -64,8 +64,10 @@ def test_dns_for_services(core, kubectl, ns, dns):
     fqdn = f"{headless}.{ns}.svc.{ZONE}"
     wait_for(lambda: pod_ip in addresses(nslookup(kubectl, ns, pod, fqdn), fqdn), timeout=60,
              what=f"{fqdn} -> the ready pod")
-    assert _srv_targets(nslookup(kubectl, ns, pod, f"_http._tcp.{fqdn}", "srv")) == \
-        {f"{pod_ip.replace('.', '-')}.{fqdn}"}
+    # the querier's hostname and subdomain name it in the headless service's records
+    assert _srv_targets(nslookup(kubectl, ns, pod, f"_http._tcp.{fqdn}", "srv")) == {f"dns-querier-1.{fqdn}"}
+    host = f"dns-querier-1.{fqdn}"
+    assert addresses(nslookup(kubectl, ns, pod, host), host) == {pod_ip}
     assert _srv_targets(nslookup(kubectl, ns, pod, f"_http._tcp.test-service-2.{ns}.svc.{ZONE}", "srv")) == \
         {f"test-service-2.{ns}.svc.{ZONE}"}
     ptr = kubectl("exec", "-n", ns, pod, "--", "nslookup", regular_ip, check=False).stdout
@@ -103,8 +105,7 @@ def test_dns_partial_qualified_names(core, kubectl, ns, dns):
     for partial in (headless, f"{headless}.{ns}", f"{headless}.{ns}.svc"):
         # the search list (<ns>.svc.zone svc.zone zone) completes the name
         assert _resolved_by_libc(kubectl, ns, pod, partial) == pod_ip, partial
-    assert _srv_with_search(kubectl, ns, pod, f"_http._tcp.{headless}.{ns}.svc") == \
-        {f"{pod_ip.replace('.', '-')}.{fqdn}"}
+    assert _srv_with_search(kubectl, ns, pod, f"_http._tcp.{headless}.{ns}.svc") == {f"dns-querier-1.{fqdn}"}
     assert _srv_with_search(kubectl, ns, pod, f"_http._tcp.test-service-2.{ns}.svc") == \
         {f"test-service-2.{ns}.svc.{ZONE}"}
 
