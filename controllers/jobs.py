@@ -23,7 +23,9 @@ from kubeclient.timestamps import epoch_time, parse_time
 from . import jobutil
 from .base import Controller
 from .podutil import controller_ref, deletion_rank
-from .replication import Expectations, owner_ref
+from .ownership import claim_pods, owner_ref
+from .replication import Expectations
+from .selectors import matches_label_selector
 from .servicepods import pod_ready
 
 log = logging.getLogger(__name__)
@@ -55,7 +57,7 @@ class JobController(Controller):
         self.expectations = Expectations()
         self.recorder = self.ctx.recorder("job-controller")
         self.jobs.add_handler(*self.enqueue_handlers())
-        self.pods.add_handler(self._pod_added, lambda old, new: self._pod_changed(new), self._pod_deleted)
+        self.pods.add_handler(self._pod_added, self._pod_updated, self._pod_deleted)
 
     def _job_key(self, pod: dict) -> str | None:
         ref = controller_ref(pod)
@@ -63,11 +65,37 @@ class JobController(Controller):
             return f"{pod['metadata']['namespace']}/{ref['name']}"
         return None
 
+    @staticmethod
+    def _selects(job: dict, labels: dict | None) -> bool:
+        selector = (job.get("spec") or {}).get("selector")
+        # an empty selector would claim every pod in the namespace: a Job always has a real one
+        if not selector or not (selector.get("matchLabels") or selector.get("matchExpressions")):
+            return False
+        return matches_label_selector(selector, labels)
+
+    def _queue_selecting(self, pod: dict) -> None:
+        """An orphan may be adopted by any Job whose selector matches it."""
+        for job in self.jobs.list(pod["metadata"]["namespace"]):
+            if self._selects(job, pod["metadata"].get("labels")):
+                self.enqueue(job)
+
     def _pod_added(self, pod: dict) -> None:
         key = self._job_key(pod)
         if key:
             self.expectations.observe_add(key)
             self.queue.add(key)
+        elif not controller_ref(pod):
+            self._queue_selecting(pod)
+
+    def _pod_updated(self, old: dict, new: dict) -> None:
+        if old is new:
+            return
+        old_key = self._job_key(old)
+        if old_key and old_key != self._job_key(new):
+            self.queue.add(old_key)  # it lost the pod: count it again
+        self._pod_changed(new)
+        if not controller_ref(new) or old["metadata"].get("labels") != new["metadata"].get("labels"):
+            self._queue_selecting(new)
 
     def _pod_changed(self, pod: dict) -> None:
         key = self._job_key(pod)
@@ -90,7 +118,10 @@ class JobController(Controller):
             return
         job = copy.deepcopy(job)
         ns, uid = job["metadata"]["namespace"], job["metadata"]["uid"]
-        pods = [p for p in self.pods.list(ns) if (controller_ref(p) or {}).get("uid") == uid]
+        candidates = [p for p in self.pods.list(ns) if (controller_ref(p) or {}).get("uid") in (uid, None)]
+        # a finished Job counts what it has but takes on no more pods (upstream skips it altogether)
+        pods = await claim_pods(self.client, job, candidates, lambda labels: self._selects(job, labels),
+                                "batch/v1", "Job", (jobutil.TRACKING_FINALIZER,), adopt=not jobutil.is_finished(job))
         spec, now = job.get("spec") or {}, time.time()
         old_status = job.get("status") or {}
         status = copy.deepcopy(old_status)

@@ -15,6 +15,7 @@ from kubeclient import ApiError, split_key
 from kubeclient.resources import PODS, REPLICATIONCONTROLLERS
 
 from .base import Controller
+from .ownership import claim_pods, owner_ref
 from .podutil import controller_ref, deletion_rank, is_active, pod_available, seconds_until_available
 from .selectors import matches_labels
 from .servicepods import pod_ready
@@ -49,12 +50,6 @@ class Expectations:
 
     def forget(self, key: str) -> None:
         self._pending.pop(key, None)
-
-
-def owner_ref(owner: dict, api_version: str, kind: str) -> dict:
-    m = owner["metadata"]
-    return {"apiVersion": api_version, "kind": kind, "name": m["name"], "uid": m["uid"],
-            "controller": True, "blockOwnerDeletion": True}
 
 
 def pod_from_template(rc: dict, api_version: str = "v1", kind: str = "ReplicationController") -> dict:
@@ -161,21 +156,9 @@ class ReplicationManager(Controller):
         if rc is None:
             self.expectations.forget(key)
             return
-        uid = rc["metadata"]["uid"]
         deleting = bool(rc["metadata"].get("deletionTimestamp"))
-        owned = []
-        for pod in self.pods.list(ns):
-            ref = controller_ref(pod)
-            matches = self.selects(rc, pod["metadata"].get("labels"))
-            if ref and ref.get("uid") == uid:
-                if matches or deleting:
-                    owned.append(pod)
-                else:
-                    await self._release(pod, uid)
-            elif ref is None and matches and not deleting and is_active(pod):
-                adopted = await self._adopt(rc, pod)
-                if adopted:
-                    owned.append(adopted)
+        owned = await claim_pods(self.client, rc, self.pods.list(ns), lambda labels: self.selects(rc, labels),
+                                 self.api_version, self.kind)
         active = [p for p in owned if is_active(p)]
         if self.expectations.satisfied(key) and not deleting:
             diff = len(active) - int((rc.get("spec") or {}).get("replicas", 1))
@@ -223,24 +206,3 @@ class ReplicationManager(Controller):
                     log.warning("deleting %s failed: %s", pod["metadata"]["name"], r)
             else:
                 self.recorder.event(rc, "Normal", "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}")
-
-    async def _adopt(self, rc: dict, pod: dict) -> dict | None:
-        refs = list(pod["metadata"].get("ownerReferences") or []) + [owner_ref(rc, self.api_version, self.kind)]
-        patch = {"metadata": {"ownerReferences": refs, "uid": pod["metadata"]["uid"],
-                              "resourceVersion": pod["metadata"].get("resourceVersion")}}
-        try:
-            return await self.client.patch(PODS, pod["metadata"]["name"], patch, pod["metadata"]["namespace"])
-        except ApiError as e:
-            if e.not_found or e.conflict:
-                return None
-            raise
-
-    async def _release(self, pod: dict, uid: str) -> None:
-        refs = [r for r in pod["metadata"].get("ownerReferences") or [] if r.get("uid") != uid]
-        patch = {"metadata": {"ownerReferences": refs or None, "uid": pod["metadata"]["uid"],
-                              "resourceVersion": pod["metadata"].get("resourceVersion")}}
-        try:
-            await self.client.patch(PODS, pod["metadata"]["name"], patch, pod["metadata"]["namespace"])
-        except ApiError as e:
-            if not (e.not_found or e.conflict):
-                raise

@@ -262,6 +262,39 @@ def test_job_runs_to_completion(batch, ns):
     assert any(c.type == "Complete" and c.status == "True" for c in j.status.conditions)
 
 
+def _update_pod(core, ns, name, change):
+    """Read, change, replace; again on conflict (the node and controllers write the pod too), as upstream's Update does."""
+    for attempt in range(10):
+        pod = core.read_namespaced_pod(name, ns)
+        change(pod)
+        try:
+            return core.replace_namespaced_pod(name, ns, pod)
+        except client.ApiException as e:
+            if e.status != 409 or attempt == 9:
+                raise
+
+
+@row("Jobs, orphan pods, re-adoption", release="v1.16", needs="CTRL+POD",
+     codename="[sig-apps] Job should adopt matching orphans and release non-matching pods")
+def test_job_adopts_orphans_and_releases_pods(batch, core, ns):
+    batch.create_namespaced_job(ns, {"metadata": {"name": "adopt-release"}, "spec": {
+        "parallelism": 2, "completions": 2, "backoffLimit": 6, "template": _template({}, restart="Never")}})
+    job = batch.read_namespaced_job("adopt-release", ns)
+    selector = ",".join(f"{k}={v}" for k, v in job.spec.selector.match_labels.items())
+    wait_for(lambda: (batch.read_namespaced_job_status("adopt-release", ns).status.active or 0) == 2,
+             timeout=120, what="two active pods")
+    name = core.list_namespaced_pod(ns, label_selector=selector).items[0].metadata.name
+
+    def owner():
+        refs = core.read_namespaced_pod(name, ns).metadata.owner_references or []
+        return next((r for r in refs if r.controller), None)
+    _update_pod(core, ns, name, lambda pod: setattr(pod.metadata, "owner_references", None))  # orphan it
+    wait_for(lambda: owner() is not None and owner().kind == "Job" and owner().uid == job.metadata.uid,
+             timeout=60, what="the Job re-adopting the pod")
+    _update_pod(core, ns, name, lambda pod: setattr(pod.metadata, "labels", None))
+    wait_for(lambda: owner() is None, timeout=60, what="the Job releasing the pod")
+
+
 @row("Jobs, apply changes to a job status", release="v1.24", needs="API",
      codename="[sig-apps] Job should apply changes to a job status")
 def test_job_status_endpoints(batch, ns):
