@@ -5,7 +5,8 @@ Ready, and scales down from the highest ordinal, one pod at a time; Parallel
 acts on all at once. RollingUpdate replaces pods whose revision is out of date,
 highest ordinal first, one at a time and only ordinals >= partition; OnDelete
 leaves that to the user. volumeClaimTemplates become volumes naming the claim
-<template>-<pod>; the claims themselves are created when the API serves them.
+<template>-<pod>; the claims themselves are created when the API serves them, and
+carry the owners persistentVolumeClaimRetentionPolicy asks for (claimretention.py).
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from kubeclient.resources import CONTROLLERREVISIONS, PERSISTENTVOLUMECLAIMS, PO
 
 from . import history
 from .base import Controller
+from .claimretention import claim_owners
 from .podutil import controller_ref, pod_available, seconds_until_available
 from .replication import owner_ref
 from .servicepods import pod_ready
@@ -70,6 +72,7 @@ class StatefulSetController(Controller):
         self.sets = self.ctx.informers.informer(STATEFULSETS)
         self.pods = self.ctx.informers.informer(PODS)
         self.revisions = self.ctx.informers.informer(CONTROLLERREVISIONS)
+        self.claims = self.ctx.informers.informer(PERSISTENTVOLUMECLAIMS)
         self.recorder = self.ctx.recorder("statefulset-controller")
         self.sets.add_handler(*self.enqueue_handlers())
         self.pods.add_handler(self._pod_changed, lambda old, new: self._pod_changed(new), self._pod_changed)
@@ -96,6 +99,7 @@ class StatefulSetController(Controller):
         replicas = int(spec.get("replicas", 1))
         parallel = spec.get("podManagementPolicy") == "Parallel"
         min_ready = int(spec.get("minReadySeconds") or 0)
+        await self._claim_owners(sts, pods, replicas)  # before any pod is scaled away
         await self._reconcile(sts, pods, replicas, parallel, update_hash)
         wait = seconds_until_available(list(pods.values()), min_ready)
         if wait is not None:
@@ -187,6 +191,26 @@ class StatefulSetController(Controller):
             except ApiError as e:
                 if not (e.already_exists or e.not_found):
                     raise
+
+    async def _claim_owners(self, sts: dict, pods: dict[int, dict], replicas: int) -> None:
+        ns, name = sts["metadata"]["namespace"], sts["metadata"]["name"]
+        for i, pod in pods.items():
+            for template in (sts.get("spec") or {}).get("volumeClaimTemplates") or []:
+                claim = self.claims.get(f"{ns}/{(template.get('metadata') or {}).get('name', '')}-{name}-{i}")
+                if claim is None:
+                    continue
+                refs = claim["metadata"].get("ownerReferences") or []
+                want = claim_owners(refs, sts, pod, scaled_away=i >= replicas)
+                if want == refs:
+                    continue
+                patch = {"metadata": {"ownerReferences": want or None,
+                                      "resourceVersion": claim["metadata"]["resourceVersion"]}}
+                try:
+                    self.claims.assume(await self.client.patch(PERSISTENTVOLUMECLAIMS, claim["metadata"]["name"],
+                                                               patch, ns))
+                except ApiError as e:
+                    if not e.not_found:  # a conflict too: no pod is scaled away before its claim is right
+                        raise
 
     async def _status(self, sts, pods, update_hash, revisions, min_ready) -> None:
         live = [p for p in pods.values() if not p["metadata"].get("deletionTimestamp")]

@@ -296,3 +296,63 @@ async def test_statefulset_claims_a_volume_per_ordinal(cluster, namespace, kubec
         return [c["metadata"]["name"] for c in pvcs] == ["data-db-0"] and pods and \
             {"name": "data", "persistentVolumeClaim": {"claimName": "data-db-0"}} in pods[0]["spec"]["volumes"]
     await poll(claimed, timeout=60, what="the claim data-db-0 and db-0 mounting it")
+
+
+async def test_statefulset_claim_retention_policy_deletes_claims(cluster, namespace, kubectl):
+    """whenScaled=Delete: a scaled-away pod owns its claims and they go with it;
+    whenDeleted=Delete: the set owns the rest and they go with the set."""
+    client, _, _ = cluster
+    sts = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "kv"},
+           "spec": {"replicas": 2, "serviceName": "kv", "podManagementPolicy": "Parallel",
+                    "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Delete", "whenScaled": "Delete"},
+                    "selector": {"matchLabels": {"app": "kv"}},
+                    "template": {"metadata": {"labels": {"app": "kv"}}, "spec": {"containers": [
+                        {"name": "c", "image": "busybox", "volumeMounts": [{"name": "data", "mountPath": "/data"}]}]}},
+                    "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {
+                        "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}]}}
+    await run(kubectl, "create", "-n", namespace, "-f", "-", input=json.dumps(sts))
+
+    async def claims():
+        items = (await client.get_path(f"/api/v1/namespaces/{namespace}/persistentvolumeclaims"))["items"]
+        return {c["metadata"]["name"]: [r["kind"] for r in c["metadata"].get("ownerReferences") or []] for c in items}
+
+    async def owned_by_set():
+        return await claims() == {"data-kv-0": ["StatefulSet"], "data-kv-1": ["StatefulSet"]}
+    await poll(owned_by_set, timeout=60, what="both claims owned by the StatefulSet")
+    out = await run(kubectl, "scale", "statefulset", "kv", "--replicas=1", "-n", namespace)
+    assert "scaled" in out.stdout, out.stdout + out.stderr
+
+    async def scaled_claim_gone():
+        return await claims() == {"data-kv-0": ["StatefulSet"]}
+    await poll(scaled_claim_gone, timeout=60, what="data-kv-1 deleted with its pod, data-kv-0 kept")
+    await run(kubectl, "delete", "statefulset", "kv", "-n", namespace)
+
+    async def all_gone():
+        return await claims() == {}
+    await poll(all_gone, timeout=60, what="data-kv-0 deleted with the StatefulSet")
+
+
+async def test_statefulset_claims_are_retained_by_default(cluster, namespace, kubectl):
+    client, _, _ = cluster
+    sts = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "keep"},
+           "spec": {"replicas": 1, "serviceName": "keep", "selector": {"matchLabels": {"app": "keep"}},
+                    "template": {"metadata": {"labels": {"app": "keep"}}, "spec": {"containers": [
+                        {"name": "c", "image": "busybox"}]}},
+                    "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {
+                        "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}]}}
+    await run(kubectl, "create", "-n", namespace, "-f", "-", input=json.dumps(sts))
+    got = await _get(kubectl, "statefulset", "keep", "-n", namespace)
+    assert got["spec"]["persistentVolumeClaimRetentionPolicy"] == {"whenDeleted": "Retain", "whenScaled": "Retain"}
+
+    async def claimed():
+        return (await client.list(PODS, namespace, label_selector="app=keep"))["items"] and \
+            [c["metadata"].get("ownerReferences") for c in
+             (await client.get_path(f"/api/v1/namespaces/{namespace}/persistentvolumeclaims"))["items"]] == [None]
+    await poll(claimed, timeout=60, what="the pod and its claim, owned by no one")
+    await run(kubectl, "delete", "statefulset", "keep", "-n", namespace, "--wait=false")
+
+    async def pod_gone():
+        return not (await client.list(PODS, namespace, label_selector="app=keep"))["items"]
+    await poll(pod_gone, timeout=60, what="the pod deleted with the set")
+    pvcs = (await client.get_path(f"/api/v1/namespaces/{namespace}/persistentvolumeclaims"))["items"]
+    assert [c["metadata"]["name"] for c in pvcs] == ["data-keep-0"]
