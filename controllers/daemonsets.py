@@ -5,7 +5,8 @@ match it and its taints are tolerated, counting the tolerations upstream adds
 to every daemon pod (not-ready/unreachable NoExecute, the pressure and
 unschedulable NoSchedule taints). Pods are pinned to their node by a required
 node affinity on metadata.name and placed by the scheduler, as upstream does.
-RollingUpdate replaces out-of-date pods at most maxUnavailable at a time;
+RollingUpdate replaces out-of-date pods at most maxUnavailable at a time, or,
+with maxSurge > 0, starts the new pod beside the old one (daemonsurge.py);
 OnDelete waits for the user. Template history is kept in ControllerRevisions.
 """
 from __future__ import annotations
@@ -19,6 +20,7 @@ from kubeclient.resources import CONTROLLERREVISIONS, DAEMONSETS, NODES, PODS
 
 from . import history
 from .base import Controller
+from .daemonsurge import surge_plan
 from .podutil import controller_ref, is_active, pod_available, seconds_until_available
 from .replication import owner_ref
 from .rollout import scaled_value
@@ -118,22 +120,32 @@ class DaemonSetController(Controller):
         for p in owned:
             if is_active(p) or (p.get("status") or {}).get("phase") == "Failed":
                 by_node.setdefault(target_node(p) or "", []).append(p)
-        create, delete = [], []
+        create, delete, live_by_node = [], [], {}
         eligible = [n["metadata"]["name"] for n in self.nodes.list() if should_run(tpl_spec, n)]
+        min_ready = int(spec.get("minReadySeconds") or 0)
+        update = spec.get("updateStrategy") or {}
+        rolling = update.get("type", "RollingUpdate") == "RollingUpdate"
+        max_surge = scaled_value((update.get("rollingUpdate") or {}).get("maxSurge") or 0, len(eligible), True) \
+            if rolling else 0
         for node in eligible:
             pods = sorted(by_node.get(node, []), key=lambda p: p["metadata"].get("creationTimestamp") or "")
             failed = [p for p in pods if (p.get("status") or {}).get("phase") == "Failed"]
-            live = [p for p in pods if p not in failed]
+            live = live_by_node[node] = [p for p in pods if p not in failed]
             delete += failed
             if not live:
                 create.append(node)
-            delete += live[1:]
+            elif not max_surge:
+                delete += live[1:]
         for node, pods in by_node.items():
             if node not in eligible:
                 delete += [p for p in pods if not p["metadata"].get("deletionTimestamp")]
-        min_ready = int(spec.get("minReadySeconds") or 0)
-        update = spec.get("updateStrategy") or {}
-        if update.get("type", "RollingUpdate") == "RollingUpdate":
+        if max_surge:
+            surge_create, surge_delete = surge_plan(
+                eligible, live_by_node, lambda p: (p["metadata"].get("labels") or {}).get(history.HASH_LABEL) == current_hash,
+                lambda p: pod_available(p, min_ready), max_surge)
+            create += surge_create
+            delete += surge_delete
+        elif rolling:
             delete += self._rolling_victims(ds, eligible, by_node, current_hash, min_ready)
         await self._apply(ds, key, create, delete, current_hash)
         wait = seconds_until_available(owned, min_ready)

@@ -356,3 +356,44 @@ async def test_statefulset_claims_are_retained_by_default(cluster, namespace, ku
     await poll(pod_gone, timeout=60, what="the pod deleted with the set")
     pvcs = (await client.get_path(f"/api/v1/namespaces/{namespace}/persistentvolumeclaims"))["items"]
     assert [c["metadata"]["name"] for c in pvcs] == ["data-keep-0"]
+
+
+async def test_daemonset_max_surge_starts_the_new_pod_beside_the_old(cluster, namespace, kubectl):
+    client, sim, runner = cluster
+    tag = uuid.uuid4().hex[:6]
+    for node in sim.names:
+        await run(kubectl, "label", "node", node, f"surge={tag}", "--overwrite")
+    ds = {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "agent"},
+          "spec": {"selector": {"matchLabels": {"app": "agent"}},
+                   "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+                   "template": {"metadata": {"labels": {"app": "agent"}}, "spec": {
+                       "nodeSelector": {"surge": tag}, "containers": [{"name": "c", "image": "busybox"}]}}}}
+    await run(kubectl, "create", "-n", namespace, "-f", "-", input=json.dumps(ds))
+    out = await run(kubectl, "rollout", "status", "ds/agent", "-n", namespace, "--timeout=60s", timeout=90)
+    assert "successfully rolled out" in out.stdout, out.stdout + out.stderr
+    old = {p["metadata"]["name"] for p in (await client.list(PODS, namespace, label_selector="app=agent"))["items"]}
+    assert len(old) == 2
+    runner.paused = True  # the new pods stay Pending, so never available
+    try:
+        await run(kubectl, "set", "env", "ds/agent", "ROUND=2", "-n", namespace)
+
+        async def one_surge():
+            pods = [p for p in (await client.list(PODS, namespace, label_selector="app=agent"))["items"]
+                    if not p["metadata"].get("deletionTimestamp")]
+            new = [p for p in pods if p["metadata"]["name"] not in old]
+            return new if len(new) == 1 and {p["metadata"]["name"] for p in pods} >= old else None
+        new = await poll(one_surge, timeout=60, what="one new pod beside both old ones (maxSurge 1)")
+    finally:
+        runner.paused = False
+    pod = (await client.get(PODS, new[0]["metadata"]["name"], namespace))
+    if pod["spec"].get("nodeName") and (pod.get("status") or {}).get("phase") == "Pending":
+        await sim.run_pod(namespace, pod["metadata"]["name"])  # events it had while paused were skipped
+    out = await run(kubectl, "rollout", "status", "ds/agent", "-n", namespace, "--timeout=60s", timeout=90)
+    assert "successfully rolled out" in out.stdout, out.stdout + out.stderr
+
+    async def replaced():
+        pods = (await client.list(PODS, namespace, label_selector="app=agent"))["items"]
+        names = {p["metadata"]["name"] for p in pods}
+        return len(pods) == 2 and not names & old and all(
+            any(e.get("name") == "ROUND" for e in p["spec"]["containers"][0].get("env") or []) for p in pods)
+    await poll(replaced, timeout=60, what="both old pods replaced")
