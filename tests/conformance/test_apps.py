@@ -171,6 +171,9 @@ def test_replicaset_adopts_and_releases(apps, core, ns):
     labels = {"name": "pod-adoption-release"}
     core.create_namespaced_pod(ns, {"metadata": {"name": "pod-adoption-release", "labels": labels},
                                     "spec": _template(labels)["spec"]})
+    # running first, as upstream's CreateSync: a replica the ReplicaSet made meanwhile is then the one it scales away
+    wait_for(lambda: core.read_namespaced_pod("pod-adoption-release", ns).status.phase == "Running",
+             timeout=120, what="the orphan running")
     apps.create_namespaced_replica_set(ns, {"metadata": {"name": "pod-adoption-release"}, "spec": {
         "replicas": 1, "selector": {"matchLabels": labels}, "template": _template(labels)}})
 
