@@ -1,0 +1,113 @@
+"""[sig-apps] DaemonSet and Job rows whose pods really run, written from their
+upstream descriptions."""
+from __future__ import annotations
+
+import pytest
+from kubernetes import client
+
+from tests.conformance.rows import row
+from tests.conformance.support import wait_for
+
+IMAGE = "localhost/busybox"
+
+
+@pytest.fixture
+def apps(api):
+    return client.AppsV1Api(api)
+
+
+@pytest.fixture
+def batch(api):
+    return client.BatchV1Api(api)
+
+
+def _pod_spec(command: list[str], restart: str | None = None) -> dict:
+    spec = {"terminationGracePeriodSeconds": 0, "containers": [{"name": "c", "image": IMAGE, "command": command}]}
+    if restart:
+        spec["restartPolicy"] = restart
+    return spec
+
+
+def _daemonset(name: str, labels: dict, command: list[str]) -> dict:
+    return {"metadata": {"name": name, "labels": labels}, "spec": {
+        "selector": {"matchLabels": labels}, "updateStrategy": {"type": "RollingUpdate"},
+        "template": {"metadata": {"labels": labels}, "spec": _pod_spec(command)}}}
+
+
+def _running(core, ns, selector: str) -> list:
+    return [p for p in core.list_namespaced_pod(ns, label_selector=selector).items
+            if p.status.phase == "Running" and p.metadata.deletion_timestamp is None]
+
+
+def _daemon_available(apps, core, ns, name: str, selector: str) -> bool:
+    st = apps.read_namespaced_daemon_set_status(name, ns).status
+    want = st.desired_number_scheduled or 0
+    return want > 0 and (st.number_available or 0) == want and len(_running(core, ns, selector)) == want
+
+
+@row("DaemonSet-Creation", release="v1.10", needs="CTRL+POD",
+     codename="[sig-apps] Daemon set [Serial] should run and stop simple daemon")
+def test_daemonset_runs_and_revives(apps, core, ns):
+    labels = {"daemonset-name": "daemon-set"}
+    apps.create_namespaced_daemon_set(ns, _daemonset("daemon-set", labels, ["sleep", "3600"]))
+    wait_for(lambda: _daemon_available(apps, core, ns, "daemon-set", "daemonset-name=daemon-set"), timeout=120,
+             what="one running daemon pod per node")
+    victim = _running(core, ns, "daemonset-name=daemon-set")[0]
+    core.delete_namespaced_pod(victim.metadata.name, ns)
+    wait_for(lambda: victim.metadata.name not in {p.metadata.name for p in _running(core, ns, "daemonset-name=daemon-set")}
+             and _daemon_available(apps, core, ns, "daemon-set", "daemonset-name=daemon-set"), timeout=120,
+             what="the daemon pod revived")
+
+
+@row("DaemonSet-RollingUpdate", release="v1.10", needs="CTRL+POD",
+     codename="[sig-apps] Daemon set [Serial] should update pod when spec was updated and update strategy is RollingUpdate")
+def test_daemonset_rolling_update(apps, core, ns):
+    labels = {"daemonset-name": "daemon-set"}
+    apps.create_namespaced_daemon_set(ns, _daemonset("daemon-set", labels, ["sleep", "3600"]))
+    wait_for(lambda: _daemon_available(apps, core, ns, "daemon-set", "daemonset-name=daemon-set"), timeout=120,
+             what="the daemon pods running")
+    apps.patch_namespaced_daemon_set("daemon-set", ns, {"spec": {"template": {"spec": {
+        "containers": [{"name": "c", "image": IMAGE, "command": ["sleep", "3601"]}]}}}})
+
+    def updated():
+        pods = core.list_namespaced_pod(ns, label_selector="daemonset-name=daemon-set").items
+        st = apps.read_namespaced_daemon_set_status("daemon-set", ns).status
+        return pods and all(p.spec.containers[0].command == ["sleep", "3601"] for p in pods) and \
+            (st.updated_number_scheduled or 0) == (st.desired_number_scheduled or 0) and \
+            _daemon_available(apps, core, ns, "daemon-set", "daemonset-name=daemon-set")
+    wait_for(updated, timeout=120, what="every daemon pod on the new template")
+
+
+@row("Ensure Pods of an Indexed Job get a unique index.", release="v1.24", needs="CTRL+POD",
+     codename="[sig-apps] Job should create pods for an Indexed job with completion indexes and specified hostname")
+def test_indexed_job(batch, core, ns):
+    batch.create_namespaced_job(ns, {"metadata": {"name": "indexed-job"}, "spec": {
+        "parallelism": 2, "completions": 4, "completionMode": "Indexed", "backoffLimit": 6,
+        "template": {"spec": _pod_spec(["true"], restart="Never")}}})
+    wait_for(lambda: (batch.read_namespaced_job_status("indexed-job", ns).status.succeeded or 0) == 4, timeout=180,
+             what="four completions")
+    succeeded = [p for p in core.list_namespaced_pod(ns, label_selector="job-name=indexed-job").items
+                 if p.status.phase == "Succeeded"]
+    indexes = {p.metadata.annotations["batch.kubernetes.io/job-completion-index"] for p in succeeded}
+    assert indexes == {"0", "1", "2", "3"}
+    for p in succeeded:
+        assert p.spec.hostname == f"indexed-job-{p.metadata.annotations['batch.kubernetes.io/job-completion-index']}"
+    assert batch.read_namespaced_job_status("indexed-job", ns).status.completed_indexes == "0-3"
+
+
+@row("Jobs, suspend", release="v1.24", needs="CTRL+POD",
+     codename="[sig-apps] Job should delete pods when suspended")
+def test_job_suspend_deletes_pods(batch, core, ns):
+    batch.create_namespaced_job(ns, {"metadata": {"name": "suspend-false-to-true"}, "spec": {
+        "parallelism": 2, "completions": 4, "backoffLimit": 6,
+        "template": {"spec": _pod_spec(["sleep", "3600"], restart="Never")}}})
+    wait_for(lambda: len(_running(core, ns, "job-name=suspend-false-to-true")) == 2, timeout=120,
+             what="two running job pods")
+    batch.patch_namespaced_job("suspend-false-to-true", ns, {"spec": {"suspend": True}})
+    wait_for(lambda: not core.list_namespaced_pod(ns, label_selector="job-name=suspend-false-to-true").items,
+             timeout=120, what="the job's pods deleted")
+
+    def suspended():
+        st = batch.read_namespaced_job_status("suspend-false-to-true", ns).status
+        return any(c.type == "Suspended" and c.status == "True" for c in (st.conditions or []))
+    wait_for(suspended, timeout=30, what="the Suspended condition")
