@@ -111,3 +111,69 @@ def test_job_suspend_deletes_pods(batch, core, ns):
         st = batch.read_namespaced_job_status("suspend-false-to-true", ns).status
         return any(c.type == "Suspended" and c.status == "True" for c in (st.conditions or []))
     wait_for(suspended, timeout=30, what="the Suspended condition")
+
+
+# serve-hostname as upstream's image does it: every HTTP request is answered with the pod's name
+SERVE_HOSTNAME = """cat > /serve.sh <<'END'
+#!/bin/sh
+while read -r h; do h=$(printf %s "$h" | tr -d '\\r'); [ -z "$h" ] && break; done
+printf 'HTTP/1.1 200 OK\\r\\nContent-Length: %d\\r\\nConnection: close\\r\\n\\r\\n%s' ${#HOSTNAME} "$HOSTNAME"
+END
+chmod +x /serve.sh && exec nc -ll -p 9376 -e /serve.sh"""
+
+
+def _proxied(core, ns: str, pod: str):
+    try:
+        return core.connect_get_namespaced_pod_proxy_with_path(f"{pod}:9376", ns, "", _preload_content=False)
+    except client.ApiException as e:
+        if e.status == 503:  # not listening yet
+            return None
+        raise
+
+
+@row("Replica Set, run basic image", release="v1.9", needs="CTRL+POD",
+     codename="[sig-apps] ReplicaSet should serve a basic image on each replica with a public image")
+def test_replicaset_serves_basic_image(apps, core, ns):
+    name = "my-hostname-basic-" + ns[-5:]
+    labels = {"name": name}
+    apps.create_namespaced_replica_set(ns, {"metadata": {"name": name}, "spec": {
+        "replicas": 1, "selector": {"matchLabels": labels}, "template": {"metadata": {"labels": labels}, "spec": {
+            "terminationGracePeriodSeconds": 0, "containers": [{
+                "name": name, "image": IMAGE, "command": ["sh", "-c", SERVE_HOSTNAME],
+                "ports": [{"containerPort": 9376}]}]}}}})
+    wait_for(lambda: len(_running(core, ns, f"name={name}")) == 1, timeout=120, what="the replica running")
+    for pod in _running(core, ns, f"name={name}"):
+        r = wait_for(lambda: _proxied(core, ns, pod.metadata.name), timeout=30, interval=1,
+                     what=f"{pod.metadata.name} answering")
+        assert r.status == 200 and r.data.decode() == pod.metadata.name
+
+
+@row("DaemonSet-Rollback", release="v1.10", needs="CTRL+POD",
+     codename="[sig-apps] Daemon set [Serial] should rollback without unnecessary restarts")
+def test_daemonset_rollback(apps, core, ns):
+    labels = {"daemonset-name": "daemon-set"}
+    sel = "daemonset-name=daemon-set"
+    apps.create_namespaced_daemon_set(ns, _daemonset("daemon-set", labels, ["sleep", "3600"]))
+    wait_for(lambda: _daemon_available(apps, core, ns, "daemon-set", sel), timeout=120, what="the daemon pods running")
+    good_hash = core.list_namespaced_pod(ns, label_selector=sel).items[0].metadata.labels["controller-revision-hash"]
+    # a template whose container never comes up (upstream uses an image that cannot be pulled)
+    apps.patch_namespaced_daemon_set("daemon-set", ns, {"spec": {"template": {"spec": {
+        "containers": [{"name": "c", "image": IMAGE, "command": ["false"]}]}}}})
+
+    def stuck():
+        pods = core.list_namespaced_pod(ns, label_selector=sel).items
+        return any(p.metadata.labels["controller-revision-hash"] != good_hash for p in pods) and \
+            (apps.read_namespaced_daemon_set_status("daemon-set", ns).status.number_unavailable or 0) > 0
+    wait_for(stuck, timeout=120, what="the rollout stuck on a failing pod")
+    untouched = {p.metadata.name for p in core.list_namespaced_pod(ns, label_selector=sel).items
+                 if p.metadata.labels["controller-revision-hash"] == good_hash}
+    apps.patch_namespaced_daemon_set("daemon-set", ns, {"spec": {"template": {"spec": {
+        "containers": [{"name": "c", "image": IMAGE, "command": ["sleep", "3600"]}]}}}})
+
+    def rolled_back():
+        pods = core.list_namespaced_pod(ns, label_selector=sel).items
+        return pods and all(p.metadata.labels["controller-revision-hash"] == good_hash for p in pods) and \
+            _daemon_available(apps, core, ns, "daemon-set", sel)
+    wait_for(rolled_back, timeout=120, what="every daemon pod back on the first template")
+    # pods that were never updated are kept, not restarted
+    assert untouched <= {p.metadata.name for p in core.list_namespaced_pod(ns, label_selector=sel).items}
