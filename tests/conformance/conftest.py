@@ -57,6 +57,21 @@ def dyn(api):
     return dynamic.DynamicClient(api)
 
 
+@pytest.fixture(scope="session")
+def apps(api):
+    return client.AppsV1Api(api)
+
+
+@pytest.fixture(scope="session")
+def batch(api):
+    return client.BatchV1Api(api)
+
+
+@pytest.fixture(scope="session")
+def policy(api):
+    return client.PolicyV1Api(api)
+
+
 @pytest.fixture
 def ns(core, request):
     """A namespace of the test's own, like the e2e framework's (deleted after)."""

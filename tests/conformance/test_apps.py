@@ -15,21 +15,6 @@ IMAGE = "localhost/busybox"
 SLEEP = ["sleep", "3600"]
 
 
-@pytest.fixture
-def apps(api):
-    return client.AppsV1Api(api)
-
-
-@pytest.fixture
-def batch(api):
-    return client.BatchV1Api(api)
-
-
-@pytest.fixture
-def policy(api):
-    return client.PolicyV1Api(api)
-
-
 def _template(labels: dict, image: str = IMAGE, restart: str | None = None) -> dict:
     spec = {"terminationGracePeriodSeconds": 0, "containers": [{"name": "c", "image": image, "command": SLEEP}]}
     if restart:

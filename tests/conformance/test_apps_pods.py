@@ -2,23 +2,12 @@
 upstream descriptions."""
 from __future__ import annotations
 
-import pytest
 from kubernetes import client
 
 from tests.conformance.rows import row
 from tests.conformance.support import wait_for
 
 IMAGE = "localhost/busybox"
-
-
-@pytest.fixture
-def apps(api):
-    return client.AppsV1Api(api)
-
-
-@pytest.fixture
-def batch(api):
-    return client.BatchV1Api(api)
 
 
 def _pod_spec(command: list[str], restart: str | None = None) -> dict:

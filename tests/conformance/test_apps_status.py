@@ -3,7 +3,6 @@ server and controllers (Deployment, ReplicaSet, DaemonSet, StatefulSet, Job,
 PodDisruptionBudget), written from their upstream descriptions."""
 from __future__ import annotations
 
-import pytest
 from kubernetes import client
 
 from tests.conformance.rows import row
@@ -13,21 +12,6 @@ IMAGE = "localhost/busybox"
 SLEEP = ["sleep", "3600"]
 CONDITION = {"type": "StatusUpdate", "status": "True", "reason": "E2E", "message": "Set from e2e test",
              "lastTransitionTime": "2024-01-01T00:00:00Z"}
-
-
-@pytest.fixture
-def apps(api):
-    return client.AppsV1Api(api)
-
-
-@pytest.fixture
-def batch(api):
-    return client.BatchV1Api(api)
-
-
-@pytest.fixture
-def policy(api):
-    return client.PolicyV1Api(api)
 
 
 def _template(labels: dict) -> dict:
