@@ -1,13 +1,13 @@
 #!/bin/sh
 # Install Podman and what it needs on this kind of machine, write the project's
 # containers.conf (the machine's /etc files are never touched), build the local
-# busybox image, and print the environment variables to export.
+# busybox and nettest images, and print the environment variables to export.
 # Idempotent: a second run only re-checks.
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 CONF="$HERE/podman/containers.conf"
 
-PKGS="podman runc conmon netavark aardvark-dns catatonit fuse-overlayfs slirp4netns uidmap iptables nftables busybox-static conntrack"
+PKGS="podman runc conmon netavark aardvark-dns catatonit fuse-overlayfs slirp4netns uidmap iptables nftables busybox-static conntrack gcc libc6-dev"
 missing=""
 for p in $PKGS; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
@@ -37,5 +37,6 @@ CONFEOF
 export CONTAINERS_CONF="$CONF"
 
 "$HERE/build-busybox-image.sh" >&2
+"$HERE/build-nettest-image.sh" >&2
 
 echo "export CONTAINERS_CONF=$CONF"

@@ -243,6 +243,36 @@ def test_udp_service_follows_its_endpoint_after_conntrack_flush(net_cluster, net
             s.close()
 
 
+NETTEST = "localhost/nettest:latest"   # busybox plus `udp` (hack/build-nettest-image.sh)
+
+
+def test_a_pod_reaches_a_udp_service_backed_by_pods(net_cluster, net_ns):
+    """Datagrams from a pod through a UDP ClusterIP to `udp serve` pods, and back:
+    each answer is the name of the pod that served it."""
+    c, ns = net_cluster, net_ns
+    apply(c, ns, WEB.format(name="udp", replicas=2, image=NETTEST).replace(
+        "exec httpd -f -p 8080 -h /www", "exec udp serve 8080").replace(
+        "{containerPort: 8080, name: http}", "{containerPort: 8080, name: dgram, protocol: UDP}"))
+    apply(c, ns, json.dumps({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "udp"},
+                             "spec": {"selector": {"app": "udp"}, "ports": [
+                                 {"name": "dgram", "port": 53530, "targetPort": "dgram", "protocol": "UDP"}]}}))
+    wait_endpoints(c, ns, "udp", 2)
+    ip = c.get("service", "udp", "-n", ns)["spec"]["clusterIP"]
+    wait_programmed(c, ip, 53530, "udp")
+    pods = pod_names(c, ns, "udp")
+    apply(c, ns, CLIENT.format(image=NETTEST))
+    c.kubectl("wait", "-n", ns, "--for=condition=Ready", "pod/client", "--timeout=60s")
+
+    def ask() -> str:
+        assert programmed(c.table, ip, "udp", 53530)
+        # a new socket per exec: a new conntrack entry, so load balancing applies each time
+        return c.kubectl("exec", "-n", ns, "client", "--", "udp", "dial", "-t", "3", ip, "53530", "hostname",
+                         check=False).stdout.strip()
+    seen: set[str] = set()
+    c.wait_for("both udp pods answered", lambda: seen.add(ask()) or seen >= pods, timeout=60)
+    assert seen <= pods | {""}, seen
+
+
 def test_no_endpoints_rejects_and_the_service_range_stays_local(net_cluster, net_ns):
     c, ns = net_cluster, net_ns
     apply(c, ns, json.dumps({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "empty"},
