@@ -18,6 +18,8 @@ from .node import NodeReporter
 from .pods.context import AgentContext, ApiSources
 from .pods.manager import PodManager
 from .runtime.podman import Podman, podman_env
+from .staticpods import StaticComponent
+from .staticpods.mirror import MirrorPods
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +34,13 @@ async def run_agent(kubeconfig: str, node_name: str, *, root_dir: str | None = N
                     port: int = DEFAULT_PORT, address: str = "0.0.0.0", host_ip: str | None = None,
                     labels: dict[str, str] | None = None, serve_api: bool = True,
                     ready: asyncio.Event | None = None, require_client_cert: bool = True,
-                    cluster_dns: list[str] | None = None, cluster_domain: str = "cluster.local") -> None:
+                    cluster_dns: list[str] | None = None, cluster_domain: str = "cluster.local",
+                    static_pods: list[StaticComponent] | None = None) -> None:
     """Run until cancelled.
+
+    `static_pods` are the components running on this node beside the agent (what
+    `pocketkube up` starts): the agent shows each as a mirror pod in kube-system and
+    serves its log through the kubelet API, as the kubelet does for static pods.
 
     The kubelet API asks callers for a certificate signed by the cluster CA (the
     one the kubeconfig trusts) when `require_client_cert`: only the API server
@@ -52,6 +59,8 @@ async def run_agent(kubeconfig: str, node_name: str, *, root_dir: str | None = N
     try:
         await podman.start_service()
         manager_box: dict = {}
+        mirrors = MirrorPods(client, node_name, static_pods or [], host_ip=host_ip,
+                             node_uid=lambda: manager_box["reporter"].node_uid)
         if serve_api:
             from .server.app import KubeletServer
             server = KubeletServer(podman, lambda ns, name: manager_box["m"].worker_for(ns, name)
@@ -59,10 +68,12 @@ async def run_agent(kubeconfig: str, node_name: str, *, root_dir: str | None = N
                                    node_name=node_name, address=address, port=port, root_dir=root_dir,
                                    client_ca_pem=client.config.ca_pem if require_client_cert else None,
                                    list_pods=lambda: [w.pod for w in manager_box["m"].workers.values()]
-                                   if "m" in manager_box else [])
+                                   if "m" in manager_box else [],
+                                   static_pod=mirrors.component_for)
             port = await server.start()
         reporter = NodeReporter(client, podman, node_name, host_ip=host_ip, port=port, root_dir=root_dir,
                                 labels=labels)
+        manager_box["reporter"] = reporter
         await reporter.register()
         ctx = AgentContext(client=client, podman=podman, recorder=recorder,
                            node_name=node_name, host_ip=host_ip, root_dir=root_dir,
@@ -73,7 +84,8 @@ async def run_agent(kubeconfig: str, node_name: str, *, root_dir: str | None = N
         log.info("node agent %s running (host %s, kubelet port %s)", node_name, host_ip, port)
         if ready is not None:
             ready.set()
-        await run_together(reporter.run(), manager.run())
+        loops = [reporter.run(), manager.run()] + ([mirrors.run()] if mirrors.components else [])
+        await run_together(*loops)
     finally:
         if server is not None:
             await server.stop()

@@ -30,7 +30,7 @@ def add_network_flags(p: argparse.ArgumentParser) -> None:
                         "'none': answer SERVFAIL, as tests do so that no query leaves the machine)")
 
 
-def _network_on(ns: argparse.Namespace) -> bool:
+def network_on(ns: argparse.Namespace) -> bool:
     return not ns.no_nodeagent and not ns.no_proxy and os.geteuid() == 0
 
 
@@ -40,7 +40,7 @@ def dns_service_ip(service_cidr: str) -> str:
 
 def cluster_dns(ns: argparse.Namespace, running) -> list[str]:
     """What the node agent puts in ClusterFirst pods' resolv.conf."""
-    if not _network_on(ns) or ns.no_dns:
+    if not network_on(ns) or ns.no_dns:
         return []
     return [dns_service_ip(str(running.opts.service_cluster_ip_range))]
 

@@ -15,7 +15,7 @@ import logging
 import socket
 import sys
 
-from .network import add_network_flags, cluster_dns, start_network
+from .network import add_network_flags, cluster_dns, network_on, start_network
 
 log = logging.getLogger("pocketkube.up")
 
@@ -46,7 +46,7 @@ async def _supervise(name: str, coro) -> None:
         log.exception("component %s failed", name)
 
 
-def _start_components(ns: argparse.Namespace, running) -> list[asyncio.Task]:
+def _start_components(ns: argparse.Namespace, running, logs) -> list[asyncio.Task]:
     tasks = []
     creds = running.creds
     if not ns.no_controllers:
@@ -61,13 +61,19 @@ def _start_components(ns: argparse.Namespace, running) -> list[asyncio.Task]:
     if not ns.no_nodeagent:
         from nodeagent.agent import run_agent
 
+        from .controlplane import components, pocketkube_image
+
         node = ns.node_name or default_node_name()
         kc = creds.kubeconfig_for(f"system:node:{node}", ["system:nodes"])
+        by_name: dict[str, asyncio.Task] = {}
+        static = components(ns, running, logs, by_name, network=network_on(ns), dns=not ns.no_dns,
+                            image=pocketkube_image())
         agent = run_agent(str(kc), node, root_dir=str(running.opts.data_dir.resolve() / "nodeagent"),
                           port=ns.kubelet_port, cluster_dns=cluster_dns(ns, running),
-                          cluster_domain=ns.cluster_domain)
+                          cluster_domain=ns.cluster_domain, static_pods=static)
         tasks.append(asyncio.create_task(_supervise("nodeagent", agent), name="nodeagent"))
         tasks.extend(start_network(ns, running, node, _supervise))
+        by_name.update({t.get_name(): t for t in tasks})
     return tasks
 
 
@@ -77,12 +83,16 @@ def run_up(ns: argparse.Namespace) -> int:
 
     opts = options_from_args(ns)
     configure_logging()
+    from .componentlogs import install
+
+    # each component's own log, served by the node agent as its mirror pod's log
+    logs = install(str(opts.data_dir / "logs"))
     # One line per client request of the in-process components would drown the log.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     tasks: list[asyncio.Task] = []
 
     def on_ready(running) -> None:
-        tasks.extend(_start_components(ns, running))
+        tasks.extend(_start_components(ns, running, logs))
         print(f"\npocketkube is up. Point kubectl at it with:\n\n"
               f"  export KUBECONFIG={running.creds.admin_kubeconfig.resolve()}\n", flush=True)
 

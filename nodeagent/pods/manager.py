@@ -22,6 +22,8 @@ from .worker import PodWorker
 
 log = logging.getLogger(__name__)
 
+MIRROR_ANNOTATION = "kubernetes.io/config.mirror"
+
 SWEEP_PERIOD = 30.0
 
 
@@ -35,8 +37,8 @@ class PodManager:
 
     def _on_add(self, pod: dict) -> None:
         uid = pod["metadata"].get("uid")
-        if not uid:
-            return
+        if not uid or MIRROR_ANNOTATION in (pod["metadata"].get("annotations") or {}):
+            return  # a mirror pod only shows a static pod, which runs outside Podman
         w = self.workers.get(uid)
         if w is not None:
             w.update(pod)

@@ -54,8 +54,11 @@ def _truthy(v: str | None) -> bool:
 
 class KubeletServer:
     def __init__(self, podman: Podman, find_worker: Callable, *, node_name: str, address: str, port: int,
-                 root_dir: str, client_ca_pem: str | None = None, list_pods: Callable | None = None):
+                 root_dir: str, client_ca_pem: str | None = None, list_pods: Callable | None = None,
+                 static_pod: Callable | None = None):
         self.podman, self.find_worker = podman, find_worker
+        # (namespace, pod) -> the static component that pod mirrors (its .name, .log_path), or None
+        self.static_pod = static_pod or (lambda _ns, _pod: None)
         self.node_name, self.address, self.port, self.root_dir = node_name, address, port, root_dir
         self.client_ca_pem = client_ca_pem
         self.list_pods = list_pods or (lambda: [])
@@ -157,6 +160,9 @@ class KubeletServer:
 
     async def container_logs(self, req: Request) -> Response:
         q = req.query_params
+        static = self.static_pod(req.path_params["namespace"], req.path_params["pod"])
+        if static is not None:
+            return self._static_logs(static, req)
         try:
             _pod, _spec, entry = await self._container(req.path_params["namespace"], req.path_params["pod"],
                                                        req.path_params["container"], _truthy(q.get("previous")))
@@ -168,9 +174,31 @@ class KubeletServer:
         info = await self.podman.container_inspect(entry["Id"]) or {}
         path = ((info.get("HostConfig") or {}).get("LogConfig") or {}).get("Path")
         follow = _truthy(q.get("follow"))
-        return StreamingResponse(self._log_stream(path, entry["Id"], opts, follow), media_type="text/plain")
 
-    async def _log_stream(self, path: str | None, cid: str, opts: LG.LogOptions, follow: bool):
+        async def ended() -> bool:
+            info = await self.podman.container_inspect(entry["Id"])
+            return info is None or not (info.get("State") or {}).get("Running")
+        return StreamingResponse(self._log_stream(path, ended, opts, follow), media_type="text/plain")
+
+    def _static_logs(self, comp, req: Request) -> Response:
+        """A static component's own log (its process runs beside the agent, not in Podman)."""
+        q, pod, container = req.query_params, req.path_params["pod"], req.path_params["container"]
+        if container != comp.name:
+            return _status(400, "BadRequest", f"container {container} is not valid for pod {pod}")
+        if _truthy(q.get("previous")):
+            return _status(400, "BadRequest",
+                           f'previous terminated container "{container}" in pod "{pod}" not found')
+        try:
+            opts = LG.options_from_query(q)
+        except ValueError as e:
+            return _status(400, "BadRequest", str(e))
+
+        async def ended() -> bool:  # the component lives as long as the agent serves its log
+            return False
+        return StreamingResponse(self._log_stream(comp.log_path, ended, opts, _truthy(q.get("follow"))),
+                                 media_type="text/plain")
+
+    async def _log_stream(self, path: str | None, ended, opts: LG.LogOptions, follow: bool):
         limiter = LG.Limiter(opts.limit_bytes)
         if not path or not os.path.exists(path):
             return
@@ -201,8 +229,7 @@ class KubeletServer:
                     continue
                 idle += 1
                 if idle % 10 == 0:  # every ~second: has the container ended?
-                    info = await self.podman.container_inspect(cid)
-                    if info is None or not (info.get("State") or {}).get("Running"):
+                    if await ended():
                         tail = f.read()
                         if tail:
                             lines, _ = LG.parse(buf + tail, pending)
