@@ -11,6 +11,7 @@ writer that sees its revision knows every watcher has the event queued.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import concurrent.futures
 import logging
 import os
@@ -76,10 +77,22 @@ class _SQLiteWatch(WatchStream):
         self.push(bookmark(self._store._published))
 
 
+def _private(path: str) -> None:
+    """The database holds every Secret: readable by its owner only. SQLite gives
+    the -wal and -shm files the database file's mode, so creating the file 0600
+    first covers them; files an older version left 0644 are narrowed."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(fd)
+    for f in (path, f"{path}-wal", f"{path}-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(f, 0o600)
+
+
 class SQLiteStore(Store):
     def __init__(self, path: str, *, readers: int = 2):
         self.path = path
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        os.makedirs(os.path.dirname(os.path.abspath(path)), mode=0o700, exist_ok=True)
+        _private(path)
         self._wconn = sqlite_log.connect(path)
         sqlite_log.init_schema(self._wconn)
         self._writer = sqlite_log.Writer(self._wconn)
