@@ -41,6 +41,7 @@ class ServerOptions:
     endpoint_reconciler_type: str = "lease"
     identity_lease_duration_seconds: int = 15
     identity_lease_renew_interval_seconds: float = 10.0
+    encryption_provider_config: Path | None = None   # EncryptionConfiguration: which resources, which keys
 
     @property
     def first_service_ip(self) -> str:
@@ -152,6 +153,9 @@ def add_flags(p: argparse.ArgumentParser, *, default_data_dir: str | None = None
                         "the kubernetes endpoints (default 15, upstream's master lease TTL)")
     p.add_argument("--identity-lease-renew-interval-seconds", type=float, default=10.0,
                    help="how often each API server renews its lease and reconciles the endpoints (default 10)")
+    p.add_argument("--encryption-provider-config", type=Path, default=None,
+                   help="an apiserver.config.k8s.io/v1 EncryptionConfiguration: resources encrypted at rest "
+                        "(aescbc, aesgcm, secretbox, identity)")
     p.add_argument("--shutdown-timeout", type=parse_duration, default=3.0,
                    help="grace given to open requests and watches on SIGTERM")
 
@@ -180,6 +184,7 @@ def options_from_args(ns: argparse.Namespace) -> ServerOptions:
         endpoint_reconciler_type=ns.endpoint_reconciler_type,
         identity_lease_duration_seconds=ns.identity_lease_duration_seconds,
         identity_lease_renew_interval_seconds=ns.identity_lease_renew_interval_seconds,
+        encryption_provider_config=ns.encryption_provider_config,
     )
 
 

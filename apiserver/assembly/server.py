@@ -2,7 +2,9 @@
 
 Assembly, in the order a request later walks back down:
   store      SQLiteStore(DATA_DIR/state.db), or EtcdStore with --etcd-servers,
-             wrapped in CachedStore (the watch cache)
+             (values of the resources --encryption-provider-config names are
+             encrypted right above it: EncryptedStore), wrapped in CachedStore
+             (the watch cache)
   registries Registries(store, catalogue, settings from the flags), then
              ensure_defaults (bootstrap.py: default namespaces, the `kubernetes`
              Service and its endpoints)
@@ -23,9 +25,11 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 import signal
 import socket
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 from openapi import catalogue
@@ -43,10 +47,11 @@ from apiserver.http.oidc import oidc_routes
 from apiserver.registry.customresources.controller import CRDController
 from apiserver.registry.registries import Registries, RegistrySettings
 from apiserver.storage.cache import CachedStore
+from apiserver.storage.encrypted import EncryptedStore
 from apiserver.storage.etcd import EtcdStore
 from apiserver.storage.sqlite import SQLiteStore
 
-from . import serving
+from . import encryption_config, serving
 from .admission_metrics import step_histogram, timed
 from .authentication import install_auth_apis
 from .bootstrap import ensure_defaults
@@ -79,6 +84,13 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def private_dir(path: Path) -> None:
+    """The data directory (the store, keys, kubeconfigs) is its owner's alone: 0700,
+    as etcd and k3s keep theirs."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path, 0o700)
+
+
 def build_store(opts: ServerOptions):
     """The backend chosen by flags, timed (etcd_request_duration_seconds), behind the watch cache."""
     if opts.etcd_servers:
@@ -91,7 +103,22 @@ def build_store(opts: ServerOptions):
             # As kube-apiserver does on etcd: every interval, compact to the revision
             # seen one interval ago, however few writes came since (no count window).
             backend.start_compactor(opts.etcd_compaction_interval, keep_window=0)
+    if opts.encryption_provider_config is not None:
+        backend = EncryptedStore(backend, encryption_resolver(opts.encryption_provider_config))
     return CachedStore(InstrumentedStore(backend, storage_histogram()))
+
+
+def encryption_resolver(path: Path):
+    """chain_for(key) from --encryption-provider-config; a bad file stops the start."""
+    try:
+        text = path.read_text()
+    except OSError as e:
+        raise ServerSetupError(f"--encryption-provider-config {path}: {e.strerror}") from None
+    try:
+        entries = encryption_config.parse(text)
+    except encryption_config.EncryptionConfigError as e:
+        raise ServerSetupError(f"--encryption-provider-config {path}: {e}") from None
+    return encryption_config.resolver(entries, encryption_config.group_resources(catalogue.load().resources()))
 
 
 def admission_plugin_names(enabled: list[str], disabled: list[str], defaults: tuple[str, ...]) -> list[str]:
@@ -188,7 +215,7 @@ class RunningServer:
 async def serve(opts: ServerOptions, shutdown: asyncio.Event,
                 on_ready: Callable[[RunningServer], None] | None = None) -> None:
     """Run until `shutdown` is set. Raises ServerSetupError with a plain message on bad set-up."""
-    opts.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(opts.data_dir)
     sock = bind_socket(opts.bind_address, opts.secure_port)
     port = sock.getsockname()[1]
     try:

@@ -264,7 +264,9 @@ class GenericStore:
                     raise errors.invalid(r.group, r.kind, name, causes)
                 await ctx.validate(attrs)
                 ctx.warnings.extend(attrs.warnings)
-            if _same_ignoring_rv(new, old):
+            # a value read with an old encryption key is written again even when
+            # unchanged, as upstream does, so rewriting objects rotates their key
+            if _same_ignoring_rv(new, old) and not getattr(kv, "stale", False):
                 result["unchanged"] = current
                 return None
             await self.strategy.before_update(self, new, old, ctx.dry_run)
