@@ -7,7 +7,7 @@ set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 CONF="$HERE/podman/containers.conf"
 
-PKGS="podman runc conmon netavark aardvark-dns catatonit fuse-overlayfs slirp4netns uidmap iptables nftables busybox-static conntrack gcc libc6-dev"
+PKGS="podman runc conmon netavark aardvark-dns catatonit fuse-overlayfs slirp4netns uidmap iptables nftables busybox-static conntrack gcc libc6-dev libssl-dev"
 missing=""
 for p in $PKGS; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

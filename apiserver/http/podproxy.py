@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from apiserver.http.proxyrewrite import is_html, rewrite_html, rewrite_location
 from apiserver.http.responses import status_response
 from apiserver.machinery import errors
 from apiserver.registry.options import ListOptions
@@ -129,8 +130,17 @@ class PodProxy:
                 raise errors.service_unavailable(f"error trying to reach {name}: {e}")
         except errors.StatusError as e:
             return status_response(e)
-        out = Response(r.content, status_code=r.status_code)
+        # the proxy's own path: links the pod's HTML makes to its root must stay under it
+        path = request.url.path
+        prefix = (path[:len(path) - len(rest)] if rest and path.endswith(rest) else path).rstrip("/")
+        content = r.content
+        if is_html(r.headers.get("content-type")) and content:
+            encoding = r.encoding or "utf-8"
+            content = rewrite_html(content.decode(encoding, "replace"), prefix).encode(encoding, "replace")
+        out = Response(content, status_code=r.status_code)
         for k, v in r.headers.multi_items():
+            if k.lower() == "location":
+                v = rewrite_location(v, prefix)
             if k.lower() not in _HOP:
                 out.headers.append(k, v)
         return out
