@@ -10,13 +10,11 @@ and add warnings. A webhook that cannot be reached fails the write
 from __future__ import annotations
 
 import base64
-import ssl
 import uuid
 
-import httpx
 import jsonpatch
 
-from apiserver.machinery import errors
+from apiserver.machinery import errors, webhook_client
 from apiserver.machinery.errors import StatusError
 from apiserver.registry.attributes import Attributes
 
@@ -65,13 +63,6 @@ def denial(name: str, status: dict | None) -> StatusError:
                        group=details.get("group", ""), kind=details.get("kind", ""))
 
 
-def _ssl_context(ca_bundle: str | None) -> ssl.SSLContext:
-    ctx = ssl.create_default_context()
-    if ca_bundle:
-        ctx = ssl.create_default_context(cadata=base64.b64decode(ca_bundle).decode())
-    return ctx
-
-
 class _Webhooks(Plugin):
     config_plural = ""
     is_mutating = False
@@ -93,11 +84,9 @@ class _Webhooks(Plugin):
         uid = str(uuid.uuid4())
         cc = webhook.get("clientConfig") or {}
         url, check_hostname = await self._url(cc)
-        ctx = _ssl_context(cc.get("caBundle"))
-        ctx.check_hostname = check_hostname
         timeout = float(webhook.get("timeoutSeconds") or 10)
-        async with httpx.AsyncClient(verify=ctx, timeout=timeout) as client:
-            resp = await client.post(url, json=review_request(attrs, uid))
+        resp = await webhook_client.post_json(url, review_request(attrs, uid), cc.get("caBundle"),
+                                              check_hostname=check_hostname, timeout=timeout)
         if resp.status_code != 200:
             raise OSError(f"expected webhook response of 200, got {resp.status_code}")
         body = resp.json()
@@ -130,7 +119,7 @@ class _Webhooks(Plugin):
             raise errors.bad_request(f'admission webhook "{name}" does not support dry run')
         try:
             response = await self._call(webhook, attrs)
-        except (httpx.HTTPError, OSError, ValueError, ssl.SSLError) as e:
+        except webhook_client.CALL_ERRORS as e:
             if webhook.get("failurePolicy", "Fail") == "Ignore":
                 return
             raise errors.internal_error(f'failed calling webhook "{name}": failed to call webhook: {e}') from None

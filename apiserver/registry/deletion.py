@@ -129,7 +129,7 @@ async def delete_now(store: "GenericStore", namespace: str, name: str, current: 
         if meta.get("finalizers"):
             return again
         return await delete_now(store, namespace, name, again, ctx, opts)
-    gone = store.cache.get(last)
+    gone = (await store.resolve([store.cache.get(last)]))[0]
     await store.strategy.after_delete(store, gone.obj)
     return gone
 

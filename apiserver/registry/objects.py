@@ -54,6 +54,21 @@ class StoredObject:
             self._json = orjson.dumps(self._obj if self._obj is not None else self._decode())
         return self._json
 
+    @property
+    def decoded(self) -> bool:
+        """Whether the served form is known (a webhook-converted kind sets it with serve())."""
+        return self._obj is not None or self._json is not None
+
+    def stored_form(self) -> dict:
+        """A private dict of the object as stored (no resourceVersion, not converted)."""
+        return orjson.loads(self.raw)
+
+    def serve(self, obj: dict) -> None:
+        """Set the served form, converted elsewhere (asynchronously); it gets the resourceVersion."""
+        if self.revision:
+            obj.setdefault("metadata", {})["resourceVersion"] = str(self.revision)
+        self._obj = obj
+
     def copy(self) -> dict:
         """A private, mutable dict of this version (resourceVersion set)."""
         return orjson.loads(self.json)

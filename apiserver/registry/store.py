@@ -69,16 +69,29 @@ class GenericStore:
     def _kind_matches(self, obj: dict) -> bool:
         return obj.get("kind") == self.resource.kind
 
+    # --- conversion that needs I/O (conversion webhooks) ---------------------
+    async def resolve(self, items: list[StoredObject], as_list: bool = False) -> list[StoredObject]:
+        """Convert what was read before anyone looks at it, many objects in one call
+        (a no-op for kinds that convert synchronously)."""
+        if self.strategy.converts_async and items:
+            await self.strategy.resolve(items, as_list)
+        return items
+
+    async def _to_storage(self, obj: dict) -> dict:
+        if self.strategy.converts_async:
+            return await self.strategy.to_storage_async(obj)
+        return self.strategy.to_storage(obj)
+
     # --- reading ------------------------------------------------------------
     async def get(self, namespace: str, name: str) -> StoredObject:
         kv = await _guard(self.storage.get(self.key(namespace, name)))
         if kv is None:
             raise self.not_found(name)
-        return self.cache.get(kv)
+        return (await self.resolve([self.cache.get(kv)]))[0]
 
     async def get_or_none(self, namespace: str, name: str) -> StoredObject | None:
         kv = await _guard(self.storage.get(self.key(namespace, name)))
-        return self.cache.get(kv) if kv is not None else None
+        return (await self.resolve([self.cache.get(kv)]))[0] if kv is not None else None
 
     def selection(self, opts: ListOptions):
         """(label selector, field selector) as predicates, or None when empty.
@@ -132,8 +145,7 @@ class GenericStore:
             except FutureRevisionError as e:
                 raise errors.timeout(f"Too large resource version: {e.requested}, current: {e.current}")
             revision = res.revision
-            for kv in res.items:
-                so = self.cache.get(kv)
+            for so in await self.resolve([self.cache.get(kv) for kv in res.items], as_list=True):
                 if not filtering or self.matches(so.obj, lsel, fsel):
                     items.append(so)
             if not res.more:
@@ -177,7 +189,7 @@ class GenericStore:
         ctx.warnings.extend(attrs.warnings)
         await self.strategy.before_create(self, obj, ctx.dry_run)
         key = self.key(namespace, name)
-        stored = self.strategy.to_storage(obj)
+        stored = await self._to_storage(obj)
         raw = encode_for_store(stored)
         if ctx.dry_run:
             if await _guard(self.storage.get(key)) is not None:
@@ -247,7 +259,7 @@ class GenericStore:
         result: dict = {}
 
         async def mutate(kv) -> bytes | None:
-            current = self.cache.get(kv)
+            current = (await self.resolve([self.cache.get(kv)]))[0]
             old = current.copy()
             new = await transform(current.copy())
             new = self._prepare_update(new, old, subresource)
@@ -274,7 +286,7 @@ class GenericStore:
                 raise _DryRunResult(new)
             result["obj"] = new
             result["old"] = old
-            return encode_for_store(self.strategy.to_storage(new))
+            return encode_for_store(await self._to_storage(new))
 
         try:
             written = await _guard(self.storage.guaranteed_update(key, mutate))

@@ -42,6 +42,9 @@ class Strategy:
     selectable_fields: tuple[str, ...] = ()
     # Versions sharing one storage (events): to_storage/from_storage convert.
     converts = False
+    # Conversion that needs I/O (a CRD's conversion webhook): the store awaits
+    # resolve() on what it reads and to_storage_async() on what it writes.
+    converts_async = False
     # Strategic merge patch needs the kind's patch strategies (custom resources have none: 415).
     supports_strategic_merge = True
 

@@ -99,9 +99,23 @@ class WatchStream:
             if ev.type == "BOOKMARK":  # our tick (or a storage progress note)
                 self.revision = max(self.revision, ev.kv.mod_revision)
                 return None
+            try:
+                await self._resolve(ev)
+            except errors.StatusError as e:  # a conversion webhook failed: end with its error
+                self._failed = True
+                return "ERROR", e
             out = self._translate(ev)
             if out is not None:
                 return out
+
+    async def _resolve(self, ev: WatchEvent) -> None:
+        """Convert the event's object (and the previous one, for selectors) before reading it."""
+        if not self.store.strategy.converts_async:
+            return
+        items = [self.store.cache.get(ev.kv)]
+        if ev.prev is not None and (self._lsel is not None or self._fsel is not None):
+            items.append(self.store.cache.get(ev.prev))
+        await self.store.resolve(items)
 
     def _translate(self, ev: WatchEvent):
         self.revision = ev.kv.mod_revision

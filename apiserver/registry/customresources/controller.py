@@ -23,6 +23,7 @@ from openapi.catalogue import Catalogue
 from apiserver.machinery import bytefields, errors, schemas
 from apiserver.registry.context import WriteContext
 from apiserver.registry.customresources import definitions
+from apiserver.registry.customresources.conversion import WebhookConverter
 from apiserver.registry.customresources.strategy import CustomResourceStrategy
 from apiserver.registry.options import DeleteOptions, ListOptions
 from apiserver.registry.resources.customresourcedefinitions import CLEANUP_FINALIZER, set_condition
@@ -172,10 +173,22 @@ class CRDController:
         bytefields.byte_paths.cache_clear()
         resources = definitions.resources(crd)
         versions = {v["name"]: v for v in spec.get("versions") or ()}
+        converter = None
+        if (spec.get("conversion") or {}).get("strategy") == "Webhook":
+            converter = WebhookConverter(crd, self._service_address)
         for r in resources:
-            self.registries.install(r, CustomResourceStrategy(r, crd, versions[r.version]))
+            self.registries.install(r, CustomResourceStrategy(r, crd, versions[r.version], converter))
         self._served[name] = (spec["group"], spec["names"]["plural"], list(defs), spec)
         self.catalogue.set_extension(name, resources)
+
+    async def _service_address(self, namespace: str, name: str) -> str | None:
+        """A Service's cluster IP ('' when it has none, None when there is no such Service)."""
+        services = self.registries.for_plural("", "services")
+        svc = await services.get_or_none(namespace, name) if services is not None else None
+        if svc is None:
+            return None
+        ip = (svc.obj.get("spec") or {}).get("clusterIP") or ""
+        return "" if ip == "None" else ip
 
     def _unregister(self, name: str) -> None:
         served = self._served.pop(name, None)
@@ -203,7 +216,9 @@ class CRDController:
         """Delete every custom resource; once none is left, drop the finalizer."""
         name = crd["metadata"]["name"]
         group, plural = crd["spec"]["group"], crd["spec"]["names"]["plural"]
-        store = self.registries.for_plural(group, plural)
+        # the storage version reads its objects without asking a conversion webhook
+        store = (self.registries.lookup(group, definitions.storage_version(crd), plural)
+                 or self.registries.for_plural(group, plural))
         for r in self.catalogue.resources():
             if (r.group, r.plural) == (group, plural):
                 served = self.registries.lookup(r.group, r.version, r.plural)

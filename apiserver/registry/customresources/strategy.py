@@ -1,7 +1,9 @@
 """The Strategy of a custom resource, built from its CRD at run time: the
 version's structural schema validates, defaults and prunes; additionalPrinterColumns
 make the table; /status and /scale follow the CRD's subresources; every served
-version shares one storage version (`None` conversion: only apiVersion changes).
+version shares one storage version: with `None` conversion only apiVersion changes,
+with `Webhook` conversion the CRD's webhook converts (conversion.py), awaited by
+the store on every read and write in another version than the stored one.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from apiserver.machinery import errors
 from apiserver.machinery.errors import Cause
 from apiserver.registry.context import WriteContext
 from apiserver.registry.customresources import cel, definitions, jsonpath, schema
+from apiserver.registry.customresources.conversion import WebhookConverter
 from apiserver.registry.printing.columns import col, name_column, name_of
 from apiserver.registry.printing.humanize import age
 from apiserver.registry.strategy import Strategy, merge_causes
@@ -26,8 +29,10 @@ class CustomResourceStrategy(Strategy):
     # Custom resources have no patch strategies: upstream answers 415 for strategic merge.
     supports_strategic_merge = False
 
-    def __init__(self, resource: Resource, crd: dict, version: dict):
+    def __init__(self, resource: Resource, crd: dict, version: dict, converter: WebhookConverter | None = None):
         super().__init__(resource)
+        self.converter = converter
+        self.converts_async = converter is not None
         spec = crd.get("spec") or {}
         self.schema = definitions.version_schema(crd, version)
         self.storage_api_version = f"{spec.get('group')}/{definitions.storage_version(crd)}"
@@ -46,6 +51,20 @@ class CustomResourceStrategy(Strategy):
     # --- conversion (None): versions differ only in apiVersion ----------------
     def to_storage(self, obj: dict) -> dict:
         return {**obj, "apiVersion": self.storage_api_version}
+
+    async def to_storage_async(self, obj: dict) -> dict:
+        return (await self.converter.convert([obj], self.storage_api_version))[0]
+
+    async def resolve(self, items, as_list: bool = False) -> None:
+        """Serve stored objects in this version: the ones stored in another version go to
+        the webhook, all in one review."""
+        pending = [so for so in items if not so.decoded]
+        if not pending:
+            return
+        served = await self.converter.convert([so.stored_form() for so in pending], self.resource.api_version,
+                                              as_list)
+        for so, obj in zip(pending, served):
+            so.serve(self.from_storage(obj))
 
     def from_storage(self, obj: dict) -> dict:
         """As read back: this version's apiVersion, and defaults the schema gained since
