@@ -1,7 +1,7 @@
 """The authenticator chain and the auth APIs, wired to the server's own authorizer.
 
-install_auth_apis builds the chain the app authenticates with (the token file,
-then service-account JWTs), registers the review kinds as virtual creates
+install_auth_apis builds the chain the app authenticates with (client
+certificates of the --client-ca-file, the token file, then service-account JWTs), registers the review kinds as virtual creates
 (http/handlers/reviews.py answers them) and the serviceaccounts/token
 subresource that mints JWTs, so tokens minted here are accepted everywhere.
 """
@@ -12,6 +12,7 @@ from pathlib import Path
 from apiserver.auth.serviceaccount_tokens import (BearerAuthenticators, ServiceAccountTokenAuthenticator,
                                                   TokenRequestHandler)
 from apiserver.auth.serviceaccounts import DEFAULT_ISSUER, TokenSigner
+from apiserver.auth.x509 import ClientCertificateAuthenticator
 from apiserver.http.handlers.reviews import review_handlers
 
 
@@ -20,12 +21,13 @@ def load_signer(sa_key: Path, sa_pub: Path) -> TokenSigner:
 
 
 def install_auth_apis(registries, token_file, authorizer, sa_key: Path, sa_pub: Path,
-                      issuer: str = DEFAULT_ISSUER) -> BearerAuthenticators:
+                      issuer: str = DEFAULT_ISSUER, client_ca_file: Path | None = None) -> BearerAuthenticators:
     """Register the reviews and serviceaccounts/token; return the authenticator chain to serve with."""
     signer = load_signer(sa_key, sa_pub)
     audiences = (issuer,)
     sa_tokens = ServiceAccountTokenAuthenticator(signer, registries, issuers=(issuer,), audiences=audiences)
-    chain = BearerAuthenticators(token_file, sa_tokens, authorizer)
+    certificates = ClientCertificateAuthenticator(Path(client_ca_file).read_bytes()) if client_ca_file else None
+    chain = BearerAuthenticators(token_file, sa_tokens, authorizer, client_certificates=certificates)
     for (group, plural), create in review_handlers(chain, authorizer).items():
         registries.register_virtual(group, plural, create)
     registries.register_subresource("", "serviceaccounts", "token",

@@ -22,6 +22,7 @@ class ServerOptions:
     bind_address: str = "127.0.0.1"
     advertise_address: str | None = None
     token_auth_file: Path | None = None
+    client_ca_file: Path | None = None    # None: the cluster CA (DATA_DIR/pki/ca.crt)
     service_cluster_ip_range: str = DEFAULT_SERVICE_CIDR
     service_node_port_range: tuple[int, int] = (30000, 32767)
     etcd_servers: list[str] = field(default_factory=list)
@@ -125,6 +126,9 @@ def add_flags(p: argparse.ArgumentParser, *, default_data_dir: str | None = None
                    help="address other components and pods use to reach this server")
     p.add_argument("--token-auth-file", type=Path, default=None,
                    help='CSV of static bearer tokens: token,user,uid,"group1,group2"')
+    p.add_argument("--client-ca-file", type=Path, default=None,
+                   help="CA bundle that client certificates are verified against (CN: user, O: groups); "
+                        "default: the cluster CA")
     p.add_argument("--service-cluster-ip-range", type=parse_cidr, default=DEFAULT_SERVICE_CIDR)
     p.add_argument("--service-node-port-range", type=parse_port_range, default=parse_port_range(DEFAULT_NODE_PORTS))
     p.add_argument("--etcd-servers", type=_csv, default=[],
@@ -167,6 +171,7 @@ def options_from_args(ns: argparse.Namespace) -> ServerOptions:
         bind_address=ns.bind_address,
         advertise_address=ns.advertise_address,
         token_auth_file=ns.token_auth_file,
+        client_ca_file=ns.client_ca_file,
         service_cluster_ip_range=ns.service_cluster_ip_range,
         service_node_port_range=ns.service_node_port_range,
         etcd_servers=ns.etcd_servers,

@@ -157,7 +157,8 @@ async def build_app(opts: ServerOptions, store, creds: Credentials, port: int, *
     admission_steps = step_histogram()
     mutate, validate = timed(mutate, "admit", admission_steps), timed(validate, "validate", admission_steps)
     # Auth APIs (reviews, serviceaccounts/token, OIDC discovery); the chain it returns also accepts SA JWTs.
-    authenticator = install_auth_apis(registries, creds.tokens, authorizer, creds.pki.sa_key, creds.pki.sa_pub)
+    authenticator = install_auth_apis(registries, creds.tokens, authorizer, creds.pki.sa_key, creds.pki.sa_pub,
+                                      client_ca_file=client_ca_file(opts, creds))
     app = create_app(
         registries=registries,
         authenticator=authenticator,
@@ -179,6 +180,11 @@ async def build_app(opts: ServerOptions, store, creds: Credentials, port: int, *
     # still found at every (rarer) young collection. Measured with profile_create --https.
     gc.set_threshold(50_000, 20, 20)
     return app
+
+
+def client_ca_file(opts: ServerOptions, creds: Credentials):
+    """What client certificates are verified against: --client-ca-file, else the cluster CA."""
+    return opts.client_ca_file or creds.pki.ca_cert
 
 
 def _api_metrics(store, admission_steps) -> ApiMetrics:
@@ -265,7 +271,7 @@ async def serve(opts: ServerOptions, shutdown: asyncio.Event,
         try:
             await serving.serve_app(gate, sock, certfile=creds.pki.cert, keyfile=creds.pki.key,
                                     graceful_timeout=opts.shutdown_timeout, shutdown_trigger=shutdown_trigger,
-                                    stopping=shutdown)
+                                    stopping=shutdown, client_ca_file=client_ca_file(opts, creds))
         finally:
             starter.cancel()
             with contextlib.suppress(BaseException):

@@ -201,13 +201,17 @@ class ServiceAccountTokenAuthenticator:
 
 
 class BearerAuthenticators:
-    """The server's authenticator chain: the token file first, then service-account JWTs.
+    """The server's authenticator chain, in kube-apiserver's order: the client certificate
+    (when the server verifies them: `client_certificates`), the token file, then
+    service-account JWTs. The first that knows the request wins.
 
     The HTTP layer calls `authenticate(headers)`; TokenReview calls
     `review(token, audiences)` to run the same chain on a token it was handed.
     """
 
-    def __init__(self, token_file, service_accounts: ServiceAccountTokenAuthenticator, authorizer=None):
+    def __init__(self, token_file, service_accounts: ServiceAccountTokenAuthenticator, authorizer=None,
+                 client_certificates=None):
+        self.client_certificates = client_certificates   # x509.ClientCertificateAuthenticator or None
         self.token_file = token_file
         self.service_accounts = service_accounts
         self.authorizer = authorizer  # for Impersonate-* headers; None: impersonation is ignored
@@ -222,7 +226,11 @@ class BearerAuthenticators:
 
     async def authenticate(self, headers: dict[str, str]) -> UserInfo | None:
         """The request's user (after impersonation, which may raise a 403 StatusError)."""
-        user = await self.token_file.authenticate(headers)
+        user = None
+        if self.client_certificates is not None:
+            user = self.client_certificates.authenticate_chain(getattr(headers, "client_cert_chain", ()))
+        if user is None:
+            user = await self.token_file.authenticate(headers)
         if user is None:
             user = await self.service_accounts.authenticate(headers)
         if user is not None and self.authorizer is not None:

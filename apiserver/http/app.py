@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from apiserver.http import discovery
 from apiserver.http.context import RequestContext, Server
-from apiserver.http.credentials import RefuseBadCredentials
+from apiserver.http.credentials import RefuseBadCredentials, RequestHeaders, request_credentials
 from apiserver.http.handlers import delete as delete_h, patch as patch_h, read, subresource, watch as watch_h, \
     write
 from apiserver.http.health import health_routes
@@ -50,20 +50,8 @@ _SUB_VERBS = {"get": subresource.get, "update": subresource.update, "create": su
               "patch": patch_h.patch}
 
 
-class RequestHeaders(dict):
-    """Lower-cased name -> last value (what authenticators read), plus `getlist` for
-    headers sent several times (Impersonate-Group)."""
-
-    def __init__(self, raw: list[tuple[str, str]]):
-        super().__init__(raw)
-        self.raw = raw
-
-    def getlist(self, name: str) -> list[str]:
-        return [v for k, v in self.raw if k == name]
-
-
-def _headers(scope) -> dict[str, str]:
-    return RequestHeaders([(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]])
+def _headers(scope) -> RequestHeaders:
+    return request_credentials(scope)
 
 
 def _forbidden(user: UserInfo, info: RequestInfo, reason: str) -> errors.StatusError:

@@ -7,12 +7,36 @@ authenticate each request themselves. The other paths (/version, /healthz,
 credentials; a request that DOES carry a bearer token the server does not
 accept is answered 401 there too, as upstream answers it (an invalid token is
 an authentication error, never a fall-back to anonymous).
+
+What authenticators read of a request is `request_credentials(scope)`: its
+headers, and the client certificate chain the server passed in the scope
+(the ASGI TLS extension), unverified: the x509 authenticator verifies it.
 """
 from __future__ import annotations
 
 from apiserver.auth.tokens import bearer_token
 from apiserver.http.responses import status_response
 from apiserver.machinery import errors
+
+
+class RequestHeaders(dict):
+    """Lower-cased name -> last value (what authenticators read), plus `getlist` for
+    headers sent several times (Impersonate-Group), and the TLS client certificate
+    chain (PEM strings, the client's own first; empty without one)."""
+
+    def __init__(self, raw: list[tuple[str, str]], client_cert_chain: tuple = ()):
+        super().__init__(raw)
+        self.raw = raw
+        self.client_cert_chain = client_cert_chain
+
+    def getlist(self, name: str) -> list[str]:
+        return [v for k, v in self.raw if k == name]
+
+
+def request_credentials(scope) -> RequestHeaders:
+    tls = (scope.get("extensions") or {}).get("tls") or {}
+    return RequestHeaders([(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]],
+                          tuple(tls.get("client_cert_chain") or ()))
 
 
 def _authenticates_itself(path: str) -> bool:

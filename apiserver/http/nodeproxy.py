@@ -28,6 +28,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from apiserver.http import podoptions
+from apiserver.http.credentials import request_credentials
 from apiserver.http.requestinfo import parse_request_info
 from apiserver.http.responses import status_response
 from apiserver.machinery import errors, queryparams as qp
@@ -38,7 +39,7 @@ DEFAULT_KUBELET_PORT = 10250
 
 
 def _headers(scope) -> dict[str, str]:
-    return {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+    return request_credentials(scope)
 
 
 def kubelet_address(node: dict) -> tuple[str, int]:

@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from apiserver.auth.serviceaccounts import ALG, TokenSigner, jwk
+from apiserver.http.credentials import request_credentials
 from apiserver.http.responses import status_response
 from apiserver.machinery import errors
 
@@ -33,8 +34,7 @@ def oidc_routes(authenticator, signer: TokenSigner, issuer: str) -> list[Route]:
 
     def serve(body: bytes, media: str):
         async def endpoint(request: Request):
-            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in request.scope["headers"]}
-            if await authenticator.authenticate(headers) is None:
+            if await authenticator.authenticate(request_credentials(request.scope)) is None:
                 return status_response(errors.unauthorized())
             return Response(body, media_type=media, headers={"Cache-Control": "public, max-age=3600"})
         return endpoint
