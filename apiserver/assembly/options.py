@@ -43,6 +43,11 @@ class ServerOptions:
     identity_lease_duration_seconds: int = 15
     identity_lease_renew_interval_seconds: float = 10.0
     encryption_provider_config: Path | None = None   # EncryptionConfiguration: which resources, which keys
+    audit_policy_file: Path | None = None
+    audit_log_path: str = ""                  # "-" is standard output
+    audit_log_maxage: int = 0                 # days
+    audit_log_maxbackup: int = 0
+    audit_log_maxsize: int = 0                # megabytes
 
     @property
     def first_service_ip(self) -> str:
@@ -160,6 +165,14 @@ def add_flags(p: argparse.ArgumentParser, *, default_data_dir: str | None = None
     p.add_argument("--encryption-provider-config", type=Path, default=None,
                    help="an apiserver.config.k8s.io/v1 EncryptionConfiguration: resources encrypted at rest "
                         "(aescbc, aesgcm, secretbox, identity)")
+    p.add_argument("--audit-policy-file", type=Path, default=None,
+                   help="an audit.k8s.io/v1 Policy: which requests are audited, at which level")
+    p.add_argument("--audit-log-path", default="",
+                   help="write audit events as JSON lines to this file ('-': standard output)")
+    p.add_argument("--audit-log-maxage", type=int, default=0, help="days to keep rotated audit logs (0: all)")
+    p.add_argument("--audit-log-maxbackup", type=int, default=0, help="rotated audit logs to keep (0: all)")
+    p.add_argument("--audit-log-maxsize", type=int, default=0,
+                   help="megabytes an audit log may reach before it is rotated (0: never)")
     p.add_argument("--shutdown-timeout", type=parse_duration, default=3.0,
                    help="grace given to open requests and watches on SIGTERM")
 
@@ -190,6 +203,11 @@ def options_from_args(ns: argparse.Namespace) -> ServerOptions:
         identity_lease_duration_seconds=ns.identity_lease_duration_seconds,
         identity_lease_renew_interval_seconds=ns.identity_lease_renew_interval_seconds,
         encryption_provider_config=ns.encryption_provider_config,
+        audit_policy_file=ns.audit_policy_file,
+        audit_log_path=ns.audit_log_path,
+        audit_log_maxage=ns.audit_log_maxage,
+        audit_log_maxbackup=ns.audit_log_maxbackup,
+        audit_log_maxsize=ns.audit_log_maxsize,
     )
 
 

@@ -40,6 +40,8 @@ from apiserver.auth.credentials import Credentials, ensure_credentials
 from apiserver.auth.rbac import RBACAuthorizer
 from apiserver.auth.rbac_escalation import escalation_guard
 from apiserver.http.app import create_app
+from apiserver.http.audit import policy as audit_policy
+from apiserver.http.audit.logfile import AuditLog
 from apiserver.http.metrics import ApiMetrics
 from apiserver.http.nodeproxy import nodeproxy_routes
 from apiserver.http.resourcemetrics import RESOURCES as METRICS_RESOURCES
@@ -108,6 +110,21 @@ def build_store(opts: ServerOptions):
     return CachedStore(InstrumentedStore(backend, storage_histogram()))
 
 
+def build_audit(opts: ServerOptions):
+    """(policy, log) when --audit-policy-file and --audit-log-path are both given, as
+    upstream audits only then; a bad policy file stops the start."""
+    if opts.audit_policy_file is None or not opts.audit_log_path:
+        return None
+    try:
+        policy = audit_policy.parse(opts.audit_policy_file.read_text())
+    except OSError as e:
+        raise ServerSetupError(f"--audit-policy-file {opts.audit_policy_file}: {e.strerror}") from None
+    except audit_policy.PolicyError as e:
+        raise ServerSetupError(f"--audit-policy-file {opts.audit_policy_file}: {e}") from None
+    return policy, AuditLog(opts.audit_log_path, max_size_mb=opts.audit_log_maxsize,
+                            max_backups=opts.audit_log_maxbackup, max_age_days=opts.audit_log_maxage)
+
+
 def encryption_resolver(path: Path):
     """chain_for(key) from --encryption-provider-config; a bad file stops the start."""
     try:
@@ -137,7 +154,8 @@ def build_admission(opts: ServerOptions, registries):
         raise ServerSetupError(str(e)) from None
 
 
-async def build_app(opts: ServerOptions, store, creds: Credentials, port: int, *, metrics: bool = True):
+async def build_app(opts: ServerOptions, store, creds: Credentials, port: int, *, metrics: bool = True,
+                    audit: tuple | None = None):
     """Everything above the store: registries, defaults, admission, auth, the ASGI app.
     `metrics=False` (benchmarks only) leaves requests uncounted and /metrics unserved."""
     settings = RegistrySettings(service_cluster_ip_range=opts.service_cluster_ip_range,
@@ -169,6 +187,7 @@ async def build_app(opts: ServerOptions, store, creds: Credentials, port: int, *
         admission_mutate=mutate,
         admission_validate=validate,
         metrics=_api_metrics(store, admission_steps) if metrics else None,
+        audit=audit,
     )
     app.state.registries = registries   # for the endpoint reconciler started beside it
     # What start-up built (schemas, catalogue, routes) lives as long as the server: keep
@@ -229,6 +248,7 @@ async def serve(opts: ServerOptions, shutdown: asyncio.Event,
                                    advertise_address=opts.advertise_address,
                                    first_service_ip=opts.first_service_ip,
                                    token_auth_file=opts.token_auth_file)
+        audit = build_audit(opts)
         store = build_store(opts)
     except BaseException:
         sock.close()
@@ -242,7 +262,7 @@ async def serve(opts: ServerOptions, shutdown: asyncio.Event,
 
         async def bring_up() -> None:
             nonlocal reconciler
-            app = await build_until_ready(lambda: build_app(opts, store, creds, port), shutdown)
+            app = await build_until_ready(lambda: build_app(opts, store, creds, port, audit=audit), shutdown)
             if app is None:
                 return
             reconciler = await start_endpoint_reconciler(opts, app, port)
@@ -281,6 +301,8 @@ async def serve(opts: ServerOptions, shutdown: asyncio.Event,
     finally:
         with contextlib.suppress(Exception):
             await store.close()
+        if audit is not None:
+            audit[1].close()
         # the HTTP server closes the fd it was handed; closing again must not fail the shutdown.
         with contextlib.suppress(OSError):
             sock.close()

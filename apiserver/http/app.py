@@ -16,6 +16,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from apiserver.http import discovery
+from apiserver.http.audit.middleware import DECISION_KEY, USER_KEY, AuditMiddleware
 from apiserver.http.context import RequestContext, Server
 from apiserver.http.credentials import RefuseBadCredentials, RequestHeaders, request_credentials
 from apiserver.http.handlers import delete as delete_h, patch as patch_h, read, subresource, watch as watch_h, \
@@ -86,8 +87,9 @@ class _Derived:
 
 def create_app(*, registries, authenticator: Authenticator, authorizer: Authorizer, admission_mutate,
                admission_validate, extra_routes: list | None = None, bookmark_interval: float = 5.0,
-               metrics: ApiMetrics | None = None) -> Starlette:
-    """`metrics`: what /metrics serves and every request is counted into (None: no /metrics)."""
+               metrics: ApiMetrics | None = None, audit: tuple | None = None) -> Starlette:
+    """`metrics`: what /metrics serves and every request is counted into (None: no /metrics).
+    `audit`: (audit Policy, AuditLog) to audit requests with, or None."""
     server = Server(registries, admission_mutate, admission_validate, bookmark_interval, metrics=metrics)
     cat = registries.catalogue
     # What is derived from the catalogue, rebuilt when it changes (custom resources come and go).
@@ -97,6 +99,7 @@ def create_app(*, registries, authenticator: Authenticator, authorizer: Authoriz
         user = await authenticator.authenticate(_headers(request.scope))
         if user is None:
             raise errors.unauthorized()
+        request.scope[USER_KEY] = user    # for the audit log
         return user
 
     async def version(request: Request):
@@ -136,6 +139,7 @@ def create_app(*, registries, authenticator: Authenticator, authorizer: Authoriz
                     raise errors.method_not_allowed()
                 return discovery_response(request, info)
             allowed, reason = await authorizer.authorize(user, info)
+            request.scope[DECISION_KEY] = ("allow" if allowed else "forbid", reason)
             if not allowed:
                 raise _forbidden(user, info, reason)
             resource, store = derived.current()[0].get((info.group, info.version, info.resource), (None, None))
@@ -190,6 +194,8 @@ def create_app(*, registries, authenticator: Authenticator, authorizer: Authoriz
         *openapi_routes(),
     ]
     middleware = [Middleware(RefuseBadCredentials, authenticator=authenticator, headers_of=_headers)]
+    if audit is not None:   # outside authentication, so that refused credentials are audited too
+        middleware.insert(0, Middleware(AuditMiddleware, policy=audit[0], log=audit[1]))
     if metrics is not None:
         routes.append(Route("/metrics", metrics_endpoint(metrics, authenticated, authorizer, forbidden_path,
                                                          status_response), methods=["GET"]))

@@ -27,6 +27,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from apiserver.http.audit.middleware import DECISION_KEY, USER_KEY
 from apiserver.http import podoptions
 from apiserver.http.credentials import request_credentials
 from apiserver.http.requestinfo import parse_request_info
@@ -92,7 +93,9 @@ class NodeProxy:
         info = parse_request_info(method, path, query)
         info.verb = verb or info.verb
         verb = info.verb
+        scope[USER_KEY] = user     # for the audit log
         ok, reason = await self.authorizer.authorize(user, info)
+        scope[DECISION_KEY] = ("allow" if ok else "forbid", reason)
         if not ok:
             what = f"{info.resource}/{info.subresource}" if info.subresource else info.resource
             scope_txt = f' in the namespace "{info.namespace}"' if info.namespace else " at the cluster scope"
