@@ -112,7 +112,8 @@ class DaemonSetController(Controller):
             return
         ds = copy.deepcopy(ds)
         ns, uid, spec = ds["metadata"]["namespace"], ds["metadata"]["uid"], ds.get("spec") or {}
-        revision, revisions = await history.current_revision(self.client, self.revisions, ds, "apps/v1", "DaemonSet")
+        revision, revisions, collisions = await history.current_revision(
+            self.client, self.revisions, ds, "apps/v1", "DaemonSet")
         current_hash = revision["metadata"]["labels"][history.HASH_LABEL]
         tpl_spec = (spec.get("template") or {}).get("spec") or {}
         owned = [p for p in self.pods.list(ns) if (controller_ref(p) or {}).get("uid") == uid]
@@ -151,9 +152,11 @@ class DaemonSetController(Controller):
         wait = seconds_until_available(owned, min_ready)
         if wait is not None:
             self.queue.add_after(key, wait + 0.05)
-        await self._status(ds, eligible, by_node, current_hash, min_ready)
+        await self._status(ds, eligible, by_node, current_hash, min_ready, collisions)
         in_use = {(p["metadata"].get("labels") or {}).get(history.HASH_LABEL) for p in owned} | {current_hash}
-        await history.prune(self.client, revisions, in_use, int(spec.get("revisionHistoryLimit", 10)))
+        keep = {r["metadata"]["name"] for r in revisions
+                if (r["metadata"].get("labels") or {}).get(history.HASH_LABEL) in in_use}
+        await history.prune(self.client, revisions, keep, int(spec.get("revisionHistoryLimit", 10)))
 
     def _rolling_victims(self, ds, eligible, by_node, current_hash, min_ready) -> list[dict]:
         ru = ((ds["spec"].get("updateStrategy") or {}).get("rollingUpdate") or {})
@@ -205,7 +208,7 @@ class DaemonSetController(Controller):
                 if not e.not_found:
                     raise
 
-    async def _status(self, ds, eligible, by_node, current_hash, min_ready) -> None:
+    async def _status(self, ds, eligible, by_node, current_hash, min_ready, collisions) -> None:
         live = {n: [p for p in ps if is_active(p)] for n, ps in by_node.items()}
         scheduled = [n for n in eligible if live.get(n)]
         first = {n: live[n][0] for n in scheduled}
@@ -222,8 +225,8 @@ class DaemonSetController(Controller):
         status["numberUnavailable"] = len(eligible) - status["numberAvailable"]
         status = {k: v for k, v in status.items() if v or k in ("currentNumberScheduled", "numberMisscheduled",
                                                                  "desiredNumberScheduled", "numberReady")}
-        if ds.get("status", {}).get("collisionCount"):
-            status["collisionCount"] = ds["status"]["collisionCount"]
+        if collisions is not None:
+            status["collisionCount"] = collisions
         if status != (ds.get("status") or {}):
             ds["status"] = status
             try:

@@ -111,9 +111,10 @@ class DeploymentController(Controller):
     async def _create_new(self, d: dict, old_rss: list[dict]) -> dict:
         ns, name = d["metadata"]["namespace"], d["metadata"]["name"]
         spec = d["spec"]
-        collisions = int((d.get("status") or {}).get("collisionCount") or 0)
+        counted = (d.get("status") or {}).get("collisionCount")  # hashed only once the status has one
+        collisions = int(counted or 0)
         template = rollout.template_without_hash(spec.get("template") or {})
-        h = rollout.template_hash(template, collisions)
+        h = rollout.template_hash(template, counted)
         template.setdefault("metadata", {}).setdefault("labels", {})[rollout.HASH_LABEL] = h
         selector = copy.deepcopy(spec.get("selector") or {})
         selector.setdefault("matchLabels", {})[rollout.HASH_LABEL] = h

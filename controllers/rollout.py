@@ -7,16 +7,16 @@ both come to zero maxUnavailable is 1 so that a rollout can make progress.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import math
+
+from . import hashing
 
 REVISION = "deployment.kubernetes.io/revision"
 REVISION_HISTORY = "deployment.kubernetes.io/revision-history"
 DESIRED_REPLICAS = "deployment.kubernetes.io/desired-replicas"
 MAX_REPLICAS = "deployment.kubernetes.io/max-replicas"
 HASH_LABEL = "pod-template-hash"
-_SAFE = "bcdfghjklmnpqrstvwxz2456789"  # no vowels: a hash never spells a word
 
 
 def replicas(rs: dict) -> int:
@@ -57,17 +57,9 @@ def surge_and_unavailable(deployment: dict) -> tuple[int, int]:
     return surge, min(unavailable, desired)
 
 
-def template_hash(template: dict, collision_count: int = 0) -> str:
-    """A stable short hash of a pod template (the pod-template-hash label)."""
-    data = json.dumps(template, sort_keys=True, separators=(",", ":")).encode()
-    if collision_count:
-        data += str(collision_count).encode()
-    n = int.from_bytes(hashlib.sha256(data).digest()[:4], "big")
-    out = []
-    while n:
-        n, r = divmod(n, len(_SAFE))
-        out.append(_SAFE[r])
-    return "".join(out)[:10] or _SAFE[0]
+def template_hash(template: dict, collision_count: int | None = None) -> str:
+    """The pod-template-hash label of a template (upstream's format: hashing.py)."""
+    return hashing.pod_template_hash(template, collision_count)
 
 
 def template_without_hash(template: dict) -> dict:
