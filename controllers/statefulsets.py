@@ -39,13 +39,21 @@ def _running_ready(pod: dict) -> bool:
     return (pod.get("status") or {}).get("phase") == "Running" and pod_ready(pod)
 
 
-def pod_for(sts: dict, ordinal: int, revision_hash: str) -> dict:
+def template_of(revision: dict) -> dict:
+    """The pod template a ControllerRevision recorded (history.revision_data's patch)."""
+    tpl = copy.deepcopy((((revision.get("data") or {}).get("spec") or {}).get("template")) or {})
+    tpl.pop("$patch", None)
+    return tpl
+
+
+def pod_for(sts: dict, ordinal: int, revision: str, template: dict | None = None) -> dict:
+    """Ordinal's pod from `template` (default: the set's own), labelled with the revision's name."""
     spec, name = sts.get("spec") or {}, sts["metadata"]["name"]
-    tpl = copy.deepcopy(spec.get("template") or {})
+    tpl = copy.deepcopy(template if template is not None else spec.get("template") or {})
     meta = tpl.get("metadata") or {}
     pod_name = f"{name}-{ordinal}"
     labels = dict(meta.get("labels") or {})
-    labels.update({history.HASH_LABEL: revision_hash, POD_NAME_LABEL: pod_name, POD_INDEX_LABEL: str(ordinal)})
+    labels.update({history.HASH_LABEL: revision, POD_NAME_LABEL: pod_name, POD_INDEX_LABEL: str(ordinal)})
     pod_spec = tpl.get("spec") or {}
     pod_spec["hostname"] = pod_name
     if spec.get("serviceName"):
@@ -88,8 +96,11 @@ class StatefulSetController(Controller):
             return
         sts = copy.deepcopy(sts)
         spec, ns, uid = sts.get("spec") or {}, sts["metadata"]["namespace"], sts["metadata"]["uid"]
-        revision, revisions = await history.current_revision(self.client, self.revisions, sts, "apps/v1", "StatefulSet")
-        update_hash = revision["metadata"]["labels"][history.HASH_LABEL]
+        revision, revisions, collisions = await history.current_revision(
+            self.client, self.revisions, sts, "apps/v1", "StatefulSet")
+        update_rev = revision["metadata"]["name"]  # pods carry the whole name in controller-revision-hash
+        current_name = (sts.get("status") or {}).get("currentRevision")
+        current = next((r for r in revisions if r["metadata"]["name"] == current_name), None) or revision
         pods: dict[int, dict] = {}
         for p in self.pods.list(ns):
             if (controller_ref(p) or {}).get("uid") == uid:
@@ -100,16 +111,21 @@ class StatefulSetController(Controller):
         parallel = spec.get("podManagementPolicy") == "Parallel"
         min_ready = int(spec.get("minReadySeconds") or 0)
         await self._claim_owners(sts, pods, replicas)  # before any pod is scaled away
-        await self._reconcile(sts, pods, replicas, parallel, update_hash)
+        await self._reconcile(sts, pods, replicas, parallel, update_rev, current)
         wait = seconds_until_available(list(pods.values()), min_ready)
         if wait is not None:
             self.queue.add_after(key, wait + 0.05)
-        await self._status(sts, pods, update_hash, revisions, min_ready)
-        in_use = {(p["metadata"].get("labels") or {}).get(history.HASH_LABEL) for p in pods.values()} | {update_hash}
+        await self._status(sts, pods, update_rev, min_ready, collisions)
+        in_use = {(p["metadata"].get("labels") or {}).get(history.HASH_LABEL) for p in pods.values()} | \
+            {update_rev, current["metadata"]["name"]}
         await history.prune(self.client, revisions, in_use, int(spec.get("revisionHistoryLimit", 10)))
 
-    async def _reconcile(self, sts: dict, pods: dict[int, dict], replicas: int, parallel: bool, update_hash: str) -> None:
+    async def _reconcile(self, sts: dict, pods: dict[int, dict], replicas: int, parallel: bool, update_rev: str,
+                         current: dict) -> None:
         spec = sts.get("spec") or {}
+        update = spec.get("updateStrategy") or {}
+        rolling = update.get("type", "RollingUpdate") == "RollingUpdate"
+        partition = int((update.get("rollingUpdate") or {}).get("partition") or 0) if rolling else 0
         for i in range(replicas):  # 1. failed pods are replaced; missing ones created in order
             pod = pods.get(i)
             if pod is not None and (pod.get("status") or {}).get("phase") == "Failed" and \
@@ -120,39 +136,43 @@ class StatefulSetController(Controller):
                 continue
             if pod is None:
                 await self._claims(sts, i)
-                await self._create(sts, i, update_hash)
+                if i < partition:  # below the partition a pod comes back at the current revision
+                    await self._create(sts, i, current["metadata"]["name"], template_of(current))
+                else:
+                    await self._create(sts, i, update_rev)
                 if not parallel:
                     return
             elif not parallel and (pod["metadata"].get("deletionTimestamp") or not _running_ready(pod)):
                 return  # OrderedReady: wait for this one before the next
         extra = sorted((i for i in pods if i >= replicas), reverse=True)  # 2. scale down, highest first
+        # OrderedReady deletes an unhealthy pod only when it is the lowest unhealthy one (upstream's rule):
+        # scaling down halts while any other pod is unhealthy
+        first_unhealthy = min((j for j, p in pods.items() if not _running_ready(p)), default=None)
         for i in extra:
             if pods[i]["metadata"].get("deletionTimestamp"):
                 if not parallel:
                     return
                 continue
-            if not parallel and not all(_running_ready(pods[j]) for j in pods if j < i and j < replicas):
+            if not parallel and not _running_ready(pods[i]) and i != first_unhealthy:
                 return
             await self._delete(sts, pods[i])
             if not parallel:
                 return
         if extra:
             return
-        update = spec.get("updateStrategy") or {}
-        if update.get("type", "RollingUpdate") != "RollingUpdate":
+        if not rolling:
             return
         if not all(_running_ready(pods[i]) and not pods[i]["metadata"].get("deletionTimestamp")
                    for i in range(replicas) if i in pods):
             return  # 3. rolling update: one at a time, only while everything is healthy
-        partition = int((update.get("rollingUpdate") or {}).get("partition") or 0)
         for i in sorted(range(partition, replicas), reverse=True):
             pod = pods.get(i)
-            if pod and (pod["metadata"].get("labels") or {}).get(history.HASH_LABEL) != update_hash:
+            if pod and (pod["metadata"].get("labels") or {}).get(history.HASH_LABEL) != update_rev:
                 await self._delete(sts, pod)
                 return
 
-    async def _create(self, sts: dict, i: int, update_hash: str) -> None:
-        body = pod_for(sts, i, update_hash)
+    async def _create(self, sts: dict, i: int, revision: str, template: dict | None = None) -> None:
+        body = pod_for(sts, i, revision, template)
         try:
             created = await self.client.create(PODS, body, sts["metadata"]["namespace"])
         except ApiError as e:
@@ -212,22 +232,21 @@ class StatefulSetController(Controller):
                     if not e.not_found:  # a conflict too: no pod is scaled away before its claim is right
                         raise
 
-    async def _status(self, sts, pods, update_hash, revisions, min_ready) -> None:
+    async def _status(self, sts, pods, update_rev, min_ready, collisions) -> None:
         live = [p for p in pods.values() if not p["metadata"].get("deletionTimestamp")]
-        hashes = [(p["metadata"].get("labels") or {}).get(history.HASH_LABEL) for p in live]
+        revs = [(p["metadata"].get("labels") or {}).get(history.HASH_LABEL) for p in live]
         old = sts.get("status") or {}
-        current = old.get("currentRevision") or f"{sts['metadata']['name']}-{update_hash}"
-        update_rev = f"{sts['metadata']['name']}-{update_hash}"
-        updated = sum(1 for h in hashes if h == update_hash)
-        if updated == int((sts.get("spec") or {}).get("replicas", 1)) and len(live) == updated:
+        current = old.get("currentRevision") or update_rev
+        updated = sum(1 for r in revs if r == update_rev)
+        if updated == int((sts.get("spec") or {}).get("replicas", 1)) and len(live) == updated and \
+                all(pod_ready(p) for p in live):
             current = update_rev  # the update is complete: it is the current revision now
-        current_hash = current.rsplit("-", 1)[-1]
         status = {"observedGeneration": sts["metadata"].get("generation", 1), "replicas": len(live),
                   "readyReplicas": sum(1 for p in live if pod_ready(p)),
                   "availableReplicas": sum(1 for p in live if pod_available(p, min_ready)),
-                  "currentReplicas": sum(1 for h in hashes if h == current_hash), "updatedReplicas": updated,
+                  "currentReplicas": sum(1 for r in revs if r == current), "updatedReplicas": updated,
                   "currentRevision": current, "updateRevision": update_rev,
-                  "collisionCount": int(old.get("collisionCount") or 0)}
+                  "collisionCount": collisions or 0}
         status = {k: v for k, v in status.items() if v or k in ("replicas", "availableReplicas", "collisionCount")}
         if status != old:
             sts["status"] = status
