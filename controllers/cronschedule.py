@@ -1,12 +1,14 @@
 """Cron schedules for CronJobs, without I/O: when a schedule fires next, and
 which firing (if any) a CronJob missed since it last looked.
 
-Five-field cron syntax (via cronsim) plus the @-descriptors upstream accepts;
-times are evaluated in the CronJob's spec.timeZone (an IANA name) or UTC.
+Five-field cron syntax (via cronsim; "?" is "*"), the @-descriptors and
+"@every <Go duration>", as upstream's parser (robfig/cron) accepts them; times
+are evaluated in the CronJob's spec.timeZone (an IANA name) or UTC.
 """
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
 
 from cronsim import CronSim, CronSimError
@@ -20,9 +22,36 @@ class ScheduleError(ValueError):
     pass
 
 
+_EVERY = "@every "
+_GO_DURATION_PART = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|µs|ms|s|m|h)")
+_UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
+
+
 def _expr(schedule: str) -> str:
     s = " ".join((schedule or "").split())
-    return _DESCRIPTORS.get(s.lower(), s)
+    return _DESCRIPTORS.get(s.lower(), s).replace("?", "*")
+
+
+def every_seconds(schedule: str) -> int | None:
+    """The interval of an "@every <duration>" schedule in whole seconds (at least 1, as
+    robfig/cron's constant-delay schedule rounds it), or None for any other schedule."""
+    s = " ".join((schedule or "").split())
+    if not s.startswith(_EVERY):
+        return None
+    text, sign = s[len(_EVERY):], 1
+    if text[:1] in "+-" and text:
+        sign, text = (-1 if text[0] == "-" else 1), text[1:]
+    if text == "0":
+        return 1
+    pos, total = 0, 0.0
+    for m in _GO_DURATION_PART.finditer(text):
+        if m.start() != pos:
+            break
+        total += float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
+        pos = m.end()
+    if pos != len(text) or not text:
+        raise ScheduleError(f"failed to parse duration {s}")
+    return max(int(sign * total), 1)
 
 
 def zone(name: str | None) -> dt.tzinfo:
@@ -37,7 +66,8 @@ def zone(name: str | None) -> dt.tzinfo:
 def validate(schedule: str) -> str | None:
     """None if the schedule parses, else upstream-like wording of why not."""
     try:
-        CronSim(_expr(schedule), dt.datetime(2000, 1, 1))
+        if every_seconds(schedule) is None:
+            CronSim(_expr(schedule), dt.datetime(2000, 1, 1))
     except (CronSimError, ValueError) as e:
         return str(e) or "invalid schedule"
     return None
@@ -45,6 +75,9 @@ def validate(schedule: str) -> str | None:
 
 def next_after(schedule: str, tz_name: str | None, after: float) -> float:
     """The first firing strictly after `after` (epoch seconds)."""
+    every = every_seconds(schedule)
+    if every is not None:  # constant delay from the whole second before, as robfig/cron's Every
+        return float(int(after) + every)
     start = dt.datetime.fromtimestamp(after, zone(tz_name)).replace(microsecond=0)
     try:
         return next(CronSim(_expr(schedule), start)).timestamp()

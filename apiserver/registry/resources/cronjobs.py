@@ -4,6 +4,7 @@ cronjob table (SCHEDULE TIMEZONE SUSPEND ACTIVE LAST SCHEDULE)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
 from datetime import datetime
 
@@ -26,17 +27,25 @@ _DESCRIPTORS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midni
 MAX_NAME = 52  # the Job names it makes add 11 characters
 
 
+# a Go duration, as time.ParseDuration reads it ("90s", "1h30m", "1.5h", "0")
+_GO_DURATION = re.compile(r"[-+]?(0|((\d+\.?\d*|\.\d+)(ns|us|µs|ms|s|m|h))+)")
+
+
 def schedule_error(schedule: str) -> str | None:
+    """Upstream parses schedules with robfig/cron's standard parser: five fields ("?" is
+    "*" in the day fields), the @-descriptors, and "@every <Go duration>"."""
     s = " ".join(schedule.split())
     if s.lower() in _DESCRIPTORS:
         return None
     if s.startswith("@every "):
-        return None
+        if _GO_DURATION.fullmatch(s[len("@every "):]):
+            return None
+        return f"failed to parse duration {s}: time: invalid duration {s[len('@every '):]!r}".replace("'", '"')
     n = len(s.split())
     if n != 5:
         return f"expected exactly 5 fields, found {n}: {schedule}"
     try:
-        CronSim(s, dt.datetime(2000, 1, 1))
+        CronSim(s.replace("?", "*"), dt.datetime(2000, 1, 1))
     except (CronSimError, ValueError) as e:
         return f"{e}"
     return None

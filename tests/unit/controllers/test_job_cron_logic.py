@@ -70,3 +70,12 @@ def test_pod_failure_policy_picks_the_first_matching_rule():
     other = {"metadata": {"name": "q", "namespace": "ns"}, "status": {"containerStatuses": [
         {"name": "main", "state": {"terminated": {"exitCode": 1}}}]}}
     assert jobutil.failure_policy_match(policy, other) is None
+
+
+def test_every_and_question_mark_schedules_as_robfig_cron_reads_them():
+    base = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc).timestamp()
+    assert cronschedule.next_after("@every 1m30s", None, base + 0.4) == base + 90
+    assert cronschedule.every_seconds("@every 200ms") == 1  # below a second: one second
+    assert cronschedule.every_seconds("*/5 * * * *") is None
+    assert cronschedule.validate("@every 5 minutes") and cronschedule.validate("@every 1.5h") is None
+    assert cronschedule.next_after("*/1 * * * ?", None, base) == base + 60

@@ -105,6 +105,11 @@ def test_cronjob_defaults_and_schedule_rules():
     found = causes(s, cj)
     assert ("spec.schedule", 'Invalid value: "*/5 * * *": expected exactly 5 fields, found 4: */5 * * *') in found
     assert ("spec.timeZone", 'Invalid value: "Mars/Olympus": unknown time zone Mars/Olympus') in found
+    for accepted in ("@every 1h30m", "*/1 * * * ?", "@hourly"):  # robfig/cron's standard parser takes these
+        cj["spec"].update(schedule=accepted, timeZone=None)
+        assert not causes(s, cj), accepted
+    cj["spec"]["schedule"] = "@every 5 minutes"
+    assert [c[0] for c in causes(s, cj)] == ["spec.schedule"]
 
 
 def test_pdb_rules_and_table():
