@@ -36,6 +36,8 @@ apt_install() {
 # --- system packages --------------------------------------------------------
 if command -v dpkg >/dev/null; then
   apt_install python3 python3-venv python3-pip ca-certificates
+  # headless Chromium for the cluster page's test (tests/e2e/test_cluster_page.py)
+  apt_install chromium || warn "chromium not installed: the cluster page's browser test will SKIP"
 fi
 if [ -x hack/setup-podman.sh ]; then
   if out=$(hack/setup-podman.sh 2>"$LOG_DIR/setup-podman.log"); then

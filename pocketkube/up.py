@@ -28,7 +28,28 @@ def add_up_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-nodeagent", action="store_true", help="do not run a node agent")
     p.add_argument("--node-name", default=None, help="name of the node agent's Node (default: the host name)")
     p.add_argument("--kubelet-port", type=int, default=10250, help="port of the node agent's kubelet API")
+    p.add_argument("--metrics-bind-address", default="127.0.0.1:10257",
+                   help="host:port serving GET /metrics (plain HTTP) for the in-process scheduler, controllers, "
+                        "proxy and DNS, which share this process and so one set of series (default: loopback "
+                        "only, at the controller manager's upstream port; port 0: any free one; empty: not "
+                        "served). The node agent serves its own on its kubelet port.")
     add_network_flags(p)
+
+
+async def _serve_component_metrics(address: str) -> None:
+    from kubeclient.metrics import serve_metrics
+
+    try:
+        server = await serve_metrics(address)
+    except OSError as e:   # the port is taken (another cluster on this host): the rest still runs
+        log.warning("not serving the components' metrics on %s: %s", address, e)
+        return
+    host, port = server.sockets[0].getsockname()[:2]
+    print(f"Metrics of the scheduler, controllers, proxy and DNS: http://{host}:{port}/metrics\n", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        server.close()
 
 
 def default_node_name() -> str:
@@ -49,6 +70,8 @@ async def _supervise(name: str, coro) -> None:
 def _start_components(ns: argparse.Namespace, running, logs) -> list[asyncio.Task]:
     tasks = []
     creds = running.creds
+    if ns.metrics_bind_address:
+        tasks.append(asyncio.create_task(_serve_component_metrics(ns.metrics_bind_address), name="metrics"))
     if not ns.no_controllers:
         from controllers.context import Options
         from controllers.manager import run_controllers
@@ -94,7 +117,9 @@ def run_up(ns: argparse.Namespace) -> int:
     def on_ready(running) -> None:
         tasks.extend(_start_components(ns, running, logs))
         print(f"\npocketkube is up. Point kubectl at it with:\n\n"
-              f"  export KUBECONFIG={running.creds.admin_kubeconfig.resolve()}\n", flush=True)
+              f"  export KUBECONFIG={running.creds.admin_kubeconfig.resolve()}\n\n"
+              f"See the cluster live in a browser (a read-only view; the address holds its token):\n\n"
+              f"  {running.creds.cluster_page_url()}\n", flush=True)
 
     async def main() -> None:
         signalled = asyncio.Event()        # set by SIGINT/SIGTERM

@@ -6,6 +6,9 @@
   system:discovery                      discovery and OpenAPI documents; system:authenticated
   system:public-info-viewer             health and version; everyone
   system:service-account-issuer-discovery   OIDC discovery; every service account
+  pocketkube:cluster-viewer             (ours) what the cluster page (/ui/) reads: nodes, pods,
+                                        Services, EndpointSlices, events, and /metrics; bound to the
+                                        group of the page's token (apiserver.auth.credentials)
   pocketkube:components                 (ours) cluster-admin for the controllers, scheduler and node
                                         agents `pocketkube up` starts: broader than upstream's
                                         per-component roles, which are not written yet
@@ -14,6 +17,7 @@ Created when missing on every start; existing ones are left as the operator made
 """
 from __future__ import annotations
 
+from apiserver.auth.credentials import PAGE_GROUP
 from apiserver.machinery.errors import StatusError
 from apiserver.registry.context import WriteContext
 
@@ -112,6 +116,11 @@ CLUSTER_ROLES += [
         _rule([*_READ, *_WRITE], GROUP, ["rolebindings", "roles"])]), **{_AGG + "admin": "true"}),
 ]
 
+CLUSTER_ROLES.append(_role("pocketkube:cluster-viewer", [
+    _rule(_READ, "", ["nodes", "pods", "services", "events", "namespaces"]),
+    _rule(_READ, "discovery.k8s.io", ["endpointslices"]),
+    _get("/metrics")]))
+
 CLUSTER_ROLE_BINDINGS = [
     _binding("cluster-admin", "cluster-admin", [("Group", "system:masters")]),
     _binding("system:basic-user", "system:basic-user", [("Group", "system:authenticated")]),
@@ -121,6 +130,7 @@ CLUSTER_ROLE_BINDINGS = [
              [("Group", "system:authenticated"), ("Group", "system:unauthenticated")]),
     _binding("system:service-account-issuer-discovery", "system:service-account-issuer-discovery",
              [("Group", "system:serviceaccounts")]),
+    _binding("pocketkube:cluster-viewer", "pocketkube:cluster-viewer", [("Group", PAGE_GROUP)]),
     _binding("pocketkube:components", "cluster-admin", [
         ("User", "system:kube-controller-manager"), ("User", "system:kube-scheduler"), ("User", "system:kube-proxy"),
         ("User", "system:kube-dns"),

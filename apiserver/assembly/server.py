@@ -36,6 +36,7 @@ from openapi import catalogue
 
 from apiserver.admission import DEFAULT_PLUGINS, AdmissionSettings, build_chain
 from apiserver.auth.authorizer import ModeAuthorizer, parse_modes
+from apiserver.auth.page_viewer import PageViewerLimit
 from apiserver.auth.credentials import Credentials, ensure_credentials
 from apiserver.auth.rbac import RBACAuthorizer
 from apiserver.auth.rbac_escalation import escalation_guard
@@ -170,7 +171,8 @@ async def build_app(opts: ServerOptions, store, creds: Credentials, port: int, *
     # The bootstrap roles exist whatever the authorization mode, as upstream.
     await ensure_bootstrap_policy(registries)
     rbac = RBACAuthorizer(registries)
-    authorizer = ModeAuthorizer(parse_modes(",".join(opts.authorization_mode)), rbac=rbac)
+    # the cluster page's token only reads, in every mode (AlwaysAllow included)
+    authorizer = PageViewerLimit(ModeAuthorizer(parse_modes(",".join(opts.authorization_mode)), rbac=rbac))
     validate = escalation_guard(validate, authorizer, rbac)  # no granting more than one holds
     admission_steps = step_histogram()
     mutate, validate = timed(mutate, "admit", admission_steps), timed(validate, "validate", admission_steps)

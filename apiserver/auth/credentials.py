@@ -17,6 +17,10 @@ from .pki import ServingFiles, ensure_pki, issue_client_cert, serving_sans
 from .tokens import ADMIN_USER, TokenAuthenticator
 
 ADMIN_KUBECONFIG = "admin.kubeconfig"
+# The cluster page's user: read-only (the pocketkube:cluster-viewer role is bound to its group).
+PAGE_USER = "pocketkube:cluster-page"
+PAGE_GROUP = "pocketkube:cluster-viewers"
+PAGE_PATH = "/ui/"
 
 
 @dataclass
@@ -43,6 +47,12 @@ class Credentials:
         return write_kubeconfig(path, render_kubeconfig(
             server=self.url, ca_pem=self.pki.ca_cert.read_bytes(), user=user, token=token,
             client_cert_pem=cert, client_key_pem=key))
+
+
+    def cluster_page_url(self) -> str:
+        """The cluster page's address with its read-only token in the fragment, which the
+        browser keeps to itself (the page's script reads it and sends it as a bearer token)."""
+        return f"{self.url}{PAGE_PATH}#token={self.tokens.issue_token(PAGE_USER, [PAGE_GROUP])}"
 
 
 def client_host(bind_address: str) -> str:

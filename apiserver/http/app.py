@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from apiserver.http import discovery
 from apiserver.http.audit.middleware import DECISION_KEY, USER_KEY, AuditMiddleware
+from apiserver.http.clusterpage import page_routes
 from apiserver.http.context import RequestContext, Server
 from apiserver.http.credentials import RefuseBadCredentials, RequestHeaders, request_credentials
 from apiserver.http.handlers import delete as delete_h, patch as patch_h, read, subresource, watch as watch_h, \
@@ -192,6 +193,7 @@ def create_app(*, registries, authenticator: Authenticator, authorizer: Authoriz
         *[Route(p, health, methods=["GET"]) for p in ("/healthz", "/livez", "/readyz")],
         *[Route(p + "/{check}", health, methods=["GET"]) for p in ("/healthz", "/livez", "/readyz")],
         *openapi_routes(),
+        *page_routes(),   # /ui/: the cluster page (static; its data comes through the API)
     ]
     middleware = [Middleware(RefuseBadCredentials, authenticator=authenticator, headers_of=_headers)]
     if audit is not None:   # outside authentication, so that refused credentials are audited too

@@ -49,6 +49,21 @@ def reported_scope(info: RequestInfo) -> str:
     return "cluster" if info.is_resource_request else ""
 
 
+# User-Agent product -> the `client` label of pocketkube_apiserver_requests_by_client_total:
+# a fixed set of values, whatever clients send, so the series cannot grow without bound.
+_CLIENTS = ((b"pocketkube-controller-manager", "kube-controller-manager"), (b"pocketkube-nodeagent", "kubelet"),
+            (b"pocketkube-proxy", "kube-proxy"), (b"pocketkube-dns", "dns"), (b"kubectl", "kubectl"),
+            (b"Mozilla/", "browser"))
+_CLIENT_CACHE_MAX = 512
+
+
+def client_of(user_agent: bytes) -> str:
+    for prefix, client in _CLIENTS:
+        if user_agent.startswith(prefix):
+            return client
+    return "other"
+
+
 def is_long_running(info: RequestInfo) -> bool:
     return info.verb == "watch" or info.subresource in _LONGRUNNING_SUBRESOURCES
 
@@ -79,6 +94,9 @@ class ApiMetrics:
                                  ("verb", "group", "version", "resource", "subresource", "scope", "component"))
         self.watch_events = Counter("apiserver_watch_events_total",
                                     "Number of events sent in watch clients", ("group", "version", "kind"))
+        self.by_client = Counter("pocketkube_apiserver_requests_by_client_total",
+                                 "Requests received, by the kind of client that sent them (from its User-Agent): "
+                                 "what the cluster page shows as each component's request rate.", ("client",))
         self.storage = storage
         self.admission = admission
         self.storage_objects = Gauge("apiserver_storage_objects",
@@ -86,7 +104,7 @@ class ApiMetrics:
                                      ("resource",), read=lambda: {(r,): n for r, n in (object_counts or dict)().items()})
 
     def families(self) -> list:
-        return [self.requests, self.durations, self.sizes, self.inflight, self.longrunning, self.watch_events,
+        return [self.requests, self.by_client, self.durations, self.sizes, self.inflight, self.longrunning, self.watch_events,
                 *(f for f in (self.storage, self.admission) if f is not None), self.storage_objects,
                 *process_families()]
 
@@ -96,11 +114,27 @@ class MetricsMiddleware:
 
     def __init__(self, app, metrics: ApiMetrics):
         self.app, self.metrics = app, metrics
+        self._clients: dict[bytes, tuple] = {}   # User-Agent -> (client,): one lookup per request
+
+    def _count_client(self, headers) -> None:
+        agent = b""
+        for k, v in headers:
+            if k == b"user-agent":
+                agent = v
+                break
+        key = self._clients.get(agent)
+        if key is None:
+            key = (client_of(agent),)
+            if len(self._clients) < _CLIENT_CACHE_MAX:
+                self._clients[agent] = key
+        values = self.metrics.by_client.values
+        values[key] = values.get(key, 0) + 1
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         m = self.metrics
+        self._count_client(scope["headers"])
         method = scope["method"]
         kind = ("readOnly",) if method in ("GET", "HEAD") else ("mutating",)
         inflight = m.inflight.values

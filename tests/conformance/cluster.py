@@ -54,9 +54,10 @@ def _remove_pods_of(node: str) -> None:
 
 
 @contextlib.contextmanager
-def fresh_pocketkube(data_dir: Path, *, timeout: float = 60.0):
+def fresh_pocketkube(data_dir: Path, *, timeout: float = 60.0, extra_args: list[str] | tuple[str, ...] = ()):
     """`pocketkube up` on a new data dir: API server, scheduler and controllers, and a
-    node agent when Podman works here. Yields the admin kubeconfig path; stops it after."""
+    node agent when Podman works here. Yields the admin kubeconfig path; stops it after.
+    Its output is in data_dir/pocketkube.log; extra_args go to `pocketkube up`."""
     port = _free_port()
     node = f"conformance-{port}"
     with_pods = podman_usable()
@@ -73,6 +74,7 @@ def fresh_pocketkube(data_dir: Path, *, timeout: float = 60.0):
            "--service-cluster-ip-range", f"10.{random.randint(100, 250)}.0.0/16"]
     # a kubelet port of its own too: two suites at once on one host would otherwise share 10250
     cmd += ["--node-name", node, "--kubelet-port", str(_free_port())] if with_pods else ["--no-nodeagent"]
+    cmd += list(extra_args)
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
     url = f"https://127.0.0.1:{port}"
     try:

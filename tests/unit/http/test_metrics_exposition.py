@@ -2,10 +2,11 @@
 upstream's verb and scope labels."""
 from __future__ import annotations
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from promtext import Counter, Gauge, Histogram, process_families, render
-from apiserver.http.metrics import reported_scope, reported_verb
+from apiserver.http.metrics import client_of, reported_scope, reported_verb
 from apiserver.http.requestinfo import parse_request_info
 
 
@@ -54,3 +55,17 @@ def test_upstream_verbs_and_scopes():
     assert label("POST", "/api/v1/namespaces/d/pods/p/exec")[0] == "CONNECT"
     assert label("DELETE", "/api/v1/namespaces/d/pods") == ("DELETE", "namespace")
     assert label("GET", "/healthz") == ("GET", "")
+
+
+@pytest.mark.parametrize("agent,client", [
+    (b"pocketkube-controller-manager", "kube-controller-manager"),
+    (b"pocketkube-nodeagent/node-1", "kubelet"),
+    (b"pocketkube-proxy/node-1", "kube-proxy"),
+    (b"pocketkube-dns/node-1", "dns"),
+    (b"kubectl.1.33/v1.33.0 (linux/amd64) kubernetes/abc", "kubectl"),
+    (b"Mozilla/5.0 (X11; Linux x86_64) Chrome/156", "browser"),
+    (b"OpenAPI-Generator/31.0.0/python", "other"),
+    (b"", "other"),
+])
+def test_requests_are_counted_by_a_fixed_set_of_clients(agent, client):
+    assert client_of(agent) == client
