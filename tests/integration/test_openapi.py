@@ -38,8 +38,12 @@ def test_kubectl_create_validates_on_the_server(kubectl, namespace, version):
 
 
 def test_kubectl_explain_lists_enum_values(kubectl):
-    """Fields whose values validation enforces carry `enum`, as upstream publishes them."""
+    """Fields of upstream's `+enum` types carry `enum`, as kube-apiserver 1.33 publishes them."""
     out = kubectl("explain", "pod.spec.containers.imagePullPolicy").stdout
     assert "ENUM:" in out and all(v in out for v in ("Always", "IfNotPresent", "Never")), out
-    out = kubectl("explain", "service.spec.type").stdout
-    assert "ENUM:" in out and "LoadBalancer" in out, out
+    for field, value in (("service.spec.type", "LoadBalancer"), ("pod.spec.restartPolicy", "OnFailure"),
+                         ("pod.status.phase", "Succeeded"), ("deployment.spec.strategy.type", "Recreate"),
+                         ("cronjob.spec.concurrencyPolicy", "Forbid"), ("pv.spec.persistentVolumeReclaimPolicy",
+                                                                         "Retain")):
+        out = kubectl("explain", field).stdout
+        assert "ENUM:" in out and value in out, (field, out)
