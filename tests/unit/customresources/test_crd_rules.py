@@ -5,11 +5,13 @@ from apiserver.registry.resources.customresourcedefinitions.validation import va
 
 def _crd(**spec):
     base = {"group": "stable.example.com", "scope": "Namespaced",
-            "names": {"plural": "crontabs", "kind": "CronTab", "shortNames": ["ct"]},
+            "names": {"plural": "crontabs", "singular": "crontab", "kind": "CronTab", "listKind": "CronTabList",
+                      "shortNames": ["ct"]},
             "versions": [
                 {"name": "v1beta1", "served": True, "storage": False,
                  "schema": {"openAPIV3Schema": {"type": "object"}}},
-                {"name": "v1", "served": True, "storage": True, "subresources": {"status": {}, "scale": {}},
+                {"name": "v1", "served": True, "storage": True, "subresources": {"status": {}, "scale": {
+                    "specReplicasPath": ".spec.replicas", "statusReplicasPath": ".status.replicas"}},
                  "schema": {"openAPIV3Schema": {"type": "object", "properties": {"spec": {"type": "object"}}}}},
                 {"name": "v2alpha1", "served": False, "storage": False,
                  "schema": {"openAPIV3Schema": {"type": "object"}}}],
