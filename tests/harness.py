@@ -7,6 +7,8 @@ that need a server of their own.
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import os
 import shutil
 import signal
@@ -20,7 +22,6 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 READY_TIMEOUT_S = 60.0
@@ -88,8 +89,24 @@ class ServerProcess:
 
     @property
     def token(self) -> str:
+        """The admin's bearer token (tokens.csv; the admin kubeconfig carries a client certificate)."""
+        for row in csv.reader(io.StringIO((self.data_dir / "tokens.csv").read_text())):
+            if len(row) >= 2 and row[1] == "kubernetes-admin":
+                return row[0]
+        raise RuntimeError(f"no admin token in {self.data_dir / 'tokens.csv'}")
+
+    @property
+    def token_kubeconfig(self) -> Path:
+        """The admin kubeconfig with the admin's bearer token instead of its client certificate:
+        for `kubectl --token=...` (a client certificate would log in first, as upstream)."""
+        import yaml
+
         cfg = yaml.safe_load(self.kubeconfig.read_text())
-        return cfg["users"][0]["user"]["token"]
+        cfg["users"][0]["user"] = {"token": self.token}
+        path = self.data_dir / "admin-token.kubeconfig"
+        path.write_text(yaml.safe_dump(cfg))
+        path.chmod(0o600)
+        return path
 
     def http_client(self, timeout: float = 30, **kw) -> "httpx.Client":
         """An httpx client of this server for hand-made requests: trusts its CA, sends

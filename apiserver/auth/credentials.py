@@ -2,10 +2,12 @@
 
   DATA_DIR/pki/...             see pki.py
   DATA_DIR/tokens.csv          generated bearer tokens (admin and components)
-  DATA_DIR/admin.kubeconfig    for kubectl: CA data, https://127.0.0.1:PORT, the admin token
+  DATA_DIR/admin.kubeconfig    for kubectl, as kubeadm's admin.conf: CA data, https://127.0.0.1:PORT,
+                               the client certificate of kubernetes-admin (group system:masters)
 
-On restart the same files are reused; only the kubeconfig's server URL is
-rewritten (the port may change), never its token.
+The admin also has a bearer token in tokens.csv (for hand-made requests). On
+restart the same files are reused; only the kubeconfig's server URL is rewritten
+(the port may change), never its credentials.
 """
 from __future__ import annotations
 
@@ -13,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .kubeconfig import render_kubeconfig, server_url, write_kubeconfig
-from .pki import ServingFiles, ensure_pki, issue_client_cert, serving_sans
-from .tokens import ADMIN_USER, TokenAuthenticator
+from .pki import ServingFiles, ensure_client_pair, ensure_pki, issue_client_cert, serving_sans
+from .tokens import ADMIN_USER, MASTERS_GROUP, TokenAuthenticator
 
 ADMIN_KUBECONFIG = "admin.kubeconfig"
 # The cluster page's user: read-only (the pocketkube:cluster-viewer role is bound to its group).
@@ -72,8 +74,10 @@ def ensure_credentials(data_dir: Path, *, port: int, bind_address: str = "127.0.
     extra = [a for a in (bind_address, advertise_address) if a]
     pki = ensure_pki(data_dir / "pki", serving_sans(first_service_ip=first_service_ip, extra_addresses=extra))
     tokens = TokenAuthenticator(data_dir / "tokens.csv", token_auth_file)
-    admin_token = tokens.admin_token()
+    tokens.admin_token()   # made once, kept in tokens.csv
+    cert, key = ensure_client_pair(pki, pki.ca_cert.parent / "admin.crt", pki.ca_cert.parent / "admin.key",
+                                   ADMIN_USER, [MASTERS_GROUP])
     url = server_url(client_host(bind_address), port)
     kubeconfig = write_kubeconfig(data_dir / ADMIN_KUBECONFIG, render_kubeconfig(
-        server=url, ca_pem=pki.ca_cert.read_bytes(), user=ADMIN_USER, token=admin_token))
+        server=url, ca_pem=pki.ca_cert.read_bytes(), user=ADMIN_USER, client_cert_pem=cert, client_key_pem=key))
     return Credentials(data_dir=data_dir, pki=pki, tokens=tokens, url=url, admin_kubeconfig=kubeconfig)

@@ -1,7 +1,8 @@
 """kubeconfig files for the admin and for components (node agents, controllers).
 
 One cluster entry (server URL + CA data), one user entry (bearer token or client
-cert), one context named like the cluster, set as current.
+cert), one context `<user>@kubernetes`, set as current: the names kubeadm writes
+(its admin.conf: cluster `kubernetes`, context `kubernetes-admin@kubernetes`).
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-CLUSTER_NAME = "pocketkube"
+CLUSTER_NAME = "kubernetes"
 
 
 def _b64(data: bytes) -> str:

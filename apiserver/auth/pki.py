@@ -4,6 +4,8 @@ Layout under DATA_DIR/pki (kept across restarts, so kubeconfigs stay valid):
   ca.crt, ca.key                the cluster CA: signs the serving and client certs
   apiserver.crt, apiserver.key  the serving certificate (SANs: every name a client may dial)
   sa.key, sa.pub                the service-account token signing key pair
+  admin.crt, admin.key          admin.kubeconfig's client certificate (CN kubernetes-admin,
+                                O system:masters), as kubeadm's admin.conf carries one
 
 ECDSA P-256 everywhere: generating it is instant, which keeps first start and
 tests fast, and every TLS stack kubectl and the Python client use accepts it.
@@ -231,6 +233,25 @@ def ensure_pki(pki_dir: Path, sans: list[str]) -> ServingFiles:
         _write_public(files.sa_pub, sa.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
     return files
+
+
+def _subject_is(cert: x509.Certificate, user: str, groups: list[str]) -> bool:
+    cns = [a.value for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+    orgs = [a.value for a in cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)]
+    return cns == [user] and orgs == list(groups)
+
+
+def ensure_client_pair(files: ServingFiles, cert_path: Path, key_path: Path, user: str,
+                       groups: list[str] = ()) -> tuple[bytes, bytes]:
+    """PEM (cert, key) of a client certificate kept on disk: made once, reissued when it nears
+    expiry, is no longer the CA's or names another subject (so kubeconfigs stay stable)."""
+    ca_cert = load_cert(files.ca_cert)
+    if not _needs_new_leaf(cert_path, key_path, ca_cert, []) and _subject_is(load_cert(cert_path), user, groups):
+        return cert_path.read_bytes(), key_path.read_bytes()
+    cert, key = make_client_cert(ca_cert, load_key(files.ca_key), user, groups)
+    _write_private(key_path, key_pem(key))
+    _write_public(cert_path, cert_pem(cert))
+    return cert_pem(cert), key_pem(key)
 
 
 def issue_client_cert(files: ServingFiles, user: str, groups: list[str] = ()) -> tuple[bytes, bytes]:

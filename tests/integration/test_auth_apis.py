@@ -13,6 +13,7 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from apiserver.auth.serviceaccounts import DEFAULT_ISSUER, TokenSigner, token_claims
+from tests.harness import kubectl_runner
 
 AUTHZ = "/apis/authorization.k8s.io/v1"
 
@@ -71,13 +72,15 @@ def test_can_i(kubectl, version):
     assert any(line.split() == ["*.*", "[]", "[]", "[*]"] for line in listed)
 
 
-def test_can_i_as_service_account_token(server, kubectl, api_client, namespace):
+def test_can_i_as_service_account_token(server, kubectl, api_client, namespace, kubectl_cache_dir):
     _service_account(api_client, namespace)
     token = kubectl("create", "token", "default", "-n", namespace).stdout.strip()
-    whoami = kubectl("auth", "whoami", f"--token={token}").stdout
+    # --token replaces a kubeconfig's token, not its client certificate (which would log in first)
+    by_token = kubectl_runner(server.token_kubeconfig, kubectl_cache_dir)
+    whoami = by_token("auth", "whoami", f"--token={token}").stdout
     assert f"system:serviceaccount:{namespace}:default" in whoami
     assert f"system:serviceaccounts:{namespace}" in whoami and "credential-id" in whoami
-    assert kubectl("auth", "can-i", "list", "pods", "-n", namespace, f"--token={token}").stdout.strip() == "yes"
+    assert by_token("auth", "can-i", "list", "pods", "-n", namespace, f"--token={token}").stdout.strip() == "yes"
 
 
 # --- service-account tokens ----------------------------------------------------

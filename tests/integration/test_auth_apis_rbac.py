@@ -24,6 +24,12 @@ def rbac_kubectl(rbac_server, tmp_path_factory):
     return kubectl_runner(rbac_server.kubeconfig, tmp_path_factory.mktemp("rbac-kubectl"))
 
 
+@pytest.fixture(scope="module")
+def rbac_token_kubectl(rbac_server, tmp_path_factory):
+    """For `--token=...`: a kubeconfig without the admin's client certificate (it would log in first)."""
+    return kubectl_runner(rbac_server.token_kubeconfig, tmp_path_factory.mktemp("rbac-token-kubectl"))
+
+
 def can_i(kubectl, *args, version="1.33"):
     cp = kubectl("auth", "can-i", *args, version=version, check=False)
     assert cp.stdout.strip() in ("yes", "no"), cp.stderr
@@ -61,23 +67,23 @@ def test_role_binding_grants_exactly_its_rules(rbac_kubectl, version):
             'in the namespace "default"') in denied.stderr
 
 
-def test_service_account_token_follows_its_bindings(rbac_kubectl):
-    k = rbac_kubectl
+def test_service_account_token_follows_its_bindings(rbac_kubectl, rbac_token_kubectl):
+    k, kt = rbac_kubectl, rbac_token_kubectl
     k("create", "namespace", "ci")
     k("create", "serviceaccount", "builder", "-n", "ci")
     token = k("create", "token", "builder", "-n", "ci").stdout.strip()
-    assert "system:serviceaccount:ci:builder" in k("auth", "whoami", f"--token={token}").stdout
-    assert k("get", "pods", "-n", "ci", f"--token={token}", check=False).returncode == 1
-    listed = k("auth", "can-i", "--list", "-n", "ci", f"--token={token}").stdout
+    assert "system:serviceaccount:ci:builder" in kt("auth", "whoami", f"--token={token}").stdout
+    assert kt("get", "pods", "-n", "ci", f"--token={token}", check=False).returncode == 1
+    listed = kt("auth", "can-i", "--list", "-n", "ci", f"--token={token}").stdout
     assert "selfsubjectaccessreviews.authorization.k8s.io" in listed and "*.*" not in listed
     k("create", "rolebinding", "builder-admin", "--clusterrole=cluster-admin", "--serviceaccount=ci:builder",
       "-n", "ci")
-    assert k("get", "pods", "-n", "ci", f"--token={token}").returncode == 0
-    assert "*.*" in k("auth", "can-i", "--list", "-n", "ci", f"--token={token}").stdout
-    assert k("get", "pods", "-n", "default", f"--token={token}", check=False).returncode == 1
+    assert kt("get", "pods", "-n", "ci", f"--token={token}").returncode == 0
+    assert "*.*" in kt("auth", "can-i", "--list", "-n", "ci", f"--token={token}").stdout
+    assert kt("get", "pods", "-n", "default", f"--token={token}", check=False).returncode == 1
 
 
-def test_aggregated_cluster_role_and_impersonation_rights(rbac_kubectl):
+def test_aggregated_cluster_role_and_impersonation_rights(rbac_kubectl, rbac_token_kubectl):
     k = rbac_kubectl
     k("create", "clusterrole", "node-viewer", "--aggregation-rule=view-nodes=true")
     k("create", "clusterrolebinding", "carol-nodes", "--clusterrole=node-viewer", "--user=carol")
@@ -90,7 +96,7 @@ def test_aggregated_cluster_role_and_impersonation_rights(rbac_kubectl):
     k("create", "namespace", "imp")
     k("create", "serviceaccount", "sa", "-n", "imp")
     token = k("create", "token", "sa", "-n", "imp").stdout.strip()
-    cp = k("get", "pods", "-n", "imp", "--as=dave", f"--token={token}", check=False)
+    cp = rbac_token_kubectl("get", "pods", "-n", "imp", "--as=dave", f"--token={token}", check=False)
     assert cp.returncode == 1
     assert ('users "dave" is forbidden: User "system:serviceaccount:imp:sa" cannot impersonate resource "users" '
             'in API group "" at the cluster scope') in cp.stderr

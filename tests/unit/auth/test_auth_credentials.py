@@ -37,3 +37,23 @@ def test_listen_everywhere_still_writes_a_dialable_kubeconfig(tmp_path):
     c = ensure_credentials(tmp_path, port=6443, bind_address="0.0.0.0", advertise_address="192.0.2.5")
     k = yaml.safe_load(c.admin_kubeconfig.read_text())
     assert k["clusters"][0]["cluster"]["server"] == "https://127.0.0.1:6443"
+
+
+def test_admin_kubeconfig_is_kubeadms_client_certificate(tmp_path):
+    import base64
+
+    from cryptography import x509
+
+    from apiserver.auth.x509 import verify_client_certificate
+
+    c = ensure_credentials(tmp_path, port=6443)
+    k = yaml.safe_load(c.admin_kubeconfig.read_text())
+    assert [x["name"] for x in k["clusters"]] == ["kubernetes"]
+    assert k["current-context"] == "kubernetes-admin@kubernetes"
+    assert k["contexts"][0]["context"] == {"cluster": "kubernetes", "user": "kubernetes-admin"}
+    user = k["users"][0]["user"]
+    assert "token" not in user and user["client-key-data"]
+    cert = x509.load_pem_x509_certificate(base64.b64decode(user["client-certificate-data"]))
+    who = verify_client_certificate(cert, [x509.load_pem_x509_certificate(c.pki.ca_cert.read_bytes())])
+    assert who.name == "kubernetes-admin" and who.groups == ("system:masters", "system:authenticated")
+    assert c.tokens.admin_token()   # the admin keeps a bearer token too, in tokens.csv
