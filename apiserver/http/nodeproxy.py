@@ -4,8 +4,8 @@ nodes/proxy: find the pod's node, then relay to that node agent's kubelet API
 
 Logs and node proxy are streamed HTTP; exec/attach/portforward are WebSockets
 relayed frame by frame with the subprotocol both ends agree on (v5/v4
-channel.k8s.io...). kubectl before 1.30 only speaks SPDY for exec, which no
-Python server can take over: it gets a plain Status error.
+channel.k8s.io...), or, for kubectl before 1.30, HTTP/1.1 upgrades to SPDY/3.1
+tunnelled to the node agent byte for byte (spdy_tunnel.py).
 
 Mount with `create_app(extra_routes=nodeproxy_routes(registries, authenticator,
 authorizer, client_cert=...))`.
@@ -28,7 +28,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from apiserver.http.audit.middleware import DECISION_KEY, USER_KEY
-from apiserver.http import podoptions
+from apiserver.http import podoptions, spdy_tunnel
 from apiserver.http.credentials import request_credentials
 from apiserver.http.requestinfo import parse_request_info
 from apiserver.http.responses import status_response
@@ -83,6 +83,7 @@ class NodeProxy:
         if client_cert:
             self.ssl.load_cert_chain(*client_cert)
         self.http = httpx.AsyncClient(verify=self.ssl, timeout=httpx.Timeout(30.0, read=None))
+        self.tunnel_ssl = spdy_tunnel.tunnel_context(client_cert)
 
     # -- who may, and where to -------------------------------------------
     async def _authorize(self, scope, method: str, path: str, query, verb: str | None) -> None:
@@ -184,10 +185,40 @@ class NodeProxy:
         except RuntimeError:  # the server cannot send an HTTP answer to an upgrade: close instead
             await ws.close(1008, reason=err.status().get("message", "")[:120])
 
-    async def spdy_not_supported(self, request: Request) -> Response:
-        return status_response(errors.bad_request(
-            "this server streams exec/attach/portforward over WebSocket only "
-            "(kubectl 1.30 or newer); SPDY upgrades are not supported"))
+    async def spdy_stream(self, scope, receive, send) -> None:
+        """exec/attach/portforward for SPDY clients: the same upgrade, tunnelled to the node agent."""
+        p = scope["path_params"]
+        ns, name, sub = p["namespace"], p["name"], scope["path"].rsplit("/", 1)[-1]
+        request = Request(scope, receive)
+        try:
+            if not spdy_tunnel.is_spdy_upgrade(scope):
+                raise errors.bad_request("Upgrade request required")
+            await self._authorize(scope, "POST", scope["path"], request.query_params, "create")
+            pod, host, port = await self._pod_target(ns, name)
+            params = podoptions.stream_params(request.query_params)
+            if sub == "portforward":
+                path = f"/portForward/{ns}/{name}"
+            else:
+                container = container_for(pod, qp.first(request.query_params, "container"))
+                path = f"/{sub}/{ns}/{name}/{container}"
+            try:
+                backend = await spdy_tunnel.upgrade(host, port, f"{path}?{urlencode(params)}",
+                                                    spdy_tunnel.offered_protocols(scope), self.tunnel_ssl)
+            except (OSError, asyncio.TimeoutError, ValueError, asyncio.IncompleteReadError) as e:
+                raise errors.service_unavailable(f"cannot reach the node agent for pod {name}: {e}") from None
+        except errors.StatusError as e:
+            return await status_response(e)(scope, receive, send)
+        if backend.status != 101:   # the node agent refused: its answer, as it gave it
+            backend.close()
+            ctype = (backend.header("content-type") or "application/json").encode("latin-1")
+            await send({"type": "http.response.start", "status": backend.status,
+                        "headers": [(b"content-type", ctype), (b"content-length", str(len(backend.body)).encode())]})
+            return await send({"type": "http.response.body", "body": backend.body})
+        chosen = backend.header("x-stream-protocol-version") or ""
+        await send({"type": "http.response.start", "status": 101,
+                    "headers": [(b"connection", b"Upgrade"), (b"upgrade", b"SPDY/3.1"),
+                                *([(b"x-stream-protocol-version", chosen.encode("latin-1"))] if chosen else [])]})
+        await spdy_tunnel.splice(receive, send, backend)
 
     # -- nodes/proxy -------------------------------------------------------
     async def node_proxy(self, request: Request) -> Response:
@@ -259,6 +290,16 @@ async def _relay(ws: WebSocket, backend) -> None:
             pass
 
 
+class _Asgi:
+    """A bound method as a plain ASGI app (Starlette wraps methods as request handlers)."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    async def __call__(self, scope, receive, send):
+        await self.fn(scope, receive, send)
+
+
 def kubelet_client_cert(pki) -> tuple[str, str]:
     """The certificate this server shows node agents (upstream's
     --kubelet-client-certificate): signed by the cluster CA, which node agents
@@ -286,9 +327,9 @@ def nodeproxy_routes(registries, authenticator, authorizer, *, client_cert: tupl
     return [
         Route(base + "/log", np.pod_log, methods=["GET"]),
         WebSocketRoute(base + "/{sub:str}", np.stream),
-        Route(base + "/exec", np.spdy_not_supported, methods=["POST", "GET"]),
-        Route(base + "/attach", np.spdy_not_supported, methods=["POST", "GET"]),
-        Route(base + "/portforward", np.spdy_not_supported, methods=["POST", "GET"]),
+        Route(base + "/exec", _Asgi(np.spdy_stream), methods=["POST", "GET"]),
+        Route(base + "/attach", _Asgi(np.spdy_stream), methods=["POST", "GET"]),
+        Route(base + "/portforward", _Asgi(np.spdy_stream), methods=["POST", "GET"]),
         Route("/api/v1/nodes/{name}/proxy", np.node_proxy, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
         Route("/api/v1/nodes/{name}/proxy/{path:path}", np.node_proxy,
               methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),

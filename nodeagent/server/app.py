@@ -29,6 +29,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response, Strea
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
+import rawupgrade
 from kubeclient import metrics
 
 from ..runtime import labels as L
@@ -37,7 +38,11 @@ from . import logs as LG
 from .certs import ensure_serving_cert
 from .stats import ResourceStats, resource_metrics_text
 from .portforward import serve_portforward
-from .portforward_spdy import SUBPROTOCOLS as SPDY_TUNNEL, serve_spdy_portforward
+from .portforward_spdy import SUBPROTOCOLS as SPDY_TUNNEL, SpdyPortForwardSession, serve_spdy_portforward
+from . import spdy_upgrade as SU
+from .byteconn import RawUpgraded
+from .spdy_exec import PROTOCOLS as SPDY_PROTOCOLS, pick_protocol as pick_spdy_protocol, serve_spdy_process
+from .channels import WebSocketChannels
 from .streams import pick_protocol, serve_process
 
 log = logging.getLogger(__name__)
@@ -46,6 +51,16 @@ log = logging.getLogger(__name__)
 def _status(code: int, reason: str, message: str) -> JSONResponse:
     return JSONResponse({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
                          "message": message, "reason": reason, "code": code}, status_code=code)
+
+
+class _Asgi:
+    """A bound method as a plain ASGI app (Starlette wraps methods as request handlers)."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    async def __call__(self, scope, receive, send):
+        await self.fn(scope, receive, send)
 
 
 def _truthy(v: str | None) -> bool:
@@ -75,6 +90,10 @@ class KubeletServer:
             WebSocketRoute("/exec/{namespace}/{pod}/{container}", self.exec_ws),
             WebSocketRoute("/attach/{namespace}/{pod}/{container}", self.attach_ws),
             WebSocketRoute("/portForward/{namespace}/{pod}", self.portforward_ws),
+            # kubectl before 1.30 (and any kube-apiserver hop for it): HTTP/1.1 upgraded to SPDY/3.1
+            Route("/exec/{namespace}/{pod}/{container}", _Asgi(self.exec_spdy), methods=["GET", "POST"]),
+            Route("/attach/{namespace}/{pod}/{container}", _Asgi(self.attach_spdy), methods=["GET", "POST"]),
+            Route("/portForward/{namespace}/{pod}", _Asgi(self.portforward_spdy), methods=["GET", "POST"]),
         ])
 
     # -- lifecycle ---------------------------------------------------------
@@ -97,6 +116,7 @@ class KubeletServer:
                 f.write(self.client_ca_pem)
             cfg.ca_certs = ca_path
             cfg.verify_mode = ssl.CERT_REQUIRED
+        rawupgrade.install()   # SPDY upgrades reach the app (kubectl before 1.30)
         self._task = asyncio.ensure_future(serve(self.app, cfg, shutdown_trigger=self._stop.wait))
         for _ in range(100):
             try:
@@ -274,7 +294,7 @@ class KubeletServer:
                                                   "container not running (" + entry.get("State", "") + ")"))
         stdin, tty = _truthy(q.get("stdin")), _truthy(q.get("tty"))
         proc = self.podman.exec_process(entry["Id"], command, stdin=stdin, tty=tty)
-        await serve_process(ws, proc.argv, proc.env, stdin=stdin, tty=tty, shown_argv=command)
+        await serve_process(WebSocketChannels(ws), proc.argv, proc.env, stdin=stdin, tty=tty, shown_argv=command)
 
     async def attach_ws(self, ws: WebSocket) -> None:
         if await self._accept(ws) is None:
@@ -287,7 +307,74 @@ class KubeletServer:
             return await self._reject(ws, e.args[0])
         stdin, tty = _truthy(q.get("stdin")), _truthy(q.get("tty"))
         proc = self.podman.attach_process(entry["Id"], stdin=stdin)
-        await serve_process(ws, proc.argv, proc.env, stdin=stdin, tty=tty, shown_argv=["attach"])
+        await serve_process(WebSocketChannels(ws), proc.argv, proc.env, stdin=stdin, tty=tty, shown_argv=["attach"])
+
+    # -- the same streams over SPDY ------------------------------------------
+    async def _spdy_target(self, scope, send, receive, protocols: list[str]):
+        """(entry, protocol) for an exec/attach upgrade, or None once an error is answered."""
+        if not SU.wants_spdy(scope):
+            await SU.answer(send, 400, "BadRequest", "Upgrade request required")
+            return None
+        p = scope["path_params"]
+        try:
+            _p, _spec, entry = await self._container(p["namespace"], p["pod"], p["container"])
+        except LookupError as e:
+            await e.args[0](scope, receive, send)
+            return None
+        offered = SU.offered_protocols(scope)
+        proto = pick_spdy_protocol(offered)
+        if proto is None:
+            await SU.answer(send, 403, "Forbidden", SU.negotiation_failed(offered, protocols))
+            return None
+        return entry, proto
+
+    async def exec_spdy(self, scope, receive, send) -> None:
+        q = Request(scope).query_params
+        command = q.getlist("command")
+        target = await self._spdy_target(scope, send, receive, SPDY_PROTOCOLS)
+        if target is None:
+            return
+        entry, proto = target
+        if not command:
+            return await SU.answer(send, 400, "BadRequest", "you must specify at least 1 command")
+        if entry.get("State") != "running":
+            return await SU.answer(send, 400, "BadRequest", "container not running (" + entry.get("State", "") + ")")
+        stdin, tty = _truthy(q.get("stdin")), _truthy(q.get("tty"))
+        proc = self.podman.exec_process(entry["Id"], command, stdin=stdin, tty=tty)
+        await SU.accept(send, proto)
+        await serve_spdy_process(RawUpgraded(receive, send), proto, proc.argv, proc.env, stdin=stdin,
+                                 stdout=_truthy(q.get("stdout")), stderr=_truthy(q.get("stderr")), tty=tty,
+                                 shown_argv=command)
+
+    async def attach_spdy(self, scope, receive, send) -> None:
+        q = Request(scope).query_params
+        target = await self._spdy_target(scope, send, receive, SPDY_PROTOCOLS)
+        if target is None:
+            return
+        entry, proto = target
+        stdin, tty = _truthy(q.get("stdin")), _truthy(q.get("tty"))
+        proc = self.podman.attach_process(entry["Id"], stdin=stdin)
+        await SU.accept(send, proto)
+        await serve_spdy_process(RawUpgraded(receive, send), proto, proc.argv, proc.env, stdin=stdin,
+                                 stdout=_truthy(q.get("stdout")), stderr=_truthy(q.get("stderr")), tty=tty,
+                                 shown_argv=["attach"])
+
+    async def portforward_spdy(self, scope, receive, send) -> None:
+        if not SU.wants_spdy(scope):
+            return await SU.answer(send, 400, "BadRequest", "Upgrade request required")
+        p = scope["path_params"]
+        w = self.find_worker(p["namespace"], p["pod"])
+        if w is None:
+            return await SU.answer(send, 404, "NotFound", f'pods "{p["pod"]}" not found')
+        offered = SU.offered_protocols(scope)
+        if offered and SU.PORTFORWARD_PROTOCOL not in offered:
+            return await SU.answer(send, 403, "Forbidden", SU.negotiation_failed(offered, [SU.PORTFORWARD_PROTOCOL]))
+        await SU.accept(send, SU.PORTFORWARD_PROTOCOL)
+        conn = RawUpgraded(receive, send)
+        try:
+            await SpdyPortForwardSession(conn, w.pod_ip or "127.0.0.1").run()
+        finally:
+            await conn.close()
 
     async def portforward_ws(self, ws: WebSocket) -> None:
         w = self.find_worker(ws.path_params["namespace"], ws.path_params["pod"])

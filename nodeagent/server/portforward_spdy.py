@@ -1,7 +1,7 @@
-"""Port-forward for kubectl 1.31+: SPDY/3.1 tunnelled in WebSocket binary messages.
-
-The WebSocket (subprotocol `SPDY/3.1+portforward.k8s.io`) is just a byte pipe:
-kubectl writes the SPDY connection's bytes as binary messages, cut anywhere.
+"""Port-forward over SPDY/3.1: on the bare connection after an HTTP/1.1 upgrade
+(kubectl before 1.31, `portforward.k8s.io`), or tunnelled in WebSocket binary
+messages (kubectl 1.31+, subprotocol `SPDY/3.1+portforward.k8s.io`): either way
+a byte pipe (byteconn.py) carrying the SPDY connection's bytes, cut anywhere.
 For each local connection kubectl opens two client streams with headers
 `streamtype` (error | data), `port` and `requestid`; the error stream comes
 first. We reply to every SYN_STREAM (kubectl waits for the reply), dial the
@@ -19,6 +19,7 @@ import logging
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from . import spdy
+from .byteconn import WebSocketBytes
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +40,10 @@ class _DataStream:
 
 
 class SpdyPortForwardSession:
-    def __init__(self, ws: WebSocket, pod_ip: str) -> None:
-        self.ws, self.pod_ip = ws, pod_ip
+    """`conn`: the byte pipe the SPDY connection runs over (byteconn.py)."""
+
+    def __init__(self, conn, pod_ip: str) -> None:
+        self.conn, self.pod_ip = conn, pod_ip
         self.reader, self.writer = spdy.FrameReader(), spdy.FrameWriter()
         self.lock = asyncio.Lock()  # one frame at a time; header compression is ordered
         self.data: dict[int, _DataStream] = {}
@@ -51,17 +54,14 @@ class SpdyPortForwardSession:
         async with self.lock:
             if self.closed:
                 return
-            await self.ws.send_bytes(b"".join(self.writer.encode(f) for f in frames))
+            await self.conn.write(b"".join(self.writer.encode(f) for f in frames))
 
     async def run(self) -> None:
         try:
             while True:
-                msg = await self.ws.receive()
-                if msg["type"] == "websocket.disconnect":
+                data = await self.conn.recv()
+                if data is None:
                     break
-                data = msg.get("bytes")
-                if not data:
-                    continue
                 try:
                     frames = self.reader.feed(data)
                 except spdy.SpdyProtocolError as e:
@@ -167,4 +167,4 @@ class SpdyPortForwardSession:
 async def serve_spdy_portforward(ws: WebSocket, pod_ip: str, subprotocol: str = SUBPROTOCOL) -> None:
     """Accept with the name the client offered (SUBPROTOCOL or its alias), then run."""
     await ws.accept(subprotocol=subprotocol)
-    await SpdyPortForwardSession(ws, pod_ip).run()
+    await SpdyPortForwardSession(WebSocketBytes(ws), pod_ip).run()

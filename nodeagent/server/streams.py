@@ -1,11 +1,11 @@
-"""exec and attach over WebSocket with the channel.k8s.io framing.
+"""exec and attach: a process wired to the channels of the kubelet's stream protocol.
 
-Each binary message starts with a channel byte: 0 stdin, 1 stdout, 2 stderr,
-3 error (a metav1.Status when the command ends), 4 resize ({"Width","Height"});
-v5 adds 255: the client closed its stdin (body: the channel closed).
-The command is a process the runtime describes (a `podman exec`/`podman attach`
-command line), run with a pseudo terminal when a tty is asked for, so terminal
-resizes reach it as SIGWINCH.
+Channels: 0 stdin, 1 stdout, 2 stderr, 3 error (a metav1.Status when the command
+ends), 4 resize ({"Width","Height"}); v5 adds 255: the client closed its stdin
+(body: the channel closed). The transport (channels.py) carries them over
+WebSocket or SPDY. The command is a process the runtime describes (a `podman
+exec`/`podman attach` command line), run with a pseudo terminal when a tty is
+asked for, so terminal resizes reach it as SIGWINCH.
 """
 
 from __future__ import annotations
@@ -19,13 +19,12 @@ import pty
 import struct
 import termios
 
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from .channels import CLOSE, ERROR, RESIZE, STDERR, STDIN, STDOUT, Disconnected
 
 log = logging.getLogger(__name__)
 
 PROTOCOLS = ["v5.channel.k8s.io", "v4.channel.k8s.io", "v3.channel.k8s.io", "v2.channel.k8s.io",
              "channel.k8s.io"]
-STDIN, STDOUT, STDERR, ERROR, RESIZE, CLOSE = 0, 1, 2, 3, 4, 255
 
 
 def pick_protocol(offered: list[str]) -> str | None:
@@ -43,6 +42,10 @@ def exit_status(code: int, argv: list[str]) -> dict:
                        f"[{' '.join(argv)}], exit code {code}",
             "reason": "NonZeroExitCode",
             "details": {"causes": [{"reason": "ExitCode", "message": str(code)}]}}
+
+
+def _json_status(code: int, argv: list[str]) -> bytes:
+    return json.dumps(exit_status(code, argv)).encode()
 
 
 def error_status(message: str) -> dict:
@@ -63,15 +66,17 @@ def _resize(fd: int, payload: bytes) -> None:
         pass
 
 
-async def serve_process(ws: WebSocket, argv: list[str], env: dict[str, str], *, stdin: bool, tty: bool,
-                        shown_argv: list[str]) -> None:
-    """Run argv (with env), wire it to the WebSocket, report its exit on the error channel."""
+async def serve_process(transport, argv: list[str], env: dict[str, str], *, stdin: bool, tty: bool,
+                        shown_argv: list[str], final_status=None) -> None:
+    """Run argv (with env), wire it to the transport's channels, report its exit on the
+    error channel. `final_status(code, argv) -> bytes | None`: what the error channel
+    says at the end (default: the v4 JSON Status; older protocols say less)."""
     loop = asyncio.get_running_loop()
     send_lock = asyncio.Lock()
 
     async def send(ch: int, data: bytes) -> None:
         async with send_lock:
-            await ws.send_bytes(bytes([ch]) + data)
+            await transport.send(ch, data)
 
     master = -1
     if tty:
@@ -116,17 +121,7 @@ async def serve_process(ws: WebSocket, argv: list[str], env: dict[str, str], *, 
 
     async def pump_input() -> None:
         while True:
-            msg = await ws.receive()
-            if msg["type"] == "websocket.disconnect":
-                raise WebSocketDisconnect(msg.get("code", 1000))
-            data = msg.get("bytes")
-            if data is None and msg.get("text") is not None:
-                # The kubelet reads text and binary messages alike (channel byte first):
-                # the official Python client's write_stdin(str) sends text frames.
-                data = msg["text"].encode("utf-8")
-            if not data:
-                continue
-            ch, body = data[0], data[1:]
+            ch, body = await transport.receive()
             if ch == STDIN and body:
                 if tty:
                     os.write(master, body)
@@ -152,9 +147,11 @@ async def serve_process(ws: WebSocket, argv: list[str], env: dict[str, str], *, 
             raise inputs.exception()
         code = await waiter
         await asyncio.wait(outputs, timeout=5)
-        await send(ERROR, json.dumps(exit_status(code, shown_argv)).encode())
-        await ws.close(1000)
-    except (WebSocketDisconnect, RuntimeError, OSError) as e:
+        status = (final_status or _json_status)(code, shown_argv)
+        if status:
+            await send(ERROR, status)
+        await transport.close()
+    except (Disconnected, RuntimeError, OSError) as e:
         log.debug("stream ended early: %r", e)
     finally:
         inputs.cancel()

@@ -1,5 +1,6 @@
-"""`kubectl port-forward` on kubectl 1.31+ (SPDY/3.1 tunnelled in a WebSocket),
-through the API server's node proxy to the node agent, into a busybox httpd."""
+"""`kubectl port-forward`, through the API server's node proxy to the node agent, into
+a busybox httpd: kubectl 1.31+ tunnels SPDY/3.1 in a WebSocket, older ones upgrade
+the HTTP/1.1 connection to SPDY/3.1 itself."""
 from __future__ import annotations
 
 import os
@@ -48,7 +49,7 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
-@pytest.mark.parametrize("version", ["1.31", "1.33"])
+@pytest.mark.parametrize("version", ["1.27", "1.30", "1.31", "1.33"])
 def test_port_forward_serves_two_connections(cluster, ns, web, version):
     proc, url = _port_forward(cluster, version, ns, web, 8080)
     try:

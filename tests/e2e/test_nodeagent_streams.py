@@ -50,7 +50,7 @@ def test_logs_follow_streams_until_the_container_ends(cluster, ns):
     assert out == "tick 1\ntick 2\ntick 3\n"
 
 
-@pytest.mark.parametrize("version", ["1.30", "1.33"])
+@pytest.mark.parametrize("version", ["1.27", "1.29", "1.30", "1.33"])   # SPDY before 1.30, WebSocket after
 def test_exec_exit_codes_and_stdin(cluster, ns, chatty, version):
     cp = cluster.kubectl("exec", chatty, "-n", ns, "--", "sh", "-c", "echo out; echo err >&2; exit 7",
                          version=version, check=False)
@@ -60,10 +60,11 @@ def test_exec_exit_codes_and_stdin(cluster, ns, chatty, version):
     assert cp.stdout == "PIPED\n"
 
 
-def test_exec_interactive_tty(cluster, ns, chatty):
-    binary = kubectl_binary("1.33")
+@pytest.mark.parametrize("version", ["1.27", "1.33"])    # SPDY's resize stream, WebSocket's resize channel
+def test_exec_interactive_tty(cluster, ns, chatty, version):
+    binary = kubectl_binary(version)
     if binary is None:
-        pytest.skip("kubectl 1.33 is not installed")
+        pytest.skip(f"kubectl {version} is not installed")
     env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
     env["HOME"] = str(cluster.base / "kubectl-home")
     pid, fd = pty.fork()
@@ -137,7 +138,8 @@ def test_kubelet_api_only_answers_the_api_server(cluster):
         urllib.request.urlopen(f"https://127.0.0.1:{port}/healthz", context=ctx, timeout=5).read()
 
 
-def test_attach_with_stdin(cluster, ns):
+@pytest.mark.parametrize("version", ["1.27", "1.33"])
+def test_attach_with_stdin(cluster, ns, version):
     manifest = f"""
 apiVersion: v1
 kind: Pod
@@ -149,7 +151,22 @@ spec:
 """
     cluster.kubectl("apply", "-n", ns, "-f", "-", input=manifest)
     cluster.wait_for("att Running", lambda: cluster.get("pod", "att", "-n", ns)["status"].get("phase") == "Running")
-    cp = cluster.kubectl("attach", "-i", "att", "-c", "c", "-n", ns, input="hi\n", timeout=30)
+    cp = cluster.kubectl("attach", "-i", "att", "-c", "c", "-n", ns, input="hi\n", timeout=30, version=version)
     assert "got hi" in cp.stdout
     cluster.wait_for("att Succeeded", lambda: cluster.get("pod", "att", "-n", ns)["status"].get("phase")
                      == "Succeeded")
+
+
+@pytest.mark.parametrize("version", ["1.27", "1.33"])
+def test_cp_both_ways(cluster, ns, chatty, version, tmp_path):
+    """kubectl cp runs tar through exec: into the pod on stdin, out of it on stdout."""
+    src = tmp_path / "up"
+    src.mkdir()
+    (src / "a.txt").write_text("alpha\n")
+    (src / "big.bin").write_bytes(bytes(range(256)) * 4096)      # 1 MiB, many frames
+    cluster.kubectl("cp", str(src), f"{ns}/{chatty}:/tmp/up", version=version, timeout=60)
+    assert cluster.kubectl("exec", chatty, "-n", ns, "--", "cat", "/tmp/up/a.txt", version=version).stdout == "alpha\n"
+    back = tmp_path / "down"
+    cluster.kubectl("cp", f"{ns}/{chatty}:/tmp/up", str(back), version=version, timeout=60)
+    assert (back / "a.txt").read_text() == "alpha\n"
+    assert (back / "big.bin").read_bytes() == bytes(range(256)) * 4096

@@ -18,6 +18,8 @@ import ssl
 from pathlib import Path
 from typing import Awaitable, Callable
 
+import rawupgrade
+
 from . import client_certificates, h2_late_data, status_line
 
 log = logging.getLogger("apiserver")
@@ -59,6 +61,7 @@ async def serve_app(app, sock: socket.socket, *, certfile: Path, keyfile: Path, 
 
     h2_late_data.install()
     status_line.install()
+    rawupgrade.install()   # HTTP/1.1 upgrades to SPDY reach the app (kubectl before 1.30)
     asyncio.get_running_loop().set_exception_handler(_quiet_connection_teardown)
     cfg = _config(sock, certfile, keyfile, graceful_timeout)
     if client_ca_file is not None:

@@ -92,7 +92,8 @@ class AuditMiddleware:
                     if long_running:
                         self._emit(scope, state, audit_id, received, "ResponseStarted")
                     # a failure's Status, a create's object (for objectRef.name), or the level's body
-                    state["keep_response"] = message["status"] >= 400 or info.verb == "create" or (
+                    status = message["status"]
+                    state["keep_response"] = status >= 400 or (info.verb == "create" and 200 <= status < 300) or (
                         decision.at_least("RequestResponse") and not long_running)
                 if not decision.at_least("Request"):
                     request_body.chunks = []
