@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from apiserver.machinery.errors import StatusError
 from apiserver.registry.context import WriteContext
+from apiserver.machinery import timeutil
+from apiserver.registry.resources.apiservices import local_apiservice, local_available
 from apiserver.registry.resources.priorityclasses import system_priority_classes
 
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
@@ -49,6 +51,8 @@ async def ensure_defaults(registries, *, kubernetes_service_ip: str, apiserver_i
     for pc in system_priority_classes() if priority_classes is not None else ():
         await _create_if_missing(priority_classes, "", pc)
 
+    await ensure_local_apiservices(registries)
+
     labels = {"component": "apiserver", "provider": "kubernetes"}
     await _create_if_missing(registries.for_plural("", "services"), "default", {
         "apiVersion": "v1", "kind": "Service",
@@ -75,3 +79,48 @@ async def ensure_defaults(registries, *, kubernetes_service_ip: str, apiserver_i
         "endpoints": [{"addresses": [apiserver_ip], "conditions": {"ready": True}}],
         "ports": [{"name": "https", "port": apiserver_port, "protocol": "TCP"}],
     })
+
+
+async def ensure_local_apiservices(registries) -> None:
+    """A local APIService per group-version this server answers, synced on start as
+    upstream's autoregister does for its "onstart" ones: created when missing, its spec
+    put back when changed, Available=True (Local) set in its status."""
+    apiservices = registries.for_plural("apiregistration.k8s.io", "apiservices")
+    if apiservices is None:
+        return
+    cat = registries.catalogue
+    wanted = [(gv.group, gv.version) for gv in cat.group_versions if cat.is_builtin(gv)]
+    for group, version in wanted + [("metrics.k8s.io", "v1beta1")]:
+        obj = local_apiservice(group, version)
+        if obj is None:
+            continue
+        name = obj["metadata"]["name"]
+        current = await apiservices.get_or_none("", name)
+        if current is None:
+            await _create_if_missing(apiservices, "", obj)
+        elif current.obj.get("spec") != obj["spec"]:
+            def put_spec(old: dict, spec=obj["spec"], labels=obj["metadata"]["labels"]) -> dict:
+                old["spec"] = spec
+                old["metadata"].setdefault("labels", {}).update(labels)
+                return old
+            await apiservices.guaranteed_update("", name, _sync(put_spec), WriteContext())
+        stored = await apiservices.get("", name)
+        if not _locally_available(stored.obj):
+            await apiservices.guaranteed_update("", name, _sync(_set_local_status), WriteContext(),
+                                                subresource="status")
+
+
+def _locally_available(obj: dict) -> bool:
+    return any(c.get("type") == "Available" and c.get("status") == "True" and c.get("reason") == "Local"
+               for c in (obj.get("status") or {}).get("conditions") or [])
+
+
+def _sync(fn):
+    async def transform(old: dict) -> dict:
+        return fn(old)
+    return transform
+
+
+def _set_local_status(old: dict) -> dict:
+    old["status"] = local_available(timeutil.now_time())
+    return old
