@@ -9,7 +9,6 @@ validation, and the OpenAPI documents (component schemas, descriptions).
 from __future__ import annotations
 
 import json
-from functools import cache
 from pathlib import Path
 
 import kubernetes_validate
@@ -26,23 +25,31 @@ def _schema_dir() -> Path:
     return Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema" / f"v{KUBERNETES_VERSION}-local"
 
 
-@cache
+_definitions: dict[str, dict] | None = None
+
+
 def definitions() -> dict[str, dict]:
-    """All upstream definitions, keyed like `io.k8s.api.core.v1.Pod`."""
-    with (_schema_dir() / "_definitions.json").open() as f:
-        return json.load(f)["$defs"]
+    """All definitions, keyed like `io.k8s.api.core.v1.Pod`: upstream's, and custom
+    resources' added at run time. Never mutated once handed out (changes replace the
+    whole dict), so a reader in a worker thread (the OpenAPI build) sees one
+    consistent snapshot."""
+    global _definitions
+    if _definitions is None:
+        with (_schema_dir() / "_definitions.json").open() as f:
+            _definitions = json.load(f)["$defs"]
+    return _definitions
 
 
 def add_definitions(defs: dict[str, dict]) -> None:
     """Definitions that arrive at run time (custom resources), beside the upstream ones."""
-    definitions().update(defs)
-    _gvk_index.cache_clear()
+    global _definitions
+    _definitions = {**definitions(), **defs}
 
 
 def remove_definitions(names) -> None:
-    for name in names:
-        definitions().pop(name, None)
-    _gvk_index.cache_clear()
+    global _definitions
+    gone = set(names)
+    _definitions = {k: v for k, v in definitions().items() if k not in gone}
 
 
 def definition(name: str) -> dict:
@@ -102,12 +109,21 @@ def items_schema(schema: dict) -> dict | None:
     return items if isinstance(items, dict) else None
 
 
-@cache
+# (the definitions snapshot it was built from, the index): rebuilt when the snapshot changes
+_gvk: tuple[dict, dict] | None = None
+
+
 def _gvk_index() -> dict[tuple[str, str, str], str]:
+    global _gvk
+    defs = definitions()
+    built = _gvk
+    if built is not None and built[0] is defs:
+        return built[1]
     index: dict[tuple[str, str, str], str] = {}
-    for name, d in definitions().items():
+    for name, d in defs.items():
         for gvk in d.get("x-kubernetes-group-version-kind") or ():
             index.setdefault((gvk.get("group", ""), gvk["version"], gvk["kind"]), name)
+    _gvk = (defs, index)
     return index
 
 

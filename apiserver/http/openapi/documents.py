@@ -4,9 +4,14 @@
 content hash so clients can cache it forever; `/openapi/v2` is one Swagger 2.0
 document for everything. Each document is serialized once and its bytes and
 hash kept, so serving it costs a dictionary lookup.
+
+When custom resources come or go the documents are built again, which takes
+tenths of a second: `built()` does it in a worker thread, one build shared by
+every request that waits for it, so the event loop keeps serving the rest.
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -60,6 +65,25 @@ def doc_path(gv: catalogue.GroupVersion) -> str:
 def generation() -> int:
     """Moves whenever the served catalogue changes (custom resources come and go)."""
     return catalogue.load().generation
+
+
+# (builder name, catalogue generation) -> the build in flight or done
+_builds: dict[tuple[str, int], asyncio.Future] = {}
+
+
+async def built(fn):
+    """`fn()` (a builder of this module or protobuf_v2, cached per catalogue generation),
+    run in a worker thread the first time for a generation; later calls answer at once."""
+    key = (fn.__qualname__, generation())
+    fut = _builds.get(key)
+    if fut is None:
+        for old in [k for k in _builds if k[0] == key[0]]:
+            del _builds[old]
+        fut = _builds[key] = asyncio.ensure_future(asyncio.to_thread(fn))
+    if fut.done() and fut.exception() is not None:
+        del _builds[key]   # let the next request try again
+        return fut.result()
+    return await asyncio.shield(fut)
 
 
 def v3_documents() -> dict[str, Document]:

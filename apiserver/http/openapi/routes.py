@@ -57,12 +57,12 @@ def _wants_only_protobuf(request: Request) -> bool:
 async def v3_index(request: Request) -> Response:
     if _wants_only_protobuf(request):
         return _status(errors.not_acceptable("only application/json is served for the OpenAPI v3 index"))
-    return _serve(request, documents.v3_index(), _JSON)
+    return _serve(request, await documents.built(documents.v3_index), _JSON)
 
 
 async def v3_group_version(request: Request) -> Response:
     key = request.path_params["path"].strip("/")
-    doc = documents.v3_documents().get(key)
+    doc = (await documents.built(documents.v3_documents)).get(key)
     if doc is None:
         return _status(errors.StatusError(404, "NotFound", "the server could not find the requested resource"))
     if _wants_only_protobuf(request):
@@ -78,8 +78,8 @@ async def v3_group_version(request: Request) -> Response:
 async def v2(request: Request) -> Response:
     accept = request.headers.get("accept", "")
     if PROTO_V2 in accept and ("json" not in accept or accept.index(PROTO_V2) < accept.index("json")):
-        return _serve(request, protobuf_v2.document(), PROTO_V2_SERVED)
-    return _serve(request, documents.v2_document(), _JSON)
+        return _serve(request, await documents.built(protobuf_v2.document), PROTO_V2_SERVED)
+    return _serve(request, await documents.built(documents.v2_document), _JSON)
 
 
 def routes() -> list[Route]:
