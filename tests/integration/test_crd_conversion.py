@@ -11,6 +11,7 @@ import pytest
 import yaml
 from kubernetes import client, watch
 
+from tests.conformance.support import wait_for
 from tests.conversion_webhook import ConversionWebhook, crd
 
 
@@ -123,7 +124,6 @@ def test_unreachable_or_untrusted_webhook_fails_writes_and_reads(kubectl, api_cl
                 return e
             api.delete_namespaced_custom_object(group, "v2", namespace, "hostports", "new")
             return None
-        from tests.conformance.support import wait_for
         err = wait_for(refused, what="the CRD's new webhook URL in use")
         assert err.status == 500
         status = json.loads(err.body)
@@ -136,3 +136,11 @@ def test_unreachable_or_untrusted_webhook_fails_writes_and_reads(kubectl, api_cl
     cp = kubectl("get", "-n", namespace, f"hostports.v2.{group}", check=False)
     assert cp.returncode != 0 and f"Error from server: conversion webhook for {group}/v1, Kind=HostPortList " \
                                   f'failed: Post "{other.url}?timeout=30s": ' in cp.stderr
+    # a Service reference is resolved to the Service's cluster IP; a missing Service says so
+    patch = {"spec": {"conversion": {"webhook": {"clientConfig": {
+        "url": None, "service": {"namespace": namespace, "name": "nosuch", "path": "/convert", "port": 443}}}}}}
+    kubectl("patch", "crd", f"hostports.{group}", "--type=merge", "-p", json.dumps(patch))
+    want = (f'conversion webhook for {group}/v1, Kind=HostPort failed: Post "https://nosuch.{namespace}.svc:443'
+            f'/convert?timeout=30s": service "nosuch" not found')
+    wait_for(lambda: want in kubectl("get", "-n", namespace, f"hostports.v2.{group}/kept", check=False).stderr,
+             what="the Service reference in use")
