@@ -44,4 +44,9 @@ def strategy_classes() -> dict[tuple[str, str], type[Strategy]]:
 
 
 def strategy_for(resource: Resource, settings: RegistrySettings = RegistrySettings()) -> Strategy:
-    return strategy_classes().get((resource.group, resource.plural), Strategy)(resource, settings)
+    """A class may serve one version only ((group, version, plural) in `serves`: a
+    version converted to another's storage), else every version ((group, plural))."""
+    classes = strategy_classes()
+    cls = classes.get((resource.group, resource.version, resource.plural)) or \
+        classes.get((resource.group, resource.plural), Strategy)
+    return cls(resource, settings)
