@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from dnslib import A, CNAME, PTR, QTYPE, RCODE, RR, SOA, SRV, TXT, DNSRecord
 
+from .metrics import count
 from .records import Records
 
 log = logging.getLogger(__name__)
@@ -147,6 +148,7 @@ class DnsServer:
         self.upstreams, self.forward_timeout = upstreams, forward_timeout
         self.udp: asyncio.DatagramTransport | None = None
         self.tcp: asyncio.base_events.Server | None = None
+        self.name = f"dns://{address}:{port}"
 
     async def respond(self, query: bytes) -> bytes:
         reply = self.resolver.answer(query)
@@ -169,15 +171,19 @@ class DnsServer:
             def datagram_received(self, data, addr):
                 reply = server.resolver.answer(data)
                 if reply is not None:   # the fast path stays synchronous
+                    count(server.name, "udp", data, reply)
                     self.transport.sendto(reply if len(reply) <= 512 else Resolver.truncated(data, reply), addr)
                 elif len(data) >= 12:
                     asyncio.ensure_future(self._slow(data, addr))
 
             async def _slow(self, data, addr):
-                self.transport.sendto(Resolver.truncated(data, await server.respond(data)), addr)
+                reply = await server.respond(data)
+                count(server.name, "udp", data, reply)
+                self.transport.sendto(Resolver.truncated(data, reply), addr)
 
         self.udp, _ = await loop.create_datagram_endpoint(Udp, local_addr=(self.address, self.port))
         self.port = self.udp.get_extra_info("sockname")[1]
+        self.name = f"dns://{self.address}:{self.port}"   # the `server` label, as CoreDNS's
         self.tcp = await asyncio.start_server(self._tcp_client, self.address, self.port)
         log.info("cluster DNS on %s:%d (udp, tcp)", self.address, self.port)
         return self.port
@@ -190,6 +196,7 @@ class DnsServer:
                 if size < 12:
                     break
                 reply = await self.respond(query)
+                count(self.name, "tcp", query, reply)
                 writer.write(struct.pack("!H", len(reply)) + reply)
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):

@@ -24,6 +24,9 @@ _DEPTH = metrics.gauge("workqueue_depth", "Current depth of workqueue", ("name",
 _WORK = metrics.histogram("workqueue_work_duration_seconds",
                           "How long in seconds processing an item from workqueue takes.", ("name",),
                           tuple(1e-8 * 10 ** i for i in range(10)))
+_WAIT = metrics.histogram("workqueue_queue_duration_seconds",
+                          "How long in seconds an item stays in workqueue before being requested.", ("name",),
+                          tuple(1e-8 * 10 ** i for i in range(10)))
 
 
 class ShutDown(Exception):
@@ -42,6 +45,7 @@ class WorkQueue:
         self._shutting_down = False
         self.adds = 0  # a metric: keys added since start
         self._started: dict[Hashable, float] = {}   # key -> when get() handed it out
+        self._queued: dict[Hashable, float] = {}    # key -> when it entered the queue (for its wait)
         _QUEUES.add(self)
 
     def __len__(self) -> int:
@@ -56,6 +60,7 @@ class WorkQueue:
         if item in self._processing:
             return  # re-queued by done()
         self._queue.append(item)
+        self._queued[item] = time.perf_counter()
         self._notify()
 
     def _notify(self) -> None:
@@ -108,7 +113,10 @@ class WorkQueue:
         item = self._queue.popleft()
         self._processing.add(item)
         self._dirty.discard(item)
-        self._started[item] = time.perf_counter()
+        now = self._started[item] = time.perf_counter()
+        queued = self._queued.pop(item, None)
+        if queued is not None:
+            _WAIT.observe((self.name,), now - queued)
         return item
 
     def done(self, item: Hashable) -> None:
@@ -118,6 +126,7 @@ class WorkQueue:
             _WORK.observe((self.name,), time.perf_counter() - started)
         if item in self._dirty:
             self._queue.append(item)
+            self._queued[item] = time.perf_counter()
             self._notify()
 
     def shutdown(self) -> None:

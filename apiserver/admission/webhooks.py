@@ -10,6 +10,7 @@ and add warnings. A webhook that cannot be reached fails the write
 from __future__ import annotations
 
 import base64
+import time
 import uuid
 
 import jsonpatch
@@ -113,7 +114,23 @@ class _Webhooks(Plugin):
                 if webhook_matches(webhook, attrs, ns_labels):
                     await self._one(webhook, attrs)
 
+    timings = None   # apiserver_admission_webhook_admission_duration_seconds, set by build_chain
+
     async def _one(self, webhook: dict, attrs: Attributes) -> None:
+        if self.timings is None:
+            return await self._one_untimed(webhook, attrs)
+        start, rejected = time.perf_counter(), "false"
+        try:
+            await self._one_untimed(webhook, attrs)
+        except errors.StatusError:
+            rejected = "true"
+            raise
+        finally:
+            kind = "admit" if self.is_mutating else "validating"
+            self.timings.observe((webhook.get("name", ""), kind, attrs.operation, rejected),
+                                 time.perf_counter() - start)
+
+    async def _one_untimed(self, webhook: dict, attrs: Attributes) -> None:
         name = webhook.get("name", "")
         if attrs.dry_run and webhook.get("sideEffects") not in ("None", "NoneOnDryRun"):
             raise errors.bad_request(f'admission webhook "{name}" does not support dry run')

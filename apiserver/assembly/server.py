@@ -55,7 +55,7 @@ from apiserver.storage.etcd import EtcdStore
 from apiserver.storage.sqlite import SQLiteStore
 
 from . import encryption_config, serving
-from .admission_metrics import step_histogram, timed
+from .admission_metrics import controller_histogram, step_histogram, timed, webhook_histogram
 from .authentication import install_auth_apis
 from .bootstrap import ensure_defaults
 from .endpoint_reconciler import EndpointReconciler, ServerAddress
@@ -145,12 +145,13 @@ def admission_plugin_names(enabled: list[str], disabled: list[str], defaults: tu
     return [n for n in names if n not in set(disabled)]
 
 
-def build_admission(opts: ServerOptions, registries):
+def build_admission(opts: ServerOptions, registries, timings: tuple = (None, None)):
+    """timings: the per-plugin and per-webhook histograms (None: untimed)."""
     names = admission_plugin_names(opts.enable_admission_plugins, opts.disable_admission_plugins, DEFAULT_PLUGINS)
     settings = AdmissionSettings(not_ready_toleration_seconds=opts.default_not_ready_toleration_seconds,
                                  unreachable_toleration_seconds=opts.default_unreachable_toleration_seconds)
     try:
-        return build_chain(names, registries, settings)
+        return build_chain(names, registries, settings, controller_timings=timings[0], webhook_timings=timings[1])
     except ValueError as e:  # an unknown plugin name: refuse to start, as upstream
         raise ServerSetupError(str(e)) from None
 
@@ -167,15 +168,18 @@ async def build_app(opts: ServerOptions, store, creds: Credentials, port: int, *
                           endpoints_reconciled=opts.endpoint_reconciler_type == "lease")
     await CRDController(registries, registries.catalogue).start()  # serves custom resources
     registries.catalogue.set_extension("metrics.k8s.io", METRICS_RESOURCES)  # discovery of kubectl top's API
-    mutate, validate = build_admission(opts, registries)
+    # apiserver_admission_*: (step, controller, webhook) histograms; none when metrics are off
+    admission_timings = (step_histogram(), controller_histogram(), webhook_histogram()) if metrics else ()
+    mutate, validate = build_admission(opts, registries, admission_timings[1:] or (None, None))
     # The bootstrap roles exist whatever the authorization mode, as upstream.
     await ensure_bootstrap_policy(registries)
     rbac = RBACAuthorizer(registries)
     # the cluster page's token only reads, in every mode (AlwaysAllow included)
     authorizer = PageViewerLimit(ModeAuthorizer(parse_modes(",".join(opts.authorization_mode)), rbac=rbac))
     validate = escalation_guard(validate, authorizer, rbac)  # no granting more than one holds
-    admission_steps = step_histogram()
-    mutate, validate = timed(mutate, "admit", admission_steps), timed(validate, "validate", admission_steps)
+    if admission_timings:
+        steps = admission_timings[0]
+        mutate, validate = timed(mutate, "admit", steps), timed(validate, "validate", steps)
     # Auth APIs (reviews, serviceaccounts/token, OIDC discovery); the chain it returns also accepts SA JWTs.
     authenticator = install_auth_apis(registries, creds.tokens, authorizer, creds.pki.sa_key, creds.pki.sa_pub,
                                       client_ca_file=client_ca_file(opts, creds))
@@ -188,7 +192,7 @@ async def build_app(opts: ServerOptions, store, creds: Credentials, port: int, *
                       *oidc_routes(authenticator, authenticator.service_accounts.signer, authenticator.issuer)],
         admission_mutate=mutate,
         admission_validate=validate,
-        metrics=_api_metrics(store, admission_steps) if metrics else None,
+        metrics=_api_metrics(store, admission_timings) if metrics else None,
         audit=audit,
     )
     app.state.registries = registries   # for the endpoint reconciler started beside it
@@ -208,11 +212,11 @@ def client_ca_file(opts: ServerOptions, creds: Credentials):
     return opts.client_ca_file or creds.pki.ca_cert
 
 
-def _api_metrics(store, admission_steps) -> ApiMetrics:
+def _api_metrics(store, admission_timings: tuple) -> ApiMetrics:
     backend = getattr(store, "backend", None)
     timings = backend.timings if isinstance(backend, InstrumentedStore) else None
     counts = store.object_counts if isinstance(store, CachedStore) else None
-    return ApiMetrics(storage=timings, object_counts=counts, admission=admission_steps)
+    return ApiMetrics(storage=timings, object_counts=counts, admission=admission_timings)
 
 
 async def start_endpoint_reconciler(opts: ServerOptions, app, port: int):

@@ -72,7 +72,7 @@ class ApiMetrics:
     """`storage`: the store's etcd_request_duration_seconds (timed below the watch cache);
     `object_counts`: () -> {resource: stored objects} for apiserver_storage_objects."""
 
-    def __init__(self, storage: Histogram | None = None, object_counts=None, admission: Histogram | None = None):
+    def __init__(self, storage: Histogram | None = None, object_counts=None, admission: tuple = ()):
         self.requests = Counter("apiserver_request_total",
                                 "Counter of apiserver requests broken out for each verb, dry run value, group, "
                                 "version, resource, scope, component, and HTTP response code.",
@@ -105,7 +105,7 @@ class ApiMetrics:
 
     def families(self) -> list:
         return [self.requests, self.by_client, self.durations, self.sizes, self.inflight, self.longrunning, self.watch_events,
-                *(f for f in (self.storage, self.admission) if f is not None), self.storage_objects,
+                *(f for f in (self.storage,) if f is not None), *self.admission, self.storage_objects,
                 *process_families()]
 
 

@@ -52,6 +52,16 @@ _START_DURATION = metrics.histogram(
     "Duration in seconds from kubelet seeing a pod for the first time to the pod starting to run", (),
     (0.5, 1, 2, 3, 4, 5, 6, 8, 10, 20, 30, 45, 60, 120, 180, 240, 300, 360, 480, 600, 900, 1200, 1800, 2700, 3600))
 
+# The PLEG-like relist: upstream's kubelet relists every container of the node each
+# second; here each pod worker relists its own pod's containers from Podman at every
+# sync (woken by Podman's events, or RESYNC at the latest). These time that listing,
+# and the gap between two listings of one pod, under the kubelet's names.
+_RELIST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+_RELIST_DURATION = metrics.histogram("kubelet_pleg_relist_duration_seconds",
+                                     "Duration in seconds for relisting pods in PLEG.", (), _RELIST_BUCKETS)
+_RELIST_INTERVAL = metrics.histogram("kubelet_pleg_relist_interval_seconds",
+                                     "Interval in seconds between relisting in PLEG.", (), _RELIST_BUCKETS)
+
 RESYNC = 5.0          # seconds between syncs when nothing wakes the worker
 VOLUME_REFRESH = 5.0  # how often ConfigMap/Secret volumes are rewritten
 SANDBOX_RECHECK = 30.0  # how often a known sandbox is inspected again
@@ -67,6 +77,7 @@ class PodWorker:
         self.finished = asyncio.Event()
         self.sandbox_id = ""
         self.sandbox_checked = 0.0
+        self.relisted: float | None = None   # when this pod's containers were last listed
         self.pod_ip = ""
         self.volume_paths: dict[str, str] | None = None
         self.volumes_at = 0.0
@@ -188,7 +199,12 @@ class PodWorker:
         return None
 
     async def _runtime_attempts(self) -> dict[str, list[Attempt]]:
+        start = time.monotonic()
+        if self.relisted is not None:
+            _RELIST_INTERVAL.observe((), start - self.relisted)
+        self.relisted = start
         entries = await self.ctx.podman.container_list({L.POD_UID: self.uid})
+        _RELIST_DURATION.observe((), time.monotonic() - start)
         limited = {c["name"] for c in self._all_containers()
                    if ((c.get("resources") or {}).get("limits") or {}).get("memory")}
         return group([from_list_entry(e, self.start_errors, limited) for e in entries

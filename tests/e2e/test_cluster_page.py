@@ -15,21 +15,15 @@ import httpx
 import pytest
 from kubernetes import client, config
 
-from tests.conformance.cluster import fresh_pocketkube
 from tests.e2e.browser import CHROMIUM, Browser, spki_pin
-from tests.e2e.conftest import IMAGE, podman_problem
+from tests.e2e.conftest import IMAGE
 
 pytestmark = pytest.mark.podman
 
 
 @pytest.fixture(scope="module")
-def up(tmp_path_factory):
-    problem = podman_problem()
-    if problem:
-        pytest.skip(problem)
-    data = tmp_path_factory.mktemp("page")
-    with fresh_pocketkube(data, extra_args=["--metrics-bind-address", "127.0.0.1:0"]) as kubeconfig:
-        yield data, kubeconfig
+def up(up_cluster):
+    return up_cluster
 
 
 @pytest.fixture(scope="module")

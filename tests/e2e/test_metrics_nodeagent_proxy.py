@@ -34,6 +34,16 @@ def test_node_agent_counts_running_pods_and_their_start(cluster, ns):
     assert value(page, "kubelet_pod_start_duration_seconds_bucket", le="+Inf") == \
         value(page, "kubelet_pod_start_duration_seconds_count")
     assert value(page, "process_cpu_seconds_total") > 0
+    # the PLEG-like relist: each pod worker lists its containers at every sync (RESYNC at the latest)
+    relists = value(page, "kubelet_pleg_relist_duration_seconds_count")
+    assert relists >= 1
+
+    def relisted():
+        again = parse(c.kubectl("get", "--raw", f"/api/v1/nodes/{c.node}/proxy/metrics").stdout)
+        return again if value(again, "kubelet_pleg_relist_duration_seconds_count") > relists else None
+    again = c.wait_for("another relist", relisted)
+    assert value(again, "kubelet_pleg_relist_interval_seconds_count") >= 1
+    assert value(again, "kubelet_pleg_relist_interval_seconds_sum") > 0
 
 
 def test_proxy_times_its_syncs(net_cluster):

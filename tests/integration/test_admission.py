@@ -14,6 +14,7 @@ import yaml
 
 from apiserver.auth import pki
 from tests.harness import free_port
+from tests.integration.test_metrics_apiserver import scrape, value
 
 
 def test_pod_in_terminating_namespace(kubectl):
@@ -124,6 +125,12 @@ def test_webhooks_mutate_warn_and_deny(kubectl, namespace, webhook_server):
         assert cp.returncode != 0
         assert ('Error from server (Forbidden): admission webhook "deny.pocketkube.test" denied the request: '
                 "pods labelled deny are refused") in cp.stderr
+        # each call is timed per webhook (apiserver_admission_webhook_admission_duration_seconds)
+        hooks = scrape(kubectl)
+        assert value(hooks, "apiserver_admission_webhook_admission_duration_seconds_count", type="admit",
+                     name="mutate.pocketkube.test", operation="CREATE", rejected="false") >= 2
+        assert value(hooks, "apiserver_admission_webhook_admission_duration_seconds_count", type="validating",
+                     name="deny.pocketkube.test", operation="CREATE", rejected="true") >= 1
         # other namespaces are not selected
         kubectl("-n", "default", "create", "configmap", f"untouched-{namespace}")
         kubectl("-n", "default", "delete", "configmap", f"untouched-{namespace}")

@@ -19,8 +19,8 @@ def scrape(kubectl) -> dict[str, list]:
     return samples
 
 
-def value(samples, name, **labels) -> float:
-    return sum(v for lab, v in samples.get(name, []) if all(lab.get(k) == w for k, w in labels.items()))
+def value(samples, series, /, **labels) -> float:
+    return sum(v for lab, v in samples.get(series, []) if all(lab.get(k) == w for k, w in labels.items()))
 
 
 def test_request_series_move_with_requests(kubectl, namespace):
@@ -54,6 +54,15 @@ def test_request_series_move_with_requests(kubectl, namespace):
         value(before, "apiserver_admission_step_admission_duration_seconds_count", type="validate",
               operation="CREATE", rejected="false")
     assert value(after, "apiserver_admission_step_admission_duration_seconds_count", type="admit") > 0
+    # each plugin of the chain, by name
+    for plugin, step in (("NamespaceLifecycle", "admit"), ("ResourceQuota", "validate")):
+        assert value(after, "apiserver_admission_controller_admission_duration_seconds_count", name=plugin,
+                     type=step, operation="CREATE", rejected="false") - \
+            value(before, "apiserver_admission_controller_admission_duration_seconds_count", name=plugin,
+                  type=step, operation="CREATE", rejected="false") == 3
+    # the requests by the kind of client that sent them (what the cluster page draws)
+    assert value(after, "pocketkube_apiserver_requests_by_client_total", client="kubectl") - \
+        value(before, "pocketkube_apiserver_requests_by_client_total", client="kubectl") >= 6
     kinds = {lab["request_kind"] for lab, _ in after["apiserver_current_inflight_requests"]}
     assert kinds == {"readOnly", "mutating"}
     assert value(after, "apiserver_current_inflight_requests", request_kind="readOnly") >= 1   # the scrape itself

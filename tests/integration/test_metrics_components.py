@@ -72,6 +72,8 @@ async def test_scheduler_workqueue_and_leader_series_move(server, controllers_me
     assert value(after, "workqueue_adds_total", name="scheduler") > value(before, "workqueue_adds_total",
                                                                            name="scheduler")
     assert value(after, "workqueue_work_duration_seconds_count", name="scheduler") > 0
+    assert value(after, "workqueue_queue_duration_seconds_count", name="scheduler") > \
+        value(before, "workqueue_queue_duration_seconds_count", name="scheduler")
     assert {"name": "replicaset"} in [lab for lab, _ in after["workqueue_depth"]]
     assert value(after, "process_resident_memory_bytes") > 0
     assert httpx.get(controllers_metrics.replace("/metrics", "/other")).status_code == 404

@@ -65,3 +65,18 @@ async def test_shutdown_releases_workers():
         raise AssertionError("expected ShutDown")
     except ShutDown:
         pass
+
+
+async def test_each_item_is_timed_waiting_once_per_queueing():
+    from kubeclient.metrics import REGISTRY
+
+    waited = REGISTRY["workqueue_queue_duration_seconds"]
+    q = WorkQueue(name="unit-wait")
+    q.add("a")
+    q.add("a")                 # deduplicated: one wait
+    item = await q.get()
+    assert waited.series[("unit-wait",)][-1] == 1
+    q.add("a")                 # dirty while processing: queued again by done()
+    q.done(item)
+    await q.get()
+    assert waited.series[("unit-wait",)][-1] == 2
