@@ -170,10 +170,13 @@ class ResourceQuota(Plugin):
 
     async def _count(self, namespace: str, hard: dict, quota: dict) -> dict[str, str]:
         totals: dict[str, Fraction] = {name: Fraction(0) for name in hard}
+        counted: set[tuple[str, str]] = set()
         for gs in self.registries or []:
             res = gs.resource
-            if not res.namespaced:
+            # a kind served in several versions (custom resources) is stored, and counted, once
+            if not res.namespaced or (res.group, res.plural) in counted:
                 continue
+            counted.add((res.group, res.plural))
             names = set(_count_names(res.group, res.plural))
             if res.plural == "pods" and not res.group:
                 names |= {n for n in hard if compute_target(n)}

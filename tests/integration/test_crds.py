@@ -374,3 +374,16 @@ def test_a_crd_with_a_bad_schema_is_refused_naming_the_fields(kubectl, group):
     cp = kubectl("create", "-f", "-", input=yaml.safe_dump(bad), check=False)
     assert f"{p}.x-kubernetes-validations[0].rule: Invalid value: " in cp.stderr
     assert "compilation failed: " in cp.stderr
+
+
+def test_quota_counts_custom_resources_once_whatever_their_versions(kubectl, namespace, group):
+    _install(kubectl, group)   # two served versions (v1beta1, v1) of one stored kind
+    kubectl("create", "-n", namespace, "-f", "-", input=_cron(group, "one"))
+    kubectl("create", "quota", "crons", "-n", namespace, f"--hard=count/crontabs.{group}=2")
+    quota = yaml.safe_load(kubectl("get", "quota", "crons", "-n", namespace, "-o", "yaml").stdout)
+    assert quota["status"]["used"] == {f"count/crontabs.{group}": "1"}
+    kubectl("create", "-n", namespace, "-f", "-", input=_cron(group, "two"))
+    cp = kubectl("create", "-n", namespace, "-f", "-", input=_cron(group, "three"), check=False)
+    assert cp.returncode != 0
+    assert (f'crontabs.{group} "three" is forbidden: exceeded quota: crons, requested: count/crontabs.{group}=1, '
+            f"used: count/crontabs.{group}=2, limited: count/crontabs.{group}=2") in cp.stderr
