@@ -27,6 +27,7 @@ CONTROLLERS = {
     "pvc-protection": "controllers.volumes.protection:PVCProtectionController",
     "pv-protection": "controllers.volumes.protection:PVProtectionController",
     "ephemeral-volume": "controllers.volumes.ephemeral:EphemeralVolumeController",
+    "persistentvolume-expander": "controllers.volumes.expander:VolumeExpander",
 }
 
 

@@ -19,6 +19,7 @@ from .namespace_lifecycle import NamespaceLifecycle
 from .plugin import AdmissionSettings, Plugin
 from .pod_security import PodSecurity
 from .priority import Priority
+from .pvc_resize import PersistentVolumeClaimResize
 from .resource_quota import ResourceQuota
 from .runtime_class import RuntimeClass
 from .service_account import ServiceAccount
@@ -50,7 +51,7 @@ DEFAULT_PLUGINS = (
 # The plugins this server implements, by upstream name.
 IMPLEMENTED: dict[str, type[Plugin]] = {p.name: p for p in (
     NamespaceLifecycle, LimitRanger, ServiceAccount, PodSecurity, Priority, DefaultTolerationSeconds,
-    DefaultStorageClass, StorageObjectInUseProtection, RuntimeClass,
+    DefaultStorageClass, StorageObjectInUseProtection, PersistentVolumeClaimResize, RuntimeClass,
     MutatingAdmissionWebhook, ValidatingAdmissionWebhook, ResourceQuota)}
 
 

@@ -47,6 +47,8 @@ class PersistentVolumeBinder(Controller):
         self.volumes.add_handler(self._volume_changed, lambda old, new: self._volume_changed(new), self._volume_gone)
         self.claims.add_handler(lambda c: self.queue.add("pvc:" + _key(c)),
                                 lambda old, new: self.queue.add("pvc:" + _key(new)), self._claim_gone)
+        # a class may reach this cache after a claim naming it (the provisioner's own, at start)
+        self.classes.add_handler(self._class_added)
 
     async def background(self) -> None:
         for p in self.provisioners.values():
@@ -59,6 +61,11 @@ class PersistentVolumeBinder(Controller):
             for claim in self.claims.list():
                 if not (claim.get("spec") or {}).get("volumeName"):
                     self.queue.add("pvc:" + _key(claim))
+
+    def _class_added(self, cls: dict) -> None:
+        for claim in self.claims.list():
+            if not (claim.get("spec") or {}).get("volumeName") and claim_class(claim) == cls["metadata"]["name"]:
+                self.queue.add("pvc:" + _key(claim))
 
     def _volume_gone(self, pv: dict) -> None:
         ref = (pv.get("spec") or {}).get("claimRef")
@@ -162,8 +169,11 @@ class PersistentVolumeBinder(Controller):
             ann[BIND_COMPLETED] = "yes"
             claim = await self.client.update(PVCS, claim, m["namespace"])
         status = claim.get("status") or {}
-        want = {"phase": "Bound", "accessModes": list(pv["spec"].get("accessModes") or []),
-                "capacity": dict(pv["spec"].get("capacity") or {})}
+        want = {"phase": "Bound", "accessModes": list(pv["spec"].get("accessModes") or [])}
+        # capacity is set when the claim becomes bound, not after: during an expansion
+        # the volume grows first and the expander reports the claim's new size
+        if status.get("phase") != "Bound" or not (status.get("capacity") or {}).get("storage"):
+            want["capacity"] = dict(pv["spec"].get("capacity") or {})
         if any(status.get(k) != v for k, v in want.items()):
             claim["status"] = dict(status, **want)
             await self.client.update_status(PVCS, claim, m["namespace"])

@@ -1,5 +1,5 @@
 """A built-in local-path provisioner, as k3s ships one: the default StorageClass
-`local-path` (WaitForFirstConsumer, reclaim Delete) whose claims get a hostPath
+`local-path` (WaitForFirstConsumer, reclaim Delete, expandable) whose claims get a hostPath
 volume under a data directory on the node the scheduler chose, with node
 affinity to that node. The directory is made by the node agent when a pod
 mounts it (hostPath DirectoryOrCreate); Delete removes it here, so this
@@ -27,7 +27,8 @@ def default_class() -> dict:
     return {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
             "metadata": {"name": CLASS_NAME,
                          "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
-            "provisioner": PROVISIONER, "reclaimPolicy": "Delete", "volumeBindingMode": "WaitForFirstConsumer"}
+            "provisioner": PROVISIONER, "reclaimPolicy": "Delete", "volumeBindingMode": "WaitForFirstConsumer",
+            "allowVolumeExpansion": True}
 
 
 def volume_for(claim: dict, cls: dict, node: dict | None, node_name: str, data_dir: str) -> dict:

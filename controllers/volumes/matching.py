@@ -74,14 +74,18 @@ def fits(pv: dict, claim: dict) -> bool:
 
 def find_match(claim: dict, volumes: list[dict], allowed=lambda pv: True) -> dict | None:
     """A volume pre-bound to this claim, else the smallest free one that fits;
-    `allowed` filters further (node affinity for a claim waiting for its pod)."""
+    `allowed` filters the free ones further (node affinity for a claim waiting for
+    its pod; a volume made or named for this claim binds wherever it is, as upstream's
+    binder does: the scheduler is the one that checks its node)."""
     free = []
     for pv in volumes:
-        if pv["metadata"].get("deletionTimestamp") or not allowed(pv):
+        if pv["metadata"].get("deletionTimestamp"):
             continue
         if claim_ref_is(pv, claim):
             if fits(pv, claim):
                 return pv
+            continue
+        if not allowed(pv):
             continue
         if (pv.get("spec") or {}).get("claimRef") or (pv.get("status") or {}).get("phase") != "Available":
             continue

@@ -70,11 +70,13 @@ class PersistentVolumeClaimStrategy(Strategy):
         old_req = ((os_.get("resources") or {}).get("requests") or {}).get("storage")
         if new_req == old_req or quantities.parse(new_req) == quantities.parse(old_req):
             return []
-        capacity = ((old.get("status") or {}).get("capacity") or {}).get("storage")
         if (old.get("status") or {}).get("phase") != "Bound":
             return [field.forbidden("spec", IMMUTABLE_DETAIL)]
-        got = quantities.parse(new_req)
-        if capacity is not None and got is not None and got < (quantities.parse(capacity) or 0):
+        # Shrinking is allowed only back down towards status.capacity, never to it or
+        # below (upstream, RecoverVolumeExpansionFailure: undoing a failed expansion).
+        got, was = quantities.parse(new_req), quantities.parse(old_req)
+        capacity = quantities.parse(((old.get("status") or {}).get("capacity") or {}).get("storage")) or 0
+        if got is not None and was is not None and got < was and got <= capacity:
             return [field.forbidden("spec.resources.requests.storage", "field can not be less than status.capacity")]
         return []
 

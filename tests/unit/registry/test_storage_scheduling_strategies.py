@@ -59,6 +59,15 @@ def test_pvc_rules_and_binding_update():
     bound_old = {"spec": bound["spec"], "status": {"phase": "Bound", "capacity": {"storage": "1Gi"}}}
     assert pvc.validate_update({"spec": dict(bound["spec"], resources={"requests": {"storage": "2Gi"}})},
                                bound_old) == []
+    # shrinking: only back towards status.capacity (undoing a failed expansion), never to it
+    asked = {"spec": dict(bound["spec"], resources={"requests": {"storage": "3Gi"}}),
+             "status": {"phase": "Bound", "capacity": {"storage": "1Gi"}}}
+    assert pvc.validate_update({"spec": dict(bound["spec"], resources={"requests": {"storage": "2Gi"}})},
+                               asked) == []
+    for size in ("1Gi", "512Mi"):
+        got = messages(pvc.validate_update({"spec": dict(bound["spec"], resources={"requests": {"storage": size}})},
+                                           asked))
+        assert got == ["spec.resources.requests.storage: Forbidden: field can not be less than status.capacity"]
     obj = {"metadata": {"name": "c", "creationTimestamp": "2025-12-31T23:00:00Z"},
            "spec": dict(bound["spec"], storageClassName="local-path", volumeMode="Filesystem"),
            "status": {"phase": "Bound", "capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"]}}
