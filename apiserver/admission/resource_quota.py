@@ -63,13 +63,18 @@ def _pod_compute(pod: dict, names) -> dict[str, Fraction]:
         if target is None:
             continue
         kind, res = target
-        total = Fraction(0)
+        total, present = Fraction(0), False
         for c in spec.get("containers") or []:
             q = quantities.parse(((c.get("resources") or {}).get(kind) or {}).get(res))
-            total += q or 0
+            total, present = total + (q or 0), present or q is not None
         for c in spec.get("initContainers") or []:  # init containers run one at a time
             q = quantities.parse(((c.get("resources") or {}).get(kind) or {}).get(res))
-            total = max(total, q or 0)
+            total, present = max(total, q or 0), present or q is not None
+        # the pod overhead (RuntimeClass) counts too: always in requests, and in
+        # limits where the pod has a limit for that resource (upstream's PodLimits)
+        overhead = quantities.parse((spec.get("overhead") or {}).get(res))
+        if overhead is not None and (kind == "requests" or present):
+            total += overhead
         out[name] = total
     return out
 

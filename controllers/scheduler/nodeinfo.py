@@ -38,6 +38,9 @@ def pod_nonzero_requests(pod: dict) -> tuple[int, int]:
         req = (c.get("resources") or {}).get("requests") or {}
         cpu += to_units("cpu", req["cpu"]) if "cpu" in req else DEFAULT_MILLI_CPU
         mem += to_units("memory", req["memory"]) if "memory" in req else DEFAULT_MEMORY
+    overhead = (pod.get("spec") or {}).get("overhead") or {}  # scored with the pod, as upstream
+    cpu += to_units("cpu", overhead["cpu"]) if "cpu" in overhead else 0
+    mem += to_units("memory", overhead["memory"]) if "memory" in overhead else 0
     return cpu, mem
 
 

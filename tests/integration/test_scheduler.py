@@ -173,3 +173,40 @@ async def test_high_priority_pod_preempts_a_lower_one(cluster, namespace, api_cl
     finally:
         for name, _value, _policy in classes:
             sched.delete_priority_class(name)
+
+
+async def test_pod_overhead_counts_in_fit_and_in_quota(cluster, namespace, api_client, kubectl):
+    """A RuntimeClass's overhead.podFixed (filled in by admission) is part of what the
+    pod takes: the scheduler's resource fit and the namespace's quota both count it."""
+    import json
+    from kubernetes import client as k8s
+    client, sim = cluster
+    tag = f"t{uuid.uuid4().hex[:6]}"
+    node_api = k8s.NodeV1Api(api_client)
+    node_api.create_runtime_class({"metadata": {"name": f"heavy-{tag}"}, "handler": "runc",
+                                   "overhead": {"podFixed": {"memory": "256Mi", "cpu": "250m"}}})
+    try:
+        k8s.CoreV1Api(api_client).create_namespaced_resource_quota(namespace, {
+            "metadata": {"name": "mem"}, "spec": {"hard": {"requests.memory": "1Gi", "requests.cpu": "2"}}})
+        await sim.add(f"snug-{tag}", cpu="1", memory="512Mi", labels={"test-tag": tag})
+        sel = {"test-tag": tag}
+        # 192Mi of requests fits the 512Mi node alone, and with 256Mi overhead too: 448Mi
+        light = pod_body("light", "100m", nodeSelector=sel, runtimeClassName=f"heavy-{tag}")
+        light["spec"]["containers"][0]["resources"] = {"requests": {"cpu": "100m", "memory": "192Mi"},
+                                                        "limits": {"memory": "192Mi"}}
+        await client.create(PODS, light, namespace)
+        assert await poll(lambda: _node_of(client, namespace, "light"), what="light bound") == f"snug-{tag}"
+        # a second one asking 64Mi would fit by its containers' requests (448 + 64 <= 512),
+        # not with its overhead (448 + 64 + 256 > 512)
+        await client.create(PODS, pod_body("second", "100m", nodeSelector=sel, runtimeClassName=f"heavy-{tag}"),
+                            namespace)
+        cond = await poll(lambda: _unschedulable(client, namespace, "second"), what="second Unschedulable")
+        assert "1 Insufficient memory" in cond["message"], cond["message"]
+
+        quota = json.loads(kubectl("get", "resourcequota", "mem", "-n", namespace, "-o", "json").stdout)
+        # each pod: its containers' requests plus 256Mi and 250m of overhead
+        assert quota["status"]["used"] == {"requests.memory": "768Mi", "requests.cpu": "700m"}
+        described = kubectl("describe", "resourcequota", "mem", "-n", namespace).stdout
+        assert re.search(r"requests\.memory\s+768Mi\s+1Gi", described), described
+    finally:
+        node_api.delete_runtime_class(f"heavy-{tag}")

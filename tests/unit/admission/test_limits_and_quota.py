@@ -69,3 +69,15 @@ async def test_quota_extended_and_bare_compute_names(cluster):
     await cluster.gs("pods").delete("default", "d", DeleteOptions(grace_period_seconds=0), cluster.ctx())
     used = (await cluster.gs("resourcequotas").get("default", "ext")).obj["status"]["used"]
     assert used == {"cpu": "0", "requests.example.com/dongle": "0"}
+
+
+def test_quota_usage_counts_pod_overhead():
+    from fractions import Fraction
+    from apiserver.admission.resource_quota import usage
+    pod = {"metadata": {"name": "p"}, "spec": {"overhead": {"cpu": "250m", "memory": "64Mi"}, "containers": [
+        {"name": "a", "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}}}]}}
+    used = usage("", "pods", pod, ["requests.cpu", "requests.memory", "limits.memory", "limits.cpu"])
+    mi = 2 ** 20
+    # requests always carry the overhead; limits only where the pod sets a limit
+    assert used["requests.cpu"] == Fraction(350, 1000) and used["requests.memory"] == 128 * mi
+    assert used["limits.memory"] == 192 * mi and used["limits.cpu"] == 0

@@ -147,3 +147,13 @@ def test_topology_spread_do_not_schedule():
     assert check.check(s.nodes["a1"]) == (["node(s) didn't match pod topology spread constraints"], True)
     assert check.check(s.nodes["b1"]) is None
     assert check.check(s.nodes["x"])[0] == ["node(s) didn't match pod topology spread constraints (missing required label)"]
+
+
+def test_pod_overhead_counts_in_fit_and_in_scoring():
+    from controllers.scheduler.nodeinfo import pod_nonzero_requests, pod_requests
+    pod = {"spec": {"overhead": {"cpu": "250m", "memory": "64Mi"},
+                    "containers": [{"name": "a", "resources": {"requests": {"cpu": "100m"}}}],
+                    "initContainers": [{"name": "i", "resources": {"requests": {"cpu": "500m"}}}]}}
+    # the larger of the containers' sum and any init container, then the overhead on top
+    assert pod_requests(pod) == {"cpu": 750, "memory": 64 * 2 ** 20}
+    assert pod_nonzero_requests(pod) == (350, 200 * 2 ** 20 + 64 * 2 ** 20)
