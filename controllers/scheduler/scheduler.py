@@ -16,7 +16,7 @@ import weakref
 
 from kubeclient import ApiError, ControllerRateLimiter, ItemBackoff, TokenBucket, WorkQueue, metrics, split_key, \
     timestamps
-from kubeclient.resources import NODES, PODS
+from kubeclient.resources import NODES, PODDISRUPTIONBUDGETS, PODS
 
 from ..base import Controller
 from ..volumes import PVCS, PVS, STORAGECLASSES
@@ -86,6 +86,7 @@ class Scheduler(Controller):
         self.claims = self.ctx.informers.informer(PVCS)
         self.volumes = self.ctx.informers.informer(PVS)
         self.classes = self.ctx.informers.informer(STORAGECLASSES)
+        self.pdbs = self.ctx.informers.informer(PODDISRUPTIONBUDGETS)
         # a claim created or bound may let a waiting pod in
         self.claims.add_handler(lambda c: self._retry_unschedulable(), lambda o, n: self._retry_unschedulable())
 
@@ -221,32 +222,47 @@ class Scheduler(Controller):
             if other is not None and not other["metadata"].get("deletionTimestamp"):
                 placed.setdefault(usage.node, []).append((k, other, usage))
         candidates = {}
+        pdbs = self.pdbs.list()
         for name, (_reasons, resolvable) in failures.items():
             info = self.state.nodes.get(name)
             if resolvable and info is not None:
-                victims = victims_on(pod, info, placed.get(name, []), requests)
-                if victims:
-                    candidates[name] = victims
+                found = victims_on(pod, info, placed.get(name, []), requests, pdbs)
+                if found and found[0]:
+                    candidates[name] = found
         node = pick_node(candidates)
         if node is None:
             return False
         ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
         self.nominated[f"{ns}/{name}"] = (node, pod)
-        for vkey, victim in candidates[node]:
-            vns, vname = split_key(vkey)
-            self.recorder.event(victim, "Normal", "Preempted",
-                                f"Preempted by pod {pod['metadata'].get('uid')} on node {node}")
-            try:
-                await self.client.delete(PODS, vname, vns)
-            except ApiError as e:
-                if not e.not_found:
-                    raise
+        for vkey, victim in candidates[node][0]:
+            await self._evict_victim(vkey, victim, pod, node)
         try:
             await self.client.patch(PODS, name, {"status": {"nominatedNodeName": node}}, ns, subresource="status")
         except ApiError as e:
             if not e.not_found:
                 raise
         return True
+
+    async def _evict_victim(self, vkey: str, victim: dict, pod: dict, node: str) -> None:
+        """Say why the victim goes (a DisruptionTarget condition, an event), then delete it."""
+        vns, vname = split_key(vkey)
+        self.recorder.event(victim, "Normal", "Preempted",
+                            f"Preempted by pod {pod['metadata'].get('uid')} on node {node}")
+        cond = {"type": "DisruptionTarget", "status": "True", "reason": "PreemptionByScheduler",
+                "message": f"{SCHEDULER_NAME}: preempting to accommodate a higher priority pod",
+                "lastTransitionTime": timestamps.now()}
+        try:
+            await self.client.patch(PODS, vname, {"status": {"conditions": [cond]}}, vns,
+                                    patch_type="strategic", subresource="status")
+        except ApiError as e:
+            if e.not_found:
+                return
+            log.debug("could not mark %s as a disruption target: %s", vkey, e)
+        try:
+            await self.client.delete(PODS, vname, vns)
+        except ApiError as e:
+            if not e.not_found:
+                raise
 
     async def _select_node_for_claims(self, volumes: VolumeCheck, node: str) -> None:
         """Unbound WaitForFirstConsumer claims learn the chosen node (the binder or

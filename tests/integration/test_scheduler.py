@@ -13,7 +13,7 @@ from controllers_support import leading_controllers, poll, simulated_cluster
 
 @pytest.fixture(scope="module")
 def scheduler(server, tmp_path_factory):
-    with leading_controllers(server.kubeconfig, tmp_path_factory.mktemp("sched"), "--controllers=scheduler",
+    with leading_controllers(server.kubeconfig, tmp_path_factory.mktemp("sched"), "--controllers=scheduler,disruption",
                              "--leader-elect-retry-period", "500ms", name="scheduler") as proc:
         yield proc
 
@@ -210,3 +210,46 @@ async def test_pod_overhead_counts_in_fit_and_in_quota(cluster, namespace, api_c
         assert re.search(r"requests\.memory\s+768Mi\s+1Gi", described), described
     finally:
         node_api.delete_runtime_class(f"heavy-{tag}")
+
+
+async def test_preemption_spares_pods_a_budget_protects(cluster, namespace, api_client, kubectl):
+    """Two full nodes whose victims are alike; the one whose victim a PodDisruptionBudget
+    protects (zero disruptions allowed, as the disruption controller computes) is spared."""
+    from kubernetes import client as k8s
+    client, sim = cluster
+    tag = f"t{uuid.uuid4().hex[:6]}"
+    sched = k8s.SchedulingV1Api(api_client)
+    sched.create_priority_class({"metadata": {"name": f"low-{tag}"}, "value": 10})
+    sched.create_priority_class({"metadata": {"name": f"high-{tag}"}, "value": 1000})
+    try:
+        # without the budget, equal victims would be taken from the first node by name: a-...
+        for node in (f"a-{tag}", f"b-{tag}"):
+            await sim.add(node, cpu="1", labels={"test-tag": tag})
+        for name, node in (("guarded", f"a-{tag}"), ("loose", f"b-{tag}")):
+            body = pod_body(name, "800m", nodeSelector={"kubernetes.io/hostname": node},
+                            priorityClassName=f"low-{tag}")
+            body["metadata"]["labels"] = {"app": name}
+            await client.create(PODS, body, namespace)
+            await poll(lambda name=name: _node_of(client, namespace, name), what=f"{name} bound")
+            await sim.run_pod(namespace, name)
+        kubectl("create", "pdb", "guard", "-n", namespace, "--selector=app=guarded", "--min-available=1")
+        pdbs = k8s.PolicyV1Api(api_client)
+
+        def counted():
+            status = pdbs.read_namespaced_pod_disruption_budget("guard", namespace).status
+            return status if status.current_healthy == 1 else None
+        status = await poll(counted, what="budget status")
+        assert status.disruptions_allowed == 0
+
+        await client.create(PODS, pod_body("urgent", "800m", nodeSelector={"test-tag": tag},
+                                           priorityClassName=f"high-{tag}"), namespace)
+        assert await poll(lambda: _node_of(client, namespace, "urgent"), what="urgent bound") == f"b-{tag}"
+        urgent = await client.get(PODS, "urgent", namespace)
+        assert urgent["status"].get("nominatedNodeName") == f"b-{tag}"
+        preempted = await poll(lambda: _events(client, namespace, "loose", "Preempted"), what="Preempted event")
+        assert preempted[0]["message"] == f"Preempted by pod {urgent['metadata']['uid']} on node b-{tag}"
+        guarded = await client.get(PODS, "guarded", namespace)
+        assert not guarded["metadata"].get("deletionTimestamp")
+    finally:
+        for name in (f"low-{tag}", f"high-{tag}"):
+            sched.delete_priority_class(name)
