@@ -4,25 +4,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import re
 
 from kubeclient.metrics import serve_metrics
+from kubeclient.durations import duration  # noqa: F401 - also imported from here by tests
 from kubeclient.process import configure_logging, run_until_signalled
 
 from .context import Options
 from .manager import run_controllers
 from .registry import CONTROLLERS, select
-
-
-def duration(text: str) -> float:
-    """Go-style durations as the upstream flags take them: 40s, 5m, 1m30s, 500ms, or plain seconds."""
-    if re.fullmatch(r"\d+(\.\d+)?", text):
-        return float(text)
-    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h)", text)
-    if not parts or "".join(n + u for n, u in parts) != text:
-        raise argparse.ArgumentTypeError(f"invalid duration {text!r}")
-    scale = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
-    return sum(float(n) * scale[u] for n, u in parts)
 
 
 def parser() -> argparse.ArgumentParser:

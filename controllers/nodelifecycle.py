@@ -4,7 +4,9 @@ Health is judged on our own clock: the last time we *saw* the node's Lease
 (kube-node-lease/<node>) or its Ready heartbeat change. After
 --node-monitor-grace-period without a change the node's conditions go Unknown
 and it gets the `node.kubernetes.io/unreachable` NoSchedule and NoExecute
-taints; a node reporting Ready=False gets the `not-ready` ones. Pods on a node
+taints; a node reporting Ready=False gets the `not-ready` ones, and a node
+reporting MemoryPressure (DiskPressure, PIDPressure, NetworkUnavailable) the
+matching NoSchedule taint while it does. Pods on a node
 with a NoExecute taint are deleted once their toleration runs out (pods without
 a toleration for it get --default-unreachable-toleration-seconds, what the
 DefaultTolerationSeconds admission plugin would have given them). A node that
@@ -26,18 +28,29 @@ log = logging.getLogger(__name__)
 LEASES_NS = "kube-node-lease"
 NODE_LEASES = Resource("coordination.k8s.io", "v1", "leases")
 HEALTH_TAINT_KEYS = (NOT_READY, UNREACHABLE)
+# TaintNodesByCondition: a condition that is True keeps new pods off the node (NoSchedule)
+CONDITION_TAINTS = {"MemoryPressure": "node.kubernetes.io/memory-pressure",
+                    "DiskPressure": "node.kubernetes.io/disk-pressure",
+                    "PIDPressure": "node.kubernetes.io/pid-pressure",
+                    "NetworkUnavailable": "node.kubernetes.io/network-unavailable"}
+MANAGED_KEYS = HEALTH_TAINT_KEYS + tuple(CONDITION_TAINTS.values())
 
 
 def wanted_taints(node: dict, unreachable: bool) -> list[dict]:
-    """The node's taints with the health taints set to match its state (pure)."""
-    keep = [t for t in (node.get("spec") or {}).get("taints") or [] if t.get("key") not in HEALTH_TAINT_KEYS]
+    """The node's taints with the health and condition taints set to match its state (pure)."""
+    current = (node.get("spec") or {}).get("taints") or []
+    keep = [t for t in current if t.get("key") not in MANAGED_KEYS]
+    existing = {(t.get("key"), t.get("effect")): t for t in current}
     ready = (node_condition(node, "Ready") or {}).get("status")
     key = UNREACHABLE if unreachable or ready == "Unknown" else NOT_READY if ready != "True" else None
-    if key is None:
-        return keep
-    existing = {(t.get("key"), t.get("effect")): t for t in (node.get("spec") or {}).get("taints") or []}
-    added = [existing.get((key, "NoSchedule")) or {"key": key, "effect": "NoSchedule"},
-             existing.get((key, "NoExecute")) or {"key": key, "effect": "NoExecute", "timeAdded": timestamps.now()}]
+    added = []
+    if key is not None:
+        added = [existing.get((key, "NoSchedule")) or {"key": key, "effect": "NoSchedule"},
+                 existing.get((key, "NoExecute")) or {"key": key, "effect": "NoExecute", "timeAdded": timestamps.now()}]
+    if key is None:  # an unreachable node's conditions are stale: only its health counts
+        for ctype, taint_key in CONDITION_TAINTS.items():
+            if (node_condition(node, ctype) or {}).get("status") == "True":
+                added.append(existing.get((taint_key, "NoSchedule")) or {"key": taint_key, "effect": "NoSchedule"})
     return keep + added
 
 
@@ -111,11 +124,13 @@ class NodeLifecycleController(Controller):
             fresh = dict(node, spec=dict(node.get("spec") or {}, taints=taints or None))
             if not taints:
                 fresh["spec"].pop("taints")
+            was_unhealthy = any(t.get("key") in HEALTH_TAINT_KEYS for t in (node.get("spec") or {}).get("taints") or [])
             node = await self.client.update(NODES, fresh)
             self.nodes.assume(node)
             unhealthy = any(t.get("key") in HEALTH_TAINT_KEYS for t in taints)
-            reason = "NodeNotReady" if unhealthy else "NodeReady"
-            self.recorder.event(node, "Normal", reason, f"Node {name} status is now: {reason}")
+            if unhealthy != was_unhealthy:
+                reason = "NodeNotReady" if unhealthy else "NodeReady"
+                self.recorder.event(node, "Normal", reason, f"Node {name} status is now: {reason}")
         await self._evict(node, taints)
 
     async def _mark_unknown(self, node: dict) -> dict:

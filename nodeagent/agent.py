@@ -14,6 +14,8 @@ from kubeclient import ApiClient, EventRecorder
 from kubeclient.process import run_together
 
 from . import hostinfo
+from .eviction import EvictionManager
+from .eviction_policy import DEFAULT_EVICTION_HARD, MEMORY_AVAILABLE, parse_eviction_hard
 from .node import NodeReporter
 from .pods.context import AgentContext, ApiSources
 from .pods.manager import PodManager
@@ -35,7 +37,9 @@ async def run_agent(kubeconfig: str, node_name: str, *, root_dir: str | None = N
                     labels: dict[str, str] | None = None, serve_api: bool = True,
                     ready: asyncio.Event | None = None, require_client_cert: bool = True,
                     cluster_dns: list[str] | None = None, cluster_domain: str = "cluster.local",
-                    static_pods: list[StaticComponent] | None = None) -> None:
+                    static_pods: list[StaticComponent] | None = None,
+                    eviction_hard: str = DEFAULT_EVICTION_HARD, reserved_memory: int = 0,
+                    housekeeping_interval: float = 10.0, pressure_transition_period: float = 300.0) -> None:
     """Run until cancelled.
 
     `static_pods` are the components running on this node beside the agent (what
@@ -71,8 +75,11 @@ async def run_agent(kubeconfig: str, node_name: str, *, root_dir: str | None = N
                                    if "m" in manager_box else [],
                                    static_pod=mirrors.component_for)
             port = await server.start()
+        thresholds = parse_eviction_hard(eviction_hard)
+        memory = hostinfo.memory_bytes()
+        eviction_memory = max([t.value(memory) for t in thresholds if t.signal == MEMORY_AVAILABLE], default=0)
         reporter = NodeReporter(client, podman, node_name, host_ip=host_ip, port=port, root_dir=root_dir,
-                                labels=labels)
+                                labels=labels, reserved_memory=reserved_memory, eviction_memory=eviction_memory)
         manager_box["reporter"] = reporter
         await reporter.register()
         ctx = AgentContext(client=client, podman=podman, recorder=recorder,
@@ -84,7 +91,11 @@ async def run_agent(kubeconfig: str, node_name: str, *, root_dir: str | None = N
         log.info("node agent %s running (host %s, kubelet port %s)", node_name, host_ip, port)
         if ready is not None:
             ready.set()
-        loops = [reporter.run(), manager.run()] + ([mirrors.run()] if mirrors.components else [])
+        evictions = EvictionManager(podman, lambda: list(manager.workers.values()), recorder, node_name,
+                                    thresholds=thresholds, pods_capacity=memory - reserved_memory,
+                                    set_pressure=reporter.set_memory_pressure, interval=housekeeping_interval,
+                                    transition_period=pressure_transition_period)
+        loops = [reporter.run(), manager.run(), evictions.run()] + ([mirrors.run()] if mirrors.components else [])
         await run_together(*loops)
     finally:
         if server is not None:

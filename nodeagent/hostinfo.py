@@ -76,11 +76,12 @@ def capacity(root_dir: str) -> dict[str, str]:
     }
 
 
-def allocatable(cap: dict[str, str]) -> dict[str, str]:
-    """Upstream subtracts reservations and the eviction threshold (100Mi by default)."""
+def allocatable(cap: dict[str, str], reserved_memory: int = 0, eviction_memory: int = 100 * 2**20) -> dict[str, str]:
+    """Capacity less the reservations (--kube-reserved, --system-reserved) and the hard
+    eviction threshold for memory.available (100Mi by default), as upstream."""
     out = dict(cap)
     mem_ki = int(cap["memory"].removesuffix("Ki"))
-    out["memory"] = f"{max(mem_ki - 100 * 1024, 0)}Ki"
+    out["memory"] = f"{max(mem_ki - (reserved_memory + eviction_memory) // 1024, 0)}Ki"
     disk_ki = int(cap["ephemeral-storage"].removesuffix("Ki"))
     out["ephemeral-storage"] = str(disk_ki * 1024 * 9 // 10)
     return out

@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import socket
+import sys
 
+from kubeclient.durations import duration
 from kubeclient.process import configure_logging, run_until_signalled
 
 from .agent import DEFAULT_PORT, run_agent
+from .eviction_policy import DEFAULT_EVICTION_HARD, memory_bytes, parse_eviction_hard, parse_reserved
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -26,6 +29,14 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--cluster-dns", default="",
                    help="comma-separated DNS server addresses for pods with dnsPolicy ClusterFirst")
     p.add_argument("--cluster-domain", default="cluster.local", help="the cluster's DNS domain")
+    p.add_argument("--eviction-hard", default=DEFAULT_EVICTION_HARD,
+                   help="hard eviction thresholds, e.g. memory.available<100Mi (memory signals are acted on)")
+    p.add_argument("--eviction-pressure-transition-period", type=duration, default=300.0,
+                   help="how long a pressure condition stays after its threshold stops being met (default 5m0s)")
+    p.add_argument("--kube-reserved", default="", help="resources reserved for Kubernetes daemons, e.g. memory=256Mi")
+    p.add_argument("--system-reserved", default="", help="resources reserved for the system, e.g. memory=1Gi")
+    p.add_argument("--housekeeping-interval", type=duration, default=10.0,
+                   help="how often resource usage is sampled for eviction decisions (default 10s)")
     p.add_argument("-v", "--verbose", action="store_true")
     return p.parse_args(argv)
 
@@ -33,6 +44,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
 def run(argv: list[str]) -> int:
     ns = parse(argv)
     configure_logging(debug=ns.verbose)
+    try:
+        parse_eviction_hard(ns.eviction_hard)
+        reserved = memory_bytes(parse_reserved(ns.kube_reserved)) + memory_bytes(parse_reserved(ns.system_reserved))
+    except ValueError as e:
+        print(f"pocketkube nodeagent: {e}", file=sys.stderr)
+        return 2
     labels = dict(kv.split("=", 1) for kv in ns.node_labels.split(",") if "=" in kv)
     # SIGTERM/SIGINT cancel the agent so it stops its podman service on the way out;
     # pods keep running (as with the kubelet) and are adopted by the next agent.
@@ -40,7 +57,9 @@ def run(argv: list[str]) -> int:
         asyncio.run(run_until_signalled(run_agent(
             ns.kubeconfig, ns.node_name, root_dir=ns.root_dir, port=ns.port, address=ns.address,
             host_ip=ns.node_ip, labels=labels, require_client_cert=not ns.anonymous_auth,
-            cluster_dns=[a for a in ns.cluster_dns.split(",") if a], cluster_domain=ns.cluster_domain)))
+            cluster_dns=[a for a in ns.cluster_dns.split(",") if a], cluster_domain=ns.cluster_domain,
+            eviction_hard=ns.eviction_hard, reserved_memory=reserved, housekeeping_interval=ns.housekeeping_interval,
+            pressure_transition_period=ns.eviction_pressure_transition_period)))
     except KeyboardInterrupt:
         pass
     return 0

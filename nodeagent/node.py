@@ -63,22 +63,23 @@ def images_of(images: list[dict]) -> list[dict]:
 
 class NodeReporter:
     def __init__(self, client: ApiClient, podman: Podman, name: str, *, host_ip: str, port: int,
-                 root_dir: str, labels: dict[str, str] | None = None):
+                 root_dir: str, labels: dict[str, str] | None = None, reserved_memory: int = 0,
+                 eviction_memory: int = 100 * 2**20):
         self.client, self.podman, self.name = client, podman, name
         self.host_ip, self.port, self.root_dir = host_ip, port, root_dir
         self.extra_labels = labels or {}
         self.node_uid = ""
         self.capacity = hostinfo.capacity(root_dir)
-        self.allocatable = hostinfo.allocatable(self.capacity)
+        self.allocatable = hostinfo.allocatable(self.capacity, reserved_memory, eviction_memory)
+        self.memory_pressure = False  # the eviction manager's verdict
         self._runtime_version = "4"
 
     def _status(self, old: dict, images: list[dict]) -> dict:
         now = timestamps.now()
-        avail = hostinfo.memory_available_bytes()
         return {
             "capacity": self.capacity,
             "allocatable": self.allocatable,
-            "conditions": conditions(old.get("conditions") or [], now, 0 < avail < 100 * 2**20, False),
+            "conditions": conditions(old.get("conditions") or [], now, self.memory_pressure, False),
             "addresses": [{"type": "InternalIP", "address": self.host_ip},
                           {"type": "Hostname", "address": self.name}],
             "daemonEndpoints": {"kubeletEndpoint": {"Port": self.port}},
@@ -127,6 +128,14 @@ class NodeReporter:
             images = []
         status = self._status(node.get("status") or {}, images)
         await self.client.patch(NODES, self.name, {"status": status}, subresource="status")
+
+    async def set_memory_pressure(self, pressure: bool) -> None:
+        """The MemoryPressure condition changes: say so at once, not at the next status period."""
+        self.memory_pressure = pressure
+        try:
+            await self.post_status()
+        except ApiError as e:
+            log.warning("node status after memory pressure %s: %s", pressure, e)
 
     async def renew_lease(self) -> None:
         now = timestamps.micro_time()

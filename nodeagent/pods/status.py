@@ -186,14 +186,15 @@ class PodView:
     qos: str = "BestEffort"
     reason: str = ""
     message: str = ""
-    phase_override: str = ""  # activeDeadlineSeconds: Failed/DeadlineExceeded
+    phase_override: str = ""  # activeDeadlineSeconds: Failed/DeadlineExceeded; eviction: Failed/Evicted
+    extra_conditions: list[dict] = field(default_factory=list)  # e.g. DisruptionTarget on eviction
 
 
 def pod_status(view: PodView, old_status: dict, now: str) -> dict:
     ph = view.phase_override or phase(view.restart_policy, view.inits, view.apps)
     st: dict = {
         "phase": ph,
-        "conditions": with_times(conditions(view.sandbox_ready, view.inits, view.apps, ph),
+        "conditions": with_times(conditions(view.sandbox_ready, view.inits, view.apps, ph) + view.extra_conditions,
                                  old_status.get("conditions") or [], now),
         "hostIP": view.host_ip,
         "hostIPs": [{"ip": view.host_ip}] if view.host_ip else [],

@@ -93,6 +93,7 @@ class PodWorker:
         self.written: dict | None = None
         self.start_time = ""
         self.deadline_exceeded = False
+        self.evicted = ""  # the node-pressure eviction message, once evicted
         self.seen_at: float | None = time.monotonic()   # until the pod first runs (pod start duration)
         _WORKERS.add(self)
 
@@ -281,7 +282,7 @@ class PodWorker:
         policy = spec.get("restartPolicy") or "Always"
         # A pod that reached a final phase never runs again, even if its containers are gone.
         final = (self.written or self.pod.get("status") or {}).get("phase") in ("Succeeded", "Failed") \
-            or self.deadline_exceeded
+            or self.deadline_exceeded or bool(self.evicted)
 
         inits_done = True
         for c in spec.get("initContainers") or []:
@@ -319,6 +320,13 @@ class PodWorker:
         if time.time() - timestamps.parse_time(self.start_time) >= int(ads):
             self.deadline_exceeded = True
             asyncio.ensure_future(self._kill_all(int(self.pod["spec"].get("terminationGracePeriodSeconds", 30))))
+
+    async def evict(self, message: str) -> None:
+        """Node-pressure eviction with a hard threshold: the containers are killed at
+        once (no grace) and the pod ends Failed with reason Evicted, never to run again."""
+        self.evicted = message
+        await self._kill_all(0)
+        await self._report()
 
     # -- probes ------------------------------------------------------------
     async def _watch_probes(self, c: dict, a: Attempt) -> None:
@@ -454,6 +462,10 @@ class PodWorker:
         if self.deadline_exceeded:
             pv.phase_override, pv.reason = "Failed", "DeadlineExceeded"
             pv.message = f"Pod was active on the node longer than the specified deadline"
+        if self.evicted:
+            pv.phase_override, pv.reason, pv.message = "Failed", "Evicted", self.evicted
+            pv.extra_conditions = [{"type": "DisruptionTarget", "status": "True", "reason": "TerminationByKubelet",
+                                    "message": self.evicted}]
         old = self.written or self.pod.get("status") or {}
         st = pod_status(pv, old, timestamps.now())
         if st == self.written:

@@ -123,6 +123,16 @@ def test_health_taints_follow_readiness():
                                                             for t in wanted_taints(node, False)}
 
 
+def test_memory_pressure_condition_taints_the_node_while_it_lasts():
+    node = {"spec": {}, "status": {"conditions": [{"type": "Ready", "status": "True"},
+                                                  {"type": "MemoryPressure", "status": "True"}]}}
+    assert wanted_taints(node, unreachable=False) == [
+        {"key": "node.kubernetes.io/memory-pressure", "effect": "NoSchedule"}]
+    node["spec"]["taints"] = wanted_taints(node, unreachable=False)
+    node["status"]["conditions"][1]["status"] = "False"
+    assert wanted_taints(node, unreachable=False) == []
+
+
 def test_eviction_deadlines():
     taint = {"key": "node.kubernetes.io/unreachable", "effect": "NoExecute", "timeAdded": "2026-01-01T00:00:00Z"}
     added = 1767225600.0
