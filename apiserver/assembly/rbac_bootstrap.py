@@ -6,6 +6,8 @@
   system:discovery                      discovery and OpenAPI documents; system:authenticated
   system:public-info-viewer             health and version; everyone
   system:service-account-issuer-discovery   OIDC discovery; every service account
+  system:certificates.k8s.io:...        node client auto-approval (nodeclient, selfnodeclient), the
+                                        per-signer approver roles, system:node-bootstrapper
   pocketkube:cluster-viewer             (ours) what the cluster page (/ui/) reads: nodes, pods,
                                         Services, EndpointSlices, events, and /metrics; bound to the
                                         group of the page's token (apiserver.auth.credentials)
@@ -114,6 +116,21 @@ CLUSTER_ROLES += [
     _labelled(_role("system:aggregate-to-admin", [
         _rule(["create"], "authorization.k8s.io", ["localsubjectaccessreviews"]),
         _rule([*_READ, *_WRITE], GROUP, ["rolebindings", "roles"])]), **{_AGG + "admin": "true"}),
+]
+
+# Certificates (upstream's names): who may have node client requests auto-approved, who may
+# approve for a signer, and what a joining node's bootstrap credential may do.
+_CSR = "certificates.k8s.io"
+CLUSTER_ROLES += [
+    _role("system:certificates.k8s.io:certificatesigningrequests:nodeclient",
+          [_rule(["create"], _CSR, ["certificatesigningrequests/nodeclient"])]),
+    _role("system:certificates.k8s.io:certificatesigningrequests:selfnodeclient",
+          [_rule(["create"], _CSR, ["certificatesigningrequests/selfnodeclient"])]),
+    *[_role(f"system:certificates.k8s.io:{signer}-approver",
+            [{"verbs": ["approve"], "apiGroups": [_CSR], "resources": ["signers"],
+              "resourceNames": [f"kubernetes.io/{signer}"]}])
+      for signer in ("kube-apiserver-client", "kube-apiserver-client-kubelet", "kubelet-serving")],
+    _role("system:node-bootstrapper", [_rule(["create", "get", "list", "watch"], _CSR, ["certificatesigningrequests"])]),
 ]
 
 CLUSTER_ROLES.append(_role("pocketkube:cluster-viewer", [

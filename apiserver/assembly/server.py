@@ -36,6 +36,7 @@ from openapi import catalogue
 
 from apiserver.admission import DEFAULT_PLUGINS, AdmissionSettings, build_chain
 from apiserver.auth.authorizer import ModeAuthorizer, parse_modes
+from apiserver.auth.certificates_guard import certificate_guards
 from apiserver.auth.page_viewer import PageViewerLimit
 from apiserver.auth.credentials import Credentials, ensure_credentials
 from apiserver.auth.rbac import RBACAuthorizer
@@ -177,6 +178,7 @@ async def build_app(opts: ServerOptions, store, creds: Credentials, port: int, *
     # the cluster page's token only reads, in every mode (AlwaysAllow included)
     authorizer = PageViewerLimit(ModeAuthorizer(parse_modes(",".join(opts.authorization_mode)), rbac=rbac))
     validate = escalation_guard(validate, authorizer, rbac)  # no granting more than one holds
+    mutate, validate = certificate_guards(mutate, validate, authorizer)  # CSR requester, approve/sign verbs
     if admission_timings:
         steps = admission_timings[0]
         mutate, validate = timed(mutate, "admit", steps), timed(validate, "validate", steps)

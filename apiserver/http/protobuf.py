@@ -99,6 +99,18 @@ MESSAGES: dict[str, dict[int, tuple[str, str]]] = {
                            3: ("roleRef", "M:RoleRef")},
     "Subject": {1: ("kind", S), 2: ("apiGroup", S), 3: ("name", S), 4: ("namespace", S)},
     "RoleRef": {1: ("apiGroup", S), 2: ("kind", S), 3: ("name", S)},
+    # kubectl certificate approve|deny PUT the whole request to /approval as protobuf
+    # (spec.extra is not read: the server fills the requester in on create and keeps it).
+    "CertificateSigningRequest": {1: ("metadata", "M:ObjectMeta"), 2: ("spec", "M:CertificateSigningRequestSpec"),
+                                  3: ("status", "M:CertificateSigningRequestStatus")},
+    "CertificateSigningRequestSpec": {1: ("request", "bytes"), 2: ("username", S), 3: ("uid", S),
+                                      4: ("groups", "*str"), 5: ("usages", "*str"), 7: ("signerName", S),
+                                      8: ("expirationSeconds", "int?")},
+    "CertificateSigningRequestStatus": {1: ("conditions", "*M:CertificateSigningRequestCondition"),
+                                        2: ("certificate", "bytes")},
+    "CertificateSigningRequestCondition": {1: ("type", S), 2: ("reason", S), 3: ("message", S),
+                                           4: ("lastUpdateTime", "time"), 5: ("lastTransitionTime", "time"),
+                                           6: ("status", S)},
     # Workloads (kubectl create deployment|job|cronjob|pdb, create job --from=cronjob send these).
     # PodSpec covers what kubectl's generators and server defaulting write; probes, affinity and
     # lifecycle hooks are not read from protobuf (a manifest with them goes as JSON via apply/create -f).
@@ -195,6 +207,7 @@ KINDS = {("v1", "Namespace"): "Namespace", ("v1", "ConfigMap"): "ConfigMap", ("v
          ("apps/v1", "Deployment"): "Deployment", ("batch/v1", "Job"): "Job", ("batch/v1", "CronJob"): "CronJob",
          ("policy/v1", "PodDisruptionBudget"): "PodDisruptionBudget",
          ("autoscaling/v2", "HorizontalPodAutoscaler"): "HorizontalPodAutoscaler",
+         ("certificates.k8s.io/v1", "CertificateSigningRequest"): "CertificateSigningRequest",
          **{(f"{g}/v1", k): k for g, kinds in (
              ("authentication.k8s.io", ("SelfSubjectReview", "TokenReview")),
              ("authorization.k8s.io", ("SelfSubjectAccessReview", "SubjectAccessReview",

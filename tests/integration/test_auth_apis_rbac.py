@@ -200,3 +200,33 @@ def test_resource_names_allow_a_list_of_that_one_name(rbac_kubectl):
     assert out.stdout.split() == ["configmap/cm1"]
     denied = k("get", "configmaps", "-n", ns, "--as=carol", check=False)
     assert denied.returncode != 0 and "Forbidden" in denied.stderr
+
+
+def test_approving_a_csr_needs_the_approve_verb_on_its_signer(rbac_kubectl, tmp_path):
+    """Upstream's CertificateApproval: RBAC on certificatesigningrequests/approval is not enough."""
+    import base64
+    import json
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    k = rbac_kubectl
+    key = ec.generate_private_key(ec.SECP256R1())
+    req = x509.CertificateSigningRequestBuilder().subject_name(
+        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "lena")])).sign(key, hashes.SHA256())
+    k("create", "-f", "-", input=json.dumps({
+        "apiVersion": "certificates.k8s.io/v1", "kind": "CertificateSigningRequest", "metadata": {"name": "lena"},
+        "spec": {"request": base64.b64encode(req.public_bytes(serialization.Encoding.PEM)).decode(),
+                 "signerName": "kubernetes.io/kube-apiserver-client", "usages": ["client auth"]}}))
+    k("create", "clusterrole", "csr-approval", "--verb=get,list,update", "--resource=certificatesigningrequests",
+      "--resource=certificatesigningrequests/approval")
+    k("create", "clusterrolebinding", "mia-csr", "--clusterrole=csr-approval", "--user=mia")
+    cp = k("certificate", "approve", "lena", "--as=mia", check=False)
+    assert cp.returncode == 1
+    assert ('certificatesigningrequests.certificates.k8s.io "lena" is forbidden: user not permitted to approve '
+            'requests with signerName "kubernetes.io/kube-apiserver-client"') in cp.stderr
+    k("create", "clusterrolebinding", "mia-signer", "--user=mia",
+      "--clusterrole=system:certificates.k8s.io:kube-apiserver-client-approver")
+    assert "lena approved" in k("certificate", "approve", "lena", "--as=mia").stdout
