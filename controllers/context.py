@@ -17,6 +17,9 @@ class Options:
     terminated_pod_gc_threshold: int = 12500
     pod_gc_period: float = 20.0
     root_ca_file: str | None = None
+    cluster_signing_cert_file: str | None = None   # the CA csrsigning issues with (none: it does not sign)
+    cluster_signing_key_file: str | None = None
+    cluster_signing_duration: float = 365 * 24 * 3600.0   # the longest certificate it issues
     resync_period: float | None = 300.0
     namespace_sync_period: float = 1.0  # how soon to look again at a namespace still emptying
     extra: dict = field(default_factory=dict)

@@ -33,6 +33,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--terminated-pod-gc-threshold", type=int, default=12500)
     p.add_argument("--pod-gc-period", type=duration, default=20.0)
     p.add_argument("--root-ca-file", help="CA bundle to publish as kube-root-ca.crt (default: the kubeconfig's)")
+    p.add_argument("--cluster-signing-cert-file", help="CA certificate csrsigning issues certificates with")
+    p.add_argument("--cluster-signing-key-file", help="its private key")
+    p.add_argument("--cluster-signing-duration", type=duration, default=365 * 24 * 3600.0,
+                   help="the longest validity of an issued certificate (default 8760h)")
     p.add_argument("--min-resync-period", type=duration, default=300.0)
     p.add_argument("--local-path-dir", help="run the local-path provisioner with volumes under this directory "
                                             "(on the host of the node it serves)")
@@ -51,6 +55,9 @@ def options_from(ns: argparse.Namespace) -> Options:
                    default_toleration_seconds=ns.default_unreachable_toleration_seconds,
                    terminated_pod_gc_threshold=ns.terminated_pod_gc_threshold, pod_gc_period=ns.pod_gc_period,
                    root_ca_file=ns.root_ca_file, resync_period=ns.min_resync_period,
+                   cluster_signing_cert_file=ns.cluster_signing_cert_file,
+                   cluster_signing_key_file=ns.cluster_signing_key_file,
+                   cluster_signing_duration=ns.cluster_signing_duration,
                    extra={"hpa_sync_period": ns.horizontal_pod_autoscaler_sync_period,
                           **({"local_path_dir": ns.local_path_dir} if ns.local_path_dir else {})})
 

@@ -28,6 +28,8 @@ CONTROLLERS = {
     "pv-protection": "controllers.volumes.protection:PVProtectionController",
     "ephemeral-volume": "controllers.volumes.ephemeral:EphemeralVolumeController",
     "persistentvolume-expander": "controllers.volumes.expander:VolumeExpander",
+    "csrsigning": "controllers.certificates.signer:CSRSigningController",
+    "csrapproving": "controllers.certificates.approver:CSRApprovingController",
 }
 
 

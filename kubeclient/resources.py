@@ -53,6 +53,7 @@ JOBS = Resource("batch", "v1", "jobs")
 CRONJOBS = Resource("batch", "v1", "cronjobs")
 PODDISRUPTIONBUDGETS = Resource("policy", "v1", "poddisruptionbudgets")
 PERSISTENTVOLUMECLAIMS = Resource("", "v1", "persistentvolumeclaims")
+CERTIFICATESIGNINGREQUESTS = Resource("certificates.k8s.io", "v1", "certificatesigningrequests", False)
 
 
 def object_key(obj: dict) -> str:

@@ -79,7 +79,9 @@ def _start_components(ns: argparse.Namespace, running, logs) -> list[asyncio.Tas
         kc = creds.kubeconfig_for("system:kube-controller-manager")
         # the local-path provisioner deletes volume directories itself: only beside our own node agent
         extra = {} if ns.no_nodeagent else {"local_path_dir": str(running.opts.data_dir.resolve() / "local-path")}
+        pki = creds.pki   # csrsigning issues with the cluster CA, as kubeadm points the controller manager at it
         tasks.append(asyncio.create_task(_supervise("controllers", run_controllers(str(kc), options=Options(
+            cluster_signing_cert_file=str(pki.ca_cert), cluster_signing_key_file=str(pki.ca_key),
             extra=extra))), name="controllers"))
     if not ns.no_nodeagent:
         from nodeagent.agent import run_agent
