@@ -102,3 +102,4 @@ class AgentContext:
     cluster_dns: list[str] = field(default_factory=list)     # the kubelet's --cluster-dns
     cluster_domain: str = "cluster.local"
     host_resolv_conf: str = "/etc/resolv.conf"
+    host_hosts_file: str = "/etc/hosts"

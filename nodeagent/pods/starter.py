@@ -18,6 +18,7 @@ from .backoff import BackOff
 from .context import AgentContext
 from .dns import is_host_default, parse_resolv_conf, pod_resolv_conf
 from .env import EnvError, build_env
+from .etchosts import mounts_own_hosts_file, pod_hosts_file
 from .probes import run_probe
 
 log = logging.getLogger(__name__)
@@ -107,6 +108,25 @@ def _resolv_conf_mount(ctx: AgentContext, pod: dict) -> list[dict]:
     return [{"destination": "/etc/resolv.conf", "source": path, "type": "bind", "options": ["rbind", "ro"]}]
 
 
+def _hosts_file_mount(ctx: AgentContext, pod: dict, container: dict, pod_ip: str) -> list[dict]:
+    """The kubelet-managed /etc/hosts (nodeagent/pods/etchosts.py), once the pod has an IP."""
+    if not pod_ip or mounts_own_hosts_file(container):
+        return []
+    host_file = ""
+    if (pod.get("spec") or {}).get("hostNetwork"):
+        try:
+            with open(ctx.host_hosts_file) as f:
+                host_file = f.read()
+        except OSError:
+            pass
+    path = os.path.join(volumes.pod_dir(ctx.root_dir, pod["metadata"]["uid"]), "etc-hosts")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + ".tmp", "w") as f:
+        f.write(pod_hosts_file(pod, [pod_ip], ctx.cluster_domain, host_file))
+    os.replace(path + ".tmp", path)
+    return [{"destination": "/etc/hosts", "source": path, "type": "bind", "options": ["rbind", "rw"]}]
+
+
 async def start_attempt(ctx: AgentContext, pod: dict, c: dict, *, kind: str, attempt: int, sandbox_id: str,
                         pod_ip: str, volume_paths: dict[str, str], pull_backoff: BackOff,
                         start_errors: dict[str, str], runtime_handler: str | None = None) -> tuple[str, str] | None:
@@ -122,7 +142,8 @@ async def start_attempt(ctx: AgentContext, pod: dict, c: dict, *, kind: str, att
                         get_secret=secs.get, service_env=svc_env, node_alloc=ctx.node_allocatable)
         img_env = dict(e.split("=", 1) for e in (info.get("Config") or {}).get("Env") or [] if "=" in e)
         full_env = {**img_env, **env}
-        mounts = volumes.mounts_for(c, volume_paths, volumes.read_only_volumes(pod)) + _resolv_conf_mount(ctx, pod)
+        mounts = volumes.mounts_for(c, volume_paths, volumes.read_only_volumes(pod)) + _resolv_conf_mount(ctx, pod) \
+            + _hosts_file_mount(ctx, pod, c, pod_ip)
         command = S.argv(c, info.get("Config") or {}, full_env)
         cspec = specgen.container_spec(pod, c, command=command, node=ctx.node_name, kind=kind, attempt=attempt,
                                        sandbox_id=sandbox_id, image=c["image"], env=full_env, mounts=mounts)

@@ -36,6 +36,9 @@ def sandbox_spec(pod: dict, node: str) -> dict:
             hostadd.append(f"{h}:{alias.get('ip')}")
     if spec.get("hostNetwork"):
         out["netns"] = {"nsmode": "host"}
+        # and the node's UTS namespace: one of its own would be named after the Podman
+        # pod, often longer than a host name may be (sethostname fails)
+        out["utsns"] = {"nsmode": "host"}
         out["share"] = ["ipc"]
     else:
         out["hostname"] = hostname_of(pod)
@@ -116,6 +119,9 @@ def container_spec(pod: dict, container: dict, *, command: list[str], node: str,
         "stop_timeout": int(spec.get("terminationGracePeriodSeconds", 30)),
         "log_configuration": {"driver": "k8s-file"},
     }
+    if spec.get("hostNetwork"):
+        # the node's host name, as in the kubelet's host-network sandboxes
+        out["utsns"] = {"nsmode": "host"}
     if container.get("workingDir"):
         out["work_dir"] = container["workingDir"]
     if container.get("tty"):

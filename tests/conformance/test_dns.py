@@ -141,3 +141,54 @@ def test_dns_configurable_nameservers(core, kubectl, ns):
     resolv = kubectl("exec", "-n", ns, pod, "--", "cat", "/etc/resolv.conf").stdout
     assert "nameserver 1.1.1.1" in resolv.splitlines()
     assert any(ln.startswith("search") and "resolv.conf.local" in ln.split() for ln in resolv.splitlines())
+
+
+def _hostname_pod(core, ns: str, hostname: str, subdomain: str, labels: dict | None = None) -> tuple[str, str]:
+    name = exec_pod(core, ns, hostname=hostname, subdomain=subdomain)
+    if labels:
+        core.patch_namespaced_pod(name, ns, {"metadata": {"labels": labels}})
+    pod = wait_for(lambda: (lambda p: p if p.status.pod_ip else None)(core.read_namespaced_pod(name, ns)),
+                   what="pod IP")
+    return name, pod.status.pod_ip
+
+
+def _headless(core, ns: str, name: str, selector: dict) -> None:
+    """upstream's CreateServiceSpec(name, "", true, selector): headless, port http 80"""
+    core.create_namespaced_service(ns, {"metadata": {"name": name}, "spec": {
+        "clusterIP": "None", "selector": selector, "ports": [{"name": "http", "port": 80, "protocol": "TCP"}]}})
+
+
+@row("DNS, cluster", release="v1.14", needs="POD",
+     codename="[sig-network] DNS should provide /etc/hosts entries for the cluster [LinuxOnly]")
+def test_dns_etc_hosts_entries(core, kubectl, ns):
+    """The pod's own FQDN and host name resolve through its /etc/hosts (no such Service exists)."""
+    pod, pod_ip = _hostname_pod(core, ns, "dns-querier-1", "dns-test-service")
+    fqdn = f"dns-querier-1.dns-test-service.{ns}.svc.{ZONE}"
+    hosts = kubectl("exec", "-n", ns, pod, "--", "cat", "/etc/hosts").stdout
+    assert f"{pod_ip}\t{fqdn}\tdns-querier-1" in hosts.splitlines(), hosts
+    for name in (fqdn, "dns-querier-1"):
+        assert _resolved_by_libc(kubectl, ns, pod, name) == pod_ip, name
+
+
+@row("DNS, resolve the hostname", release="v1.15", needs="CTRL+POD",
+     codename="[sig-network] DNS should provide DNS for pods for Hostname [LinuxOnly]")
+def test_dns_for_pods_hostname(core, kubectl, ns, dns):
+    selector = {"dns-test-hostname-attribute": "true"}
+    _headless(core, ns, "dns-test-service-2", selector)
+    pod, pod_ip = _hostname_pod(core, ns, "dns-querier-2", "dns-test-service-2", selector)
+    fqdn = f"dns-querier-2.dns-test-service-2.{ns}.svc.{ZONE}"
+    for name in (fqdn, "dns-querier-2"):
+        assert wait_for(lambda: _resolved_by_libc(kubectl, ns, pod, name) == pod_ip, timeout=60,
+                        what=f"{name} -> {pod_ip}")
+
+
+@row("DNS, resolve the subdomain", release="v1.15", needs="CTRL+POD",
+     codename="[sig-network] DNS should provide DNS for pods for Subdomain")
+def test_dns_for_pods_subdomain(core, kubectl, ns, dns):
+    """The pod's FQDN and its subdomain (the headless Service) are A records of the cluster DNS."""
+    selector = {"dns-test-hostname-attribute": "true"}
+    _headless(core, ns, "dns-test-service-2", selector)
+    pod, pod_ip = _hostname_pod(core, ns, "dns-querier-2", "dns-test-service-2", selector)
+    for name in (f"dns-querier-2.dns-test-service-2.{ns}.svc.{ZONE}", f"dns-test-service-2.{ns}.svc.{ZONE}"):
+        wait_for(lambda: addresses(nslookup(kubectl, ns, pod, name), name) == {pod_ip}, timeout=60,
+                 what=f"A {name} -> {pod_ip}")
