@@ -39,6 +39,58 @@ def compile_error(rule: str) -> str:
     return ""
 
 
+def undefined_field(rule: str, schema: dict) -> str:
+    """cel-go's type-check error for the first `self.a.b` selection naming a field the
+    schema does not declare ('' when there is none, or the rule does not parse).
+    cel-python does not type-check: this covers the error CRD authors meet most."""
+    try:
+        tree = _parser().parse(rule)
+    except Exception:
+        return ""
+    for node in tree.iter_subtrees_topdown():
+        if node.data != "member_dot":
+            continue
+        names, base = _selection(node)
+        if base not in ("self", "oldSelf"):
+            continue
+        current, root = schema, True
+        for name in names:
+            if not isinstance(current, dict) or current.get("x-kubernetes-preserve-unknown-fields") \
+                    or current.get("type") != "object" or isinstance(current.get("additionalProperties"), dict):
+                break   # dynamic, a map, or not an object: nothing cel-go would refuse here
+            props = current.get("properties") or {}
+            if name in props:
+                if root and name == "metadata":
+                    break   # ObjectMeta: checked by its own rules
+                current, root = props[name], False
+                continue
+            if (root or current.get("x-kubernetes-embedded-resource")) and name in ("apiVersion", "kind", "metadata"):
+                break
+            line, column = name.line, name.column - 1   # cel-go points at the '.'
+            text = rule.splitlines()[line - 1] if rule.splitlines() else rule
+            return (f"ERROR: <input>:{line}:{column}: undefined field '{name}'\n | {text}\n | "
+                    + "." * (column - 1) + "^")
+    return ""
+
+
+def _selection(node):
+    """(the selected names, outermost first, as tokens; the identifier at the base) of a.b.c."""
+    names = []
+    while node.data == "member_dot":
+        names.append(node.children[1])
+        node = node.children[0]
+        while node.data in ("member", "primary") and len(node.children) == 1 and hasattr(node.children[0], "data"):
+            node = node.children[0]
+    base = str(node.children[0]) if node.data == "ident" and node.children else ""
+    return names[::-1], base
+
+
+@lru_cache(maxsize=1)
+def _parser():
+    from celpy.celparser import CELParser
+    return CELParser()
+
+
 def _type_of(schema: dict, value) -> str:
     if schema.get("type"):
         return schema["type"]

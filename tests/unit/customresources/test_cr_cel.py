@@ -1,4 +1,6 @@
 """x-kubernetes-validations (CEL through cel-python): messages, transition rules, compile errors."""
+import pytest
+
 from apiserver.registry.customresources import cel
 
 SPEC = {"type": "object",
@@ -36,3 +38,22 @@ def test_missing_fields_are_an_evaluation_error_and_bad_rules_do_not_compile():
         'self.minReplicas <= self.replicas']
     assert cel.compile_error("self.replicas <=") != ""
     assert cel.compile_error("has(self.x) ? self.x > 1 : true") == ""
+
+
+_SPEC = {"type": "object", "properties": {"spec": {"type": "object", "properties": {
+    "replicas": {"type": "integer"}, "tags": {"type": "object", "additionalProperties": {"type": "string"}},
+    "free": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}}}
+
+
+@pytest.mark.parametrize("rule, undefined", [
+    ("self.spec.replicas > 1", ""),
+    ("self.spec.tags.anything == 'a'", ""),           # a map: any key
+    ("self.spec.free.whatever == 1", ""),              # preserved unknown fields: dynamic
+    ("self.metadata.name == 'x' && self.kind == 'K'", ""),
+    ("self.spec.items.all(i, i.x)", "ERROR: <input>:1:10: undefined field 'items'"),
+    ("has(self.spec.nope)", "ERROR: <input>:1:14: undefined field 'nope'"),
+    ("oldSelf.other == self.spec", "ERROR: <input>:1:8: undefined field 'other'"),
+])
+def test_undefined_fields_are_compile_errors(rule, undefined):
+    got = cel.undefined_field(rule, _SPEC)
+    assert got.split("\n")[0] == undefined

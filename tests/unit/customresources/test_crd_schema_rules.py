@@ -102,6 +102,11 @@ def _texts(schema, status=False):
     (_obj(a={"type": "string", "x-kubernetes-validations": [{"rule": "self ==", "message": "m"}]}),
      f'{P}.properties[a].x-kubernetes-validations[0].rule: Invalid value: {{"rule":"self ==","message":"m",'
      '"messageExpression":"","reason":null,"fieldPath":"","optionalOldSelf":null}: compilation failed: '),
+    (_obj(o={"type": "object", "properties": {"a": {"type": "string"}},
+             "x-kubernetes-validations": [{"rule": "self.b == 'x'"}]}),
+     f'{P}.properties[o].x-kubernetes-validations[0].rule: Invalid value: {{"rule":"self.b == \'x\'",'
+     '"message":"","messageExpression":"","reason":null,"fieldPath":"","optionalOldSelf":null}: compilation '
+     "failed: ERROR: <input>:1:5: undefined field 'b'\n | self.b == 'x'\n | ....^"),
     (_obj(l={"type": "array", "items": {"type": "string", "x-kubernetes-validations": [{"rule": "self == oldSelf"}]}}),
      f'{P}.properties[l].items.x-kubernetes-validations[0].rule: Invalid value: "self == oldSelf": oldSelf cannot '
      f"be used on the uncorrelatable portion of the schema within {P}.properties[l]"),

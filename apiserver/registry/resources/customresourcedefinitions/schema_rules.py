@@ -278,7 +278,7 @@ class _Walk:
                     e.append(field.invalid(f"{rp}.fieldPath", fp, "fieldPath must be a valid path"))
             if not text.strip():
                 continue
-            why = cel.compile_error(text)
+            why = cel.compile_error(text) or cel.undefined_field(text, s)
             if why:
                 self.cel_errors.append(field.invalid(f"{rp}.rule", _shown_rule(rule), f"compilation failed: {why}"))
             uses_old_self = "oldSelf" in text
