@@ -10,6 +10,8 @@ from apiserver.machinery import timeutil
 from apiserver.registry.resources.apiservices import local_apiservice, local_available
 from apiserver.registry.resources.priorityclasses import system_priority_classes
 
+from .flowcontrol_bootstrap import ensure_flowcontrol_configuration
+
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 
@@ -52,6 +54,7 @@ async def ensure_defaults(registries, *, kubernetes_service_ip: str, apiserver_i
         await _create_if_missing(priority_classes, "", pc)
 
     await ensure_local_apiservices(registries)
+    await ensure_flowcontrol_configuration(registries, _create_if_missing)
 
     labels = {"component": "apiserver", "provider": "kubernetes"}
     await _create_if_missing(registries.for_plural("", "services"), "default", {
