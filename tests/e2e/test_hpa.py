@@ -63,3 +63,32 @@ def test_hpa_scales_a_deployment_up_under_load_and_down_after_its_window(cluster
     events = json.loads(c.kubectl("get", "events", "-n", ns, "--field-selector",
                                   "involvedObject.kind=HorizontalPodAutoscaler", "-o", "json").stdout)["items"]
     assert {"SuccessfulRescale"} == {e["reason"] for e in events}
+
+
+def test_hpa_scales_on_memory_utilization(cluster, ns):
+    """Each pod holds about 40 MB in a shell variable against a 16Mi request: memory
+    utilisation far above the 100% target, so the HPA goes to its maximum of 2."""
+    c = cluster
+    # `echo` after the sleep keeps the shell (and its variable) alive: a last command is exec'd
+    hold = "x=$(head -c 40000000 /dev/zero | tr '\\0' a); sleep 3600; echo ${#x}"
+    deployment = {
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "hold"},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "hold"}},
+                 "template": {"metadata": {"labels": {"app": "hold"}},
+                              "spec": {"terminationGracePeriodSeconds": 0, "containers": [{
+                                  "name": "hold", "image": IMAGE, "command": ["sh", "-c", hold],
+                                  "resources": {"requests": {"memory": "16Mi"}}}]}}}}
+    hpa = {
+        "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "hold"},
+        "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "hold"},
+                 "minReplicas": 1, "maxReplicas": 2,
+                 "metrics": [{"type": "Resource", "resource": {
+                     "name": "memory", "target": {"type": "Utilization", "averageUtilization": 100}}}]}}
+    c.kubectl("apply", "-n", ns, "-f", "-", input=json.dumps(deployment))
+    c.kubectl("apply", "-n", ns, "-f", "-", input=json.dumps(hpa))
+    c.wait_for("the HPA to scale up to 2 on memory",
+               lambda: c.get("deployment", "hold", "-n", ns)["spec"]["replicas"] == 2, timeout=150, interval=2)
+    status = c.get("hpa", "hold", "-n", ns)["status"]
+    current = status["currentMetrics"][0]["resource"]
+    assert current["name"] == "memory" and current["current"]["averageUtilization"] > 100, status
+    assert int(current["current"]["averageValue"]) > 16 * 2 ** 20

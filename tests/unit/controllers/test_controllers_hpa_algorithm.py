@@ -44,3 +44,20 @@ def test_utilization_is_usage_over_requests_of_pods_with_metrics():
     assert counted == 2 and abs(ratio - 3.0) < 1e-9
     assert entry["resource"]["current"] == {"averageUtilization": 150, "averageValue": "150m"}
     assert A.proposal(3, ratio, counted) == 6
+
+
+def test_memory_utilization_and_average_value_in_bytes():
+    pods = [{"metadata": {"name": n}, "spec": {"containers": [{"resources": {"requests": {"memory": "64Mi"}}},
+                                                              {"resources": {"requests": {"memory": "64Mi"}}}]}}
+            for n in ("a", "b")]
+    usage = {"a": {"memory": 192 * 2 ** 20}, "b": {"memory": 64 * 2 ** 20}}   # of 128Mi requested each
+    by_share = {"type": "Resource", "resource": {"name": "memory", "target": {"type": "Utilization",
+                                                                              "averageUtilization": 50}}}
+    ratio, counted, entry = resource_ratio(by_share, pods, usage)
+    assert counted == 2 and abs(ratio - 2.0) < 1e-9   # 100% used against a 50% target
+    assert entry["resource"] == {"name": "memory", "current": {"averageUtilization": 100,
+                                                               "averageValue": str(128 * 2 ** 20)}}
+    by_value = {"type": "Resource", "resource": {"name": "memory", "target": {"type": "AverageValue",
+                                                                              "averageValue": "256Mi"}}}
+    ratio, _, entry = resource_ratio(by_value, pods, usage)
+    assert abs(ratio - 0.5) < 1e-9 and entry["resource"]["current"] == {"averageValue": str(128 * 2 ** 20)}
