@@ -78,6 +78,25 @@ def enable_ip_forward() -> None:
         log.warning("cannot set net.ipv4.ip_forward: %s", e)
 
 
+def enable_route_localnet(bridge: str) -> bool:
+    """route_localnet on the pod bridge: a host client's 127.0.0.1 -> NodePort connection,
+    DNAT'd to a pod, leaves through the bridge with a loopback source (masqueraded only
+    after routing), and its replies come back to 127.0.0.1 through it; without the
+    sysctl the kernel drops both as martians. Only this interface, not conf/all.
+    Returns whether it is on (False until the bridge exists)."""
+    path = f"/proc/sys/net/ipv4/conf/{bridge}/route_localnet"
+    try:
+        with open(path) as f:
+            if f.read().strip() == "1":
+                return True
+        with open(path, "w") as f:
+            f.write("1")
+        log.info("set net.ipv4.conf.%s.route_localnet=1 (NodePorts on 127.0.0.1)", bridge)
+        return True
+    except OSError:
+        return False
+
+
 def set_hairpin(bridge: str) -> int:
     """hairpin_mode on every port of the pod bridge (netavark leaves it off), so a pod
     reaches itself through its own Service. Returns how many ports were switched on."""

@@ -33,6 +33,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--cluster-cidr", default="10.88.0.0/16", help="pods' range: traffic from elsewhere is masqueraded")
     p.add_argument("--bridge", default="podman0", help="pod bridge whose ports get hairpin mode")
     p.add_argument("--node-ip", default=None, help="this node's address (LoadBalancer ingress)")
+    p.add_argument("--localhost-nodeports", action=argparse.BooleanOptionalAction, default=True,
+                   help="serve NodePorts on 127.0.0.1 too (upstream's --iptables-localhost-nodeports); "
+                        "sets route_localnet on the pod bridge")
     p.add_argument("--no-service-lb", action="store_true", help="do not serve LoadBalancer Services (ServiceLB)")
     p.add_argument("--min-sync-period", type=float, default=0.2, help="seconds between two syncs at least")
     p.add_argument("--sync-period", type=float, default=30.0, help="seconds between two syncs at most")
@@ -45,7 +48,7 @@ def parser() -> argparse.ArgumentParser:
 
 def config_from(ns: argparse.Namespace) -> Config:
     return Config(table=ns.table or default_table(ns.node_name), service_cidr=ns.service_cluster_ip_range,
-                  cluster_cidr=ns.cluster_cidr)
+                  cluster_cidr=ns.cluster_cidr, localhost_nodeports=ns.localhost_nodeports)
 
 
 async def run_proxy(kubeconfig: str, node_name: str, cfg: Config, *, node_ip: str | None = None,

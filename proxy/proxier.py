@@ -61,6 +61,8 @@ class Proxier:
         want = render(snap, self.cfg, self.render_cache)
         script = transaction(self.applied, want, self.cfg)
         host.set_hairpin(self.bridge)
+        if self.cfg.localhost_nodeports:
+            host.enable_route_localnet(self.bridge)
         try:
             await host.nft_apply(script)
         except host.CommandFailed as e:

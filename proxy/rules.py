@@ -39,6 +39,9 @@ class Config:
     table: str = "pocketkube-proxy"
     service_cidr: str = "10.96.0.0/12"
     cluster_cidr: str = "10.88.0.0/16"   # pods' addresses: traffic from elsewhere is masqueraded
+    # NodePorts on 127.0.0.0/8 for this host's own clients (upstream's iptables-mode
+    # --iptables-localhost-nodeports): needs route_localnet on the pod bridge (host.py)
+    localhost_nodeports: bool = True
 
 
 @dataclass
@@ -107,8 +110,12 @@ def _render_port(sp: ServicePort, cfg: Config, d: Desired) -> None:
     ext = external_chain(sp)
     if sp.external_endpoints:
         if sp.external_local:
-            # Local policy: the client's address is kept (no masquerade), only this node's endpoints.
-            d.chains[ext] = tuple(_lb_rules(sp, sp.external_endpoints))
+            # Local policy: the client's address is kept (no masquerade), only this node's endpoints;
+            # but this host's own clients (loopback too) are masqueraded and may use any endpoint,
+            # as upstream does ("masquerade/short-circuit LOCAL traffic").
+            local_first = ("fib saddr type local jump mark-for-masquerade", f"fib saddr type local goto {svc}") \
+                if sp.cluster_endpoints else ()
+            d.chains[ext] = local_first + tuple(_lb_rules(sp, sp.external_endpoints))
         elif sp.external_endpoints == sp.cluster_endpoints:
             d.chains[ext] = ("jump mark-for-masquerade", f"goto {svc}")
         else:
@@ -192,6 +199,17 @@ def base_table(cfg: Config) -> list[str]:
         f"add rule {t} masquerading masquerade fully-random",
         f"add rule {t} reject-chain reject",
     ]
+    if cfg.localhost_nodeports:
+        # Only from this host (the output hooks): 127.0.0.1:<nodePort> as upstream's iptables
+        # mode serves it. The external chains masquerade it, so replies come back to the bridge
+        # address; route_localnet (set on the pod bridge) lets the 127.x source be routed there.
+        # Upstream's guard against that sysctl's hole: nothing from elsewhere reaches 127/8.
+        lines += [
+            f"add rule {t} nat-output ip daddr 127.0.0.0/8 meta l4proto . th dport vmap @{SERVICE_NODEPORTS}",
+            f"add rule {t} filter-output ct state new ip daddr 127.0.0.0/8 meta l4proto . th dport "
+            f"vmap @{NO_EP_NODEPORTS}",
+            f"add rule {t} filter-input ip daddr 127.0.0.0/8 ip saddr != 127.0.0.0/8 ct state new drop",
+        ]
     return lines
 
 

@@ -126,6 +126,8 @@ def test_pod_reaches_service_by_name_and_the_host_by_cluster_ip_and_node_port(ne
     node_ip = next(a["address"] for a in c.get("node", c.node)["status"]["addresses"] if a["type"] == "InternalIP")
     c.wait_for("node port programmed", lambda: nodeport_programmed(c.table, "tcp", node_port), timeout=30)
     assert host_get(c, node_ip, node_port) in pods
+    # and on loopback, as upstream's kube-proxy serves a host's own clients (route_localnet, masquerade)
+    assert {host_get(c, "127.0.0.1", node_port) for _ in range(20)} == pods
 
 
 def test_scaling_and_readiness_change_who_answers(net_cluster, net_ns):

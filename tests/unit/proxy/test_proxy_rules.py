@@ -69,8 +69,9 @@ def test_external_traffic_policy_local_uses_local_endpoints_without_masquerade()
     assert [e.ip for e in sp.external_endpoints] == ["10.88.0.5"] and len(sp.cluster_endpoints) == 2
     d = render(snap, CFG)
     ext = d.maps["service-nodeports"]["tcp . 30080"].removeprefix("goto ")
-    assert d.chains[ext][0].startswith("goto endpoint-") and len(d.chains[ext]) == 1
-    assert not any("mark-for-masquerade" in r for r in d.chains[ext])
+    # clients elsewhere: this node's endpoint, their address kept (this host's own: see below)
+    assert d.chains[ext][-1].startswith("goto endpoint-") and len(d.chains[ext]) == 3
+    assert not any("mark-for-masquerade" in r for r in d.chains[ext] if not r.startswith("fib saddr type local"))
     # no local endpoint: dropped, not rejected (the service has endpoints elsewhere)
     snap = snapshot([s], {"default/web": [eps(("10.88.0.6", "n2", True))]}, "n1")
     assert render(snap, CFG).maps["no-endpoint-nodeports"] == {"tcp . 30080": "drop"}
@@ -197,3 +198,21 @@ def test_random_cascade_is_uniform():
         else:
             shares.append(left)
     assert shares == [Fraction(1, 4)] * 4
+
+
+def test_localhost_nodeports_only_from_this_host_and_guarded():
+    text = transaction(None, render(Snapshot(), CFG), CFG)
+    assert "add rule ip t nat-output ip daddr 127.0.0.0/8 meta l4proto . th dport vmap @service-nodeports" in text
+    assert "add rule ip t filter-input ip daddr 127.0.0.0/8 ip saddr != 127.0.0.0/8 ct state new drop" in text
+    assert "nat-prerouting ip daddr 127.0.0.0/8" not in text
+    off = Config(table="t", localhost_nodeports=False)
+    assert "127.0.0.0/8 meta l4proto" not in transaction(None, render(Snapshot(), off), off)
+
+
+def test_local_policy_masquerades_this_hosts_own_clients_to_any_endpoint():
+    s = svc(type_="NodePort", ports=[{"name": "http", "port": 80, "nodePort": 30080}], externalTrafficPolicy="Local")
+    snap = snapshot([s], {"default/web": [eps(("10.88.0.5", "n1", True), ("10.88.0.6", "n2", True))]}, "n1")
+    d = render(snap, CFG)
+    ext = d.maps["service-nodeports"]["tcp . 30080"].removeprefix("goto ")
+    assert d.chains[ext][:2] == ("fib saddr type local jump mark-for-masquerade",
+                                 f"fib saddr type local goto {service_chain(snap.ports[0])}")
