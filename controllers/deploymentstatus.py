@@ -81,9 +81,26 @@ def compute(deployment: dict, all_rss: list[dict], new_rs: dict | None, now: flo
         elif timed_out(status, deadline, now):
             set_condition(status, "Progressing", "False", "ProgressDeadlineExceeded",
                           f'ReplicaSet "{name}" has timed out progressing.', now)
+    _replica_failure(status, all_rss, new_rs)
     if not status["conditions"]:
         del status["conditions"]
     return status
+
+
+def _replica_failure(status: dict, all_rss: list[dict], new_rs: dict | None) -> None:
+    """A ReplicaSet's ReplicaFailure (the new one's first) copied onto the Deployment, as
+    upstream's getReplicaFailures; removed when no ReplicaSet has one."""
+    ordered = ([new_rs] if new_rs else []) + [rs for rs in all_rss if rs is not new_rs]
+    failure = next((c for rs in ordered for c in (rs.get("status") or {}).get("conditions") or []
+                    if c.get("type") == "ReplicaFailure" and c.get("status") == "True"), None)
+    others = [c for c in status["conditions"] if c.get("type") != "ReplicaFailure"]
+    if failure is None:
+        status["conditions"] = others
+        return
+    ts = failure.get("lastTransitionTime")
+    status["conditions"] = others + [{"type": "ReplicaFailure", "status": "True", "lastUpdateTime": ts,
+                                      "lastTransitionTime": ts, "reason": failure.get("reason", ""),
+                                      "message": failure.get("message", "")}]
 
 
 def _touch(status: dict, ctype: str, value: str, reason: str, message: str, now: float) -> None:

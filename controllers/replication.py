@@ -12,6 +12,7 @@ import logging
 import time
 
 from kubeclient import ApiError, split_key
+from kubeclient.timestamps import epoch_time
 from kubeclient.resources import PODS, REPLICATIONCONTROLLERS
 
 from .base import Controller
@@ -83,6 +84,26 @@ def compute_status(rc: dict, active: list[dict], now: float | None = None) -> di
     for k in ("readyReplicas", "availableReplicas", "fullyLabeledReplicas"):
         if not status[k]:
             status.pop(k)  # upstream omits zero counts
+    return status
+
+
+def with_replica_failure(status: dict, failed: ApiError | None, now: float | None = None) -> dict:
+    """The ReplicaFailure condition as upstream keeps it: set (reason FailedCreate, the
+    API's message) when creating pods failed and it is not set yet; dropped once a sync
+    gets through without failing."""
+    conditions = [c for c in status.get("conditions") or [] if c.get("type") != "ReplicaFailure"]
+    present = len(conditions) != len(status.get("conditions") or [])
+    if failed is not None and not present:
+        conditions.append({"type": "ReplicaFailure", "status": "True",
+                           "lastTransitionTime": epoch_time(now if now is not None else time.time()),
+                           "reason": "FailedCreate", "message": failed.message or str(failed)})
+    elif failed is not None:
+        return status
+    status = dict(status)
+    if conditions:
+        status["conditions"] = conditions
+    else:
+        status.pop("conditions", None)
     return status
 
 
@@ -160,14 +181,18 @@ class ReplicationManager(Controller):
         owned = await claim_pods(self.client, rc, self.pods.list(ns), lambda labels: self.selects(rc, labels),
                                  self.api_version, self.kind)
         active = [p for p in owned if is_active(p)]
+        failed: ApiError | None = None
         if self.expectations.satisfied(key) and not deleting:
             diff = len(active) - int((rc.get("spec") or {}).get("replicas", 1))
-            if diff < 0:
-                await self._create(rc, key, min(-diff, BURST))
-            elif diff > 0:
-                victims = sorted(active, key=deletion_rank)[:min(diff, BURST)]
-                await self._delete(rc, key, victims)
-        status = compute_status(rc, active)
+            try:
+                if diff < 0:
+                    await self._create(rc, key, min(-diff, BURST))
+                elif diff > 0:
+                    victims = sorted(active, key=deletion_rank)[:min(diff, BURST)]
+                    await self._delete(rc, key, victims)
+            except ApiError as e:
+                failed = e  # shown in the status first, then retried with back-off
+        status = with_replica_failure(compute_status(rc, active), failed)
         wait = seconds_until_available(active, int((rc.get("spec") or {}).get("minReadySeconds") or 0))
         if wait is not None:
             self.queue.add_after(key, wait + 0.05)  # a ready pod becomes available then
@@ -180,6 +205,8 @@ class ReplicationManager(Controller):
                     self.queue.add_after(key, 0.05)  # the cache will catch up; try again
                 elif not e.not_found:
                     raise
+        if failed is not None:
+            raise failed
 
     async def _create(self, rc: dict, key: str, n: int) -> None:
         self.expectations.expect(key, adds=n)

@@ -397,3 +397,41 @@ async def test_daemonset_max_surge_starts_the_new_pod_beside_the_old(cluster, na
         return len(pods) == 2 and not names & old and all(
             any(e.get("name") == "ROUND" for e in p["spec"]["containers"][0].get("env") or []) for p in pods)
     await poll(replaced, timeout=60, what="both old pods replaced")
+
+
+async def test_a_quota_that_refuses_pods_shows_as_replica_failure(cluster, namespace, kubectl):
+    quota = {"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "one-pod"}, "spec": {"hard": {"pods": "1"}}}
+    await run(kubectl, "create", "-n", namespace, "-f", "-", input=json.dumps(quota))
+    await run(kubectl, "create", "deployment", "capped", "--image=busybox", "--replicas=2", "-n", namespace)
+
+    async def failure(kind):
+        obj = await _get(kubectl, kind, "-n", namespace, "-l", "app=capped")
+        for item in obj["items"]:
+            for c in (item.get("status") or {}).get("conditions") or []:
+                if c["type"] == "ReplicaFailure" and c["status"] == "True":
+                    return c
+        return None
+    rs_cond = await poll(lambda: failure("rs"), timeout=60, what="the ReplicaSet's ReplicaFailure")
+    assert rs_cond["reason"] == "FailedCreate" and "exceeded quota: one-pod" in rs_cond["message"]
+    d_cond = await poll(lambda: _deployment_failure(kubectl, namespace), timeout=60,
+                        what="the Deployment's ReplicaFailure")
+    assert (d_cond["reason"], d_cond["message"]) == (rs_cond["reason"], rs_cond["message"])
+    described = (await run(kubectl, "describe", "deploy", "capped", "-n", namespace)).stdout
+    assert "ReplicaFailure" in described and "FailedCreate" in described
+
+    await run(kubectl, "delete", "resourcequota", "one-pod", "-n", namespace)
+    await poll(lambda: _no_failure_and_two_pods(kubectl, namespace), timeout=90,
+               what="the failure cleared once pods can be created")
+
+
+async def _deployment_failure(kubectl, ns):
+    d = await _get(kubectl, "deploy", "capped", "-n", ns)
+    return next((c for c in d["status"].get("conditions") or [] if c["type"] == "ReplicaFailure"), None)
+
+
+async def _no_failure_and_two_pods(kubectl, ns):
+    d = await _get(kubectl, "deploy", "capped", "-n", ns)
+    rs = await _get(kubectl, "rs", "-n", ns, "-l", "app=capped")
+    conds = [c["type"] for c in d["status"].get("conditions") or []] + \
+        [c["type"] for r in rs["items"] for c in (r.get("status") or {}).get("conditions") or []]
+    return "ReplicaFailure" not in conds and d["status"].get("replicas") == 2

@@ -103,3 +103,23 @@ def test_a_stalled_rollout_times_out():
     st = deploymentstatus.compute(d, [new], new, 1100.0)
     prog = deploymentstatus.condition(st, "Progressing")
     assert (prog["status"], prog["reason"]) == ("False", "ProgressDeadlineExceeded")
+
+
+def test_replica_failure_moves_from_the_replicaset_to_the_deployment_and_clears():
+    from kubeclient import ApiError
+    from controllers.replication import with_replica_failure
+    refused = ApiError(403, "Forbidden", {"message": 'pods "d-1-" is forbidden: exceeded quota: q'})
+    failing = with_replica_failure({"replicas": 1}, refused, now=0)
+    cond = failing["conditions"][0]
+    assert (cond["type"], cond["status"], cond["reason"]) == ("ReplicaFailure", "True", "FailedCreate")
+    assert cond["message"] == 'pods "d-1-" is forbidden: exceeded quota: q'
+    assert with_replica_failure(failing, refused, now=5) == failing  # kept as first set, not re-stamped
+    new = rs("d-1", 1)
+    new["status"]["conditions"] = failing["conditions"]
+    status = deploymentstatus.compute(dep(1), [new], new, 10.0)
+    copied = deploymentstatus.condition(status, "ReplicaFailure")
+    assert (copied["reason"], copied["message"], copied["lastUpdateTime"]) == (
+        "FailedCreate", cond["message"], cond["lastTransitionTime"])
+    assert "conditions" not in with_replica_failure(failing, None)
+    new["status"].pop("conditions")
+    assert deploymentstatus.condition(deploymentstatus.compute(dep(1), [new], new, 11.0), "ReplicaFailure") is None
