@@ -12,7 +12,7 @@ from typing import Callable
 from kubeclient import ApiError
 from kubeclient.resources import PODS
 
-from .podutil import controller_ref, is_active
+from .podutil import controller_ref
 
 
 def owner_ref(owner: dict, api_version: str, kind: str) -> dict:
@@ -24,7 +24,9 @@ def owner_ref(owner: dict, api_version: str, kind: str) -> dict:
 async def claim_pods(client, owner: dict, pods: list[dict], selects: Callable[[dict | None], bool],
                      api_version: str, kind: str, finalizers: tuple[str, ...] = (), adopt: bool = True) -> list[dict]:
     """The pods `owner` controls after adopting (unless `adopt` is False) and releasing
-    (those it lost a race for are left out)."""
+    (those it lost a race for are left out). Any orphan not being deleted may be adopted,
+    finished or not, as upstream's ClaimPods: a Job takes on (and counts) finished pods; a
+    ReplicaSet passes its active pods only, as upstream filters them first."""
     uid = owner["metadata"]["uid"]
     deleting = bool(owner["metadata"].get("deletionTimestamp"))
     owned = []
@@ -36,7 +38,7 @@ async def claim_pods(client, owner: dict, pods: list[dict], selects: Callable[[d
                 owned.append(pod)
             else:
                 await release_pod(client, pod, uid, finalizers)
-        elif adopt and ref is None and matches and not deleting and is_active(pod):
+        elif adopt and ref is None and matches and not deleting and not pod["metadata"].get("deletionTimestamp"):
             adopted = await adopt_pod(client, owner, pod, api_version, kind, finalizers)
             if adopted:
                 owned.append(adopted)

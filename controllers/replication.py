@@ -178,7 +178,9 @@ class ReplicationManager(Controller):
             self.expectations.forget(key)
             return
         deleting = bool(rc["metadata"].get("deletionTimestamp"))
-        owned = await claim_pods(self.client, rc, self.pods.list(ns), lambda labels: self.selects(rc, labels),
+        # only active pods are claimed (upstream's FilterActivePods first): a finished pod is nobody's replica
+        owned = await claim_pods(self.client, rc, [p for p in self.pods.list(ns) if is_active(p)],
+                                 lambda labels: self.selects(rc, labels),
                                  self.api_version, self.kind)
         active = [p for p in owned if is_active(p)]
         failed: ApiError | None = None

@@ -435,3 +435,33 @@ async def _no_failure_and_two_pods(kubectl, ns):
     conds = [c["type"] for c in d["status"].get("conditions") or []] + \
         [c["type"] for r in rs["items"] for c in (r.get("status") or {}).get("conditions") or []]
     return "ReplicaFailure" not in conds and d["status"].get("replicas") == 2
+
+
+async def test_a_job_adopts_a_finished_orphan_and_counts_it(cluster, namespace, kubectl):
+    """Upstream's Job claims every matching orphan not being deleted, finished ones too
+    (a ReplicaSet claims active pods only)."""
+    client, _, _ = cluster
+    labels = {"batch": "adopt-me"}
+    await client.create(PODS, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "done-before", "labels": labels},
+                               "spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox"}]}},
+                        namespace)  # the simulated node runs it to completion
+
+    async def succeeded():
+        return ((await client.get(PODS, "done-before", namespace)).get("status") or {}).get("phase") == "Succeeded"
+    await poll(succeeded, timeout=60, what="the orphan pod finished")
+    job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "adopter"},
+           "spec": {"manualSelector": True, "selector": {"matchLabels": labels}, "completions": 1, "parallelism": 1,
+                    "template": {"metadata": {"labels": labels}, "spec": {
+                        "restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox"}]}}}}
+    await run(kubectl, "create", "-n", namespace, "-f", "-", input=json.dumps(job))
+
+    async def adopted_and_complete():
+        pod = await client.get(PODS, "done-before", namespace)
+        j = await client.get(JOBS, "adopter", namespace)
+        owners = [r["name"] for r in pod["metadata"].get("ownerReferences") or [] if r.get("controller")]
+        done = any(c["type"] == "Complete" and c["status"] == "True" for c in (j.get("status") or {}).get("conditions") or [])
+        return owners == ["adopter"] and done and j["status"].get("succeeded") == 1 and pod
+    pod = await poll(adopted_and_complete, timeout=60, what="the orphan adopted and the Job complete")
+    assert "batch.kubernetes.io/job-tracking" not in (pod["metadata"].get("finalizers") or [])  # counted for good
+    pods = (await client.list(PODS, namespace, label_selector="batch=adopt-me"))["items"]
+    assert [p["metadata"]["name"] for p in pods] == ["done-before"]  # no pod of its own was needed
