@@ -48,9 +48,14 @@ class DaemonSetStrategy(Strategy):
             c1, unavail = rules.int_or_percent(ru.get("maxUnavailable"), "spec.updateStrategy.rollingUpdate.maxUnavailable")
             c2, surge = rules.int_or_percent(ru.get("maxSurge"), "spec.updateStrategy.rollingUpdate.maxSurge")
             causes += c1 + c2
-            if unavail == 0 and surge == 0:
-                causes.append(field.invalid("spec.updateStrategy.rollingUpdate.maxUnavailable", ru.get("maxUnavailable"),
-                                            "may not be 0 when `maxSurge` is 0"))
+            # exactly one of the two is non-zero, as upstream: a surging update keeps every node served
+            # (the controller's surge plan has no use for maxUnavailable), the other kind surges nothing
+            if unavail and surge:
+                causes.append(field.invalid("spec.updateStrategy.rollingUpdate.maxSurge", ru.get("maxSurge"),
+                                            "may not be set when maxUnavailable is non-zero"))
+            elif not unavail and not surge:
+                causes.append(field.required("spec.updateStrategy.rollingUpdate.maxUnavailable",
+                                             "cannot be 0 when maxSurge is 0"))
         return causes
 
     def validate_update(self, new: dict, old: dict) -> list[Cause]:

@@ -125,3 +125,19 @@ def test_pdb_rules_and_table():
 def test_replicaset_field_selector():
     s = strategy("apps", "replicasets")
     assert s.fields({"metadata": {"name": "r", "namespace": "d"}})["status.replicas"] == "0"
+
+
+def test_daemonset_rolling_update_takes_exactly_one_of_surge_and_unavailable():
+    s = strategy("apps", "daemonsets")
+
+    def ds(rolling):
+        obj = deployment(updateStrategy={"type": "RollingUpdate", "rollingUpdate": rolling})
+        s.defaults(obj)
+        return causes(s, obj)
+    # maxUnavailable defaults to 1: a surge alone must say maxUnavailable 0, as upstream
+    assert ds({"maxSurge": 1}) == {("spec.updateStrategy.rollingUpdate.maxSurge",
+                                   "Invalid value: 1: may not be set when maxUnavailable is non-zero")}
+    assert ds({"maxSurge": "25%", "maxUnavailable": 0}) == set()
+    assert ds({"maxSurge": 0, "maxUnavailable": 0}) == {("spec.updateStrategy.rollingUpdate.maxUnavailable",
+                                                        "Required value: cannot be 0 when maxSurge is 0")}
+    assert ds({"maxUnavailable": "10%"}) == set()
