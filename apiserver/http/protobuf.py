@@ -6,7 +6,7 @@ do not fall back to JSON. The body is the magic `k8s\\0` and a runtime.Unknown
 message (typeMeta{apiVersion=1, kind=2}, raw=2) whose `raw` is the object in
 the wire format. This module turns such a body into the JSON-shaped dict,
 using a table of the field numbers of the messages those kinds use (facts of
-the public API; anything else is a 415).
+the public API; any other kind is a 415, a field the table lacks a 400 naming it).
 """
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ import base64
 import datetime
 
 from apiserver.machinery import errors
+
+from .protobuf_podspec import POD_MESSAGES
 
 MAGIC = b"k8s\x00"
 CONTENT_TYPE = "application/vnd.kubernetes.protobuf"
@@ -99,21 +101,20 @@ MESSAGES: dict[str, dict[int, tuple[str, str]]] = {
                            3: ("roleRef", "M:RoleRef")},
     "Subject": {1: ("kind", S), 2: ("apiGroup", S), 3: ("name", S), 4: ("namespace", S)},
     "RoleRef": {1: ("apiGroup", S), 2: ("kind", S), 3: ("name", S)},
-    # kubectl certificate approve|deny PUT the whole request to /approval as protobuf
-    # (spec.extra is not read: the server fills the requester in on create and keeps it).
+    # kubectl certificate approve|deny PUT the whole request to /approval as protobuf.
     "CertificateSigningRequest": {1: ("metadata", "M:ObjectMeta"), 2: ("spec", "M:CertificateSigningRequestSpec"),
                                   3: ("status", "M:CertificateSigningRequestStatus")},
     "CertificateSigningRequestSpec": {1: ("request", "bytes"), 2: ("username", S), 3: ("uid", S),
-                                      4: ("groups", "*str"), 5: ("usages", "*str"), 7: ("signerName", S),
+                                      4: ("groups", "*str"), 5: ("usages", "*str"), 6: ("extra", "map:strlist"),
+                                      7: ("signerName", S),
                                       8: ("expirationSeconds", "int?")},
     "CertificateSigningRequestStatus": {1: ("conditions", "*M:CertificateSigningRequestCondition"),
                                         2: ("certificate", "bytes")},
     "CertificateSigningRequestCondition": {1: ("type", S), 2: ("reason", S), 3: ("message", S),
                                            4: ("lastUpdateTime", "time"), 5: ("lastTransitionTime", "time"),
                                            6: ("status", S)},
-    # Workloads (kubectl create deployment|job|cronjob|pdb, create job --from=cronjob send these).
-    # PodSpec covers what kubectl's generators and server defaulting write; probes, affinity and
-    # lifecycle hooks are not read from protobuf (a manifest with them goes as JSON via apply/create -f).
+    # Workloads (kubectl create deployment|job|cronjob|pdb, create job --from=cronjob send these;
+    # the last copies a CronJob's whole pod template, so the PodSpec tables cover all of it).
     "Deployment": {1: ("metadata", "M:ObjectMeta"), 2: ("spec", "M:DeploymentSpec")},
     "DeploymentSpec": {1: ("replicas", "int?"), 2: ("selector", "M:LabelSelector"), 3: ("template", "M:PodTemplateSpec"),
                        4: ("strategy", "M:DeploymentStrategy"), 5: ("minReadySeconds", "int"),
@@ -125,7 +126,15 @@ MESSAGES: dict[str, dict[int, tuple[str, str]]] = {
                 4: ("selector", "M:LabelSelector"), 5: ("manualSelector", "bool?"), 6: ("template", "M:PodTemplateSpec"),
                 7: ("backoffLimit", "int?"), 8: ("ttlSecondsAfterFinished", "int?"), 9: ("completionMode", "str?"),
                 10: ("suspend", "bool?"), 12: ("backoffLimitPerIndex", "int?"), 13: ("maxFailedIndexes", "int?"),
-                14: ("podReplacementPolicy", "str?"), 16: ("managedBy", "str?")},
+                11: ("podFailurePolicy", "M:PodFailurePolicy"), 14: ("podReplacementPolicy", "str?"),
+                15: ("successPolicy", "M:SuccessPolicy"), 16: ("managedBy", "str?")},
+    "PodFailurePolicy": {1: ("rules", "*M:PodFailurePolicyRule")},
+    "PodFailurePolicyRule": {1: ("action", S), 2: ("onExitCodes", "M:PodFailurePolicyOnExitCodes"),
+                             3: ("onPodConditions", "*M:PodFailurePolicyOnPodConditions")},
+    "PodFailurePolicyOnExitCodes": {1: ("containerName", "str?"), 2: ("operator", S), 3: ("values", "*int")},
+    "PodFailurePolicyOnPodConditions": {1: ("type", S), 2: ("status", S)},
+    "SuccessPolicy": {1: ("rules", "*M:SuccessPolicyRule")},
+    "SuccessPolicyRule": {1: ("succeededIndexes", "str?"), 2: ("succeededCount", "int?")},
     "CronJob": {1: ("metadata", "M:ObjectMeta"), 2: ("spec", "M:CronJobSpec")},
     "CronJobSpec": {1: ("schedule", S), 2: ("startingDeadlineSeconds", "int?"), 3: ("concurrencyPolicy", S),
                     4: ("suspend", "bool?"), 5: ("jobTemplate", "M:JobTemplateSpec"),
@@ -146,54 +155,6 @@ MESSAGES: dict[str, dict[int, tuple[str, str]]] = {
     "ContainerResourceMetricSource": {1: ("name", S), 2: ("target", "M:MetricTarget"), 3: ("container", S)},
     "MetricTarget": {1: ("type", S), 2: ("value", "quantity"), 3: ("averageValue", "quantity"),
                      4: ("averageUtilization", "int?")},
-    "PodTemplateSpec": {1: ("metadata", "M:ObjectMeta"), 2: ("spec", "M:PodSpec")},
-    "PodSpec": {1: ("volumes", "*M:Volume"), 2: ("containers", "*M:Container"), 3: ("restartPolicy", S),
-                4: ("terminationGracePeriodSeconds", "int?"), 5: ("activeDeadlineSeconds", "int?"),
-                6: ("dnsPolicy", S), 7: ("nodeSelector", "map:str"), 8: ("serviceAccountName", S),
-                9: ("serviceAccount", S), 10: ("nodeName", S), 11: ("hostNetwork", "bool"), 12: ("hostPID", "bool"),
-                13: ("hostIPC", "bool"), 14: ("securityContext", "M:PodSecurityContext"),
-                15: ("imagePullSecrets", "*M:LocalObjectReference"), 16: ("hostname", S), 17: ("subdomain", S),
-                19: ("schedulerName", S), 20: ("initContainers", "*M:Container"),
-                21: ("automountServiceAccountToken", "bool?"), 22: ("tolerations", "*M:Toleration"),
-                24: ("priorityClassName", S), 25: ("priority", "int?"), 27: ("shareProcessNamespace", "bool?"),
-                29: ("runtimeClassName", "str?"), 30: ("enableServiceLinks", "bool?"), 31: ("preemptionPolicy", "str?"),
-                35: ("setHostnameAsFQDN", "bool?"), 37: ("hostUsers", "bool?")},
-    "Container": {1: ("name", S), 2: ("image", S), 3: ("command", "*str"), 4: ("args", "*str"), 5: ("workingDir", S),
-                  6: ("ports", "*M:ContainerPort"), 7: ("env", "*M:EnvVar"), 8: ("resources", "M:ResourceRequirements"),
-                  9: ("volumeMounts", "*M:VolumeMount"), 13: ("terminationMessagePath", S), 14: ("imagePullPolicy", S),
-                  15: ("securityContext", "M:SecurityContext"), 16: ("stdin", "bool"), 17: ("stdinOnce", "bool"),
-                  18: ("tty", "bool"), 20: ("terminationMessagePolicy", S), 24: ("restartPolicy", "str?")},
-    "ContainerPort": {1: ("name", S), 2: ("hostPort", "int"), 3: ("containerPort", "int"), 4: ("protocol", S),
-                      5: ("hostIP", S)},
-    "EnvVar": {1: ("name", S), 2: ("value", S), 3: ("valueFrom", "M:EnvVarSource")},
-    "EnvVarSource": {1: ("fieldRef", "M:ObjectFieldSelector"), 3: ("configMapKeyRef", "M:KeySelector"),
-                     4: ("secretKeyRef", "M:KeySelector")},
-    "ObjectFieldSelector": {1: ("apiVersion", S), 2: ("fieldPath", S)},
-    # ConfigMapKeySelector/SecretKeySelector: the embedded LocalObjectReference (1) carries the name
-    "KeySelector": {1: ("", "inline:LocalObjectReference"), 2: ("key", S), 3: ("optional", "bool?")},
-    "ResourceRequirements": {1: ("limits", "map:quantity"), 2: ("requests", "map:quantity")},
-    "VolumeMount": {1: ("name", S), 2: ("readOnly", "bool"), 3: ("mountPath", S), 4: ("subPath", S),
-                    5: ("mountPropagation", "str?"), 6: ("subPathExpr", S)},
-    "Volume": {1: ("name", S), 2: ("", "inline:VolumeSource")},
-    "VolumeSource": {1: ("hostPath", "M:HostPathVolumeSource"), 2: ("emptyDir", "M:EmptyDirVolumeSource"),
-                     6: ("secret", "M:SecretVolumeSource"), 10: ("persistentVolumeClaim", "M:PVCVolumeSource"),
-                     19: ("configMap", "M:ConfigMapVolumeSource")},
-    "HostPathVolumeSource": {1: ("path", S), 2: ("type", "str?")},
-    "EmptyDirVolumeSource": {1: ("medium", S), 2: ("sizeLimit", "quantity")},
-    "SecretVolumeSource": {1: ("secretName", S), 2: ("items", "*M:KeyToPath"), 3: ("defaultMode", "int?"),
-                           4: ("optional", "bool?")},
-    "ConfigMapVolumeSource": {1: ("", "inline:LocalObjectReference"), 2: ("items", "*M:KeyToPath"),
-                              3: ("defaultMode", "int?"), 4: ("optional", "bool?")},
-    "KeyToPath": {1: ("key", S), 2: ("path", S), 3: ("mode", "int?")},
-    "PVCVolumeSource": {1: ("claimName", S), 2: ("readOnly", "bool")},
-    "PodSecurityContext": {2: ("runAsUser", "int?"), 3: ("runAsNonRoot", "bool?"), 4: ("supplementalGroups", "*int"),
-                           5: ("fsGroup", "int?"), 6: ("runAsGroup", "int?")},
-    "SecurityContext": {1: ("capabilities", "M:Capabilities"), 2: ("privileged", "bool?"), 4: ("runAsUser", "int?"),
-                        5: ("readOnlyRootFilesystem", "bool?"), 6: ("runAsNonRoot", "bool?"),
-                        7: ("allowPrivilegeEscalation", "bool?"), 8: ("runAsGroup", "int?")},
-    "Capabilities": {1: ("add", "*str"), 2: ("drop", "*str")},
-    "Toleration": {1: ("key", S), 2: ("operator", S), 3: ("value", S), 4: ("effect", S),
-                   5: ("tolerationSeconds", "int?")},
     "DeleteOptions": {1: ("gracePeriodSeconds", "int?"), 2: ("preconditions", "M:Preconditions"),
                       3: ("orphanDependents", "bool?"), 4: ("propagationPolicy", "str?"), 5: ("dryRun", "*str")},
     "Preconditions": {1: ("uid", "str?"), 2: ("resourceVersion", "str?")},
@@ -214,6 +175,16 @@ KINDS = {("v1", "Namespace"): "Namespace", ("v1", "ConfigMap"): "ConfigMap", ("v
                                        "LocalSubjectAccessReview", "SelfSubjectRulesReview")),
              ("rbac.authorization.k8s.io", ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding")))
             for k in kinds}}
+
+
+MESSAGES.update(POD_MESSAGES)
+
+# A created object's status is the server's to write (it resets what a client sends): kubectl's
+# typed clients send an empty one. Known, and skipped.
+for _top in set(KINDS.values()):
+    if MESSAGES[_top].get(2, ("",))[0] == "spec":
+        MESSAGES[_top].setdefault(3, ("status", "ignored"))
+MESSAGES["SelfSubjectReview"].setdefault(2, ("status", "ignored"))
 
 
 class _Malformed(ValueError):
@@ -305,6 +276,8 @@ def _scalar(typ: str, v):
         return next((_text(x) for n, _, x in fields(v) if n == 1), "0")
     if typ == "intorstr":
         return _intorstr(v)
+    if typ == "strlist":  # a message of one repeated string (authentication's ExtraValue): a list in JSON
+        return [_text(x) for n, _, x in fields(v) if n == 1]
     if typ == "raw":
         import orjson
         return orjson.loads(v) if v else {}
@@ -316,11 +289,15 @@ def _scalar(typ: str, v):
 def message(name: str, buf: bytes) -> dict:
     table = MESSAGES[name]
     out: dict = {}
-    for num, _, v in fields(buf):
+    for num, wire, v in fields(buf):
         spec = table.get(num)
         if spec is None:
-            continue  # a field we do not know: skip it, as unknown JSON fields are dropped
+            # refused rather than dropped: a field silently lost (a probe, an affinity) is worse
+            # than a request the client sees fail
+            raise _Malformed(f"field {num} of {name} is not known to this server")
         key, typ = spec
+        if typ == "ignored":
+            continue
         if typ.startswith("inline:"):  # an embedded Go struct: its fields sit in this object in JSON
             out.update(message(typ[7:], v))
         elif typ.startswith("map:"):
@@ -331,6 +308,11 @@ def message(name: str, buf: bytes) -> dict:
                 elif n == 2:
                     val = x
             out.setdefault(key, {})[k or ""] = _scalar(typ[4:], val if val is not None else b"")
+        elif typ == "*int" and wire == 2:  # a packed repeated number: varints back to back
+            items, i = out.setdefault(key, []), 0
+            while i < len(v):
+                n, i = _varint(v, i)
+                items.append(_signed(n))
         elif typ.startswith("*"):
             out.setdefault(key, []).append(_scalar(typ[1:], v))
         else:

@@ -3,37 +3,7 @@ import pytest
 
 from apiserver.http import protobuf
 from apiserver.machinery.errors import StatusError
-
-
-def varint(n: int) -> bytes:
-    out = b""
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out += bytes([b | 0x80])
-        else:
-            return out + bytes([b])
-
-
-def ld(num: int, payload: bytes) -> bytes:
-    return varint(num << 3 | 2) + varint(len(payload)) + payload
-
-
-def vi(num: int, n: int) -> bytes:
-    return varint(num << 3) + varint(n)
-
-
-def s(num: int, text: str) -> bytes:
-    return ld(num, text.encode())
-
-
-def entry(num: int, k: str, v: bytes) -> bytes:
-    return ld(num, s(1, k) + ld(2, v))
-
-
-def envelope(api_version: str, kind: str, raw: bytes) -> bytes:
-    return protobuf.MAGIC + ld(1, s(1, api_version) + s(2, kind)) + ld(2, raw)
+from tests.protowire import entry, envelope, ld, s, varint, vi
 
 
 def test_configmap_with_labels_and_data():
@@ -70,3 +40,30 @@ def test_unknown_kind_is_415_and_garbage_is_400():
     with pytest.raises(StatusError) as e:
         protobuf.decode(protobuf.MAGIC + b"\x0a\xff")
     assert e.value.code == 400
+
+
+def test_a_pod_template_keeps_probes_affinity_and_lifecycle():
+    probe = ld(1, ld(2, s(1, "/index.html") + ld(2, vi(1, 0) + vi(2, 80)))) + vi(4, 1) + vi(6, 1)
+    container = s(1, "web") + s(2, "nginx") + ld(11, probe) + ld(12, ld(2, ld(4, vi(1, 5))))
+    term = ld(1, s(1, "zone") + s(2, "In") + s(3, "a"))
+    affinity = ld(1, ld(1, ld(1, term)))
+    exit_codes = ld(2, s(2, "In") + ld(3, varint(3) + varint(5)))  # packed repeated int32
+    pod_spec = ld(2, container) + ld(18, affinity)
+    job = ld(1, s(1, "j")) + ld(2, ld(6, ld(2, pod_spec)) + ld(11, ld(1, s(1, "FailJob") + exit_codes)))
+    obj = protobuf.decode(envelope("batch/v1", "Job", job))
+    spec = obj["spec"]["template"]["spec"]
+    c = spec["containers"][0]
+    assert c["readinessProbe"] == {"httpGet": {"path": "/index.html", "port": 80}, "periodSeconds": 1,
+                                   "failureThreshold": 1}
+    assert c["lifecycle"] == {"preStop": {"sleep": {"seconds": 5}}}
+    assert spec["affinity"] == {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+        "nodeSelectorTerms": [{"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}]}]}}}
+    assert obj["spec"]["podFailurePolicy"] == {"rules": [{"action": "FailJob",
+                                                          "onExitCodes": {"operator": "In", "values": [3, 5]}}]}
+
+
+def test_a_field_the_tables_lack_is_refused_not_dropped():
+    body = envelope("apps/v1", "Deployment", ld(1, s(1, "d")) + ld(2, ld(3, ld(2, ld(99, b"")))))
+    with pytest.raises(StatusError) as e:
+        protobuf.decode(body)
+    assert e.value.code == 400 and "field 99 of PodSpec is not known" in e.value.message
