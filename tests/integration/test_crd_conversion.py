@@ -144,3 +144,17 @@ def test_unreachable_or_untrusted_webhook_fails_writes_and_reads(kubectl, api_cl
             f'/convert?timeout=30s": service "nosuch" not found')
     wait_for(lambda: want in kubectl("get", "-n", namespace, f"hostports.v2.{group}/kept", check=False).stderr,
              what="the Service reference in use")
+
+
+def test_a_webhook_speaking_v1beta1_gets_v1beta1_reviews(kubectl, namespace, webhook):
+    group = f"conv{uuid.uuid4().hex[:6]}.example.com"
+    kubectl("apply", "-f", "-", input=json.dumps(crd(group, webhook, review_versions=("v1beta1",))))
+    try:
+        kubectl("wait", "--for=condition=Established", f"crd/hostports.{group}", "--timeout=30s")
+        kubectl("create", "-n", namespace, "-f", "-", input=_hp(group, "v2", "b", host="h", port="7"))
+        assert webhook.requests[-1]["apiVersion"] == "apiextensions.k8s.io/v1beta1"
+        assert webhook.requests[-1]["request"]["desiredAPIVersion"] == f"{group}/v1"
+        got = json.loads(kubectl("get", "-n", namespace, f"hostports.v1.{group}/b", "-o", "json").stdout)
+        assert got["spec"] == {"hostPort": "h:7"}
+    finally:
+        kubectl("delete", "crd", f"hostports.{group}", "--wait=false")
