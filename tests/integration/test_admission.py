@@ -155,3 +155,38 @@ def test_unreachable_webhook_fails_closed(kubectl, namespace):
         assert 'Internal error occurred: failed calling webhook "dead.pocketkube.test"' in cp.stderr
     finally:
         kubectl("delete", "validatingwebhookconfiguration", name)
+
+
+def test_webhooks_apply_to_custom_resources(kubectl, namespace, webhook_server):
+    url, ca = webhook_server
+    group = f"adm{uuid.uuid4().hex[:6]}.example.com"
+    crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+           "metadata": {"name": f"gizmos.{group}"},
+           "spec": {"group": group, "scope": "Namespaced", "names": {"plural": "gizmos", "kind": "Gizmo"},
+                    "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
+                        "type": "object", "x-kubernetes-preserve-unknown-fields": True}}}]}}
+    kubectl("create", "-f", "-", input=json.dumps(crd))
+    kubectl("wait", "--for=condition=Established", f"crd/gizmos.{group}", "--timeout=30s")
+    name = f"cr-hooks-{namespace}"
+    rules = [{"operations": ["CREATE"], "apiGroups": [group], "apiVersions": ["*"], "resources": ["gizmos"]}]
+    for kind, path, hook in (("MutatingWebhookConfiguration", "/mutate", "mutate.pocketkube.test"),
+                             ("ValidatingWebhookConfiguration", "/validate", "deny.pocketkube.test")):
+        kubectl("create", "-f", "-", input=json.dumps({
+            "apiVersion": "admissionregistration.k8s.io/v1", "kind": kind, "metadata": {"name": name},
+            "webhooks": [{"name": hook, "clientConfig": {"url": url + path, "caBundle": ca}, "rules": rules,
+                          "sideEffects": "None", "admissionReviewVersions": ["v1"], "timeoutSeconds": 5}]}))
+    try:
+        def gizmo(n, labels):
+            return json.dumps({"apiVersion": f"{group}/v1", "kind": "Gizmo",
+                               "metadata": {"name": n, "labels": labels}})
+        cp = kubectl("-n", namespace, "create", "-f", "-", input=gizmo("g1", {"a": "b"}))
+        assert "Warning: mutated by the test webhook" in cp.stderr
+        got = json.loads(kubectl("-n", namespace, "get", f"gizmos.{group}", "g1", "-o", "json").stdout)
+        assert got["metadata"]["labels"] == {"a": "b", "mutated": "yes"}
+        cp = kubectl("-n", namespace, "create", "-f", "-", input=gizmo("g2", {"deny": "true"}), check=False)
+        assert ('Error from server (Forbidden): error when creating "STDIN": admission webhook "deny.pocketkube.test" '
+                "denied the request: pods labelled deny are refused") in cp.stderr
+    finally:
+        kubectl("delete", "mutatingwebhookconfiguration", name)
+        kubectl("delete", "validatingwebhookconfiguration", name)
+        kubectl("delete", "crd", f"gizmos.{group}", "--wait=false")
