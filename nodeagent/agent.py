@@ -36,6 +36,7 @@ async def run_agent(kubeconfig: str, node_name: str, *, root_dir: str | None = N
                     port: int = DEFAULT_PORT, address: str = "0.0.0.0", host_ip: str | None = None,
                     labels: dict[str, str] | None = None, serve_api: bool = True,
                     ready: asyncio.Event | None = None, require_client_cert: bool = True,
+                    authorization_mode: str = "Webhook",
                     cluster_dns: list[str] | None = None, cluster_domain: str = "cluster.local",
                     static_pods: list[StaticComponent] | None = None,
                     eviction_hard: str = DEFAULT_EVICTION_HARD, reserved_memory: int = 0,
@@ -46,9 +47,10 @@ async def run_agent(kubeconfig: str, node_name: str, *, root_dir: str | None = N
     `pocketkube up` starts): the agent shows each as a mirror pod in kube-system and
     serves its log through the kubelet API, as the kubelet does for static pods.
 
-    The kubelet API asks callers for a certificate signed by the cluster CA (the
-    one the kubeconfig trusts) when `require_client_cert`: only the API server
-    (or a holder of such a certificate) reaches the pods' logs and shells."""
+    The kubelet API authenticates callers as the kubelet does (a certificate of the
+    cluster CA, the one the kubeconfig trusts, or a bearer token the API server reviews;
+    anonymous only without `require_client_cert`, i.e. --anonymous-auth) and asks the
+    API server whether they may (SubjectAccessReview, `authorization_mode` Webhook)."""
     root_dir = root_dir or default_root(node_name)
     os.makedirs(root_dir, exist_ok=True)
     os.environ.update({k: v for k, v in podman_env().items() if k == "CONTAINERS_CONF"})
@@ -67,10 +69,13 @@ async def run_agent(kubeconfig: str, node_name: str, *, root_dir: str | None = N
                              node_uid=lambda: manager_box["reporter"].node_uid)
         if serve_api:
             from .server.app import KubeletServer
+            from .server.auth import KubeletAuth
             server = KubeletServer(podman, lambda ns, name: manager_box["m"].worker_for(ns, name)
                                    if "m" in manager_box else None,
                                    node_name=node_name, address=address, port=port, root_dir=root_dir,
-                                   client_ca_pem=client.config.ca_pem if require_client_cert else None,
+                                   client_ca_pem=client.config.ca_pem,
+                                   auth=KubeletAuth(client, node_name, anonymous=not require_client_cert,
+                                                    authorization_mode=authorization_mode),
                                    list_pods=lambda: [w.pod for w in manager_box["m"].workers.values()]
                                    if "m" in manager_box else [],
                                    static_pod=mirrors.component_for)

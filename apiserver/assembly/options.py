@@ -23,6 +23,8 @@ class ServerOptions:
     advertise_address: str | None = None
     token_auth_file: Path | None = None
     client_ca_file: Path | None = None    # None: the cluster CA (DATA_DIR/pki/ca.crt)
+    kubelet_client_certificate: Path | None = None   # None: issued from the cluster CA at first start
+    kubelet_client_key: Path | None = None
     service_cluster_ip_range: str = DEFAULT_SERVICE_CIDR
     service_node_port_range: tuple[int, int] = (30000, 32767)
     etcd_servers: list[str] = field(default_factory=list)
@@ -134,6 +136,10 @@ def add_flags(p: argparse.ArgumentParser, *, default_data_dir: str | None = None
     p.add_argument("--client-ca-file", type=Path, default=None,
                    help="CA bundle that client certificates are verified against (CN: user, O: groups); "
                         "default: the cluster CA")
+    p.add_argument("--kubelet-client-certificate", type=Path, default=None,
+                   help="client certificate this server shows node agents (default: pki/apiserver-kubelet-client.crt, "
+                        "issued from the cluster CA)")
+    p.add_argument("--kubelet-client-key", type=Path, default=None, help="its private key")
     p.add_argument("--service-cluster-ip-range", type=parse_cidr, default=DEFAULT_SERVICE_CIDR)
     p.add_argument("--service-node-port-range", type=parse_port_range, default=parse_port_range(DEFAULT_NODE_PORTS))
     p.add_argument("--etcd-servers", type=_csv, default=[],
@@ -185,6 +191,8 @@ def options_from_args(ns: argparse.Namespace) -> ServerOptions:
         advertise_address=ns.advertise_address,
         token_auth_file=ns.token_auth_file,
         client_ca_file=ns.client_ca_file,
+        kubelet_client_certificate=ns.kubelet_client_certificate,
+        kubelet_client_key=ns.kubelet_client_key,
         service_cluster_ip_range=ns.service_cluster_ip_range,
         service_node_port_range=ns.service_node_port_range,
         etcd_servers=ns.etcd_servers,

@@ -190,7 +190,8 @@ async def build_app(opts: ServerOptions, store, creds: Credentials, port: int, *
         authenticator=authenticator,
         authorizer=authorizer,
         # pods/log, exec, attach, portforward go to the node agents
-        extra_routes=[*nodeproxy_routes(registries, authenticator, authorizer, pki=creds.pki),
+        extra_routes=[*nodeproxy_routes(registries, authenticator, authorizer, pki=creds.pki,
+                                        client_cert=kubelet_client_pair(opts)),
                       *oidc_routes(authenticator, authenticator.service_accounts.signer, authenticator.issuer)],
         admission_mutate=mutate,
         admission_validate=validate,
@@ -207,6 +208,13 @@ async def build_app(opts: ServerOptions, store, creds: Credentials, port: int, *
     # still found at every (rarer) young collection. Measured with profile_create --https.
     gc.set_threshold(50_000, 20, 20)
     return app
+
+
+def kubelet_client_pair(opts: ServerOptions) -> tuple[str, str] | None:
+    """--kubelet-client-certificate/-key when both are given (else nodeproxy issues its own)."""
+    if opts.kubelet_client_certificate and opts.kubelet_client_key:
+        return str(opts.kubelet_client_certificate), str(opts.kubelet_client_key)
+    return None
 
 
 def client_ca_file(opts: ServerOptions, creds: Credentials):

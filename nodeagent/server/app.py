@@ -8,8 +8,10 @@
   WS  /portForward/{namespace}/{pod}?ports=..
 
 TLS with a certificate of its own. When a CA is given (the cluster's, from the
-agent's kubeconfig), clients must present a certificate it signed, so only the
-API server (or a cluster admin) can reach the pods' streams.
+agent's kubeconfig), clients are asked for a certificate it signed; every request
+is then authenticated (that certificate, or a bearer token the API server reviews)
+and authorized (SubjectAccessReview on nodes/<subresource>) as the kubelet does:
+auth.py.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ import asyncio
 import logging
 import os
 import socket
-import ssl
 from typing import Callable
 
 from hypercorn.asyncio import serve
@@ -30,11 +31,13 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 import rawupgrade
+import tlspeer
 from kubeclient import metrics
 
 from ..runtime import labels as L
 from ..runtime.podman import Podman
 from . import logs as LG
+from .auth import KubeletAuth, RequireAuth
 from .certs import ensure_serving_cert
 from .stats import ResourceStats, resource_metrics_text
 from .portforward import serve_portforward
@@ -70,12 +73,13 @@ def _truthy(v: str | None) -> bool:
 class KubeletServer:
     def __init__(self, podman: Podman, find_worker: Callable, *, node_name: str, address: str, port: int,
                  root_dir: str, client_ca_pem: str | None = None, list_pods: Callable | None = None,
-                 static_pod: Callable | None = None):
+                 static_pod: Callable | None = None, auth: KubeletAuth | None = None):
         self.podman, self.find_worker = podman, find_worker
         # (namespace, pod) -> the static component that pod mirrors (its .name, .log_path), or None
         self.static_pod = static_pod or (lambda _ns, _pod: None)
         self.node_name, self.address, self.port, self.root_dir = node_name, address, port, root_dir
         self.client_ca_pem = client_ca_pem
+        self.auth = auth   # None: no authentication nor authorization (tests of the API alone)
         self.list_pods = list_pods or (lambda: [])
         self.stats = ResourceStats(podman, node_name)
         self._stop = asyncio.Event()
@@ -114,10 +118,11 @@ class KubeletServer:
             ca_path = os.path.join(self.root_dir, "pki", "client-ca.crt")
             with open(ca_path, "w") as f:
                 f.write(self.client_ca_pem)
-            cfg.ca_certs = ca_path
-            cfg.verify_mode = ssl.CERT_REQUIRED
+            # asked for, verified in the handshake, handed to auth.py in the scope
+            tlspeer.request_client_certificates(cfg, ca_path, accept_any=False)
         rawupgrade.install()   # SPDY upgrades reach the app (kubectl before 1.30)
-        self._task = asyncio.ensure_future(serve(self.app, cfg, shutdown_trigger=self._stop.wait))
+        app = RequireAuth(self.app, self.auth) if self.auth is not None else self.app
+        self._task = asyncio.ensure_future(serve(app, cfg, shutdown_trigger=self._stop.wait))
         for _ in range(100):
             try:
                 _r, w = await asyncio.open_connection("127.0.0.1" if self.address == "0.0.0.0" else self.address,

@@ -4,7 +4,7 @@ change of HTTP server touches this package alone.
 
   serve_app(app, sock, ...)   TLS, ALPN h2 + http/1.1, on a socket bound beforehand
                               (so --secure-port 0 works and the kubeconfig names the real port)
-  client_certificates.py      clients are asked for certificates; each request's scope carries
+  tlspeer (shared package)    clients are asked for certificates; each request's scope carries
                               the peer's (the ASGI TLS extension) for the app to verify
   h2_late_data.py             late request DATA must not kill an HTTP/2 connection
   status_line.py              `HTTP/1.1 404 Not Found`, as Go writes it
@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Awaitable, Callable
 
 import rawupgrade
+import tlspeer
 
-from . import client_certificates, h2_late_data, status_line
+from . import h2_late_data, status_line
 
 log = logging.getLogger("apiserver")
 
@@ -56,7 +57,7 @@ async def serve_app(app, sock: socket.socket, *, certfile: Path, keyfile: Path, 
                     client_ca_file: Path | None = None) -> None:
     """Serve `app` on the listening `sock` until shutdown_trigger() returns, then give
     open requests and watches `graceful_timeout` seconds. The server closes the fd.
-    With `client_ca_file`, clients are asked for a certificate (see client_certificates.py)."""
+    With `client_ca_file`, clients are asked for a certificate (see tlspeer)."""
     from hypercorn.asyncio import serve as hypercorn_serve
 
     h2_late_data.install()
@@ -65,7 +66,7 @@ async def serve_app(app, sock: socket.socket, *, certfile: Path, keyfile: Path, 
     asyncio.get_running_loop().set_exception_handler(_quiet_connection_teardown)
     cfg = _config(sock, certfile, keyfile, graceful_timeout)
     if client_ca_file is not None:
-        client_certificates.request_client_certificates(cfg, client_ca_file)
+        tlspeer.request_client_certificates(cfg, client_ca_file)
     try:
         await hypercorn_serve(app, cfg, shutdown_trigger=shutdown_trigger, mode="asgi")
     except (ssl.SSLError, ConnectionError) as e:

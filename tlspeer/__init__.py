@@ -1,4 +1,6 @@
-"""Client certificates: asked for in every TLS handshake, handed to the app per request.
+"""Client certificates for ASGI apps served by hypercorn: asked for in every TLS handshake,
+handed to the app in each request's scope. Used by the API server's serving layer and by
+the node agent's kubelet API.
 
 kube-apiserver asks each client for a certificate and accepts whatever it sends
 (Go's tls.RequestClientCert); its x509 authenticator verifies it later, so a
@@ -89,7 +91,10 @@ def ask_for_any_certificate(context: ssl.SSLContext, client_ca_file: Path) -> bo
 _TLS_VERSIONS = {"TLSv1.2": 0x0303, "TLSv1.3": 0x0304}
 
 
-def tls_extension(ssl_object) -> dict | None:
+NOT_VERIFIED = "not verified by the server: the application verifies it"
+
+
+def tls_extension(ssl_object, verified: bool) -> dict | None:
     """The ASGI TLS extension for a connection (None without TLS)."""
     if ssl_object is None:
         return None
@@ -97,7 +102,7 @@ def tls_extension(ssl_object) -> dict | None:
     # Python before 3.13 exposes the client's own certificate only, not intermediates.
     chain = [ssl.DER_cert_to_PEM_cert(der)] if der else []
     return {"client_cert_chain": chain, "client_cert_name": None,
-            "client_cert_error": None,   # nothing was verified here: the app verifies
+            "client_cert_error": None if verified or not chain else NOT_VERIFIED,
             "tls_version": _TLS_VERSIONS.get(ssl_object.version()), "cipher_suite": None, "server_cert": None}
 
 
@@ -116,7 +121,7 @@ class _WithTLSExtension:
         return await self.app(scope, receive, send, sync_spawn, call_soon)
 
 
-def _pass_peer_certificates_to_scope() -> None:
+def install() -> None:
     """Every new connection (hypercorn's asyncio TCPServer, or whatever subclass of it is
     already installed) wraps the app with its TLS extension, known once the handshake is done."""
     from hypercorn.asyncio import run as hyper_run
@@ -129,7 +134,8 @@ def _pass_peer_certificates_to_scope() -> None:
         pocketkube_tls_extension = True
 
         def __init__(self, app, loop, config, context, state, reader, writer, *args, **kwargs):
-            tls = tls_extension(writer.get_extra_info("ssl_object"))
+            tls = tls_extension(writer.get_extra_info("ssl_object"),
+                                getattr(config, "pocketkube_client_certs_verified", False))
             if tls is not None:
                 app = _WithTLSExtension(app, tls)
             super().__init__(app, loop, config, context, state, reader, writer, *args, **kwargs)
@@ -137,15 +143,21 @@ def _pass_peer_certificates_to_scope() -> None:
     hyper_run.TCPServer = TCPServerWithTLSExtension
 
 
-def request_client_certificates(cfg, client_ca_file: Path) -> None:
+def request_client_certificates(cfg, client_ca_file: Path, *, accept_any: bool = True) -> None:
     """Set a hypercorn Config up so that clients are asked for certificates and the app sees them."""
-    _pass_peer_certificates_to_scope()
+    install()
     make_context = cfg.create_ssl_context
+    cfg.pocketkube_client_certs_verified = not accept_any
 
     def create_ssl_context():
         context = make_context()
-        if context is not None:
-            ask_for_any_certificate(context, client_ca_file)
+        if context is None:
+            return None
+        if accept_any:
+            cfg.pocketkube_client_certs_verified = not ask_for_any_certificate(context, client_ca_file)
+        else:
+            context.load_verify_locations(str(client_ca_file))
+            context.verify_mode = ssl.CERT_OPTIONAL
         return context
 
     cfg.create_ssl_context = create_ssl_context
