@@ -122,5 +122,6 @@ def component_schemas(roots, ref_prefix: str = V3_REF, wrap_refs: bool = True) -
             # kubernetes-validate pins apiVersion/kind with enums; upstream documents do not.
             for p in ("apiVersion", "kind"):
                 (d.get("properties") or {}).get(p, {}).pop("enum", None)
-    add_enums(out)
+    if ref_prefix == V3_REF:  # upstream's swagger (v2) document carries no enums
+        add_enums(out)
     return out

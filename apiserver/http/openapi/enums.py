@@ -1,5 +1,5 @@
 """`enum` on the fields upstream 1.33 publishes one for (enum_catalogue), in the v3
-and v2 documents alike, so `kubectl explain pod.spec.containers.imagePullPolicy`
+documents (upstream's v2 swagger carries none), so `kubectl explain pod.spec.containers.imagePullPolicy`
 shows ENUM: Always, IfNotPresent, Never. Upstream sorts the values.
 """
 from __future__ import annotations
