@@ -12,6 +12,10 @@ these applies:
   dangling references.
 Background deletion needs nothing special: the owner disappears, its dependents
 are queued and found ownerless.
+
+Kinds served later (custom resources) are found by rediscovery, every 30 s and
+at once when a CustomResourceDefinition changes; objects whose owners are of a
+kind just found are checked again then (their owners may be gone already).
 """
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ ORPHAN = "orphan"
 FOREGROUND = "foregroundDeletion"
 # Not worth a watch: events never own anything and are the busiest resource.
 IGNORED = {("", "events"), ("events.k8s.io", "events")}
+CRDS = ("apiextensions.k8s.io", "customresourcedefinitions")
 
 
 class Node:
@@ -83,10 +88,17 @@ class GarbageCollector(Controller):
         self.graph = Graph()
         self.kinds: dict[tuple[str, str], Resource] = {}
         self.watched: set[Resource] = set()
+        self._rediscover = asyncio.Event()
 
     async def _discover(self) -> None:
         found = await discover(self.client)
+        known = set(self.kinds)
         self.kinds.update(kind_map(found))
+        new = set(self.kinds) - known
+        if known and new:
+            for node in list(self.graph.nodes.values()):
+                if any((r.get("apiVersion"), r.get("kind")) in new for r in node.owners):
+                    self.queue.add(node.uid)
         for ar in found:
             res = ar.resource
             if (res.group, res.plural) in IGNORED or res in self.watched:
@@ -102,6 +114,8 @@ class GarbageCollector(Controller):
     def _changed(self, res: Resource, obj: dict, old: dict | None = None) -> None:
         if old is obj:
             return  # resync
+        if (res.group, res.plural) == CRDS:
+            self._rediscover.set()   # its kinds are served (or gone) soon: look again
         node = Node(res, obj)
         prev = self.graph.upsert(node)
         if node.owners and (prev is None or prev.owners != node.owners):
@@ -131,7 +145,11 @@ class GarbageCollector(Controller):
 
     async def background(self) -> None:
         while True:  # pick up resources served later (custom resources)
-            await asyncio.sleep(self.rediscovery_period)
+            try:
+                await asyncio.wait_for(self._rediscover.wait(), self.rediscovery_period)
+            except asyncio.TimeoutError:
+                pass
+            self._rediscover.clear()
             try:
                 await self._discover()
             except ApiError as e:

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from kubeclient import ApiClient, ApiError
-from kubeclient.resources import (CONFIGMAPS, ENDPOINTS, ENDPOINTSLICES, LEASES, NAMESPACES, NODES, PODS,
+from kubeclient.resources import (CONFIGMAPS, Resource, ENDPOINTS, ENDPOINTSLICES, LEASES, NAMESPACES, NODES, PODS,
                                   REPLICATIONCONTROLLERS, SERVICEACCOUNTS, SERVICES)
 
 from controllers_support import (FAST_FLAGS, ControllersProcess, leading_controllers, poll,
@@ -135,6 +135,30 @@ async def test_garbage_collector_removes_dependents_of_vanished_owners(cluster, 
     await client.delete(CONFIGMAPS, "owner", namespace)
     await poll(lambda: _gone(client, CONFIGMAPS, "dep", namespace), what="background collection")
     await poll(lambda: _gone(client, CONFIGMAPS, "half", namespace), what="background collection")
+
+
+async def test_garbage_collector_collects_dependents_of_custom_resources(cluster, namespace, kubectl):
+    """A kind served after the collector started (a CRD): found at once, and a ConfigMap
+    owned by a custom resource goes with it."""
+    client, _ = cluster
+    group = f"gc{uuid.uuid4().hex[:6]}.example.com"
+    kubectl("create", "-f", "-", input=yaml.safe_dump({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"owners.{group}"},
+        "spec": {"group": group, "scope": "Namespaced", "names": {"plural": "owners", "kind": "Owner"},
+                 "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
+                     "type": "object", "x-kubernetes-preserve-unknown-fields": True}}}]}}))
+    try:
+        kubectl("wait", "--for=condition=Established", f"crd/owners.{group}", "--timeout=30s")
+        owners = Resource(group, "v1", "owners")
+        owner = await client.create(owners, {"apiVersion": f"{group}/v1", "kind": "Owner",
+                                             "metadata": {"name": "o"}}, namespace)
+        ref = {"apiVersion": f"{group}/v1", "kind": "Owner", "name": "o", "uid": owner["metadata"]["uid"]}
+        await client.create(CONFIGMAPS, {"metadata": {"name": "owned", "ownerReferences": [ref]}}, namespace)
+        await client.delete(owners, "o", namespace)
+        await poll(lambda: _gone(client, CONFIGMAPS, "owned", namespace), what="the custom resource's dependent")
+    finally:
+        kubectl("delete", "crd", f"owners.{group}", "--wait=false")
 
 
 async def test_endpoints_and_slices_follow_pods(cluster, namespace):
