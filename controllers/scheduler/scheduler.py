@@ -218,8 +218,10 @@ class Scheduler(Controller):
         requests = pod_requests(pod)
         placed: dict[str, list] = {}
         for k, usage in self.state.usage.items():
+            # pods already terminating are victims that cost nothing more (upstream counts
+            # them); leaving them out would take more live pods than needed
             other = self.pods.get(k)
-            if other is not None and not other["metadata"].get("deletionTimestamp"):
+            if other is not None:
                 placed.setdefault(usage.node, []).append((k, other, usage))
         candidates = {}
         pdbs = self.pdbs.list()
@@ -246,6 +248,8 @@ class Scheduler(Controller):
     async def _evict_victim(self, vkey: str, victim: dict, pod: dict, node: str) -> None:
         """Say why the victim goes (a DisruptionTarget condition, an event), then delete it."""
         vns, vname = split_key(vkey)
+        if victim["metadata"].get("deletionTimestamp"):
+            return  # already going: no second delete (upstream skips the call too)
         self.recorder.event(victim, "Normal", "Preempted",
                             f"Preempted by pod {pod['metadata'].get('uid')} on node {node}")
         cond = {"type": "DisruptionTarget", "status": "True", "reason": "PreemptionByScheduler",
