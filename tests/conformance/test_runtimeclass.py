@@ -66,3 +66,43 @@ def test_pod_with_deleted_runtimeclass_rejected(api, core, ns):
             "runtimeClassName": name, "containers": [{"name": "c", "image": "localhost/busybox"}]}})
     assert err.value.status == 403
     assert f'RuntimeClass "{name}" not found' in json.loads(err.value.body)["message"]
+
+
+def _scheduled_pod(core, ns, name, rc_name):
+    core.create_namespaced_pod(ns, {"metadata": {"name": name}, "spec": {
+        "runtimeClassName": rc_name, "terminationGracePeriodSeconds": 0,
+        "containers": [{"name": "c", "image": "localhost/busybox", "command": ["sleep", "3600"],
+                        "resources": {"limits": {"cpu": "100m", "memory": "100Mi"}}}]}})
+    return wait_for(lambda: (lambda p: p if p.spec.node_name else None)(core.read_namespaced_pod(name, ns)),
+                    timeout=60, what=f"{name} scheduled")
+
+
+@row("RuntimeClass, schedule a Pod without PodOverhead", release="v1.24", needs="API+CTRL",
+     codename="[sig-node] RuntimeClass should schedule a Pod requesting a RuntimeClass without PodOverhead "
+              "[NodeConformance]")
+def test_pod_with_runtimeclass_without_overhead_is_scheduled(api, core, ns):
+    node = client.NodeV1Api(api)
+    name = f"{ns}-plain"
+    node.create_runtime_class({"metadata": {"name": name}, "handler": "runc"})
+    try:
+        pod = _scheduled_pod(core, ns, "rc-plain", name)
+        assert pod.spec.overhead is None
+        core.delete_namespaced_pod("rc-plain", ns, grace_period_seconds=0)
+    finally:
+        node.delete_runtime_class(name)
+
+
+@row("RuntimeClass, schedule a Pod and initialize its Overhead", release="v1.24", needs="API+CTRL",
+     codename="[sig-node] RuntimeClass should schedule a Pod requesting a RuntimeClass and initialize its Overhead "
+              "[NodeConformance]")
+def test_pod_with_runtimeclass_gets_overhead_and_is_scheduled(api, core, ns):
+    node = client.NodeV1Api(api)
+    name = f"{ns}-overhead"
+    node.create_runtime_class({"metadata": {"name": name}, "handler": "runc",
+                               "overhead": {"podFixed": {"cpu": "10m", "memory": "1Mi"}}})
+    try:
+        pod = _scheduled_pod(core, ns, "rc-overhead", name)
+        assert pod.spec.overhead == {"cpu": "10m", "memory": "1Mi"}
+        core.delete_namespaced_pod("rc-overhead", ns, grace_period_seconds=0)
+    finally:
+        node.delete_runtime_class(name)
