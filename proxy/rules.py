@@ -5,15 +5,23 @@ The layout is upstream kube-proxy's nftables mode, in one `ip` table of our own:
   services chain         ip daddr . l4proto . dport vmap @service-ips, then
                          local addresses: l4proto . dport vmap @service-nodeports
   service-<h>-<key>      cluster path: mark for masquerade unless from a pod, then
-                         affinity lookups, then a random endpoint (numgen cascade)
+                         a random endpoint (numgen cascade) DNATed in place
   external-<h>-<key>     NodePort / LoadBalancer path: masquerade (policy Cluster)
                          or local endpoints only (policy Local)
   endpoint-<h>-<key>__ip/port
-                         masquerade hairpin traffic, remember the client for
-                         affinity, DNAT
+                         only for sessionAffinity ClientIP: remember the client,
+                         DNAT (the service chain looks the client up first)
+  hairpin-endpoints      endpoint . endpoint pairs: after DNAT, a pod that reached
+                         itself through a service is masqueraded (nat-postrouting)
   no-endpoint-services / no-endpoint-nodeports
                          verdict maps the filter hooks consult: reject (or drop)
                          new connections to services with no usable endpoint
+
+Why no chain per endpoint (upstream has one): nft 1.0.6 lists every chain of the
+ruleset into its cache before each `nft -f`, even for one map element, and the
+kernel walks the jump graph on commit; with a chain per endpoint, 10,000 services
+are 30,000 chains and one change cost ~0.1-0.2 s of CPU. A chain per service port
+is a third of that; the endpoint chains stay only where affinity needs them.
 
 `render` gives the desired state (chain -> rules, map -> elements, affinity sets);
 `transaction` turns (previous, desired) into one atomic `nft -f` script that only
@@ -32,6 +40,7 @@ SERVICE_IPS = "service-ips"
 SERVICE_NODEPORTS = "service-nodeports"
 NO_EP_SERVICES = "no-endpoint-services"
 NO_EP_NODEPORTS = "no-endpoint-nodeports"
+HAIRPIN = "hairpin-endpoints"
 
 
 @dataclass(frozen=True)
@@ -72,6 +81,13 @@ def affinity_set(sp: ServicePort, ep: Endpoint) -> str:
     return f"affinity-{_hash(f'{sp.key}{ep.ip}:{ep.port}/{sp.affinity_timeout}')}"
 
 
+def _to(sp: ServicePort, ep: Endpoint) -> str:
+    """The verdict sending to one endpoint: its chain (affinity), else the DNAT itself."""
+    if sp.affinity_timeout:
+        return f"goto {endpoint_chain(sp, ep)}"
+    return f"meta l4proto {sp.protocol} dnat to {ep.ip}:{ep.port}"
+
+
 def _lb_rules(sp: ServicePort, eps: tuple[Endpoint, ...]) -> list[str]:
     rules = []
     if sp.affinity_timeout:
@@ -83,8 +99,8 @@ def _lb_rules(sp: ServicePort, eps: tuple[Endpoint, ...]) -> list[str]:
     # the sets already in the table (a first load of 10,000 services took minutes).
     n = len(eps)
     for i, ep in enumerate(eps[:-1]):
-        rules.append(f"numgen random mod {n - i} == 0 goto {endpoint_chain(sp, ep)}")
-    rules.append(f"goto {endpoint_chain(sp, eps[-1])}")
+        rules.append(f"numgen random mod {n - i} == 0 {_to(sp, ep)}")
+    rules.append(_to(sp, eps[-1]))
     return rules
 
 
@@ -99,12 +115,11 @@ def _render_port(sp: ServicePort, cfg: Config, d: Desired) -> None:
     else:
         d.maps[NO_EP_SERVICES][f"{sp.cluster_ip} . {proto} . {sp.port}"] = "goto reject-chain"
     for ep in set(sp.cluster_endpoints) | set(sp.external_endpoints):
-        rules = [f"ip saddr {ep.ip} jump mark-for-masquerade"]
+        d.maps[HAIRPIN][f"{ep.ip} . {ep.ip}"] = "jump mark-for-masquerade"
         if sp.affinity_timeout:
-            rules.append(f"update @{affinity_set(sp, ep)} {{ ip saddr }}")
             d.sets[affinity_set(sp, ep)] = f"type ipv4_addr; flags dynamic,timeout; timeout {sp.affinity_timeout}s;"
-        rules.append(f"meta l4proto {proto} dnat to {ep.ip}:{ep.port}")
-        d.chains[endpoint_chain(sp, ep)] = tuple(rules)
+            d.chains[endpoint_chain(sp, ep)] = (f"update @{affinity_set(sp, ep)} {{ ip saddr }}",
+                                                f"meta l4proto {proto} dnat to {ep.ip}:{ep.port}")
     if not sp.node_port and not sp.lb_ips:
         return
     ext = external_chain(sp)
@@ -135,7 +150,8 @@ def _render_port(sp: ServicePort, cfg: Config, d: Desired) -> None:
 
 
 def _empty() -> Desired:
-    return Desired(maps={SERVICE_IPS: {}, SERVICE_NODEPORTS: {}, NO_EP_SERVICES: {}, NO_EP_NODEPORTS: {}})
+    return Desired(maps={SERVICE_IPS: {}, SERVICE_NODEPORTS: {}, NO_EP_SERVICES: {}, NO_EP_NODEPORTS: {},
+                         HAIRPIN: {}})
 
 
 def render(snap: Snapshot, cfg: Config, cache: dict | None = None) -> Desired:
@@ -183,8 +199,12 @@ def base_table(cfg: Config) -> list[str]:
         f"add map {t} {SERVICE_NODEPORTS} {{ type inet_proto . inet_service : verdict; }}",
         f"add map {t} {NO_EP_SERVICES} {{ type ipv4_addr . inet_proto . inet_service : verdict; }}",
         f"add map {t} {NO_EP_NODEPORTS} {{ type inet_proto . inet_service : verdict; }}",
+        f"add map {t} {HAIRPIN} {{ type ipv4_addr . ipv4_addr : verdict; }}",
         f"add rule {t} nat-prerouting jump services",
         f"add rule {t} nat-output jump services",
+        # (DNATed connections only: 127.0.0.1 is the endpoint of `kubernetes` in a test
+        # cluster, and a plain loopback connection must not be masqueraded)
+        f"add rule {t} nat-postrouting ct status dnat ip saddr . ip daddr vmap @{HAIRPIN}",
         f"add rule {t} nat-postrouting jump masquerading",
         f"add rule {t} filter-input ct state new jump service-endpoints-check",
         f"add rule {t} filter-forward ct state new jump service-endpoints-check",

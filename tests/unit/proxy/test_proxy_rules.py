@@ -46,12 +46,13 @@ def test_cluster_ip_chain_lb_and_masquerade():
     rules = d.chains[chain]
     assert rules[0] == "ip daddr 10.96.0.50 tcp dport 80 ip saddr != 10.88.0.0/16 jump mark-for-masquerade"
     # uniform: the first endpoint with probability 1/2, else the second
-    assert rules[-2].startswith("numgen random mod 2 == 0 goto endpoint-") and "10.88.0.5/8080" in rules[-2]
-    assert rules[-1].startswith("goto endpoint-") and "10.88.0.6/8080" in rules[-1]
-    dnats = sorted(r for rs in d.chains.values() for r in rs if "dnat" in r)
-    assert dnats == ["meta l4proto tcp dnat to 10.88.0.5:8080", "meta l4proto tcp dnat to 10.88.0.6:8080"]
-    # hairpin: an endpoint reaching itself is masqueraded
-    assert any(r == "ip saddr 10.88.0.5 jump mark-for-masquerade" for rs in d.chains.values() for r in rs)
+    # (DNAT in the service chain: no chain per endpoint without affinity)
+    assert rules[-2] == "numgen random mod 2 == 0 meta l4proto tcp dnat to 10.88.0.5:8080"
+    assert rules[-1] == "meta l4proto tcp dnat to 10.88.0.6:8080"
+    assert list(d.chains) == [chain]
+    # hairpin: an endpoint reaching itself is masqueraded (looked up after DNAT, in postrouting)
+    assert d.maps["hairpin-endpoints"] == {"10.88.0.5 . 10.88.0.5": "jump mark-for-masquerade",
+                                           "10.88.0.6 . 10.88.0.6": "jump mark-for-masquerade"}
 
 
 def test_no_endpoints_rejects_and_nodeport_too():
@@ -70,7 +71,7 @@ def test_external_traffic_policy_local_uses_local_endpoints_without_masquerade()
     d = render(snap, CFG)
     ext = d.maps["service-nodeports"]["tcp . 30080"].removeprefix("goto ")
     # clients elsewhere: this node's endpoint, their address kept (this host's own: see below)
-    assert d.chains[ext][-1].startswith("goto endpoint-") and len(d.chains[ext]) == 3
+    assert d.chains[ext][-1] == "meta l4proto tcp dnat to 10.88.0.5:8080" and len(d.chains[ext]) == 3
     assert not any("mark-for-masquerade" in r for r in d.chains[ext] if not r.startswith("fib saddr type local"))
     # no local endpoint: dropped, not rejected (the service has endpoints elsewhere)
     snap = snapshot([s], {"default/web": [eps(("10.88.0.6", "n2", True))]}, "n1")
@@ -92,6 +93,8 @@ def test_session_affinity_sets_and_lookups():
     rules = [r for rs in d.chains.values() for r in rs]
     assert f"update @{name} {{ ip saddr }}" in rules
     assert any(r.startswith(f"ip saddr @{name} goto endpoint-") for r in rules)
+    # affinity keeps a chain per endpoint: it remembers the client, then DNATs
+    assert d.chains[service_chain(snap.ports[0])][-1].startswith("goto endpoint-")
 
 
 def test_multiport_and_udp():
@@ -118,7 +121,8 @@ def test_transaction_first_sync_rebuilds_then_only_differences():
     lines = back.splitlines()
     assert lines[0] == "delete element ip t service-ips { 10.96.0.51 . tcp . 80 }"
     # stale chains: emptied, then deleted, after the map no longer points at them
-    assert [ln.split()[0] for ln in lines[1:]] == ["flush", "flush", "delete", "delete"]
+    assert lines[1] == "delete element ip t hairpin-endpoints { 10.88.0.7 . 10.88.0.7 }"
+    assert [ln.split()[0] for ln in lines[2:]] == ["flush", "delete"]
     assert transaction(d2, d2, CFG) == "\n"
 
 
@@ -216,3 +220,8 @@ def test_local_policy_masquerades_this_hosts_own_clients_to_any_endpoint():
     ext = d.maps["service-nodeports"]["tcp . 30080"].removeprefix("goto ")
     assert d.chains[ext][:2] == ("fib saddr type local jump mark-for-masquerade",
                                  f"fib saddr type local goto {service_chain(snap.ports[0])}")
+
+
+def test_hairpin_pairs_apply_to_dnated_connections_only():
+    text = transaction(None, render(Snapshot(), CFG), CFG)
+    assert "add rule ip t nat-postrouting ct status dnat ip saddr . ip daddr vmap @hairpin-endpoints" in text
