@@ -25,6 +25,7 @@ from .interpod import InterPodCheck
 from .messages import fit_error_message
 from .nodeinfo import ClusterState, PodUsage, pod_nonzero_requests, pod_requests
 from .predicates import filter_node
+from .prebind import ClaimWaiter
 from .preemption import pick_node, priority_of, victims_on
 from .scoring import score_nodes
 from .topologyspread import TopologySpreadCheck
@@ -89,6 +90,9 @@ class Scheduler(Controller):
         self.pdbs = self.ctx.informers.informer(PODDISRUPTIONBUDGETS)
         # a claim created or bound may let a waiting pod in
         self.claims.add_handler(lambda c: self._retry_unschedulable(), lambda o, n: self._retry_unschedulable())
+        self.claim_waiter = ClaimWaiter(self.claims)  # pods whose claims are being bound (PreBind)
+        self.claims.add_handler(self.claim_waiter.changed, lambda o, n: self.claim_waiter.changed(n),
+                                self.claim_waiter.changed)
 
     def pending(self) -> dict[tuple, int]:
         """scheduler_pending_pods: waiting for a decision, and found not to fit (backing off)."""
@@ -190,7 +194,8 @@ class Scheduler(Controller):
         self.nominated.pop(key, None)
         await self._select_node_for_claims(volumes, node)
         self.state.add_pod(key, pod, node)  # assume it: the next decision must see it
-        task = asyncio.ensure_future(self._bind(key, pod, node, started))
+        delayed = [f"{c['metadata']['namespace']}/{c['metadata']['name']}" for c in volumes.delayed]
+        task = asyncio.ensure_future(self._bind(key, pod, node, started, delayed))
         self._bind_tasks.add(task)
         task.add_done_callback(self._bind_tasks.discard)
 
@@ -270,7 +275,7 @@ class Scheduler(Controller):
 
     async def _select_node_for_claims(self, volumes: VolumeCheck, node: str) -> None:
         """Unbound WaitForFirstConsumer claims learn the chosen node (the binder or
-        provisioner acts on it; the node agent waits for the claim to be bound)."""
+        provisioner acts on it; the pod is bound once they are, see prebind.py)."""
         for claim in volumes.delayed:
             if (claim["metadata"].get("annotations") or {}).get(SELECTED_NODE) == node:
                 continue
@@ -282,8 +287,17 @@ class Scheduler(Controller):
                 if not e.not_found:
                     raise
 
-    async def _bind(self, key: str, pod: dict, node: str, started: float) -> None:
+    async def _bind(self, key: str, pod: dict, node: str, started: float, claims: list[str] = ()) -> None:
         ns, name = split_key(key)
+        if claims:  # PreBind: the pod goes to its node once its claims are bound there
+            problem = await self.claim_waiter.wait_bound(list(claims))
+            if problem is not None:
+                self.state.remove_pod(key)
+                _attempted("error", started)
+                self.recorder.event(pod, "Warning", "FailedScheduling",
+                                    f'running PreBind plugin "VolumeBinding": binding volumes: {problem}')
+                self.queue.add_rate_limited(key)
+                return
         binding = {"apiVersion": "v1", "kind": "Binding",
                    "metadata": {"name": name, "namespace": ns, "uid": pod["metadata"].get("uid")},
                    "target": {"apiVersion": "v1", "kind": "Node", "name": node}}

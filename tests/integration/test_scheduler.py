@@ -253,3 +253,44 @@ async def test_preemption_spares_pods_a_budget_protects(cluster, namespace, api_
     finally:
         for name in (f"low-{tag}", f"high-{tag}"):
             sched.delete_priority_class(name)
+
+
+async def test_pod_is_bound_only_once_its_wait_for_first_consumer_claim_is(cluster, namespace, api_client):
+    """PreBind: the scheduler gives the claim its node, then waits for the claim to be
+    bound (here by hand, as the PV binder or a provisioner would) before binding the pod."""
+    from kubernetes import client as k8s
+    client, sim = cluster
+    tag = f"t{uuid.uuid4().hex[:6]}"
+    core, storage = k8s.CoreV1Api(api_client), k8s.StorageV1Api(api_client)
+    storage.create_storage_class({"metadata": {"name": f"late-{tag}"}, "provisioner": "example.com/late",
+                                  "volumeBindingMode": "WaitForFirstConsumer"})
+    try:
+        node = f"disk-{tag}"
+        await sim.add(node, labels={"test-tag": tag})
+        core.create_namespaced_persistent_volume_claim(namespace, {"metadata": {"name": "data"}, "spec": {
+            "accessModes": ["ReadWriteOnce"], "storageClassName": f"late-{tag}",
+            "resources": {"requests": {"storage": "1Gi"}}}})
+        body = pod_body("user", nodeSelector={"test-tag": tag})
+        body["spec"]["volumes"] = [{"name": "v", "persistentVolumeClaim": {"claimName": "data"}}]
+        await client.create(PODS, body, namespace)
+
+        def selected():
+            ann = core.read_namespaced_persistent_volume_claim("data", namespace).metadata.annotations or {}
+            return ann.get("volume.kubernetes.io/selected-node")
+        assert await poll(selected, what="selected-node on the claim") == node
+        # what the binder would do: a volume for the claim, bound both ways
+        core.create_persistent_volume({"metadata": {"name": f"pv-{tag}"}, "spec": {
+            "capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"], "storageClassName": f"late-{tag}",
+            "hostPath": {"path": f"/tmp/pv-{tag}"},
+            "claimRef": {"namespace": namespace, "name": "data"}}})
+        claim = core.read_namespaced_persistent_volume_claim("data", namespace)
+        assert (await client.get(PODS, "user", namespace))["spec"].get("nodeName") is None  # still waiting
+        claim.spec.volume_name = f"pv-{tag}"
+        claim = core.replace_namespaced_persistent_volume_claim("data", namespace, claim)
+        assert (await client.get(PODS, "user", namespace))["spec"].get("nodeName") is None  # not Bound yet
+        claim.status.phase = "Bound"
+        core.replace_namespaced_persistent_volume_claim_status("data", namespace, claim)
+        assert await poll(lambda: _node_of(client, namespace, "user"), what="user bound") == node
+    finally:
+        storage.delete_storage_class(f"late-{tag}")
+        core.delete_persistent_volume(f"pv-{tag}")
