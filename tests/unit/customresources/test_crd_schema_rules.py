@@ -50,6 +50,11 @@ def _texts(schema, status=False):
      f"{P}.allOf[0].properties[metadata]: Forbidden: must not be specified in a nested context"),
     (_obj(s={"type": "string", "pattern": "(unclosed"}),
      f'{P}.properties[s].pattern: Invalid value: "(unclosed": must be a valid regular expression, but isn\'t: '),
+    # completeness: what a junctor names is specified outside it too
+    (_obj(spec={"type": "object", "properties": {"a": {"type": "string"}},
+                "anyOf": [{"required": ["a"]}, {"properties": {"b": {"minLength": 1}}}]}),
+     f"{P}.properties[spec].properties[b]: Required value: because it is defined in "
+     f"{P}.properties[spec].anyOf[1].properties[b]"),
     # defaults: valid and pruned
     (_obj(n={"type": "integer", "maximum": 10, "default": 20}),
      f"{P}.properties[n].default: Invalid value: 20: {P}.properties[n].default in body should be less than or "

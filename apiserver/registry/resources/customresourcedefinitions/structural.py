@@ -8,7 +8,8 @@ apiextensions-apiserver's structural-schema validation (ValidateStructural):
 - at the root (and in embedded resources) kind and apiVersion are strings and
   metadata an object that may only name `name` and `generateName`;
 - value validations (allOf, anyOf, oneOf, not) only restrict: no types,
-  defaults, descriptions or extensions there, and never metadata.
+  defaults, descriptions or extensions there, and never metadata; every field they
+  name is specified outside them too (completeness).
 
 Upstream sorts these errors by their text; so do we.
 """
@@ -46,6 +47,7 @@ def errors(schema: dict, path: str) -> list[Cause]:
     """Why `schema` (at `path`, e.g. spec.versions[0].schema.openAPIV3Schema) is not structural."""
     out: list[Cause] = []
     _invariants(schema, ROOT, path, out)
+    _completeness(schema, path, schema, path, out)
     return sorted(out, key=lambda c: f"{c.field}: {c.message}")
 
 
@@ -165,3 +167,44 @@ def _nested(s: dict, level: str, path: str, out: list[Cause], skip_any_of: bool 
             out.append(field.forbidden(f"{path}.{key}", why))
     if "metadata" in (s.get("properties") or {}):
         out.append(field.forbidden(f"{path}.properties[metadata]", "must not be specified in a nested context"))
+
+
+def _completeness(v: dict, v_path: str, s, s_path: str, out: list[Cause]) -> None:
+    """Every field named under a junctor of `v` is specified in the structural schema `s`."""
+    for junctor in ("allOf", "anyOf", "oneOf"):
+        for i, sub in enumerate(_schemas(v.get(junctor))):
+            _nested_completeness(sub, f"{v_path}.{junctor}[{i}]", s, s_path, out)
+    if isinstance(v.get("not"), dict):
+        _nested_completeness(v["not"], f"{v_path}.not", s, s_path, out)
+    if not isinstance(s, dict):
+        return
+    if isinstance(s.get("items"), dict):
+        _completeness(s["items"], f"{s_path}.items", s["items"], f"{s_path}.items", out)
+    for name, sub in (s.get("properties") or {}).items():
+        if isinstance(sub, dict):
+            _completeness(sub, f"{s_path}.properties[{name}]", sub, f"{s_path}.properties[{name}]", out)
+    if isinstance(s.get("additionalProperties"), dict):
+        extra = s["additionalProperties"]
+        _completeness(extra, f"{s_path}.additionalProperties", extra, f"{s_path}.additionalProperties", out)
+
+
+def _nested_completeness(v: dict, v_path: str, s, s_path: str, out: list[Cause]) -> None:
+    if not isinstance(s, dict):
+        out.append(field.required(s_path, f"because it is defined in {v_path}"))
+        return
+    for junctor in ("allOf", "anyOf", "oneOf"):
+        for i, sub in enumerate(_schemas(v.get(junctor))):
+            _nested_completeness(sub, f"{v_path}.{junctor}[{i}]", s, s_path, out)
+    if isinstance(v.get("not"), dict):
+        _nested_completeness(v["not"], f"{v_path}.not", s, s_path, out)
+    if isinstance(v.get("items"), dict):
+        _nested_completeness(v["items"], f"{v_path}.items", s.get("items"), f"{s_path}.items", out)
+    props = s.get("properties") or {}
+    for name, sub in (v.get("properties") or {}).items():
+        if not isinstance(sub, dict):
+            continue
+        if name not in props:
+            out.append(field.required(f"{s_path}.properties[{name}]",
+                                      f"because it is defined in {v_path}.properties[{name}]"))
+        else:
+            _nested_completeness(sub, f"{v_path}.properties[{name}]", props[name], f"{s_path}.properties[{name}]", out)
