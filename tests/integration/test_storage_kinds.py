@@ -48,3 +48,21 @@ def test_deletes_answer_with_the_object_where_upstream_does(api_client, namespac
     core = client.CoreV1Api(api_client)
     core.create_namespaced_service_account(namespace, {"metadata": {"name": "bot"}})
     assert core.delete_namespaced_service_account("bot", namespace).metadata.name == "bot"
+
+
+def test_volume_attachments_validated_as_upstream(api_client, kubectl):
+    st = client.StorageV1Api(api_client)
+    with pytest.raises(client.ApiException) as err:
+        st.create_volume_attachment({"metadata": {"name": "va-bad"}, "spec": {
+            "attacher": "csi.example.com", "nodeName": "n1", "source": {}}})
+    assert err.value.status == 422
+    body = json.loads(err.value.body)
+    assert [(c["field"], c["reason"]) for c in body["details"]["causes"]] == [("spec.source", "FieldValueRequired")]
+    assert "must specify exactly one of inlineVolumeSpec and persistentVolumeName" in body["message"]
+    st.create_volume_attachment({"metadata": {"name": "va-good"}, "spec": {
+        "attacher": "csi.example.com", "nodeName": "n1", "source": {"persistentVolumeName": "pv-1"}}})
+    try:
+        row = kubectl("get", "volumeattachment", "va-good").stdout.splitlines()[1].split()
+        assert row[:5] == ["va-good", "csi.example.com", "pv-1", "n1", "false"]
+    finally:
+        st.delete_volume_attachment("va-good", _preload_content=False)

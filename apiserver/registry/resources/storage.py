@@ -1,6 +1,8 @@
 """storage.k8s.io/v1: StorageClass with upstream's defaults and rules, and the CSI
 objects (CSIDriver, CSINode, VolumeAttachment, CSIStorageCapacity), stored for
-clients and charts that look for them. No provisioner or attacher runs here."""
+clients and charts that look for them, validated as upstream validates them
+(CSI driver names, a VolumeAttachment's attacher, single source and node). No
+CSI attacher runs here."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -18,6 +20,46 @@ RECLAIM_POLICIES = ("Delete", "Retain")
 BINDING_MODES = ("Immediate", "WaitForFirstConsumer")
 MAX_PARAMETERS_SIZE = 256 * 1024
 DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
+CSI_DRIVER_NAME_MAX = 63
+EXACTLY_ONE_SOURCE = "must specify exactly one of inlineVolumeSpec and persistentVolumeName"
+
+
+def csi_driver_name_errors(name: str) -> list[str]:
+    """Upstream's ValidateCSIDriverName: at most 63 characters, a DNS subdomain once lowercased."""
+    out = [f"must be no more than {CSI_DRIVER_NAME_MAX} characters"] if len(name) > CSI_DRIVER_NAME_MAX else []
+    return out + names.is_dns1123_subdomain(name.lower())
+
+
+def validate_attachment_spec(spec: dict) -> list[Cause]:
+    """A VolumeAttachment's attacher, source and node, as upstream's ValidateVolumeAttachmentV1."""
+    from .persistentvolumes import validate_spec as validate_pv_spec
+    causes: list[Cause] = []
+    attacher = spec.get("attacher") or ""
+    if not attacher:
+        causes.append(field.required("spec.attacher", ""))
+    else:
+        causes += field.each_invalid("spec.attacher", attacher, csi_driver_name_errors(attacher))
+    source = spec.get("source") if isinstance(spec.get("source"), dict) else {}
+    inline, pv_name = source.get("inlineVolumeSpec"), source.get("persistentVolumeName")
+    if inline is None and pv_name is None:
+        causes.append(field.required("spec.source", EXACTLY_ONE_SOURCE))
+    elif inline is not None and pv_name is not None:
+        causes.append(field.forbidden("spec.source", EXACTLY_ONE_SOURCE))
+    elif pv_name is not None:
+        if not pv_name:
+            causes.append(field.required("spec.source.persistentVolumeName",
+                                         "must specify non empty persistentVolumeName"))
+        else:
+            causes += field.each_invalid("spec.source.persistentVolumeName", pv_name,
+                                         names.is_dns1123_subdomain(pv_name))
+    elif isinstance(inline, dict):
+        causes += validate_pv_spec(inline, "spec.source.inlineVolumeSpec")
+    node = spec.get("nodeName") or ""
+    if not node:
+        causes.append(field.required("spec.nodeName", ""))
+    else:
+        causes += field.each_invalid("spec.nodeName", node, names.is_dns1123_subdomain(node))
+    return causes
 
 
 class StorageClassStrategy(Strategy):
@@ -73,6 +115,9 @@ class StorageClassStrategy(Strategy):
 class CSIDriverStrategy(Strategy):
     serves = ((GROUP, "csidrivers"),)
 
+    def name_errors(self, name: str) -> list[str]:
+        return csi_driver_name_errors(name)
+
     def defaults(self, obj: dict) -> None:
         spec = obj.setdefault("spec", {})
         if isinstance(spec, dict):
@@ -124,6 +169,10 @@ class CSINodeStrategy(Strategy):
 
 class VolumeAttachmentStrategy(Strategy):
     serves = ((GROUP, "volumeattachments"),)
+
+    def validate(self, obj: dict) -> list[Cause]:
+        spec = obj.get("spec")
+        return validate_attachment_spec(spec) if isinstance(spec, dict) else []
 
     def validate_update(self, new: dict, old: dict) -> list[Cause]:
         if new.get("spec") != old.get("spec"):

@@ -94,3 +94,22 @@ def test_runtime_class_handler_rules():
         'handler: Invalid value: "Run_C": a lowercase RFC 1123 label')
     assert messages(rc.validate_update({"handler": "crun"}, {"handler": "runc"})) == [
         'handler: Invalid value: "crun": field is immutable']
+
+
+def test_volume_attachment_and_csi_driver_names_as_upstream():
+    va = strategy("storage.k8s.io", "volumeattachments")
+    assert messages(va.validate({"spec": {}})) == [
+        "spec.attacher: Required value",
+        "spec.source: Required value: must specify exactly one of inlineVolumeSpec and persistentVolumeName",
+        "spec.nodeName: Required value"]
+    both = {"attacher": "csi.example.com", "nodeName": "n1",
+            "source": {"persistentVolumeName": "pv", "inlineVolumeSpec": {}}}
+    assert messages(va.validate({"spec": both})) == [
+        "spec.source: Forbidden: must specify exactly one of inlineVolumeSpec and persistentVolumeName"]
+    ok = {"attacher": "csi.example.com", "nodeName": "n1", "source": {"persistentVolumeName": "pv"}}
+    assert va.validate({"spec": ok}) == []
+    inline = dict(ok, source={"inlineVolumeSpec": {"accessModes": ["ReadWriteOnce"]}})
+    assert "spec.source.inlineVolumeSpec.capacity: Required value" in messages(va.validate({"spec": inline}))
+    drivers = strategy("storage.k8s.io", "csidrivers")
+    assert drivers.name_errors("CSI.Example.com") == []  # checked lowercased, as upstream
+    assert drivers.name_errors("x" * 64)[0] == "must be no more than 63 characters"
