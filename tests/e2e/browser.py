@@ -88,16 +88,21 @@ class Browser:
         return got["result"].get("value")
 
     def wait_for(self, what: str, expression: str, timeout: float = 60):
-        """Poll a JavaScript expression until it is truthy; its value."""
+        """Poll a JavaScript expression until it is truthy; its value. An error counts as
+        not yet: while a navigation commits, the old document's context goes away."""
         deadline = time.monotonic() + timeout
         last = None
         while time.monotonic() < deadline:
-            last = self.evaluate(expression)
-            if last:
-                return last
+            try:
+                last = self.evaluate(expression)
+            except RuntimeError as e:
+                last = e
+            else:
+                if last:
+                    return last
             time.sleep(0.1)
-        raise AssertionError(f"timed out waiting for {what} (last: {last!r}); page text:\n"
-                             f"{self.evaluate('document.body.innerText')}")
+        raise AssertionError(f"timed out waiting for {what} (last: {last!r}) at {self.evaluate('location.href')}; "
+                             f"page text:\n{self.evaluate('document.body.innerText')}")
 
     def screenshot(self, path: Path) -> None:
         data = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)["data"]
