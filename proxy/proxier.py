@@ -1,9 +1,10 @@
 """The proxy's loop: informers on Services and EndpointSlices feed batched syncs.
 
-A change marks the state dirty; the sync loop waits at least min_sync_period
-between two syncs (upstream's batching), renders the desired table and applies
-only the difference from what it applied last, as one `nft -f` transaction.
-A failed transaction forgets what is applied, so the next sync rebuilds the table.
+A change marks its Service dirty; the sync loop waits at least min_sync_period
+between two syncs (upstream's batching), recomputes the ServicePorts of the dirty
+Services only, and applies the difference for the ports that changed
+(proxy/programmed.py) as one `nft -f` transaction. A failed transaction rebuilds
+the whole table on the next sync; every sync_period everything is recomputed.
 """
 from __future__ import annotations
 
@@ -18,8 +19,9 @@ from kubeclient.resources import ENDPOINTSLICES, SERVICES
 
 from . import host
 from .conntrack import stale_entries
-from .model import Snapshot, snapshot
-from .rules import Config, Desired, render, transaction
+from .model import ServicePort, Snapshot, service_ports
+from .programmed import Programmed
+from .rules import Config, transaction
 
 _SYNC_DURATION = metrics.histogram("kubeproxy_sync_proxy_rules_duration_seconds", "SyncProxyRules latency in seconds",
                                    (), tuple(0.001 * 2 ** i for i in range(15)))
@@ -37,39 +39,88 @@ class Proxier:
         self.min_sync_period, self.sync_period = min_sync_period, sync_period
         self.services = Informer(client, SERVICES)
         self.slices = Informer(client, ENDPOINTSLICES)
-        self.applied: Desired | None = None
-        self.render_cache: dict = {}
+        self.programmed = Programmed(cfg)
+        self.table_ok = False             # the table holds self.programmed (else: rebuild it)
+        self.ports_by_service: dict[str, list[ServicePort]] = {}
+        self.slices_by_service: dict[str, dict[str, dict]] = defaultdict(dict)
+        self.dirty_services: set[str] | None = None   # None: all of them
         self.last_snapshot: Snapshot | None = None
         self.dirty = asyncio.Event()
         self.synced = asyncio.Event()     # set after the first successful sync
         self.sync_count = 0
         self.last_sync_seconds = 0.0
-        for inf in (self.services, self.slices):
-            inf.add_handler(lambda *_: self.dirty.set(), lambda *_: self.dirty.set(), lambda *_: self.dirty.set())
+        self.services.add_handler(self._service_changed, lambda _, new: self._service_changed(new),
+                                  self._service_changed)
+        self.slices.add_handler(self._slice_added, self._slice_updated, self._slice_deleted)
 
-    def current_snapshot(self) -> Snapshot:
-        by_service: dict[str, list[dict]] = defaultdict(list)
-        for s in self.slices.list():
-            name = ((s.get("metadata") or {}).get("labels") or {}).get(SERVICE_NAME_LABEL)
-            if name:
-                by_service[f"{s['metadata'].get('namespace')}/{name}"].append(s)
-        return snapshot(self.services.list(), by_service, self.node_name)
+    # --- what changed ------------------------------------------------------------------
+    def _mark(self, key: str | None) -> None:
+        if key and self.dirty_services is not None:
+            self.dirty_services.add(key)
+        self.dirty.set()
+
+    def _service_changed(self, svc: dict) -> None:
+        meta = svc.get("metadata") or {}
+        self._mark(f"{meta.get('namespace')}/{meta.get('name')}")
+
+    @staticmethod
+    def _slice_service(s: dict) -> str | None:
+        meta = s.get("metadata") or {}
+        name = (meta.get("labels") or {}).get(SERVICE_NAME_LABEL)
+        return f"{meta.get('namespace')}/{name}" if name else None
+
+    def _slice_added(self, s: dict) -> None:
+        key = self._slice_service(s)
+        if key:
+            self.slices_by_service[key][s["metadata"]["name"]] = s
+        self._mark(key)
+
+    def _slice_deleted(self, s: dict) -> None:
+        key = self._slice_service(s)
+        if key:
+            self.slices_by_service[key].pop(s["metadata"]["name"], None)
+            if not self.slices_by_service[key]:
+                del self.slices_by_service[key]
+        self._mark(key)
+
+    def _slice_updated(self, old: dict, new: dict) -> None:
+        self._slice_deleted(old)
+        self._slice_added(new)
+
+    def _recompute(self) -> list[ServicePort]:
+        """The ServicePorts of the dirty Services again (all, on a full resync); every port, sorted."""
+        dirty, self.dirty_services = self.dirty_services, set()
+        keys = list(self.services.cache) if dirty is None else dirty
+        for key in keys:
+            svc = self.services.get(key)
+            if svc is None:
+                self.ports_by_service.pop(key, None)
+                continue
+            slices = list(self.slices_by_service.get(key, {}).values())
+            self.ports_by_service[key] = service_ports(svc, slices, self.node_name)
+        if dirty is None:
+            for key in [k for k in self.ports_by_service if k not in self.services.cache]:
+                del self.ports_by_service[key]
+        return [sp for ports in self.ports_by_service.values() for sp in ports]
 
     async def sync(self) -> None:
         start = time.perf_counter()
-        snap = self.current_snapshot()
-        want = render(snap, self.cfg, self.render_cache)
-        script = transaction(self.applied, want, self.cfg)
+        ports = self._recompute()
+        before, after = self.programmed.update(ports)
+        script = transaction(before, after, self.cfg) if self.table_ok else \
+            transaction(None, self.programmed.desired(), self.cfg)
         host.set_hairpin(self.bridge)
         if self.cfg.localhost_nodeports:
             host.enable_route_localnet(self.bridge)
         try:
-            await host.nft_apply(script)
+            if script.strip():
+                await host.nft_apply(script)
         except host.CommandFailed as e:
             log.error("sync failed, the next one rebuilds the table: %s", e)
-            self.applied = None
+            self.table_ok = False
             raise
-        self.applied = want
+        self.table_ok = True
+        snap = Snapshot(ports)
         for args in stale_entries(self.last_snapshot, snap):
             await host.conntrack_delete(args)
         self.last_snapshot = snap
@@ -78,7 +129,8 @@ class Proxier:
         _SYNC_DURATION.observe((), self.last_sync_seconds)
         _LAST_SYNC.values[()] = time.time()
         self.synced.set()
-        log.debug("synced %d service ports in %.3fs", len(snap.ports), self.last_sync_seconds)
+        log.debug("synced %d service ports in %.3fs (%d script lines)", len(ports), self.last_sync_seconds,
+                  script.count("\n"))
 
     async def _sync_loop(self) -> None:
         last = 0.0
@@ -87,7 +139,7 @@ class Proxier:
             try:
                 await asyncio.wait_for(self.dirty.wait(), timeout=self.sync_period)
             except asyncio.TimeoutError:
-                pass
+                self.dirty_services = None     # the periodic resync recomputes everything
             wait = last + self.min_sync_period - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)   # batch what arrives meanwhile into this sync
@@ -99,6 +151,7 @@ class Proxier:
             except host.CommandFailed:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
+                self.dirty_services = None
                 self.dirty.set()
 
     async def run(self) -> None:

@@ -104,7 +104,7 @@ def _lb_rules(sp: ServicePort, eps: tuple[Endpoint, ...]) -> list[str]:
     return rules
 
 
-def _render_port(sp: ServicePort, cfg: Config, d: Desired) -> None:
+def render_port(sp: ServicePort, cfg: Config, d: Desired) -> None:
     proto = sp.protocol
     svc = service_chain(sp)
     if sp.cluster_endpoints:
@@ -149,7 +149,7 @@ def _render_port(sp: ServicePort, cfg: Config, d: Desired) -> None:
             d.maps[NO_EP_SERVICES][f"{ip} . {proto} . {sp.port}"] = verdict
 
 
-def _empty() -> Desired:
+def empty() -> Desired:
     return Desired(maps={SERVICE_IPS: {}, SERVICE_NODEPORTS: {}, NO_EP_SERVICES: {}, NO_EP_NODEPORTS: {},
                          HAIRPIN: {}})
 
@@ -157,13 +157,13 @@ def _empty() -> Desired:
 def render(snap: Snapshot, cfg: Config, cache: dict | None = None) -> Desired:
     """cache: ServicePort -> its rendering, kept by the caller between syncs so that
     only the service ports that changed are rendered again (ServicePorts are values)."""
-    d = _empty()
+    d = empty()
     fresh = {}
     for sp in snap.ports:
         part = cache.get(sp) if cache is not None else None
         if part is None:
-            part = _empty()
-            _render_port(sp, cfg, part)
+            part = empty()
+            render_port(sp, cfg, part)
         fresh[sp] = part
         d.chains.update(part.chains)
         d.sets.update(part.sets)
