@@ -14,6 +14,17 @@ from pathlib import Path
 from apiserver.registry.settings import DEFAULT_NODE_PORTS, DEFAULT_SERVICE_CIDR
 
 
+@dataclass
+class ConnectionLimits:
+    """How long a client may take, and how many connections it may hold (kube-apiserver's
+    values where it has them: its http.Server's ReadHeaderTimeout, which also bounds the TLS
+    handshake, and IdleTimeout)."""
+    tls_handshake_timeout: float = 32.0
+    request_header_timeout: float = 32.0
+    idle_timeout: float = 90.0          # a keep-alive connection with no request open
+    max_connections: int = 8192         # the process may open 20,000 files here
+    max_connections_per_client: int = 4096   # per client address (every local component shares 127.0.0.1)
+
 
 @dataclass
 class ServerOptions:
@@ -50,6 +61,7 @@ class ServerOptions:
     audit_log_maxage: int = 0                 # days
     audit_log_maxbackup: int = 0
     audit_log_maxsize: int = 0                # megabytes
+    connection_limits: ConnectionLimits = field(default_factory=ConnectionLimits)
 
     @property
     def first_service_ip(self) -> str:
@@ -181,6 +193,19 @@ def add_flags(p: argparse.ArgumentParser, *, default_data_dir: str | None = None
                    help="megabytes an audit log may reach before it is rotated (0: never)")
     p.add_argument("--shutdown-timeout", type=parse_duration, default=3.0,
                    help="grace given to open requests and watches on SIGTERM")
+    d = ConnectionLimits()
+    p.add_argument("--tls-handshake-timeout", type=parse_duration, default=d.tls_handshake_timeout,
+                   help=f"a connection's TLS handshake must finish within this (default {d.tls_handshake_timeout:g}s)")
+    p.add_argument("--request-header-timeout", type=parse_duration, default=d.request_header_timeout,
+                   help="an HTTP/1.1 request's headers must arrive whole within this of its first byte "
+                        f"(default {d.request_header_timeout:g}s, kube-apiserver's ReadHeaderTimeout)")
+    p.add_argument("--idle-connection-timeout", type=parse_duration, default=d.idle_timeout,
+                   help=f"close a keep-alive connection idle this long (default {d.idle_timeout:g}s, "
+                        "kube-apiserver's IdleTimeout); open watches keep it busy")
+    p.add_argument("--max-connections", type=int, default=d.max_connections,
+                   help=f"connections open at once; more are closed when accepted (default {d.max_connections})")
+    p.add_argument("--max-connections-per-client", type=int, default=d.max_connections_per_client,
+                   help=f"connections open at once from one client address (default {d.max_connections_per_client})")
 
 
 def options_from_args(ns: argparse.Namespace) -> ServerOptions:
@@ -216,6 +241,10 @@ def options_from_args(ns: argparse.Namespace) -> ServerOptions:
         audit_log_maxage=ns.audit_log_maxage,
         audit_log_maxbackup=ns.audit_log_maxbackup,
         audit_log_maxsize=ns.audit_log_maxsize,
+        connection_limits=ConnectionLimits(
+            tls_handshake_timeout=ns.tls_handshake_timeout, request_header_timeout=ns.request_header_timeout,
+            idle_timeout=ns.idle_connection_timeout, max_connections=ns.max_connections,
+            max_connections_per_client=ns.max_connections_per_client),
     )
 
 

@@ -307,7 +307,8 @@ async def serve(opts: ServerOptions, shutdown: asyncio.Event,
         try:
             await serving.serve_app(gate, sock, certfile=creds.pki.cert, keyfile=creds.pki.key,
                                     graceful_timeout=opts.shutdown_timeout, shutdown_trigger=shutdown_trigger,
-                                    stopping=shutdown, client_ca_file=client_ca_file(opts, creds))
+                                    stopping=shutdown, client_ca_file=client_ca_file(opts, creds),
+                                    limits=opts.connection_limits)
         finally:
             starter.cancel()
             with contextlib.suppress(BaseException):

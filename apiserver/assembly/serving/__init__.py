@@ -7,6 +7,11 @@ change of HTTP server touches this package alone.
   tlspeer (shared package)    clients are asked for certificates; each request's scope carries
                               the peer's (the ASGI TLS extension) for the app to verify
   h2_late_data.py             late request DATA must not kill an HTTP/2 connection
+  h2_streams.py               1,000 streams per connection, reset streams dropped, extra ones refused
+  connection_limits.py        caps on connections per client address and in total, at accept()
+  header_timeout.py           HTTP/1.1 headers must arrive whole in time (slowloris)
+  peer_gone.py                a client gone mid-response ends quietly; idle HTTP/2 closes with GOAWAY
+  tls_buffers.py              a TLS connection's read buffer sized to TLS records, not 256 KiB
   status_line.py              `HTTP/1.1 404 Not Found`, as Go writes it
 """
 from __future__ import annotations
@@ -21,30 +26,34 @@ from typing import Awaitable, Callable
 import rawupgrade
 import tlspeer
 
-from . import h2_late_data, status_line
+from ..options import ConnectionLimits
+from . import connection_limits, h2_late_data, h2_streams, header_timeout, peer_gone, status_line, tls_buffers
 
 log = logging.getLogger("apiserver")
 
 # client-go multiplexes every request on one HTTP/2 connection; hypercorn's
 # default of 1000 requests per connection would GOAWAY it mid-flight.
 KEEP_ALIVE_MAX_REQUESTS = 2**62
-# Watches stay open for many minutes; hypercorn must not time them out for being quiet.
-KEEP_ALIVE_TIMEOUT_S = 3600
-# client-go opens up to 250 concurrent streams (watches are streams too).
+# hypercorn listens again with its own backlog (100): keep the one bind_socket chose.
+LISTEN_BACKLOG = 1024
+# kube-apiserver's --http2-max-streams-per-connection default (watches are streams too).
 H2_MAX_CONCURRENT_STREAMS = 1000
 
 
-def _config(sock: socket.socket, certfile: Path, keyfile: Path, graceful_timeout: float):
+def _config(certfile: Path, keyfile: Path, graceful_timeout: float, limits: ConnectionLimits):
     from hypercorn.config import Config
 
     cfg = Config()
-    cfg.bind = [f"fd://{sock.fileno()}"]
     cfg.certfile = str(certfile)
     cfg.keyfile = str(keyfile)
     cfg.alpn_protocols = ["h2", "http/1.1"]
     cfg.keep_alive_max_requests = KEEP_ALIVE_MAX_REQUESTS
-    cfg.keep_alive_timeout = KEEP_ALIVE_TIMEOUT_S
+    # hypercorn's keep-alive timer runs only while no request is open: a watch is never "idle".
+    cfg.keep_alive_timeout = limits.idle_timeout
+    cfg.ssl_handshake_timeout = limits.tls_handshake_timeout
+    cfg.request_header_timeout = limits.request_header_timeout  # read by header_timeout.py
     cfg.graceful_timeout = graceful_timeout
+    cfg.backlog = LISTEN_BACKLOG
     cfg.h2_max_concurrent_streams = H2_MAX_CONCURRENT_STREAMS
     cfg.accesslog = None
     cfg.errorlog = logging.getLogger("hypercorn.error")
@@ -54,21 +63,32 @@ def _config(sock: socket.socket, certfile: Path, keyfile: Path, graceful_timeout
 
 async def serve_app(app, sock: socket.socket, *, certfile: Path, keyfile: Path, graceful_timeout: float,
                     shutdown_trigger: Callable[[], Awaitable[None]], stopping: asyncio.Event,
-                    client_ca_file: Path | None = None) -> None:
+                    client_ca_file: Path | None = None, limits: ConnectionLimits | None = None) -> None:
     """Serve `app` on the listening `sock` until shutdown_trigger() returns, then give
-    open requests and watches `graceful_timeout` seconds. The server closes the fd.
-    With `client_ca_file`, clients are asked for a certificate (see tlspeer)."""
-    from hypercorn.asyncio import serve as hypercorn_serve
+    open requests and watches `graceful_timeout` seconds. The server takes over the fd
+    (`sock` is left detached) and closes it. With `client_ca_file`, clients are asked for
+    a certificate (see tlspeer)."""
+    from hypercorn.asyncio.run import worker_serve
+    from hypercorn.config import Sockets
+    from hypercorn.utils import wrap_app
 
+    limits = limits or ConnectionLimits()
     h2_late_data.install()
+    h2_streams.install()
+    header_timeout.install()
+    peer_gone.install()
+    tls_buffers.install()
     status_line.install()
     rawupgrade.install()   # HTTP/1.1 upgrades to SPDY reach the app (kubectl before 1.30)
     asyncio.get_running_loop().set_exception_handler(_quiet_connection_teardown)
-    cfg = _config(sock, certfile, keyfile, graceful_timeout)
+    cfg = _config(certfile, keyfile, graceful_timeout, limits)
     if client_ca_file is not None:
         tlspeer.request_client_certificates(cfg, client_ca_file)
+    listener = connection_limits.LimitedListener.wrap(
+        sock, connection_limits.ConnectionCaps(total=limits.max_connections, per_client=limits.max_connections_per_client))
     try:
-        await hypercorn_serve(app, cfg, shutdown_trigger=shutdown_trigger, mode="asgi")
+        await worker_serve(wrap_app(app, cfg.wsgi_max_body_size, "asgi"), cfg, shutdown_trigger=shutdown_trigger,
+                           sockets=Sockets(secure_sockets=[listener], insecure_sockets=[], quic_sockets=[]))
     except (ssl.SSLError, ConnectionError) as e:
         # While closing, a TLS peer that keeps writing after close_notify makes hypercorn's
         # wait_closed() raise; the shutdown itself is done, so it is not a failed exit.

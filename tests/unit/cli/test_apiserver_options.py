@@ -59,3 +59,15 @@ def test_admission_names_follow_upstream_semantics():
     from apiserver.assembly.server import admission_plugin_names
     assert admission_plugin_names([], [], ("A", "B")) == ["A", "B"]
     assert admission_plugin_names(["C", "A"], ["B"], ("A", "B")) == ["A", "C"]
+
+
+def test_connection_limits_default_to_kube_apiservers_and_parse():
+    from apiserver.assembly.options import parse_args
+
+    d = parse_args(["--data-dir", "/tmp/x"]).connection_limits
+    assert (d.tls_handshake_timeout, d.request_header_timeout, d.idle_timeout) == (32.0, 32.0, 90.0)
+    o = parse_args(["--data-dir", "/tmp/x", "--tls-handshake-timeout", "5s", "--request-header-timeout", "2s",
+                    "--idle-connection-timeout", "1m", "--max-connections", "30",
+                    "--max-connections-per-client", "20"]).connection_limits
+    assert (o.tls_handshake_timeout, o.request_header_timeout, o.idle_timeout) == (5.0, 2.0, 60.0)
+    assert (o.max_connections, o.max_connections_per_client) == (30, 20)
