@@ -37,6 +37,7 @@ def install() -> None:
     original_init = protocol.__init__
     original_close_stream = protocol._close_stream
     original_send_data = protocol._send_data
+    original_handle = protocol.handle
 
     def init(self, *args, **kwargs):
         original_init(self, *args, **kwargs)
@@ -61,10 +62,17 @@ def install() -> None:
             with contextlib.suppress(priority.MissingStreamError):
                 self.priority.remove_stream(stream_id)
 
+    async def handle(self, event) -> None:
+        await original_handle(self, event)
+        if not self.closed:
+            # Frames h2 queued with no event to act on (a refused stream's RST_STREAM) go out now.
+            await self._flush()
+
     init.pocketkube_streams_fix = True
     protocol.__init__ = init
     protocol._close_stream = close_stream
     protocol._send_data = send_data
+    protocol.handle = handle
 
 
 def refuse_streams_over_limit(connection) -> None:
