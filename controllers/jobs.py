@@ -23,8 +23,7 @@ from kubeclient.timestamps import epoch_time, parse_time
 from . import jobutil
 from .base import Controller
 from .podutil import controller_ref, deletion_rank
-from .ownership import claim_pods, owner_ref
-from .replication import Expectations
+from .ownership import Expectations, PodOwnerTracking, claim_pods, owner_ref
 from .selectors import matches_label_selector
 from .servicepods import pod_ready
 
@@ -57,7 +56,8 @@ class JobController(Controller):
         self.expectations = Expectations()
         self.recorder = self.ctx.recorder("job-controller")
         self.jobs.add_handler(*self.enqueue_handlers())
-        self.pods.add_handler(self._pod_added, self._pod_updated, self._pod_deleted)
+        self.pods.add_handler(*PodOwnerTracking(self.jobs, self.queue, self.expectations, self._job_key,
+                                                self._selects).handlers())
 
     def _job_key(self, pod: dict) -> str | None:
         ref = controller_ref(pod)
@@ -72,43 +72,6 @@ class JobController(Controller):
         if not selector or not (selector.get("matchLabels") or selector.get("matchExpressions")):
             return False
         return matches_label_selector(selector, labels)
-
-    def _queue_selecting(self, pod: dict) -> None:
-        """An orphan may be adopted by any Job whose selector matches it."""
-        for job in self.jobs.list(pod["metadata"]["namespace"]):
-            if self._selects(job, pod["metadata"].get("labels")):
-                self.enqueue(job)
-
-    def _pod_added(self, pod: dict) -> None:
-        key = self._job_key(pod)
-        if key:
-            self.expectations.observe_add(key)
-            self.queue.add(key)
-        elif not controller_ref(pod):
-            self._queue_selecting(pod)
-
-    def _pod_updated(self, old: dict, new: dict) -> None:
-        if old is new:
-            return
-        old_key = self._job_key(old)
-        if old_key and old_key != self._job_key(new):
-            self.queue.add(old_key)  # it lost the pod: count it again
-        self._pod_changed(new)
-        if not controller_ref(new) or old["metadata"].get("labels") != new["metadata"].get("labels"):
-            self._queue_selecting(new)
-
-    def _pod_changed(self, pod: dict) -> None:
-        key = self._job_key(pod)
-        if key:
-            if pod["metadata"].get("deletionTimestamp"):
-                self.expectations.observe_delete(key, pod["metadata"].get("uid"))
-            self.queue.add(key)
-
-    def _pod_deleted(self, pod: dict) -> None:
-        key = self._job_key(pod)
-        if key:
-            self.expectations.observe_delete(key, pod["metadata"].get("uid"))
-            self.queue.add(key)
 
     async def sync(self, key: str) -> None:
         job = self.jobs.get(key)

@@ -1,18 +1,50 @@
-"""Claiming pods for a controller by its selector, as upstream's ControllerRefManager
-does: a live owner adopts matching orphans (adds itself as controller owner) and
-releases owned pods that stop matching; an owner being deleted does neither and
+"""Owners of pods chosen by selector (ReplicaSets, ReplicationControllers, Jobs):
+which pod events concern which owner (PodOwnerTracking), the creations and
+deletions an owner still waits to see (Expectations), and claiming pods as
+upstream's ControllerRefManager does: a live owner adopts matching orphans (adds
+itself as controller owner) and releases owned pods that stop matching; an owner being deleted does neither and
 keeps what it owns, so the garbage collector finds every dependent.
 
 `finalizers` are added to a pod on adoption and removed on release (the Job's
 tracking finalizer: a released pod is no longer the Job's to count)."""
 from __future__ import annotations
 
+import time
 from typing import Callable
 
-from kubeclient import ApiError
+from kubeclient import ApiError, object_key
 from kubeclient.resources import PODS
 
 from .podutil import controller_ref
+
+EXPECTATIONS_TIMEOUT = 30.0
+
+
+class Expectations:
+    """Per owner: how many creates and which pod deletions we still wait to see.
+    Deletions are tracked by pod uid, so seeing one twice (deletionTimestamp set,
+    then the object gone) counts once."""
+
+    def __init__(self):
+        self._pending: dict[str, tuple[list, set, float]] = {}  # owner key -> ([adds], {uids}, since)
+
+    def expect(self, key: str, adds: int = 0, delete_uids: set | None = None) -> None:
+        self._pending[key] = ([adds], set(delete_uids or ()), time.monotonic())
+
+    def observe_add(self, key: str, n: int = 1) -> None:
+        if key in self._pending:
+            self._pending[key][0][0] -= n
+
+    def observe_delete(self, key: str, uid: str) -> None:
+        if key in self._pending:
+            self._pending[key][1].discard(uid)
+
+    def satisfied(self, key: str) -> bool:
+        e = self._pending.get(key)
+        return e is None or (e[0][0] <= 0 and not e[1]) or time.monotonic() - e[2] > EXPECTATIONS_TIMEOUT
+
+    def forget(self, key: str) -> None:
+        self._pending.pop(key, None)
 
 
 def owner_ref(owner: dict, api_version: str, kind: str) -> dict:
@@ -73,3 +105,54 @@ async def release_pod(client, pod: dict, uid: str, finalizers: tuple[str, ...] =
     except ApiError as e:
         if not (e.not_found or e.conflict):
             raise
+
+
+class PodOwnerTracking:
+    """The pod event handlers such an owner's controller needs, as upstream's: an owned pod's
+    events go to its owner (a new pod, or one going away, meets the owner's expectations);
+    an orphan's, or a pod whose labels changed, to every owner that selects it (one of them
+    may adopt it). `owner_key(pod)` names the pod's owner if it is one of this controller's,
+    `selects(owner, labels)` is the owner's selector."""
+
+    def __init__(self, owners, queue, expectations: Expectations,
+                 owner_key: Callable[[dict], str | None], selects: Callable[[dict, dict | None], bool]):
+        self.owners, self.queue, self.expectations = owners, queue, expectations
+        self.owner_key, self.selects = owner_key, selects
+
+    def handlers(self):
+        """(on_add, on_update, on_delete) for the pod informer."""
+        return self.added, self.updated, self.deleted
+
+    def queue_selecting(self, pod: dict) -> None:
+        for owner in self.owners.list(pod["metadata"]["namespace"]):
+            if self.selects(owner, pod["metadata"].get("labels")):
+                self.queue.add(object_key(owner))
+
+    def added(self, pod: dict) -> None:
+        key = self.owner_key(pod)
+        if key:
+            self.expectations.observe_add(key)
+            self.queue.add(key)
+        elif not controller_ref(pod):
+            self.queue_selecting(pod)
+
+    def updated(self, old: dict, new: dict) -> None:
+        if old is new:
+            return
+        key = self.owner_key(new)
+        if key and new["metadata"].get("deletionTimestamp"):
+            self.expectations.observe_delete(key, new["metadata"].get("uid"))  # graceful deletion has begun
+        old_key = self.owner_key(old)
+        if old_key and old_key != key:
+            self.queue.add(old_key)  # it lost the pod: count again
+        if key:
+            self.queue.add(key)
+        if old["metadata"].get("labels") != new["metadata"].get("labels") or not controller_ref(new):
+            self.queue_selecting(new)
+            self.queue_selecting(old)
+
+    def deleted(self, pod: dict) -> None:
+        key = self.owner_key(pod)
+        if key:
+            self.expectations.observe_delete(key, pod["metadata"].get("uid"))
+            self.queue.add(key)

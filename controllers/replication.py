@@ -16,41 +16,13 @@ from kubeclient.timestamps import epoch_time
 from kubeclient.resources import PODS, REPLICATIONCONTROLLERS
 
 from .base import Controller
-from .ownership import claim_pods, owner_ref
+from .ownership import Expectations, PodOwnerTracking, claim_pods, owner_ref
 from .podutil import controller_ref, deletion_rank, is_active, pod_available, seconds_until_available
 from .selectors import matches_labels
 from .servicepods import pod_ready
 
 log = logging.getLogger(__name__)
-EXPECTATIONS_TIMEOUT = 30.0
 BURST = 100  # at most this many creates or deletes per sync, like upstream's burst replicas
-
-
-class Expectations:
-    """Per RC: how many creates and which pod deletions we still wait to see.
-    Deletions are tracked by pod uid, so seeing one twice (deletionTimestamp set,
-    then the object gone) counts once."""
-
-    def __init__(self):
-        self._pending: dict[str, tuple[list, set, float]] = {}  # rc key -> ([adds], {uids}, since)
-
-    def expect(self, key: str, adds: int = 0, delete_uids: set | None = None) -> None:
-        self._pending[key] = ([adds], set(delete_uids or ()), time.monotonic())
-
-    def observe_add(self, key: str, n: int = 1) -> None:
-        if key in self._pending:
-            self._pending[key][0][0] -= n
-
-    def observe_delete(self, key: str, uid: str) -> None:
-        if key in self._pending:
-            self._pending[key][1].discard(uid)
-
-    def satisfied(self, key: str) -> bool:
-        e = self._pending.get(key)
-        return e is None or (e[0][0] <= 0 and not e[1]) or time.monotonic() - e[2] > EXPECTATIONS_TIMEOUT
-
-    def forget(self, key: str) -> None:
-        self._pending.pop(key, None)
 
 
 def pod_from_template(rc: dict, api_version: str = "v1", kind: str = "ReplicationController") -> dict:
@@ -126,9 +98,11 @@ class ReplicationManager(Controller):
         self.expectations = Expectations()
         self.recorder = self.ctx.recorder(self.component)
         self.rcs.add_handler(*self.enqueue_handlers())
-        self.pods.add_handler(self._pod_added, self._pod_updated, self._pod_deleted)
+        self.pods.add_handler(*PodOwnerTracking(self.rcs, self.queue, self.expectations, self._owner_key,
+                                                self.selects).handlers())
 
     def _owner_key(self, pod: dict) -> str | None:
+        """The key of the live owner (same uid) that controls the pod, if it is one of ours."""
         ref = controller_ref(pod)
         if ref and ref.get("kind") == self.kind:
             key = f"{pod['metadata']['namespace']}/{ref['name']}"
@@ -136,40 +110,6 @@ class ReplicationManager(Controller):
             if rc and rc["metadata"].get("uid") == ref.get("uid"):
                 return key
         return None
-
-    def _queue_selecting(self, pod: dict) -> None:
-        for rc in self.rcs.list(pod["metadata"]["namespace"]):
-            if self.selects(rc, pod["metadata"].get("labels")):
-                self.enqueue(rc)
-
-    def _pod_added(self, pod: dict) -> None:
-        key = self._owner_key(pod)
-        if key:
-            self.expectations.observe_add(key)
-            self.queue.add(key)
-        elif not controller_ref(pod):
-            self._queue_selecting(pod)
-
-    def _pod_updated(self, old: dict, new: dict) -> None:
-        if old is new:
-            return
-        key = self._owner_key(new)
-        if key and new["metadata"].get("deletionTimestamp") and not old["metadata"].get("deletionTimestamp"):
-            self.expectations.observe_delete(key, new["metadata"].get("uid"))  # graceful deletion has begun
-        old_key = self._owner_key(old)
-        if old_key and old_key != key:
-            self.queue.add(old_key)
-        if key:
-            self.queue.add(key)
-        if old["metadata"].get("labels") != new["metadata"].get("labels") or not controller_ref(new):
-            self._queue_selecting(new)
-            self._queue_selecting(old)
-
-    def _pod_deleted(self, pod: dict) -> None:
-        key = self._owner_key(pod)
-        if key:
-            self.expectations.observe_delete(key, pod["metadata"].get("uid"))
-            self.queue.add(key)
 
     async def sync(self, key: str) -> None:
         ns, name = split_key(key)

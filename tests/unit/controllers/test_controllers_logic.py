@@ -5,7 +5,8 @@ from controllers.garbagecollector import Graph, Node
 from controllers.nodelifecycle import eviction_deadline, wanted_taints
 from controllers.podgc import terminated_to_delete
 from controllers.podutil import deletion_rank
-from controllers.replication import Expectations, compute_status, pod_from_template
+from controllers.ownership import Expectations
+from controllers.replication import compute_status, pod_from_template
 from controllers.selectors import matches_label_selector, matches_labels
 from controllers.servicepods import endpoint_subsets, resolve_target_port
 from controllers.taints import tolerates
