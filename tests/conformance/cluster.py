@@ -53,6 +53,25 @@ def _remove_pods_of(node: str) -> None:
         subprocess.run(["podman", "pod", "rm", "-f", *ids], capture_output=True)
 
 
+def _wait_node_ready(kubeconfig: Path, node: str, deadline: float) -> None:
+    """The node agent's node Ready before the first row: rows needing pods skip on a cluster
+    without a Ready node, and the agent registers a moment after the API server is up."""
+    from kubernetes import client, config
+    api = config.new_client_from_config(config_file=str(kubeconfig))
+    try:
+        core = client.CoreV1Api(api)
+        while time.monotonic() < deadline:
+            try:
+                conditions = core.read_node(node).status.conditions or []
+                if any(c.type == "Ready" and c.status == "True" for c in conditions):
+                    return
+            except client.ApiException:
+                pass  # not registered yet
+            time.sleep(0.2)
+    finally:
+        api.close()
+
+
 @contextlib.contextmanager
 def fresh_pocketkube(data_dir: Path, *, timeout: float = 60.0, extra_args: list[str] | tuple[str, ...] = ()):
     """`pocketkube up` on a new data dir: API server, scheduler and controllers, and a
@@ -83,6 +102,8 @@ def fresh_pocketkube(data_dir: Path, *, timeout: float = 60.0, extra_args: list[
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("pocketkube did not become ready:\n" + (data_dir / "pocketkube.log").read_text()[-4000:])
             time.sleep(0.2)
+        if with_pods:
+            _wait_node_ready(data_dir / "admin.kubeconfig", node, deadline + timeout)
         yield data_dir / "admin.kubeconfig"
     finally:
         proc.send_signal(signal.SIGTERM)
