@@ -57,3 +57,33 @@ def test_validation_as_kube_aggregator(reg):
         assert created.spec.service.port == 443 and not (created.status and created.status.conditions)
     finally:
         reg.delete_api_service("v1.example.com")
+
+
+def test_a_crd_group_version_gets_an_apiservice_while_served(api_client, reg):
+    import time
+    import uuid
+
+    group = f"g{uuid.uuid4().hex[:8]}.example.com"
+    ext = client.ApiextensionsV1Api(api_client)
+    ext.create_custom_resource_definition({
+        "metadata": {"name": f"widgets.{group}"},
+        "spec": {"group": group, "scope": "Namespaced",
+                 "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+                 "versions": [{"name": "v1", "served": True, "storage": True,
+                               "schema": {"openAPIV3Schema": {"type": "object"}}}]}})
+
+    def wait_for(what, check):
+        deadline = time.monotonic() + 30
+        while not (got := check()):
+            assert time.monotonic() < deadline, what
+            time.sleep(0.1)
+        return got
+
+    def current():
+        return next((a for a in reg.list_api_service().items if a.metadata.name == f"v1.{group}"), None)
+    svc = wait_for("the CRD's APIService", current)
+    assert svc.metadata.labels["kube-aggregator.kubernetes.io/automanaged"] == "true"
+    assert (svc.spec.group_priority_minimum, svc.spec.version_priority) == (1000, 100)
+    assert wait_for("Available", lambda: (s := current()) and s.status and s.status.conditions)[0].reason == "Local"
+    ext.delete_custom_resource_definition(f"widgets.{group}")
+    wait_for("the APIService gone with its CRD", lambda: current() is None)

@@ -23,6 +23,7 @@ from openapi.catalogue import Catalogue
 from apiserver.machinery import bytefields, errors, schemas
 from apiserver.registry.context import WriteContext
 from apiserver.registry.customresources import definitions
+from apiserver.registry.customresources.apiservices import sync_crd_apiservices
 from apiserver.registry.customresources.conversion import WebhookConverter
 from apiserver.registry.customresources.strategy import CustomResourceStrategy
 from apiserver.registry.options import DeleteOptions, ListOptions
@@ -50,6 +51,7 @@ class CRDController:
         page = await self.crds.list("", ListOptions())
         for item in page.items:
             await self._reconcile_safely(item.obj)
+        await sync_crd_apiservices(self.registries, self.catalogue)  # drops those of CRDs gone meanwhile
         self._task = asyncio.create_task(self._follow(page.resource_version), name="crd-controller")
 
     async def stop(self) -> None:
@@ -77,6 +79,7 @@ class CRDController:
                     if ev.type == "DELETED":
                         self._stop_serving(obj["metadata"]["name"])
                         await self._recheck_waiting()
+                        await sync_crd_apiservices(self.registries, self.catalogue)
                     else:
                         await self._reconcile_safely(obj)
             except StopAsyncIteration:
@@ -114,6 +117,7 @@ class CRDController:
     async def _reconcile_safely(self, crd: dict) -> None:
         try:
             await self._reconcile(crd)
+            await sync_crd_apiservices(self.registries, self.catalogue)
         except Exception:
             log.exception("reconciling CRD %s failed", (crd.get("metadata") or {}).get("name"))
             self._retry.add((crd.get("metadata") or {}).get("name", ""))
