@@ -18,6 +18,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="pocketkube nodeagent",
                                 description="Join this machine to a cluster as a Node; run its pods under Podman.")
     p.add_argument("--kubeconfig", required=True, help="credentials of this node agent")
+    p.add_argument("--bootstrap-kubeconfig", default=None,
+                   help="credentials (a bootstrap token) to obtain a client certificate with when --kubeconfig is "
+                        "missing or its certificate nears expiry; --kubeconfig is then written")
     p.add_argument("--node-name", default=socket.gethostname().lower(), help="the Node's name")
     p.add_argument("--root-dir", default=None, help="where pod volumes live (default /var/lib/pocketkube/nodeagent/<node>)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help="kubelet API port (0: any free port)")
@@ -54,6 +57,14 @@ def run(argv: list[str]) -> int:
         print(f"pocketkube nodeagent: {e}", file=sys.stderr)
         return 2
     labels = dict(kv.split("=", 1) for kv in ns.node_labels.split(",") if "=" in kv)
+    if ns.bootstrap_kubeconfig:
+        from .bootstrap import bootstrap_kubeconfig, needs_certificate
+        if needs_certificate(ns.kubeconfig):
+            try:
+                asyncio.run(bootstrap_kubeconfig(ns.bootstrap_kubeconfig, ns.kubeconfig, ns.node_name))
+            except (RuntimeError, OSError, ValueError) as e:
+                print(f"pocketkube nodeagent: {e}", file=sys.stderr)
+                return 1
     # SIGTERM/SIGINT cancel the agent so it stops its podman service on the way out;
     # pods keep running (as with the kubelet) and are adopted by the next agent.
     try:

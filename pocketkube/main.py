@@ -88,7 +88,14 @@ def build_parser() -> argparse.ArgumentParser:
     dns = sub.add_parser("dns", help="run the cluster DNS server (--kubeconfig K)", add_help=False)
     dns.set_defaults(func=_delegate("clusterdns.main"))
 
-    from . import snapshot
+    from . import join, snapshot
+
+    tok = sub.add_parser("token", help="bootstrap tokens for joining nodes (token create)")
+    join.add_token_flags(tok)
+    tok.set_defaults(func=lambda ns, rest: join.run_token(ns))
+    jn = sub.add_parser("join", help="run a node agent that joins with a bootstrap token (as `token create` prints)")
+    join.add_join_flags(jn)
+    jn.set_defaults(func=join.run_join)
 
     snap = sub.add_parser("snapshot", help="save or restore a snapshot of the cluster's store")
     snapshot.add_flags(snap)
@@ -105,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     # Delegated commands take their argv untouched (including --help).
     if argv and argv[0] in ("controllers", "nodeagent", "proxy", "dns"):
         ns, rest = parser.parse_args(argv[:1]), argv[1:]
+    elif argv and argv[0] == "join":   # flags it does not know go to the node agent
+        ns, rest = parser.parse_known_args(argv)
     else:
         ns, rest = parser.parse_args(argv), []
     return ns.func(ns, rest)

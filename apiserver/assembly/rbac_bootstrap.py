@@ -148,6 +148,14 @@ CLUSTER_ROLE_BINDINGS = [
     _binding("system:service-account-issuer-discovery", "system:service-account-issuer-discovery",
              [("Group", "system:serviceaccounts")]),
     _binding("pocketkube:cluster-viewer", "pocketkube:cluster-viewer", [("Group", PAGE_GROUP)]),
+    # kubeadm's, for nodes joining with a bootstrap token (`pocketkube token create`): they may ask
+    # for a client certificate, which is approved for them, and renew it once they are nodes.
+    _binding("kubeadm:kubelet-bootstrap", "system:node-bootstrapper",
+             [("Group", "system:bootstrappers:kubeadm:default-node-token")]),
+    _binding("kubeadm:node-autoapprove-bootstrap", "system:certificates.k8s.io:certificatesigningrequests:nodeclient",
+             [("Group", "system:bootstrappers:kubeadm:default-node-token")]),
+    _binding("kubeadm:node-autoapprove-certificate-rotation",
+             "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient", [("Group", "system:nodes")]),
     _binding("pocketkube:components", "cluster-admin", [
         ("User", "system:kube-controller-manager"), ("User", "system:kube-scheduler"), ("User", "system:kube-proxy"),
         ("User", "system:kube-dns"),

@@ -38,7 +38,8 @@ from apiserver.admission import DEFAULT_PLUGINS, AdmissionSettings, build_chain
 from apiserver.auth.authorizer import ModeAuthorizer, parse_modes
 from apiserver.auth.certificates_guard import certificate_guards
 from apiserver.auth.page_viewer import PageViewerLimit
-from apiserver.auth.credentials import Credentials, ensure_credentials
+from apiserver.auth.credentials import Credentials, client_host, ensure_credentials
+from apiserver.auth.kubeconfig import server_url
 from apiserver.auth.rbac import RBACAuthorizer
 from apiserver.auth.rbac_escalation import escalation_guard
 from apiserver.http.app import create_app
@@ -59,6 +60,7 @@ from . import encryption_config, serving
 from .admission_metrics import controller_histogram, step_histogram, timed, webhook_histogram
 from .authentication import install_auth_apis
 from .bootstrap import ensure_defaults
+from .cluster_info import PATH as CLUSTER_INFO_PATH, publish_cluster_info
 from .endpoint_reconciler import EndpointReconciler, ServerAddress
 from .instrumented_store import InstrumentedStore, storage_histogram
 from .options import ServerOptions
@@ -167,6 +169,9 @@ async def build_app(opts: ServerOptions, store, creds: Credentials, port: int, *
     await ensure_defaults(registries, kubernetes_service_ip=opts.first_service_ip,
                           apiserver_ip=opts.apiserver_ip, apiserver_port=port,
                           endpoints_reconciled=opts.endpoint_reconciler_type == "lease")
+    # what nodes joining with a bootstrap token read first (anonymously)
+    await publish_cluster_info(registries, server_url(opts.advertise_address or client_host(opts.bind_address), port),
+                               creds.pki.ca_cert.read_bytes())
     await CRDController(registries, registries.catalogue).start()  # serves custom resources
     registries.catalogue.set_extension("metrics.k8s.io", METRICS_RESOURCES)  # discovery of kubectl top's API
     # apiserver_admission_*: (step, controller, webhook) histograms; none when metrics are off
@@ -195,6 +200,7 @@ async def build_app(opts: ServerOptions, store, creds: Credentials, port: int, *
                       *oidc_routes(authenticator, authenticator.service_accounts.signer, authenticator.issuer)],
         admission_mutate=mutate,
         admission_validate=validate,
+        anonymous_paths=(CLUSTER_INFO_PATH,),
         metrics=_api_metrics(store, admission_timings) if metrics else None,
         audit=audit,
     )

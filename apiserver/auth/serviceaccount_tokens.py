@@ -202,16 +202,17 @@ class ServiceAccountTokenAuthenticator:
 
 class BearerAuthenticators:
     """The server's authenticator chain, in kube-apiserver's order: the client certificate
-    (when the server verifies them: `client_certificates`), the token file, then
-    service-account JWTs. The first that knows the request wins.
+    (when the server verifies them: `client_certificates`), the token file,
+    service-account JWTs, then bootstrap tokens. The first that knows the request wins.
 
     The HTTP layer calls `authenticate(headers)`; TokenReview calls
     `review(token, audiences)` to run the same chain on a token it was handed.
     """
 
     def __init__(self, token_file, service_accounts: ServiceAccountTokenAuthenticator, authorizer=None,
-                 client_certificates=None):
+                 client_certificates=None, bootstrap_tokens=None):
         self.client_certificates = client_certificates   # x509.ClientCertificateAuthenticator or None
+        self.bootstrap_tokens = bootstrap_tokens         # bootstrap_tokens.BootstrapTokenAuthenticator or None
         self.token_file = token_file
         self.service_accounts = service_accounts
         self.authorizer = authorizer  # for Impersonate-* headers; None: impersonation is ignored
@@ -233,6 +234,8 @@ class BearerAuthenticators:
             user = await self.token_file.authenticate(headers)
         if user is None:
             user = await self.service_accounts.authenticate(headers)
+        if user is None and self.bootstrap_tokens is not None:
+            user = await self.bootstrap_tokens.authenticate(headers)
         if user is not None and self.authorizer is not None:
             user = await impersonate(user, headers, self.authorizer)
         return user
@@ -243,6 +246,10 @@ class BearerAuthenticators:
         if user is not None:
             # The token file knows no audiences: its tokens are good for whatever the API server is.
             return user, tuple(audiences) or self.audiences
+        if self.bootstrap_tokens is not None and not looks_like_jwt(token):
+            user = await self.bootstrap_tokens.lookup(token)
+            if user is not None:
+                return user, tuple(audiences) or self.audiences
         if not looks_like_jwt(token):
             raise InvalidToken("invalid bearer token")
         return await self.service_accounts.authenticate_token(token, tuple(audiences))

@@ -28,7 +28,7 @@ from apiserver.http.openapi import routes as openapi_routes
 from apiserver.http.requestinfo import RequestInfo, parse_request_info
 from apiserver.http.responses import raw_response, status_response
 from apiserver.machinery import errors
-from apiserver.machinery.user import UserInfo
+from apiserver.machinery.user import ANONYMOUS, UserInfo
 
 log = logging.getLogger("apiserver.http")
 
@@ -88,6 +88,7 @@ class _Derived:
 
 def create_app(*, registries, authenticator: Authenticator, authorizer: Authorizer, admission_mutate,
                admission_validate, extra_routes: list | None = None, bookmark_interval: float = 5.0,
+               anonymous_paths: tuple[str, ...] = (),
                metrics: ApiMetrics | None = None, audit: tuple | None = None) -> Starlette:
     """`metrics`: what /metrics serves and every request is counted into (None: no /metrics).
     `audit`: (audit Policy, AuditLog) to audit requests with, or None."""
@@ -99,7 +100,11 @@ def create_app(*, registries, authenticator: Authenticator, authorizer: Authoriz
     async def authenticated(request: Request) -> UserInfo:
         user = await authenticator.authenticate(_headers(request.scope))
         if user is None:
-            raise errors.unauthorized()
+            # `anonymous_paths` (kube-public/cluster-info) are read without credentials, as
+            # system:anonymous, whom authorization then judges (kubeadm's Role lets it)
+            if request.method != "GET" or request.scope["path"] not in anonymous_paths:
+                raise errors.unauthorized()
+            user = ANONYMOUS
         request.scope[USER_KEY] = user    # for the audit log
         return user
 

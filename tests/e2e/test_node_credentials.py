@@ -1,5 +1,10 @@
-"""The node agent's kubelet API authenticates and authorizes as the kubelet does, on a
-cluster with --authorization-mode=RBAC: no credentials is a 401; a client certificate of
+"""Node credentials on a cluster with --authorization-mode=RBAC.
+
+A node joins with only a bootstrap token (`pocketkube token create`, then the `pocketkube
+join` it prints): discovery pinned to the CA hash, a CertificateSigningRequest auto-approved
+by csrapproving and signed by csrsigning, the node Ready as system:node:<name>.
+
+The node agent's kubelet API authenticates and authorizes as the kubelet does: no credentials is a 401; a client certificate of
 the cluster CA or a service-account token names the caller, and a SubjectAccessReview on
 nodes/<subresource> decides (403 otherwise); kubectl logs and exec (WebSocket and SPDY)
 through the API server, which shows its own client certificate, keep working."""
@@ -7,12 +12,15 @@ from __future__ import annotations
 
 import json
 import ssl
+import subprocess
+import sys
+import uuid
 
 import httpx
 import pytest
 
 from apiserver.auth import pki
-from tests.e2e.conftest import fresh_namespace, running_cluster
+from tests.e2e.conftest import REPO_ROOT, Proc, fresh_namespace, running_cluster
 
 pytestmark = pytest.mark.podman
 
@@ -21,7 +29,11 @@ IMAGE = "localhost/busybox"
 
 @pytest.fixture(scope="module")
 def rbac_cluster(tmp_path_factory):
-    with running_cluster(tmp_path_factory.mktemp("kubelet-auth"), server_args=["--authorization-mode=RBAC"]) as c:
+    base = tmp_path_factory.mktemp("node-credentials")
+    pki = base / "apiserver" / "pki"   # where the cluster's server keeps its CA (made at its first start)
+    with running_cluster(base, server_args=["--authorization-mode=RBAC"],
+                         controller_args=["--cluster-signing-cert-file", str(pki / "ca.crt"),
+                                          "--cluster-signing-key-file", str(pki / "ca.key")]) as c:
         yield c
 
 
@@ -98,3 +110,45 @@ def test_logs_and_exec_through_the_api_server(rbac_cluster, version):
         cp = c.kubectl("exec", pod, "-n", ns, "--", "sh", "-c", "echo in-pod; exit 3", version=version, check=False)
         assert (cp.returncode, cp.stdout) == (3, "in-pod\n")
         assert json.loads(c.kubectl("get", "--raw", f"/api/v1/nodes/{c.node}/proxy/pods").stdout)["kind"] == "PodList"
+
+
+def _pocketkube(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pocketkube", *args], cwd=REPO_ROOT, capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_a_node_joins_with_only_a_bootstrap_token(rbac_cluster, tmp_path):
+    c = rbac_cluster
+    made = _pocketkube("token", "create", "--kubeconfig", str(c.server.kubeconfig), "--ttl", "10m")
+    assert made.returncode == 0, made.stderr
+    join = made.stdout.split()
+    assert join[:3] == ["pocketkube", "join", c.server.url] and join[3] == "--token"
+    token, pin = join[4], join[6]
+    assert join[5] == "--discovery-token-ca-cert-hash" and pin.startswith("sha256:")
+    token_id = token.split(".")[0]
+    # the token logs in as kubeadm's do
+    whoami = c.kubectl("auth", "whoami", "-o", "json", f"--token={token}",
+                       "--kubeconfig", str(c.server.token_kubeconfig)).stdout
+    user = json.loads(whoami)["status"]["userInfo"]
+    assert user["username"] == f"system:bootstrap:{token_id}"
+    assert user["groups"] == ["system:bootstrappers", "system:bootstrappers:kubeadm:default-node-token",
+                              "system:authenticated"]
+    wrong = _pocketkube("join", c.server.url, "--token", token, "--discovery-token-ca-cert-hash", "sha256:" + "0" * 64,
+                        "--node-name", "never", "--root-dir", str(tmp_path / "never"))
+    assert wrong.returncode == 1 and "refusing to join" in wrong.stderr
+    node = f"joined-{uuid.uuid4().hex[:6]}"
+    agent = Proc("join", [*join[1:], "--node-name", node, "--root-dir", str(tmp_path / node), "--port", "0"],
+                 tmp_path / "join.log").start()
+    try:
+        c.wait_for(f"{node} Ready", lambda: any(
+            cond["type"] == "Ready" and cond["status"] == "True"
+            for cond in (c.get("node", node)["status"].get("conditions") or [])
+        ) if c.kubectl("get", "node", node, check=False).returncode == 0 else False, timeout=60)
+        csrs = [x for x in c.get("csr")["items"] if x["spec"]["username"] == f"system:bootstrap:{token_id}"]
+        assert len(csrs) == 1 and csrs[0]["spec"]["signerName"] == "kubernetes.io/kube-apiserver-client-kubelet"
+        assert [cond["reason"] for cond in csrs[0]["status"]["conditions"]] == ["AutoApproved"]
+        kubeconfig = (tmp_path / node / "kubelet.kubeconfig").read_text()
+        assert f"name: system:node:{node}" in kubeconfig and "client-certificate-data" in kubeconfig
+    finally:
+        agent.stop()
+        c.kubectl("delete", "node", node, "--wait=false", check=False)

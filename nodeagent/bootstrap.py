@@ -1,0 +1,114 @@
+"""TLS bootstrap, as the kubelet does it with --bootstrap-kubeconfig.
+
+When the node agent's kubeconfig is missing, or its client certificate expires within a
+fifth of its lifetime, the agent logs in with the bootstrap kubeconfig (a bootstrap token),
+makes a key, asks for a node client certificate (a CertificateSigningRequest for
+CN system:node:<node>, O system:nodes, signer kubernetes.io/kube-apiserver-client-kubelet,
+which the controller manager approves and signs), waits for it, and writes its kubeconfig
+with that certificate. From then on it is system:node:<node>.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime as dt
+import logging
+import os
+import secrets
+
+import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from kubeclient import ApiClient, ApiError, load_kubeconfig
+from kubeclient.resources import CERTIFICATESIGNINGREQUESTS
+
+log = logging.getLogger(__name__)
+
+SIGNER = "kubernetes.io/kube-apiserver-client-kubelet"
+USAGES = ["digital signature", "client auth"]   # an ECDSA key: no key encipherment, as the kubelet asks
+
+
+def needs_certificate(kubeconfig: str, now: dt.datetime | None = None) -> bool:
+    """No usable kubeconfig, or its certificate is in the last fifth of its life (pure but for the file)."""
+    if not os.path.exists(kubeconfig):
+        return True
+    try:
+        cfg = load_kubeconfig(kubeconfig)
+    except (OSError, ValueError, yaml.YAMLError):
+        return True
+    if not cfg.client_cert_pem:
+        return not cfg.token
+    cert = x509.load_pem_x509_certificate(cfg.client_cert_pem.encode())
+    now = now or dt.datetime.now(dt.timezone.utc)
+    life = cert.not_valid_after_utc - cert.not_valid_before_utc
+    return now >= cert.not_valid_after_utc - life / 5
+
+
+def node_request(node_name: str, key: ec.EllipticCurvePrivateKey) -> bytes:
+    subject = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "system:nodes"),
+                         x509.NameAttribute(NameOID.COMMON_NAME, f"system:node:{node_name}")])
+    return x509.CertificateSigningRequestBuilder().subject_name(subject).sign(key, hashes.SHA256()).public_bytes(
+        serialization.Encoding.PEM)
+
+
+def _kubeconfig(server: str, ca_pem: str | None, node_name: str, cert_pem: bytes, key_pem: bytes) -> dict:
+    user = f"system:node:{node_name}"
+    cluster = {"server": server}
+    if ca_pem:
+        cluster["certificate-authority-data"] = base64.b64encode(ca_pem.encode()).decode()
+    return {"apiVersion": "v1", "kind": "Config", "clusters": [{"name": "default-cluster", "cluster": cluster}],
+            "users": [{"name": user, "user": {"client-certificate-data": base64.b64encode(cert_pem).decode(),
+                                              "client-key-data": base64.b64encode(key_pem).decode()}}],
+            "contexts": [{"name": "default-context", "context": {"cluster": "default-cluster", "user": user}}],
+            "current-context": "default-context", "preferences": {}}
+
+
+async def request_client_certificate(client: ApiClient, node_name: str, timeout: float = 300.0) -> tuple[bytes, bytes]:
+    """(certificate PEM, key PEM) issued for this node through a CertificateSigningRequest."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = f"node-csr-{secrets.token_hex(8)}"
+    await client.create(CERTIFICATESIGNINGREQUESTS, {
+        "apiVersion": "certificates.k8s.io/v1", "kind": "CertificateSigningRequest", "metadata": {"name": name},
+        "spec": {"request": base64.b64encode(node_request(node_name, key)).decode(), "signerName": SIGNER,
+                 "usages": USAGES}})
+    log.info("asked for a client certificate: CertificateSigningRequest %s", name)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    delay = 0.2
+    while True:
+        csr = await client.get(CERTIFICATESIGNINGREQUESTS, name)
+        status = csr.get("status") or {}
+        refused = [c for c in status.get("conditions") or [] if c.get("type") in ("Denied", "Failed")]
+        if refused:
+            raise RuntimeError(f"CertificateSigningRequest {name} {refused[0]['type'].lower()}: "
+                               f"{refused[0].get('message', '')}")
+        if status.get("certificate"):
+            key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                        serialization.NoEncryption())
+            return base64.b64decode(status["certificate"]), key_pem
+        if loop.time() > deadline:
+            raise RuntimeError(f"CertificateSigningRequest {name} was not approved and issued in {timeout:.0f}s")
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 2.0)
+
+
+async def bootstrap_kubeconfig(bootstrap: str, kubeconfig: str, node_name: str) -> None:
+    """Write `kubeconfig` with a node client certificate obtained with the `bootstrap` credentials."""
+    cfg = load_kubeconfig(bootstrap)
+    client = ApiClient(cfg, user_agent=f"pocketkube-nodeagent/{node_name} (bootstrap)")
+    try:
+        cert_pem, key_pem = await request_client_certificate(client, node_name)
+    except ApiError as e:
+        raise RuntimeError(f"TLS bootstrap with {bootstrap} failed: {e}") from None
+    finally:
+        await client.close()
+    os.makedirs(os.path.dirname(os.path.abspath(kubeconfig)), exist_ok=True)
+    tmp = kubeconfig + ".tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        yaml.safe_dump(_kubeconfig(cfg.server, cfg.ca_pem, node_name, cert_pem, key_pem), f, sort_keys=False)
+    os.replace(tmp, kubeconfig)
+    log.info("wrote %s: client certificate for system:node:%s", kubeconfig, node_name)
