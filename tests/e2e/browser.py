@@ -22,6 +22,9 @@ from cryptography.hazmat.primitives import serialization
 from websockets.sync.client import connect
 
 CHROMIUM = shutil.which("chromium")
+# what the page loaded, and how each load went (for a failure's message)
+_RESOURCES = ("JSON.stringify(performance.getEntriesByType('resource').map("
+              "e => [e.name, e.responseStatus, Math.round(e.duration)]))")
 
 
 def spki_pin(cert_pem: bytes) -> str:
@@ -102,7 +105,8 @@ class Browser:
                     return last
             time.sleep(0.1)
         raise AssertionError(f"timed out waiting for {what} (last: {last!r}) at {self.evaluate('location.href')}; "
-                             f"page text:\n{self.evaluate('document.body.innerText')}")
+                             f"page text:\n{self.evaluate('document.body.innerText')}\nresources: "
+                             f"{self.evaluate(_RESOURCES)}")
 
     def screenshot(self, path: Path) -> None:
         data = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)["data"]

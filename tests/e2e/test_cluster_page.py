@@ -68,6 +68,19 @@ def test_page_token_is_read_only_and_the_page_is_locked_down(up):
         assert made.status_code == 403, made.text
 
 
+def test_page_without_a_token_asks_for_one_and_refuses_a_bad_one(up, browser):
+    data, _ = up
+    base = printed_page_url(data).split("#")[0]
+    browser.navigate(base + "?fresh")
+    browser.wait_for("the new page", "location.search === '?fresh' && document.readyState === 'complete'")
+    browser.wait_for("the token form", "document.getElementById('login')?.hidden === false")
+    assert browser.evaluate("document.getElementById('cluster').hidden")
+    browser.navigate(base + "#token=not-a-token")
+    browser.wait_for("the page again", "location.search === '' && document.readyState === 'complete'")
+    browser.wait_for("the refusal", "document.getElementById('login-error')?.textContent.includes('Unauthorized')")
+    assert browser.evaluate("document.querySelectorAll('[data-node]').length") == 0
+
+
 def test_page_shows_the_cluster_and_follows_a_pod(up, core, browser, tmp_path):
     data, _ = up
     browser.navigate(printed_page_url(data))
@@ -111,18 +124,3 @@ def test_page_shows_the_cluster_and_follows_a_pod(up, core, browser, tmp_path):
     finally:
         core.delete_namespace(ns)
 
-
-def test_page_without_a_token_asks_for_one_and_refuses_a_bad_one(up, browser):
-    data, _ = up
-    base = printed_page_url(data).split("#")[0]
-    browser.navigate(base)
-    browser.wait_for("the page", "location.pathname === '/ui/' && document.readyState === 'complete'")
-    browser.evaluate("sessionStorage.clear()")   # the token a previous test left in this tab
-    browser.navigate(base + "?fresh")
-    browser.wait_for("the new page", "location.search === '?fresh' && document.readyState === 'complete'")
-    browser.wait_for("the token form", "document.getElementById('login')?.hidden === false")
-    assert browser.evaluate("document.getElementById('cluster').hidden")
-    browser.navigate(base + "#token=not-a-token")
-    browser.wait_for("the page again", "location.search === '' && document.readyState === 'complete'")
-    browser.wait_for("the refusal", "document.getElementById('login-error')?.textContent.includes('Unauthorized')")
-    assert browser.evaluate("document.querySelectorAll('[data-node]').length") == 0

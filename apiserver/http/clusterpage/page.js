@@ -298,5 +298,11 @@
     start();
   });
 
+  // An address with a token opened in this tab again only changes the fragment:
+  // take the new token and start over with it.
+  window.addEventListener("hashchange", () => {
+    if (/(?:^#|&)token=/.test(location.hash)) { takeToken(); location.reload(); }
+  });
+
   if (takeToken()) start(); else showLogin("");
 })();
