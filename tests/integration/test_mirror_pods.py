@@ -79,3 +79,20 @@ async def test_mirror_pod_follows_health_and_comes_back(kc, api_client, tmp_path
         if read() is not None:
             core.delete_namespaced_pod(name, "kube-system", grace_period_seconds=0)
         await kc.delete(NODES, node_name)
+
+
+def test_mirror_annotation_rules_as_upstream(api_client, namespace):
+    core = k8s.CoreV1Api(api_client)
+    pod = {"metadata": {"name": "m", "annotations": {"kubernetes.io/config.mirror": "abc"}},
+           "spec": {"containers": [{"name": "c", "image": "localhost/busybox"}]}}
+    with pytest.raises(k8s.ApiException) as e:
+        core.create_namespaced_pod(namespace, pod)
+    assert e.value.status == 422
+    assert "metadata.annotations[kubernetes.io/config.mirror]" in e.value.body
+    assert "must set spec.nodeName if mirror pod annotation is set" in e.value.body
+    core.create_namespaced_pod(namespace, {"metadata": {"name": "plain"}, "spec": pod["spec"]})
+    with pytest.raises(k8s.ApiException) as e:
+        core.patch_namespaced_pod("plain", namespace, {"metadata": {"annotations": {
+            "kubernetes.io/config.mirror": "abc"}}})
+    assert e.value.status == 422 and "may not add mirror pod annotation" in e.value.body
+    core.delete_namespaced_pod("plain", namespace, grace_period_seconds=0)

@@ -12,6 +12,7 @@ from apiserver.registry.validation.podspec import validate_pod_spec
 from . import printer
 from .binding import BindingHandler
 from .eviction import EvictionHandler
+from .mirror import validate_mirror_annotation, validate_mirror_annotation_update
 from .validation import validate_pod_update
 
 TERMINAL = ("Succeeded", "Failed")
@@ -32,10 +33,10 @@ class PodStrategy(Strategy):
         status.setdefault("qosClass", podspec.qos_class(spec))
 
     def validate(self, obj: dict) -> list[Cause]:
-        return validate_pod_spec(obj.get("spec"), "spec")
+        return validate_pod_spec(obj.get("spec"), "spec") + validate_mirror_annotation(obj)
 
     def validate_update(self, new: dict, old: dict) -> list[Cause]:
-        return validate_pod_update(new, old)
+        return validate_pod_update(new, old) + validate_mirror_annotation_update(new, old)
 
     def prepare_for_create(self, obj: dict) -> None:
         obj["status"] = {"phase": "Pending"}
