@@ -48,6 +48,8 @@ class ConversionWebhook:
         hook = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"   # keep-alive, as real webhook servers do
+
             def do_POST(self):  # noqa: N802 - http.server's name
                 review = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 hook.requests.append(review)

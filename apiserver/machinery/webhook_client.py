@@ -28,4 +28,10 @@ async def post_json(url: str, body: dict, ca_bundle: str | None, *, check_hostna
         return await client.post(url, json=body)
 
 
+def client(ca_bundle: str | None, *, check_hostname: bool = True, timeout: float = 30.0) -> httpx.AsyncClient:
+    """A client that keeps its connections open, for a webhook called again and again
+    (a CRD's conversion webhook: once per watch event); close it with `aclose()`."""
+    return httpx.AsyncClient(verify=ssl_context(ca_bundle, check_hostname), timeout=timeout)
+
+
 CALL_ERRORS = (httpx.HTTPError, OSError, ValueError, ssl.SSLError)

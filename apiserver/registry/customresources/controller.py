@@ -24,7 +24,7 @@ from apiserver.machinery import bytefields, errors, schemas
 from apiserver.registry.context import WriteContext
 from apiserver.registry.customresources import definitions
 from apiserver.registry.customresources.apiservices import sync_crd_apiservices
-from apiserver.registry.customresources.conversion import WebhookConverter
+from apiserver.registry.customresources.conversion import TIMEOUT_SECONDS, WebhookConverter
 from apiserver.registry.customresources.strategy import CustomResourceStrategy
 from apiserver.registry.options import DeleteOptions, ListOptions
 from apiserver.registry.resources.customresourcedefinitions import CLEANUP_FINALIZER, set_condition
@@ -45,6 +45,7 @@ class CRDController:
         self._task: asyncio.Task | None = None
         self._ready = asyncio.Event()
         self._retry: set[str] = set()
+        self._converters: dict[str, WebhookConverter] = {}   # CRD name -> its webhook's client
 
     async def start(self) -> None:
         """Serve what the store holds now, then follow changes in the background."""
@@ -179,7 +180,7 @@ class CRDController:
         versions = {v["name"]: v for v in spec.get("versions") or ()}
         converter = None
         if (spec.get("conversion") or {}).get("strategy") == "Webhook":
-            converter = WebhookConverter(crd, self._service_address)
+            converter = self._converters[name] = WebhookConverter(crd, self._service_address)
         for r in resources:
             self.registries.install(r, CustomResourceStrategy(r, crd, versions[r.version], converter))
         self._served[name] = (spec["group"], spec["names"]["plural"], list(defs), spec)
@@ -195,6 +196,9 @@ class CRDController:
         return "" if ip == "None" else ip
 
     def _unregister(self, name: str) -> None:
+        converter = self._converters.pop(name, None)
+        if converter is not None:   # its open connections go (reads in flight finish first)
+            asyncio.get_running_loop().call_later(TIMEOUT_SECONDS, lambda: asyncio.ensure_future(converter.close()))
         served = self._served.pop(name, None)
         if served is None:
             return

@@ -137,6 +137,12 @@ class WebhookConverter:
         self.client_config = webhook.get("clientConfig") or {}
         self.review_versions = list(webhook.get("conversionReviewVersions") or ())
         self.service_address = service_address
+        self._client = None   # opened on first use, kept (connections reused) until close()
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
 
     async def convert(self, objs: list[dict], desired: str, as_list: bool = False) -> list[dict]:
         """`objs` in apiVersion `desired` (the ones already there untouched).
@@ -180,8 +186,10 @@ class WebhookConverter:
         request = review(self.review_versions, objects, desired, uid)
         url, check_hostname = await self._url(what)
         try:
-            resp = await webhook_client.post_json(url, request, self.client_config.get("caBundle"),
-                                                  check_hostname=check_hostname, timeout=TIMEOUT_SECONDS)
+            if self._client is None:
+                self._client = webhook_client.client(self.client_config.get("caBundle"),
+                                                     check_hostname=check_hostname, timeout=TIMEOUT_SECONDS)
+            resp = await self._client.post(url, json=request)
         except webhook_client.CALL_ERRORS as e:
             raise ConversionError(f'conversion webhook for {what} failed: Post "{url}": {e}') from None
         if not 200 <= resp.status_code < 300:
