@@ -62,9 +62,11 @@ class CertificateSigningRequestStrategy(Strategy):
         status = new.get("status") if isinstance(new.get("status"), dict) else {}
         new["status"] = status
         kept = [c for c in (old.get("status") or {}).get("conditions") or [] if c.get("type") in _APPROVAL_TYPES]
-        others = [c for c in status.get("conditions") or [] if not (isinstance(c, dict)
-                                                                   and c.get("type") in _APPROVAL_TYPES)]
-        status["conditions"] = kept + others
+        sent = [c for c in status.get("conditions") or [] if isinstance(c, dict) and c.get("type") in _APPROVAL_TYPES]
+        if _approval_view(sent) != _approval_view(kept):   # approval is written through /approval only
+            others = [c for c in status.get("conditions") or [] if not (isinstance(c, dict)
+                                                                       and c.get("type") in _APPROVAL_TYPES)]
+            status["conditions"] = kept + others
         if not status["conditions"]:
             del status["conditions"]
         stamp_conditions(status, old.get("status") or {}, now_rfc3339())
@@ -84,6 +86,10 @@ class CertificateSigningRequestStrategy(Strategy):
         duration = human_duration(seconds) if isinstance(seconds, int) else "<none>"
         return [name_of(obj), age_of(obj, now), spec.get("signerName", ""), spec.get("username", ""),
                 duration, condition_cell(obj)]
+
+
+def _approval_view(conditions: list[dict]) -> list:
+    return [(c.get("type"), c.get("status"), c.get("reason"), c.get("message")) for c in conditions]
 
 
 def condition_cell(obj: dict) -> str:

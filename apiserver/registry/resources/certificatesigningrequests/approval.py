@@ -1,7 +1,8 @@
 """/approval of a CertificateSigningRequest: what `kubectl certificate approve|deny` PUTs.
 
-Only the Approved and Denied conditions change here (the rest of the object stays as
-stored); condition timestamps the client left out are filled in, as upstream does.
+Only the conditions change here, as upstream's approval strategy has it (spec, the
+certificate and the rest stay as stored; validation keeps Approved, Denied and Failed
+conditions from being removed); condition timestamps the client left out are filled in.
 Whether the writer may approve for the request's signer is the certificate guard's
 question (the `approve` verb on `signers`), asked in validating admission.
 """
@@ -10,10 +11,6 @@ from __future__ import annotations
 from apiserver.machinery import errors
 from apiserver.registry.context import WriteContext
 from apiserver.registry.objects import now_rfc3339
-
-from .validation import APPROVED, DENIED
-
-_APPROVAL_TYPES = (APPROVED, DENIED)
 
 
 def stamp_conditions(status: dict, old_status: dict, now: str) -> None:
@@ -42,16 +39,14 @@ class ApprovalHandler:
         meta = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
         rv = meta.get("resourceVersion")
         status = body.get("status") if isinstance(body.get("status"), dict) else {}
-        wanted = [c for c in status.get("conditions") or [] if not isinstance(c, dict)
-                  or c.get("type") in _APPROVAL_TYPES]
+        wanted = list(status.get("conditions") or [])
 
         async def transform(csr: dict) -> dict:
             if rv and csr["metadata"].get("resourceVersion") != rv:
                 raise errors.stale_update("certificates.k8s.io", "certificatesigningrequests", name)
             old_status = csr.get("status") or {}
             new_status = dict(old_status)
-            others = [c for c in old_status.get("conditions") or [] if c.get("type") not in _APPROVAL_TYPES]
-            new_status["conditions"] = [dict(c) if isinstance(c, dict) else c for c in wanted] + others
+            new_status["conditions"] = [dict(c) if isinstance(c, dict) else c for c in wanted]
             if not new_status["conditions"]:
                 del new_status["conditions"]
             stamp_conditions(new_status, old_status, now_rfc3339())
