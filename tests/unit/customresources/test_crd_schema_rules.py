@@ -131,6 +131,7 @@ def test_schema_refused_with_upstreams_message(schema, message):
                    items={"type": "array", "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"],
                           "items": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}},
                    ios={"anyOf": [{"type": "integer"}, {"type": "string"}], "x-kubernetes-int-or-string": True},
+                   word={"type": "string", "pattern": r"^\p{L}+\z"},   # RE2 syntax Python's re lacks
                    tpl={"type": "object", "x-kubernetes-embedded-resource": True,
                         "x-kubernetes-preserve-unknown-fields": True}),
          metadata={"type": "object", "properties": {"name": {"type": "string", "maxLength": 20}}},
