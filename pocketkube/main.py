@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
+import threading
 from importlib import metadata
 
 from .components import run_component
@@ -106,17 +108,32 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
-    # Delegated commands take their argv untouched (including --help).
-    if argv and argv[0] in ("controllers", "nodeagent", "proxy", "dns"):
-        ns, rest = parser.parse_args(argv[:1]), argv[1:]
-    elif argv and argv[0] == "join":   # flags it does not know go to the node agent
-        ns, rest = parser.parse_known_args(argv)
-    else:
-        ns, rest = parser.parse_args(argv), []
-    return ns.func(ns, rest)
+    # Until the API server installs its own handlers (its graceful stop), SIGTERM stops it
+    # the way SIGINT does: importing it takes a second or two, and a stop asked for then
+    # ends the process quietly, with nothing started yet to clean up.
+    early_stop = threading.current_thread() is threading.main_thread() and argv[:1] in (["apiserver"], ["up"])
+    previous = signal.signal(signal.SIGTERM, _interrupt) if early_stop else None
+    try:
+        parser = build_parser()
+        # Delegated commands take their argv untouched (including --help).
+        if argv and argv[0] in ("controllers", "nodeagent", "proxy", "dns"):
+            ns, rest = parser.parse_args(argv[:1]), argv[1:]
+        elif argv and argv[0] == "join":   # flags it does not know go to the node agent
+            ns, rest = parser.parse_known_args(argv)
+        else:
+            ns, rest = parser.parse_args(argv), []
+        return ns.func(ns, rest)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if early_stop and signal.getsignal(signal.SIGTERM) is _interrupt:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -338,8 +338,11 @@ def install_signal_handlers(shutdown: asyncio.Event) -> None:
 
     def on_signal(signum: int) -> None:
         if shutdown.is_set():
+            # At once: no cleanup that could hang or fail half-way (and print its traceback);
+            # what was acknowledged is already in the store.
             log.warning("second signal %s: exiting now", signal.Signals(signum).name)
-            raise SystemExit(1)
+            logging.shutdown()
+            os._exit(1)
         log.info("signal %s: shutting down", signal.Signals(signum).name)
         shutdown.set()
 

@@ -11,7 +11,7 @@ from typing import Protocol
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
@@ -172,6 +172,11 @@ def create_app(*, registries, authenticator: Authenticator, authorizer: Authoriz
             return await handler(rc)
         except errors.StatusError as e:
             return status_response(e)
+        except ClientDisconnect:
+            # The client went away before its body was read (it stopped, or the server is
+            # stopping): nobody will read an answer, and it is no bug of ours to log.
+            log.debug("client gone before its body was read: %s %s", request.method, request.url.path)
+            return status_response(errors.bad_request("the client closed the request before its body was read"))
         except Exception as e:  # a bug: still a Status, never a bare 500 page
             log.exception("request failed: %s %s", request.method, request.url.path)
             return status_response(errors.internal_error(str(e)))

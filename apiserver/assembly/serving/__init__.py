@@ -104,6 +104,10 @@ def _is_connection_teardown(exc: BaseException | None) -> bool:
         return all(_is_connection_teardown(e) for e in exc.exceptions)
     if isinstance(exc, TimeoutError):
         return "SSL shutdown" in str(exc)
+    if isinstance(exc, asyncio.CancelledError):
+        # A connection still open when the graceful timeout ran out is cancelled, and
+        # asyncio's stream callback then reports the cancellation as an error.
+        return True
     return isinstance(exc, (ssl.SSLError, ConnectionError))
 
 
