@@ -9,6 +9,7 @@ Layers, bottom up (an import-linter contract):
                probes, restarts, status (manager.py, worker.py, starter.py, ...)
   node.py      the Node object and its Lease (registration, heartbeats)
   server/      the kubelet HTTPS API: logs, exec, attach, port-forward
-  simulated.py simulated nodes for tests and benchmarks where no pod runs
+  simulated.py simulated nodes (`nodeagent --simulate N`, tests, benchmarks): no pod runs
+  simulated_pods.py what a simulated node does to its pods (KWOK-like stages), pure
   agent.py     wires them together (`run_agent`); main.py is its command line
 """

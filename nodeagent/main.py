@@ -1,4 +1,5 @@
-"""`pocketkube nodeagent --kubeconfig K --node-name N`: flags named as the kubelet's."""
+"""`pocketkube nodeagent --kubeconfig K --node-name N`: flags named as the kubelet's;
+`--simulate N` plays N simulated nodes instead (simulated.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,12 @@ import sys
 from kubeclient.durations import duration
 from kubeclient.process import configure_logging, run_until_signalled
 
+from kubeclient import ApiClient
+
 from .agent import DEFAULT_PORT, run_agent
 from .eviction_policy import DEFAULT_EVICTION_HARD, memory_bytes, parse_eviction_hard, parse_reserved
+from .simulated import run_simulated
+from .simulated_pods import DEFAULT_POD_CIDR, SIMULATED_TAINT, node_pod_cidr
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -43,8 +48,31 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--system-reserved", default="", help="resources reserved for the system, e.g. memory=1Gi")
     p.add_argument("--housekeeping-interval", type=duration, default=10.0,
                    help="how often resource usage is sampled for eviction decisions (default 10s)")
+    sim = p.add_argument_group("simulated nodes", "try pocketkube at scale: one process plays N node agents "
+                               "whose pods run nowhere (KWOK's default stages: Running and Ready with an IP at once)")
+    sim.add_argument("--simulate", type=int, default=0, metavar="N",
+                     help="register N simulated nodes instead of running pods on this machine")
+    sim.add_argument("--simulate-prefix", default="sim-node-", help="simulated node names: PREFIX0, PREFIX1, ...")
+    sim.add_argument("--simulate-taint", action="store_true",
+                     help=f"taint simulated nodes {SIMULATED_TAINT['key']}=true:NoSchedule, so that only pods "
+                          "tolerating it land there")
+    sim.add_argument("--simulate-cpu", default="32", help="each simulated node's cpu capacity")
+    sim.add_argument("--simulate-memory", default="256Gi", help="each simulated node's memory capacity")
+    sim.add_argument("--simulate-pods", default="110", help="each simulated node's pod capacity")
+    sim.add_argument("--simulate-pod-cidr", default=DEFAULT_POD_CIDR,
+                     help="the range each simulated node's /24 pod CIDR is taken from")
     p.add_argument("-v", "--verbose", action="store_true")
-    return p.parse_args(argv)
+    ns = p.parse_args(argv)
+    if ns.simulate < 0:
+        p.error("--simulate must be 0 or more")
+    return ns
+
+
+async def _simulate(ns: argparse.Namespace, labels: dict) -> None:
+    async with ApiClient.from_kubeconfig(ns.kubeconfig) as client:
+        await run_simulated(client, ns.simulate, ns.simulate_prefix, taint=ns.simulate_taint, labels=labels,
+                            cpu=ns.simulate_cpu, memory=ns.simulate_memory, pods=ns.simulate_pods,
+                            cluster_cidr=ns.simulate_pod_cidr)
 
 
 def run(argv: list[str]) -> int:
@@ -57,6 +85,14 @@ def run(argv: list[str]) -> int:
         print(f"pocketkube nodeagent: {e}", file=sys.stderr)
         return 2
     labels = dict(kv.split("=", 1) for kv in ns.node_labels.split(",") if "=" in kv)
+    if ns.simulate:
+        try:
+            node_pod_cidr(ns.simulate_pod_cidr, ns.simulate - 1)
+        except ValueError as e:
+            print(f"pocketkube nodeagent: --simulate-pod-cidr: {e}", file=sys.stderr)
+            return 2
+        asyncio.run(run_until_signalled(_simulate(ns, labels)))
+        return 0
     if ns.bootstrap_kubeconfig:
         from .bootstrap import bootstrap_kubeconfig, needs_certificate
         if needs_certificate(ns.kubeconfig):

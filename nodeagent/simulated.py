@@ -1,81 +1,138 @@
-"""Simulated nodes, for tests and benchmarks where no pod must really run.
+"""Simulated nodes: `pocketkube nodeagent --simulate N`, and the tests' and benchmarks' nodes.
 
-A SimulatedNodes writes Node objects (Ready, with capacity) and their Leases in
-kube-node-lease, renews the Leases like a node agent would, and plays the node
-agent's part in graceful deletion: a pod on one of its nodes that is being
-deleted is confirmed gone (grace period 0). It can also mark pods Running/Ready
-with an IP. It is an API client like any node agent; nothing is faked on the
-server side.
+A SimulatedNodes plays the node agent of many Nodes from one process, through the
+API as any node agent would (nothing is faked on the server side): it registers
+each Node (Ready, with capacity, a pod CIDR and the simulated-node label),
+renews its Lease every renew_interval with jitter, reports its status again on
+upstream's cadence (nodeStatusReportFrequency, 5 minutes) or on change, and
+confirms at once the deletion of a pod bound to it. With run_pods it also moves
+bound pods through KWOK's default stages (simulated_pods.py): Running and Ready
+with an IP from the node's pod CIDR, and a Job's pod on to Succeeded. Tests that
+drive pod phases themselves leave run_pods off and call run_pod.
 """
 from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
+import random
 
 from kubeclient import ApiClient, ApiError, Informer, micro_time
 from kubeclient.resources import LEASES, NODES, PODS
 from kubeclient.timestamps import now
 
+from .simulated_pods import (DEFAULT_POD_CIDR, SIMULATED_LABEL, SIMULATED_TAINT, PodIPs, completed_status,
+                             next_stage, node_pod_cidr, running_status)
+
+log = logging.getLogger(__name__)
+
 LEASE_NS = "kube-node-lease"
+LEASE_DURATION = 40
+STATUS_REPORT_PERIOD = 300.0  # upstream's nodeStatusReportFrequency
+JITTER = 0.04  # the kubelet's lease renewal jitter factor
+SIM_VERSION = "v1.33.0-pocketkube-simulated"
 
 
 def node_object(name: str, cpu: str = "4", memory: str = "8Gi", pods: str = "110",
-                labels: dict | None = None, taints: list | None = None) -> dict:
+                labels: dict | None = None, taints: list | None = None, pod_cidr: str | None = None) -> dict:
     cap = {"cpu": cpu, "memory": memory, "pods": pods}
+    ts = now()
+    conditions = [{"type": kind, "status": "False", "reason": f"KubeletHasNo{kind}", "message": "simulated",
+                   "lastHeartbeatTime": ts, "lastTransitionTime": ts}
+                  for kind in ("MemoryPressure", "DiskPressure", "PIDPressure")]
+    conditions.append({"type": "Ready", "status": "True", "reason": "KubeletReady",
+                       "message": "simulated node is ready", "lastHeartbeatTime": ts, "lastTransitionTime": ts})
+    spec: dict = {}
+    if taints:
+        spec["taints"] = taints
+    if pod_cidr:
+        spec.update(podCIDR=pod_cidr, podCIDRs=[pod_cidr])
     return {"apiVersion": "v1", "kind": "Node",
-            "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, **(labels or {})}},
-            "spec": {"taints": taints} if taints else {},
-            "status": {"capacity": cap, "allocatable": cap,
-                       "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
-                                       "message": "simulated node is ready", "lastHeartbeatTime": now(),
-                                       "lastTransitionTime": now()}]}}
+            "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux",
+                                                  SIMULATED_LABEL: "true", **(labels or {})}},
+            "spec": spec,
+            "status": {"capacity": cap, "allocatable": cap, "conditions": conditions,
+                       "nodeInfo": {"kubeletVersion": SIM_VERSION, "kubeProxyVersion": SIM_VERSION,
+                                    "operatingSystem": "linux", "architecture": "amd64",
+                                    "containerRuntimeVersion": "simulated://0", "osImage": "simulated",
+                                    "kernelVersion": "simulated", "machineID": "", "systemUUID": "", "bootID": ""}}}
 
 
 class SimulatedNodes:
-    def __init__(self, client: ApiClient, renew_interval: float = 2.0):
-        self.client, self.renew_interval = client, renew_interval
+    def __init__(self, client: ApiClient, renew_interval: float = 2.0, *, run_pods: bool = False,
+                 cluster_cidr: str = DEFAULT_POD_CIDR, status_report_period: float = STATUS_REPORT_PERIOD,
+                 concurrency: int = 64):
+        self.client, self.renew_interval, self.run_pods = client, renew_interval, run_pods
+        self.cluster_cidr, self.status_report_period = cluster_cidr, status_report_period
         self.names: set[str] = set()
         self.stopped: set[str] = set()  # nodes whose "agent" is down: no lease renewals
-        self._ips = itertools.count(1)
+        self.ips: dict[str, PodIPs] = {}
+        self._index = itertools.count()
+        self._leases: dict[str, dict] = {}
+        self._busy: set[str] = set()  # pod uids with a write in flight
+        self._sem = asyncio.Semaphore(concurrency)
         self._tasks: list[asyncio.Task] = []
+        self._node_tasks: dict[str, list[asyncio.Task]] = {}
+        self._fallback_ips = itertools.count(1)
         self.pods = Informer(client, PODS)
-        self.pods.add_handler(self._pod_seen, lambda old, new: self._pod_seen(new))
+        self.pods.add_handler(self._pod_seen, lambda old, new: self._pod_seen(new), self._pod_gone)
 
+    # --- nodes ----------------------------------------------------------------------------
     async def add(self, name: str, **kw) -> dict:
-        body = node_object(name, **kw)
-        try:
-            node = await self.client.create(NODES, body)
-        except ApiError as e:
-            if not e.already_exists:
-                raise
-            node = await self.client.get(NODES, name)
-        # status is not taken on create by a real API server: write it through /status
-        node["status"] = body["status"]
-        node = await self.client.update_status(NODES, node)
+        cidr = node_pod_cidr(self.cluster_cidr, next(self._index))
+        body = node_object(name, pod_cidr=cidr, **kw)
+        async with self._sem:
+            try:
+                node = await self.client.create(NODES, body)
+            except ApiError as e:
+                if not e.already_exists:
+                    raise
+                node = await self.client.get(NODES, name)
+            # status is not taken on create by a real API server: write it through /status
+            node["status"] = body["status"]
+            node = await self.client.update_status(NODES, node)
+        self.ips[name] = PodIPs(node["spec"].get("podCIDR") or cidr)
         self.names.add(name)
         await self._renew(name)
+        if self._tasks:
+            self._start_node(name)
         return node
 
     async def _renew(self, name: str) -> None:
-        try:
-            lease = await self.client.get(LEASES, name, LEASE_NS)
-            lease["spec"]["renewTime"] = micro_time()
-            await self.client.update(LEASES, lease, LEASE_NS)
-        except ApiError as e:
-            if not e.not_found:
-                raise
-            await self.client.create(LEASES, {
-                "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
-                "metadata": {"name": name, "namespace": LEASE_NS},
-                "spec": {"holderIdentity": name, "leaseDurationSeconds": 40, "renewTime": micro_time()}}, LEASE_NS)
+        async with self._sem:
+            lease = self._leases.get(name)
+            if lease is not None:
+                lease["spec"]["renewTime"] = micro_time()
+                try:
+                    self._leases[name] = await self.client.update(LEASES, lease, LEASE_NS)
+                    return
+                except ApiError as e:
+                    if not (e.conflict or e.not_found):
+                        raise
+            try:
+                lease = await self.client.get(LEASES, name, LEASE_NS)
+                lease["spec"]["renewTime"] = micro_time()
+                self._leases[name] = await self.client.update(LEASES, lease, LEASE_NS)
+            except ApiError as e:
+                if not e.not_found:
+                    raise
+                self._leases[name] = await self.client.create(LEASES, {
+                    "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+                    "metadata": {"name": name, "namespace": LEASE_NS},
+                    "spec": {"holderIdentity": name, "leaseDurationSeconds": LEASE_DURATION,
+                             "renewTime": micro_time()}}, LEASE_NS)
 
     async def set_ready(self, name: str, status: str = "True") -> None:
-        node = await self.client.get(NODES, name)
-        for c in node["status"].get("conditions") or []:
-            if c["type"] == "Ready":
-                c.update(status=status, lastHeartbeatTime=now(), reason="KubeletReady" if status == "True"
-                         else "KubeletNotReady", message="simulated")
-        await self.client.update_status(NODES, node)
+        """Report the Ready condition (a heartbeat; a transition when it changes)."""
+        async with self._sem:
+            node = await self.client.get(NODES, name)
+            for c in node["status"].get("conditions") or []:
+                if c["type"] == "Ready":
+                    if c.get("status") != status:
+                        c["lastTransitionTime"] = now()
+                    c.update(status=status, lastHeartbeatTime=now(), reason="KubeletReady" if status == "True"
+                             else "KubeletNotReady", message="simulated")
+            await self.client.update_status(NODES, node)
 
     def stop_agent(self, name: str) -> None:
         self.stopped.add(name)
@@ -85,40 +142,98 @@ class SimulatedNodes:
         await self._renew(name)
         await self.set_ready(name, "True")
 
-    def _pod_seen(self, pod: dict) -> None:
-        spec, meta = pod.get("spec") or {}, pod["metadata"]
-        node = spec.get("nodeName")
-        if meta.get("deletionTimestamp") and node in self.names and node not in self.stopped:
-            asyncio.ensure_future(self._confirm_deleted(pod))
+    async def _every(self, name: str, period: float, action) -> None:
+        # a random first offset spreads N nodes' writes over the period instead of a burst
+        await asyncio.sleep(random.uniform(0, period))
+        while True:
+            if name not in self.stopped:
+                try:
+                    await action(name)
+                except ApiError as e:
+                    log.warning("simulated node %s: %s", name, e)
+            await asyncio.sleep(period * (1 + random.uniform(0, JITTER)))
 
-    async def _confirm_deleted(self, pod: dict) -> None:
+    def _start_node(self, name: str) -> None:
+        self._node_tasks[name] = [asyncio.ensure_future(self._every(name, self.renew_interval, self._renew)),
+                                  asyncio.ensure_future(self._every(name, self.status_report_period,
+                                                                    self.set_ready))]
+
+    # --- pods -----------------------------------------------------------------------------
+    def _pod_seen(self, pod: dict) -> None:
+        node = (pod.get("spec") or {}).get("nodeName")
+        if node not in self.names or node in self.stopped:
+            return
+        stage = next_stage(pod)
+        if stage is None or (stage != "delete" and not self.run_pods):
+            return
+        uid = pod["metadata"]["uid"]
+        if uid not in self._busy:
+            self._busy.add(uid)
+            asyncio.ensure_future(self._advance(stage, node, pod))
+
+    def _pod_gone(self, pod: dict) -> None:
+        node = (pod.get("spec") or {}).get("nodeName")
+        if node in self.ips:
+            self.ips[node].release(pod["metadata"]["uid"])
+
+    async def _advance(self, stage: str, node: str, pod: dict) -> None:
         m = pod["metadata"]
         try:
-            await self.client.delete(PODS, m["name"], m["namespace"], grace_period_seconds=0,
-                                     preconditions={"uid": m["uid"]})
+            async with self._sem:
+                if stage == "delete":
+                    await self.client.delete(PODS, m["name"], m["namespace"], grace_period_seconds=0,
+                                             preconditions={"uid": m["uid"]})
+                else:
+                    status = (running_status(pod, self.ips[node].assign(m["uid"])) if stage == "run"
+                              else completed_status(pod))
+                    await self.client.update_status(PODS, {**pod, "status": status}, m["namespace"])
         except ApiError:
-            pass
+            pass  # gone or changed meanwhile: the watch brings the newer pod, and it is looked at again
+        finally:
+            self._busy.discard(m["uid"])
+        if stage != "delete":
+            newer = self.pods.get(f"{m['namespace']}/{m['name']}")
+            if newer is not None and newer["metadata"]["resourceVersion"] != m["resourceVersion"]:
+                self._pod_seen(newer)
 
     async def run_pod(self, namespace: str, name: str, ready: bool = True) -> dict:
         """Report the pod Running (and Ready) with an IP, as its node agent would."""
         pod = await self.client.get(PODS, name, namespace)
-        n = next(self._ips)
-        pod["status"].update(phase="Running", podIP=f"10.244.{n // 250}.{n % 250 + 1}",
-                             conditions=[{"type": "Ready", "status": "True" if ready else "False",
-                                          "lastTransitionTime": now()},
-                                         {"type": "PodScheduled", "status": "True", "lastTransitionTime": now()}])
-        pod["status"]["podIPs"] = [{"ip": pod["status"]["podIP"]}]
+        node = pod["spec"].get("nodeName")
+        if node in self.ips:
+            ip = self.ips[node].assign(pod["metadata"]["uid"])
+        else:
+            n = next(self._fallback_ips)
+            ip = f"10.244.{n // 250}.{n % 250 + 1}"
+        pod["status"] = running_status(pod, ip, ready)
         return await self.client.update_status(PODS, pod)
 
-    async def _renew_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.renew_interval)
-            await asyncio.gather(*(self._renew(n) for n in self.names - self.stopped), return_exceptions=True)
-
+    # --- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
-        self._tasks = [asyncio.ensure_future(self.pods.run()), asyncio.ensure_future(self._renew_loop())]
+        self._tasks = [asyncio.ensure_future(self.pods.run())]
+        for name in self.names:
+            self._start_node(name)
 
     async def stop(self) -> None:
-        for t in self._tasks:
+        tasks = self._tasks + [t for ts in self._node_tasks.values() for t in ts]
+        for t in tasks:
             t.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._tasks, self._node_tasks = [], {}
+
+
+async def run_simulated(client: ApiClient, count: int, prefix: str, *, taint: bool, labels: dict,
+                        cpu: str, memory: str, pods: str, cluster_cidr: str,
+                        renew_interval: float = 10.0) -> None:
+    """`pocketkube nodeagent --simulate N`: register N nodes and play their agents until cancelled."""
+    sim = SimulatedNodes(client, renew_interval, run_pods=True, cluster_cidr=cluster_cidr)
+    sim.start()
+    width = len(str(count - 1))
+    try:
+        await asyncio.gather(*(sim.add(f"{prefix}{i:0{width}d}", cpu=cpu, memory=memory, pods=pods, labels=labels,
+                                       taints=[SIMULATED_TAINT] if taint else None)
+                               for i in range(count)))
+        log.info("%d simulated nodes registered (%s%s..%s%d)", count, prefix, "0" * width, prefix, count - 1)
+        await asyncio.Event().wait()
+    finally:
+        await sim.stop()

@@ -21,9 +21,10 @@ FAST_FLAGS = ["--node-monitor-grace-period", "4s", "--node-monitor-period", "500
 
 
 class ControllersProcess:
-    def __init__(self, kubeconfig: Path, log_dir: Path, *args: str, name: str = "controllers"):
+    def __init__(self, kubeconfig: Path, log_dir: Path, *args: str, name: str = "controllers",
+                 subcommand: str = "controllers"):
         self.log_path = log_dir / f"{name}.log"
-        cmd = [sys.executable, "-m", "pocketkube", "controllers", "--kubeconfig", str(kubeconfig), *args]
+        cmd = [sys.executable, "-m", "pocketkube", subcommand, "--kubeconfig", str(kubeconfig), *args]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, env=env,
