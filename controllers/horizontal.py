@@ -1,4 +1,4 @@
-"""The HorizontalPodAutoscaler controller (autoscaling/v2, Resource metrics).
+"""The HorizontalPodAutoscaler controller (autoscaling/v2, Resource and ContainerResource metrics).
 
 Every sync period (15 s, --horizontal-pod-autoscaler-sync-period) each HPA:
 reads its target's scale subresource (replicas, selector), the selected pods'
@@ -14,11 +14,12 @@ import logging
 import time
 
 from kubeclient import ApiError, split_key
-from kubeclient.quantity import parse_quantity
 from kubeclient.resources import DEPLOYMENTS, PODS, REPLICASETS, REPLICATIONCONTROLLERS, STATEFULSETS, Resource
 from kubeclient.timestamps import now as format_time
 
 from . import hpa_algorithm as A
+from .hpa_metrics import Usage, ratio_of, unsupported
+
 from .base import Controller
 
 log = logging.getLogger(__name__)
@@ -33,41 +34,6 @@ def _condition(kind: str, ok: bool, reason: str, message: str, old: list[dict]) 
     prev = next((c for c in old if c.get("type") == kind), None)
     since = prev["lastTransitionTime"] if prev and prev.get("status") == status else format_time()
     return {"type": kind, "status": status, "reason": reason, "message": message, "lastTransitionTime": since}
-
-
-def resource_ratio(metric: dict, pods: list[dict], usage: dict[str, dict]) -> tuple[float, int, dict] | None:
-    """(ratio of current to target, pods counted, status.currentMetrics entry) for a Resource metric."""
-    res = metric.get("resource") or {}
-    name, target = res.get("name"), res.get("target") or {}
-    total_usage, total_request, counted = 0.0, 0.0, 0
-    for p in pods:
-        used = usage.get(p["metadata"]["name"])
-        if used is None or name not in used:
-            continue
-        request = sum(float(parse_quantity(((c.get("resources") or {}).get("requests") or {}).get(name, 0)))
-                      for c in p["spec"].get("containers") or [])
-        total_usage += used[name]
-        total_request += request
-        counted += 1
-    if counted == 0:
-        return None
-    if target.get("type") == "Utilization" or "averageUtilization" in target:
-        if total_request <= 0:
-            return None
-        utilization = int(round(total_usage / total_request * 100))
-        current = {"averageUtilization": utilization, "averageValue": _quantity(name, total_usage / counted)}
-        return utilization / float(target.get("averageUtilization") or 80), counted, {
-            "type": "Resource", "resource": {"name": name, "current": current}}
-    wanted = float(parse_quantity(target.get("averageValue") or 0))
-    if wanted <= 0:
-        return None
-    average = total_usage / counted
-    return average / wanted, counted, {"type": "Resource", "resource": {
-        "name": name, "current": {"averageValue": _quantity(name, average)}}}
-
-
-def _quantity(name: str, value: float) -> str:
-    return f"{int(round(value * 1000))}m" if name == "cpu" else str(int(round(value)))
 
 
 class HorizontalController(Controller):
@@ -86,17 +52,10 @@ class HorizontalController(Controller):
         self.recommendations: dict[str, list[tuple[float, int]]] = {}
         self.events: dict[str, list[A.Event]] = {}
 
-    async def _usage(self, ns: str, selector: str) -> dict[str, dict]:
+    async def _usage(self, ns: str, selector: str) -> Usage:
         got = await self.client.get_path(f"/apis/metrics.k8s.io/v1beta1/namespaces/{ns}/pods",
                                          labelSelector=selector)
-        out = {}
-        for item in got.get("items") or []:
-            sums: dict[str, float] = {}
-            for c in item.get("containers") or []:
-                for k, v in (c.get("usage") or {}).items():
-                    sums[k] = sums.get(k, 0.0) + float(parse_quantity(v))
-            out[item["metadata"]["name"]] = sums
-        return out
+        return Usage(got.get("items") or [])
 
     async def sync(self, key: str) -> None:
         hpa = self.hpas.get(key)
@@ -133,22 +92,21 @@ class HorizontalController(Controller):
         try:
             usage = await self._usage(ns, selector)
         except ApiError as e:
-            usage = {}
+            usage = Usage([])
             log.debug("hpa %s: no metrics: %s", key, e)
-        proposals, current_metrics = [], []
+        proposals, current_metrics, failed = [], [], None
         for metric in spec.get("metrics") or []:
-            if metric.get("type") != "Resource":
-                continue
-            got = resource_ratio(metric, pods, usage)
+            failed = failed or unsupported(metric)
+            got = ratio_of(metric, pods, usage)
             if got is None:
                 continue
             ratio, counted, entry = got
             proposals.append(A.proposal(current, ratio, counted))
             current_metrics.append(entry)
         if not proposals:
-            conditions.append(_condition("ScalingActive", False, "FailedGetResourceMetric",
-                                         "the HPA was unable to compute the replica count: no metrics returned "
-                                         "from resource metrics API", old_conditions))
+            reason, message = failed or ("FailedGetResourceMetric", "the HPA was unable to compute the replica "
+                                         "count: no metrics returned from resource metrics API")
+            conditions.append(_condition("ScalingActive", False, reason, message, old_conditions))
             status["desiredReplicas"] = current
             return await self._write_status(hpa, status, conditions)
         conditions.append(_condition("ScalingActive", True, "ValidMetricFound",

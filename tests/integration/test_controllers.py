@@ -362,3 +362,32 @@ def _wait_any_leader(kubeconfig, lease, identities):
                 return h if h in identities else None
             return await poll(check, 30, 0.1, "a leader")
     return asyncio.run(go())
+
+
+async def test_hpa_on_custom_metrics_says_the_metrics_api_is_not_served(cluster, namespace, kubectl):
+    """Pods and Object metrics need custom.metrics.k8s.io, which nothing serves here: the
+    HPA says so in its ScalingActive condition (upstream's reason) and leaves the scale."""
+    client, _ = cluster
+    hpas = Resource("autoscaling", "v2", "horizontalpodautoscalers")
+    kubectl("apply", "-n", namespace, "-f", "-", input=rc_yaml("custom", 1, "nowhere"))
+    for kind, metric in (("Pods", {"type": "Pods", "pods": {
+                              "metric": {"name": "requests_per_second"},
+                              "target": {"type": "AverageValue", "averageValue": "10"}}}),
+                         ("Object", {"type": "Object", "object": {
+                              "describedObject": {"apiVersion": "v1", "kind": "Service", "name": "web"},
+                              "metric": {"name": "hits"}, "target": {"type": "Value", "value": "100"}}})):
+        name = f"on-{kind.lower()}"
+        await client.create(hpas, {
+            "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": name},
+            "spec": {"scaleTargetRef": {"apiVersion": "v1", "kind": "ReplicationController", "name": "custom"},
+                     "minReplicas": 1, "maxReplicas": 3, "metrics": [metric]}}, namespace)
+
+        async def reported(name=name):
+            hpa = await client.get(hpas, name, namespace)
+            conds = {c["type"]: c for c in (hpa.get("status") or {}).get("conditions") or []}
+            return conds.get("ScalingActive")
+        active = await poll(reported, what=f"the {kind} HPA's ScalingActive condition")
+        assert active["status"] == "False" and active["reason"] == f"FailedGet{kind}Metric", active
+        assert "custom.metrics.k8s.io" in active["message"]
+    rc = await client.get(REPLICATIONCONTROLLERS, "custom", namespace)
+    assert rc["spec"]["replicas"] == 1

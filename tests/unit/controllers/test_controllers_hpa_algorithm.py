@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from controllers import hpa_algorithm as A
-from controllers.horizontal import resource_ratio
+from controllers.hpa_metrics import Usage, container_ratio, ratio_of, resource_ratio, unsupported
 
 
 def test_within_tolerance_nothing_changes_else_ceil_of_ratio_times_pods():
@@ -61,3 +61,32 @@ def test_memory_utilization_and_average_value_in_bytes():
                                                                               "averageValue": "256Mi"}}}
     ratio, _, entry = resource_ratio(by_value, pods, usage)
     assert abs(ratio - 0.5) < 1e-9 and entry["resource"]["current"] == {"averageValue": str(128 * 2 ** 20)}
+
+
+def test_container_resource_counts_only_the_named_container():
+    pods = [{"metadata": {"name": n}, "spec": {"containers": [
+        {"name": "app", "resources": {"requests": {"cpu": "100m"}}},
+        {"name": "sidecar", "resources": {"requests": {"cpu": "900m"}}}]}} for n in ("a", "b")]
+    usage = Usage([{"metadata": {"name": n}, "containers": [{"name": "app", "usage": {"cpu": "150m"}},
+                                                           {"name": "sidecar", "usage": {"cpu": "10m"}}]}
+                   for n in ("a", "b")])
+    metric = {"type": "ContainerResource", "containerResource": {
+        "name": "cpu", "container": "app", "target": {"type": "Utilization", "averageUtilization": 50}}}
+    ratio, counted, entry = container_ratio(metric, pods, usage)
+    assert counted == 2 and abs(ratio - 3.0) < 1e-9   # 150% of app's request against 50%
+    assert entry == {"type": "ContainerResource", "containerResource": {
+        "name": "cpu", "container": "app", "current": {"averageUtilization": 150, "averageValue": "150m"}}}
+    # the whole pod would be far below its target: 320m of 2000m
+    whole = {"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization",
+                                                                        "averageUtilization": 50}}}
+    assert ratio_of(whole, pods, usage)[0] < 0.5
+    missing = {**metric, "containerResource": {**metric["containerResource"], "container": "nope"}}
+    assert container_ratio(missing, pods, usage) is None
+
+
+def test_custom_and_external_metrics_are_reported_as_unavailable():
+    assert unsupported({"type": "Resource"}) is None and unsupported({"type": "ContainerResource"}) is None
+    for kind in ("Pods", "Object", "External"):
+        reason, message = unsupported({"type": kind})
+        assert reason == f"FailedGet{kind}Metric" and "custom.metrics.k8s.io" in message
+        assert ratio_of({"type": kind}, [], Usage([])) is None
