@@ -84,6 +84,24 @@ def test_indexed_job(batch, core, ns):
     assert batch.read_namespaced_job_status("indexed-job", ns).status.completed_indexes == "0-3"
 
 
+@row("Jobs, active pods, graceful termination", release="v1.15", needs="CTRL+POD",
+     codename="[sig-apps] Job should delete a job")
+def test_job_delete_removes_its_pods(batch, core, ns):
+    batch.create_namespaced_job(ns, {"metadata": {"name": "foo"}, "spec": {
+        "parallelism": 2, "completions": 4, "backoffLimit": 6,
+        "template": {"spec": _pod_spec(["sleep", "1000000"], restart="Never")}}})  # upstream's notTerminate
+    wait_for(lambda: len(_running(core, ns, "job-name=foo")) == 2, timeout=120, what="active pods == parallelism")
+    # DeleteResourceAndWaitForGC: the Job deleted, then its pods gone through the garbage collector
+    batch.delete_namespaced_job("foo", ns, propagation_policy="Background")
+    wait_for(lambda: not core.list_namespaced_pod(ns, label_selector="job-name=foo").items, timeout=120,
+             what="the Job's pods collected")
+    try:
+        batch.read_namespaced_job("foo", ns)
+        raise AssertionError("the Job is still there")
+    except client.ApiException as e:
+        assert e.status == 404
+
+
 @row("Jobs, suspend", release="v1.24", needs="CTRL+POD",
      codename="[sig-apps] Job should delete pods when suspended")
 def test_job_suspend_deletes_pods(batch, core, ns):
