@@ -148,9 +148,9 @@ def _break_all(kubectl, core, ss) -> None:
         sts.break_probe(kubectl, p)
 
 
-def _restore_all(kubectl, core, ss) -> None:
+def _restore_all(kubectl, core, ss, scaling_down: bool = False) -> None:
     for p in sts.pods_of(core, ss):
-        sts.restore_probe(kubectl, p)
+        sts.restore_probe(kubectl, p, gone_ok=scaling_down)
 
 
 @row("StatefulSet, Scaling", release="v1.9", needs="CTRL+POD",
@@ -186,7 +186,7 @@ def test_statefulset_scales_in_order_and_halts_on_unhealthy_pods(apps, core, ns,
     _scale(apps, ss, 0)
     _confirm_pod_count_stays(apps, core, ss, 3)
 
-    _restore_all(kubectl, core, ss)
+    _restore_all(kubectl, core, ss, scaling_down=True)
     try:
         assert _order_of(deleted, "DELETED", ["ss-2", "ss-1", "ss-0"]) == ["ss-2", "ss-1", "ss-0"]
     finally:
