@@ -100,8 +100,8 @@ def fetch(kubectl, ns: str, pod: str, host: str, port: int, *, address: str | No
 
 
 def hosts_answering(kubectl, ns: str, pod: str, host: str, port: int, tries: int, *,
-                    address: str | None = None) -> list[str]:
-    return [fetch(kubectl, ns, pod, host, port, address=address) for _ in range(tries)]
+                    address: str | None = None, node_port: bool = False) -> list[str]:
+    return [fetch(kubectl, ns, pod, host, port, address=address, node_port=node_port) for _ in range(tries)]
 
 
 def reachable(kubectl, ns: str, pod: str, host: str, port: int, expected: set[str], *,

@@ -155,6 +155,25 @@ def test_switch_session_affinity_cluster_ip(core, kubectl, ns, dataplane):
              what="requests spread again")
 
 
+def _affinity_nodeport(core, ns: str, name: str, affinity: str) -> tuple[str, int, set[str]]:
+    pods = serve_hostname_rc(core, ns, name, 3)
+    svc = core.create_namespaced_service(ns, {"metadata": {"name": name}, "spec": {
+        "type": "NodePort", "selector": {"name": name}, "sessionAffinity": affinity,
+        "ports": [{"port": 80, "targetPort": SERVE_HOSTNAME_PORT}]}})
+    wait_programmed(svc.spec.cluster_ip)
+    return node_internal_ip(core), svc.spec.ports[0].node_port, pods
+
+
+@row("Service, NodePort type, session affinity to ClientIP", release="v1.19", needs="CTRL+POD",
+     codename="[sig-network] Services should have session affinity work for NodePort service [LinuxOnly]")
+def test_session_affinity_nodeport(core, kubectl, ns, dataplane):
+    node_ip, node_port, pods = _affinity_nodeport(core, ns, "affinity-nodeport", "ClientIP")
+    execpod = exec_pod(core, ns)
+    reachable(kubectl, ns, execpod, node_ip, node_port, pods, node_port=True)
+    answers = hosts_answering(kubectl, ns, execpod, node_ip, node_port, 15, node_port=True)
+    assert len(set(answers)) == 1 and answers[0] in pods, answers
+
+
 def _external_name_service(core, ns: str, name: str):
     svc = core.create_namespaced_service(ns, {"metadata": {"name": name}, "spec": {
         "type": "ExternalName", "externalName": "foo.example.com"}})
