@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -94,11 +95,9 @@ class ApiClient:
         if config.token:
             headers["Authorization"] = f"Bearer {config.token}"
         verify = config.ssl_context()
-        self._http = httpx.AsyncClient(
-            base_url=config.server, verify=verify, http2=http2, headers=headers,
-            timeout=httpx.Timeout(timeout, connect=10.0),
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
-        )
+        self._verify, self._http2, self._headers = verify, http2, headers
+        self._timeout, self._max_connections = timeout, max_connections
+        self._http = self._request_client()
         # Watches get connections of their own, over HTTP/1.1: a watch is long-lived, so
         # its handshake is paid once, and it cannot stall behind (or stall) the other
         # streams of a shared HTTP/2 connection, which we saw happen with httpcore.
@@ -107,6 +106,26 @@ class ApiClient:
             timeout=httpx.Timeout(timeout, connect=10.0, read=None),
             limits=httpx.Limits(max_connections=None, max_keepalive_connections=0),
         )
+
+    def _request_client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            base_url=self.config.server, verify=self._verify, http2=self._http2, headers=self._headers,
+            timeout=httpx.Timeout(self._timeout, connect=10.0),
+            limits=httpx.Limits(max_connections=self._max_connections,
+                                max_keepalive_connections=self._max_connections))
+
+    def use_client_certificate(self, cert_pem: str, key_pem: str) -> None:
+        """Log in with a new client certificate from now on (a rotated one): new connections show
+        it; the open request connection is replaced (its TLS session names the old one), while
+        running watches finish on theirs."""
+        import dataclasses
+        self.config = dataclasses.replace(self.config, client_cert_pem=cert_pem, client_key_pem=key_pem)
+        new = self.config.ssl_context()
+        if isinstance(self._verify, ssl.SSLContext) and isinstance(new, ssl.SSLContext):
+            self._verify = new
+        old, self._http = self._http, self._request_client()
+        # requests in flight finish on the old client; it is closed once they surely have
+        asyncio.get_running_loop().call_later(120, lambda: asyncio.ensure_future(old.aclose()))
 
     @classmethod
     def from_kubeconfig(cls, path: str | None = None, context: str | None = None, **kw) -> "ApiClient":

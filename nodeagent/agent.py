@@ -40,7 +40,8 @@ async def run_agent(kubeconfig: str, node_name: str, *, root_dir: str | None = N
                     cluster_dns: list[str] | None = None, cluster_domain: str = "cluster.local",
                     static_pods: list[StaticComponent] | None = None,
                     eviction_hard: str = DEFAULT_EVICTION_HARD, reserved_memory: int = 0,
-                    housekeeping_interval: float = 10.0, pressure_transition_period: float = 300.0) -> None:
+                    housekeeping_interval: float = 10.0, pressure_transition_period: float = 300.0,
+                    rotate_certificates: bool = False) -> None:
     """Run until cancelled.
 
     `static_pods` are the components running on this node beside the agent (what
@@ -101,6 +102,9 @@ async def run_agent(kubeconfig: str, node_name: str, *, root_dir: str | None = N
                                     set_pressure=reporter.set_memory_pressure, interval=housekeeping_interval,
                                     transition_period=pressure_transition_period)
         loops = [reporter.run(), manager.run(), evictions.run()] + ([mirrors.run()] if mirrors.components else [])
+        if rotate_certificates and client.config.client_cert_pem:
+            from .bootstrap import rotate_client_certificate
+            loops.append(rotate_client_certificate(client, kubeconfig, node_name))
         await run_together(*loops)
     finally:
         if server is not None:

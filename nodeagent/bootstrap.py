@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 SIGNER = "kubernetes.io/kube-apiserver-client-kubelet"
 USAGES = ["digital signature", "client auth"]   # an ECDSA key: no key encipherment, as the kubelet asks
+ROTATION_CHECK_INTERVAL = 5.0
 
 
 def needs_certificate(kubeconfig: str, now: dt.datetime | None = None) -> bool:
@@ -105,10 +106,34 @@ async def bootstrap_kubeconfig(bootstrap: str, kubeconfig: str, node_name: str) 
         raise RuntimeError(f"TLS bootstrap with {bootstrap} failed: {e}") from None
     finally:
         await client.close()
+    write_node_kubeconfig(kubeconfig, cfg.server, cfg.ca_pem, node_name, cert_pem, key_pem)
+    log.info("wrote %s: client certificate for system:node:%s", kubeconfig, node_name)
+
+
+def write_node_kubeconfig(kubeconfig: str, server: str, ca_pem: str | None, node_name: str, cert_pem: bytes,
+                          key_pem: bytes) -> None:
     os.makedirs(os.path.dirname(os.path.abspath(kubeconfig)), exist_ok=True)
     tmp = kubeconfig + ".tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
-        yaml.safe_dump(_kubeconfig(cfg.server, cfg.ca_pem, node_name, cert_pem, key_pem), f, sort_keys=False)
+        yaml.safe_dump(_kubeconfig(server, ca_pem, node_name, cert_pem, key_pem), f, sort_keys=False)
     os.replace(tmp, kubeconfig)
-    log.info("wrote %s: client certificate for system:node:%s", kubeconfig, node_name)
+
+
+async def rotate_client_certificate(client: ApiClient, kubeconfig: str, node_name: str,
+                                    interval: float = ROTATION_CHECK_INTERVAL) -> None:
+    """--rotate-certificates: once the kubeconfig's certificate enters the last fifth of its life,
+    ask for a new one as the node itself (csrapproving approves a node's own renewal), write it
+    and log in with it from then on. Pods are not touched."""
+    while True:
+        await asyncio.sleep(interval)
+        if not needs_certificate(kubeconfig):
+            continue
+        try:
+            cert_pem, key_pem = await request_client_certificate(client, node_name)
+        except (ApiError, RuntimeError) as e:
+            log.warning("client certificate rotation failed (retrying): %s", e)
+            continue
+        write_node_kubeconfig(kubeconfig, client.config.server, client.config.ca_pem, node_name, cert_pem, key_pem)
+        client.use_client_certificate(cert_pem.decode(), key_pem.decode())
+        log.info("rotated the client certificate of system:node:%s", node_name)

@@ -32,6 +32,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--address", default="0.0.0.0", help="kubelet API listen address")
     p.add_argument("--node-ip", default=None, help="the node's InternalIP (default: the default route's source)")
     p.add_argument("--node-labels", default="", help="extra labels, k=v,k2=v2")
+    p.add_argument("--rotate-certificates", action="store_true",
+                   help="ask for a new client certificate (a CSR) when the kubeconfig's nears expiry, and use it")
     p.add_argument("--anonymous-auth", action="store_true",
                    help="let callers with neither a client certificate nor a token in, as system:anonymous")
     p.add_argument("--authorization-mode", choices=["Webhook", "AlwaysAllow"], default="Webhook",
@@ -107,7 +109,7 @@ def run(argv: list[str]) -> int:
         asyncio.run(run_until_signalled(run_agent(
             ns.kubeconfig, ns.node_name, root_dir=ns.root_dir, port=ns.port, address=ns.address,
             host_ip=ns.node_ip, labels=labels, require_client_cert=not ns.anonymous_auth,
-            authorization_mode=ns.authorization_mode,
+            authorization_mode=ns.authorization_mode, rotate_certificates=ns.rotate_certificates,
             cluster_dns=[a for a in ns.cluster_dns.split(",") if a], cluster_domain=ns.cluster_domain,
             eviction_hard=ns.eviction_hard, reserved_memory=reserved, housekeeping_interval=ns.housekeeping_interval,
             pressure_transition_period=ns.eviction_pressure_transition_period)))

@@ -10,6 +10,7 @@ nodes/<subresource> decides (403 otherwise); kubectl logs and exec (WebSocket an
 through the API server, which shows its own client certificate, keep working."""
 from __future__ import annotations
 
+import base64
 import json
 import ssl
 import subprocess
@@ -149,6 +150,70 @@ def test_a_node_joins_with_only_a_bootstrap_token(rbac_cluster, tmp_path):
         assert [cond["reason"] for cond in csrs[0]["status"]["conditions"]] == ["AutoApproved"]
         kubeconfig = (tmp_path / node / "kubelet.kubeconfig").read_text()
         assert f"name: system:node:{node}" in kubeconfig and "client-certificate-data" in kubeconfig
+    finally:
+        agent.stop()
+        c.kubectl("delete", "node", node, "--wait=false", check=False)
+
+
+def _short_lived_node_kubeconfig(c, path, node: str, seconds_left: int) -> None:
+    """A kubeconfig for system:node:<node> whose certificate (made with the cluster CA) has
+    `seconds_left` to live and began 5 minutes ago: rotation is due 80% into its life."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    from apiserver.auth.kubeconfig import render_kubeconfig, write_kubeconfig
+
+    ca_cert, ca_key = pki.load_cert(c.server.ca_file), pki.load_key(c.server.data_dir / "pki" / "ca.key")
+    key = pki.new_key()
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "system:nodes"),
+                                     x509.NameAttribute(NameOID.COMMON_NAME, f"system:node:{node}")]))
+            .issuer_name(ca_cert.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(seconds=seconds_left))
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    write_kubeconfig(path, render_kubeconfig(server=c.server.url, ca_pem=c.server.ca_file.read_bytes(),
+                                             user=f"system:node:{node}", client_cert_pem=pki.cert_pem(cert),
+                                             client_key_pem=pki.key_pem(key)))
+
+
+def _certificate_serial(path) -> int:
+    import yaml
+    from cryptography import x509
+
+    user = yaml.safe_load(path.read_text())["users"][0]["user"]
+    return x509.load_pem_x509_certificate(base64.b64decode(user["client-certificate-data"])).serial_number
+
+
+def test_a_node_renews_its_certificate_before_it_expires_and_keeps_its_pods(rbac_cluster, tmp_path):
+    c = rbac_cluster
+    node = f"rotating-{uuid.uuid4().hex[:6]}"
+    kubeconfig = tmp_path / "kubelet.kubeconfig"
+    _short_lived_node_kubeconfig(c, kubeconfig, node, seconds_left=100)   # rotation due in ~20 s
+    first = _certificate_serial(kubeconfig)
+    agent = Proc("rotating", ["nodeagent", "--kubeconfig", str(kubeconfig), "--node-name", node,
+                              "--root-dir", str(tmp_path / node), "--port", "0", "--rotate-certificates"],
+                 tmp_path / "rotating.log").start()
+    try:
+        with fresh_namespace(c) as ns:
+            c.kubectl("run", "steady", "-n", ns, f"--image={IMAGE}",
+                      f'--overrides={{"spec":{{"nodeName":"{node}"}}}}', "--", "sleep", "3600")
+            c.wait_for("steady Running", lambda: c.get("pod", "steady", "-n", ns)["status"].get("phase") == "Running")
+            started = c.get("pod", "steady", "-n", ns)["status"]["containerStatuses"][0]
+            c.wait_for("a rotated certificate", lambda: _certificate_serial(kubeconfig) != first, timeout=90)
+            csr = [x for x in c.get("csr")["items"] if x["spec"]["username"] == f"system:node:{node}"]
+            assert [cond["reason"] for cond in csr[0]["status"]["conditions"]] == ["AutoApproved"]
+            # the node keeps reporting with its new certificate; the pod was never restarted
+            lease = c.get("lease", node, "-n", "kube-node-lease")["spec"]["renewTime"]
+            c.wait_for("a lease renewal after the rotation", lambda: c.get(
+                "lease", node, "-n", "kube-node-lease")["spec"]["renewTime"] != lease, timeout=60)
+            now = c.get("pod", "steady", "-n", ns)["status"]["containerStatuses"][0]
+            assert now["restartCount"] == 0 and now["containerID"] == started["containerID"]
+            assert "rotated the client certificate" in agent.log(200)
     finally:
         agent.stop()
         c.kubectl("delete", "node", node, "--wait=false", check=False)
