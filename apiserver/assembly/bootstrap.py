@@ -9,6 +9,7 @@ from apiserver.registry.context import WriteContext
 from apiserver.machinery import timeutil
 from apiserver.registry.resources.apiservices import local_apiservice, local_available
 from apiserver.registry.resources.priorityclasses import system_priority_classes
+from apiserver.registry.resources.servicecidrs import DEFAULT_NAME, default_service_cidr, ready_status
 
 from .flowcontrol_bootstrap import ensure_flowcontrol_configuration
 
@@ -55,6 +56,7 @@ async def ensure_defaults(registries, *, kubernetes_service_ip: str, apiserver_i
 
     await ensure_local_apiservices(registries)
     await ensure_flowcontrol_configuration(registries, _create_if_missing)
+    await ensure_default_service_cidr(registries)
 
     labels = {"component": "apiserver", "provider": "kubernetes"}
     await _create_if_missing(registries.for_plural("", "services"), "default", {
@@ -111,6 +113,23 @@ async def ensure_local_apiservices(registries) -> None:
         if not _locally_available(stored.obj):
             await apiservices.guaranteed_update("", name, _sync(_set_local_status), WriteContext(),
                                                 subresource="status")
+
+
+async def ensure_default_service_cidr(registries) -> None:
+    """The `kubernetes` ServiceCIDR, from --service-cluster-ip-range, Ready once there, as
+    upstream's default-servicecidr controller keeps it. An existing one is left as it is
+    (upstream only reports a mismatch with the flag)."""
+    cidrs = registries.for_plural("networking.k8s.io", "servicecidrs")
+    if cidrs is None:
+        return
+    await _create_if_missing(cidrs, "", default_service_cidr(registries.settings.service_cluster_ip_range))
+    current = await cidrs.get("", DEFAULT_NAME)
+    if not any(c.get("type") == "Ready" and c.get("status") == "True"
+               for c in (current.obj.get("status") or {}).get("conditions") or []):
+        def set_ready(old: dict) -> dict:
+            old["status"] = ready_status(timeutil.now_time())
+            return old
+        await cidrs.guaranteed_update("", DEFAULT_NAME, _sync(set_ready), WriteContext(), subresource="status")
 
 
 def _locally_available(obj: dict) -> bool:

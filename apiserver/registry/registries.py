@@ -21,6 +21,7 @@ class Registries:
     def __init__(self, storage: Store, catalogue: Catalogue, settings: RegistrySettings = RegistrySettings()):
         self.storage = storage
         self.catalogue = catalogue
+        self.settings = settings
         shared = self._shared_cache = ObjectCache()
         self._by_gvr: dict[tuple[str, str, str], GenericStore] = {}
         self._by_plural: dict[tuple[str, str], GenericStore] = {}

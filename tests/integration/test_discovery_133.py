@@ -38,7 +38,6 @@ SERVED_BY_1_33 = {
 NOT_YET = {
     "v1": {"componentstatuses"},
     "admissionregistration.k8s.io/v1": {"validatingadmissionpolicies", "validatingadmissionpolicybindings"},
-    "networking.k8s.io/v1": {"ipaddresses", "servicecidrs"},
 }
 
 

@@ -21,7 +21,8 @@ def _invalid(call) -> list[str]:
 def test_discovery_lists_the_group(kubectl):
     out = kubectl("api-resources", "--api-group=networking.k8s.io", "-o", "name").stdout.split()
     assert sorted(out) == ["ingressclasses.networking.k8s.io", "ingresses.networking.k8s.io",
-                           "networkpolicies.networking.k8s.io"]
+                           "ipaddresses.networking.k8s.io", "networkpolicies.networking.k8s.io",
+                           "servicecidrs.networking.k8s.io"]
 
 
 def test_ingress_and_class_lifecycle(net, namespace, kubectl):
@@ -73,3 +74,51 @@ def test_network_policy_defaults_and_validation(net, namespace, kubectl):
     assert set(fields) == {"spec.policyTypes[0]", "spec.ingress[0].ports[0].protocol",
                            "spec.ingress[0].ports[0].endPort", "spec.ingress[0].from[0].ipBlock.except[0]",
                            "spec.ingress[0].from[0]", "spec.ingress[0].from[1]"}
+
+
+def test_default_service_cidr_reflects_the_flag(net, kubectl):
+    cidr = net.read_service_cidr("kubernetes")
+    assert cidr.spec.cidrs == ["10.96.0.0/12"]  # the session server's --service-cluster-ip-range (default)
+    assert [(c.type, c.status) for c in cidr.status.conditions] == [("Ready", "True")]
+    for version in ("1.27", "1.33"):
+        lines = kubectl("get", "servicecidrs", version=version).stdout.splitlines()
+        assert lines[0].split() == ["NAME", "CIDRS", "AGE"]
+        assert lines[1].split()[:2] == ["kubernetes", "10.96.0.0/12"]
+
+
+def test_service_cidr_rules(net, kubectl):
+    name = "extra-cidrs"
+    net.create_service_cidr({"metadata": {"name": name}, "spec": {"cidrs": ["10.200.0.0/24"]}})
+    try:
+        assert _invalid(lambda: net.patch_service_cidr(name, {"spec": {"cidrs": ["10.201.0.0/24"]}})) == \
+            ["spec.cidrs[0]"]
+        # a single-stack range may gain its other family, and only that
+        net.patch_service_cidr(name, {"spec": {"cidrs": ["10.200.0.0/24", "fd00:10::/64"]}})
+        assert "10.200.0.0/24,fd00:10::/64" in kubectl("get", "servicecidr", name).stdout
+    finally:
+        net.delete_service_cidr(name)
+    assert _invalid(lambda: net.create_service_cidr({"metadata": {"name": "two-v4"},
+                                                     "spec": {"cidrs": ["10.1.0.0/24", "10.2.0.0/24"]}})) == ["spec.cidrs"]
+    r = kubectl("create", "-f", "-", check=False, input=json.dumps({
+        "apiVersion": "networking.k8s.io/v1", "kind": "ServiceCIDR", "metadata": {"name": "bad"},
+        "spec": {"cidrs": ["10.1.0.0/33"]}}))
+    assert 'spec.cidrs[0]: Invalid value: "10.1.0.0/33": must be a valid CIDR value' in r.stderr, r.stderr
+
+
+def test_ip_address_rules_and_table(net, kubectl):
+    ref = {"group": "", "resource": "services", "namespace": "default", "name": "web"}
+    net.create_ip_address({"metadata": {"name": "192.0.2.10"}, "spec": {"parentRef": ref}})
+    try:
+        for version in ("1.27", "1.33"):
+            lines = kubectl("get", "ipaddress", "192.0.2.10", version=version).stdout.splitlines()
+            assert lines[0].split() == ["NAME", "PARENTREF"]
+            assert lines[1].split() == ["192.0.2.10", "services/default/web"]
+        assert _invalid(lambda: net.patch_ip_address("192.0.2.10", {"spec": {"parentRef": {"name": "other"}}})) == \
+            ["spec.parentRef"]
+    finally:
+        net.delete_ip_address("192.0.2.10")
+    assert _invalid(lambda: net.create_ip_address({"metadata": {"name": "not-an-ip"},
+                                                   "spec": {"parentRef": ref}})) == ["metadata.name"]
+    assert _invalid(lambda: net.create_ip_address({"metadata": {"name": "192.0.2.11"},
+                                                   "spec": {"parentRef": {"resource": "a/b", "name": ".."}}})) == \
+        ["spec.parentRef.resource", "spec.parentRef.name"]
