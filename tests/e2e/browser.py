@@ -84,6 +84,18 @@ class Browser:
     def navigate(self, url: str) -> None:
         self.call("Page.navigate", url=url)
 
+    def open_page(self, url: str, ready: str, timeout: float = 20) -> None:
+        """Navigate and wait for `ready` (a JavaScript expression). Under heavy load a
+        document has been seen complete with its script not run; then it is loaded once
+        more, and what it had loaded is printed (pytest shows it on a failure)."""
+        self.navigate(url)
+        try:
+            self.wait_for(f"{url} ready", ready, timeout)
+        except AssertionError as e:
+            print(f"page not ready, loading it again: {e}")
+            self.navigate(url)
+            self.wait_for(f"{url} ready (second load)", ready, timeout)
+
     def evaluate(self, expression: str):
         got = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
         if "exceptionDetails" in got:

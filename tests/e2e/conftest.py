@@ -226,17 +226,3 @@ def net_ns(net_cluster):
     with fresh_namespace(net_cluster) as name:
         yield name
 
-
-@pytest.fixture(scope="session")
-def up_cluster(tmp_path_factory):
-    """`pocketkube up` as a user runs it (one process: API server, controllers, node agent,
-    proxy and DNS), with the components' metrics on a free loopback port. Yields (its data
-    dir, the admin kubeconfig); what it printed is in data_dir/pocketkube.log."""
-    from tests.conformance.cluster import fresh_pocketkube
-
-    problem = podman_problem()
-    if problem:
-        pytest.skip(problem)
-    data = tmp_path_factory.mktemp("up")
-    with fresh_pocketkube(data, extra_args=["--metrics-bind-address", "127.0.0.1:0"]) as kubeconfig:
-        yield data, kubeconfig

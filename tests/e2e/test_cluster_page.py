@@ -1,29 +1,47 @@
-"""The cluster page (/ui/) in headless Chromium, against `pocketkube up` with a node
-agent on real Podman: opened at the address `up` prints, it shows the nodes, pods
-and Services the API reports, and follows a pod's creation and deletion through
-its watches. Saves a screenshot (POCKETKUBE_PAGE_SCREENSHOT names where; default
-beside the test's data)."""
+"""What `pocketkube up` (node agent on real Podman, proxy and DNS) prints, used as a user would.
+
+The cluster page (/ui/) in headless Chromium: opened at the address `up` prints, it
+shows the nodes, pods and Services the API reports, and follows a pod's creation and
+deletion through its watches. Saves a screenshot (POCKETKUBE_PAGE_SCREENSHOT names
+where; default beside the test's data).
+
+The components' /metrics at the loopback address `up` prints: the scheduler's, the
+controllers' work queues, the proxy's syncs and the cluster DNS's queries are there,
+and move as the cluster works."""
 from __future__ import annotations
 
 import os
 import re
+import socket
 import ssl
+import time
 import uuid
 from pathlib import Path
 
 import httpx
 import pytest
+from dnslib import DNSRecord
 from kubernetes import client, config
 
 from tests.e2e.browser import CHROMIUM, Browser, spki_pin
-from tests.e2e.conftest import IMAGE
+from tests.conformance.cluster import fresh_pocketkube
+from tests.e2e.conftest import IMAGE, podman_problem
+from tests.e2e.test_metrics_nodeagent_proxy import parse, value
 
 pytestmark = pytest.mark.podman
 
 
 @pytest.fixture(scope="module")
-def up(up_cluster):
-    return up_cluster
+def up(tmp_path_factory):
+    """`pocketkube up` as a user runs it (one process: API server, controllers, node agent,
+    proxy and DNS), with the components' metrics on a free loopback port. Yields (its data
+    dir, the admin kubeconfig); what it printed is in data_dir/pocketkube.log."""
+    problem = podman_problem()
+    if problem:
+        pytest.skip(problem)
+    data = tmp_path_factory.mktemp("up")
+    with fresh_pocketkube(data, extra_args=["--metrics-bind-address", "127.0.0.1:0"]) as kubeconfig:
+        yield data, kubeconfig
 
 
 @pytest.fixture(scope="module")
@@ -71,19 +89,18 @@ def test_page_token_is_read_only_and_the_page_is_locked_down(up):
 def test_page_without_a_token_asks_for_one_and_refuses_a_bad_one(up, browser):
     data, _ = up
     base = printed_page_url(data).split("#")[0]
-    browser.navigate(base + "?fresh")
-    browser.wait_for("the new page", "location.search === '?fresh' && document.readyState === 'complete'")
+    ran = "document.documentElement.dataset.script"   # page.js marks the page once it runs
+    browser.open_page(base + "?fresh", f"location.search === '?fresh' && {ran}")
     browser.wait_for("the token form", "document.getElementById('login')?.hidden === false")
     assert browser.evaluate("document.getElementById('cluster').hidden")
-    browser.navigate(base + "#token=not-a-token")
-    browser.wait_for("the page again", "location.search === '' && document.readyState === 'complete'")
+    browser.open_page(base + "#token=not-a-token", f"location.search === '' && {ran}")
     browser.wait_for("the refusal", "document.getElementById('login-error')?.textContent.includes('Unauthorized')")
     assert browser.evaluate("document.querySelectorAll('[data-node]').length") == 0
 
 
 def test_page_shows_the_cluster_and_follows_a_pod(up, core, browser, tmp_path):
     data, _ = up
-    browser.navigate(printed_page_url(data))
+    browser.open_page(printed_page_url(data), "document.documentElement.dataset.script")
     browser.wait_for("all watches live", "document.getElementById('conn')?.textContent === 'live'")
     # the token left the address bar once the page took it
     assert "token" not in browser.evaluate("location.href")
@@ -124,3 +141,67 @@ def test_page_shows_the_cluster_and_follows_a_pod(up, core, browser, tmp_path):
     finally:
         core.delete_namespace(ns)
 
+
+def printed_metrics_url(data) -> str:
+    m = re.search(r"^Metrics of the scheduler, controllers, proxy and DNS: (http://127\.0\.0\.1:\d+/metrics)$",
+                  (data / "pocketkube.log").read_text(), re.M)
+    assert m, "pocketkube up did not print its metrics address"
+    return m.group(1)
+
+
+def poll(what: str, check, timeout: float = 60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = check()
+        if got:
+            return got
+        time.sleep(0.3)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def is_local_address(ip: str) -> bool:
+    """An address of this machine (binding to it succeeds), so a packet sent there stays here."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.bind((ip, 0))
+            return True
+        except OSError:
+            return False
+
+
+def dns_endpoint(kubeconfig) -> tuple[str, int]:
+    api = client.DiscoveryV1Api(config.new_client_from_config(config_file=str(kubeconfig)))
+
+    def published():
+        for sl in api.list_namespaced_endpoint_slice("kube-system",
+                                                     label_selector="kubernetes.io/service-name=kube-dns").items:
+            udp = [p.port for p in sl.ports or [] if p.protocol == "UDP"]
+            for e in sl.endpoints or []:
+                if udp and e.addresses:
+                    return e.addresses[0], udp[0]
+        return None
+    return poll("the cluster DNS's endpoint", published)
+
+
+def test_up_serves_the_components_metrics_on_loopback(up):
+    data, kubeconfig = up
+    url = printed_metrics_url(data)
+    page = poll("the scheduler and the controllers at work", lambda: (
+        p if value(p := parse(httpx.get(url).text), "workqueue_queue_duration_seconds_count") > 0 else None))
+    assert "scheduler_pending_pods" in page
+    assert value(page, "workqueue_work_duration_seconds_count") > 0
+    assert value(page, "workqueue_adds_total", name="serviceaccount") > 0
+    assert value(page, "process_resident_memory_bytes") > 0
+    # the proxy has synced the Services it found (as root it runs beside the node agent)
+    page = poll("a proxy sync", lambda: (
+        p if value(p := parse(httpx.get(url).text), "kubeproxy_sync_proxy_rules_duration_seconds_count") else None))
+
+    # one query to the cluster DNS, at its published endpoint (this machine's address)
+    ip, port = dns_endpoint(kubeconfig)
+    assert is_local_address(ip), f"the DNS endpoint {ip} is not an address of this machine"
+    before = value(page, "coredns_dns_requests_total", proto="udp", type="A")
+    reply = DNSRecord.parse(DNSRecord.question("kubernetes.default.svc.cluster.local", "A").send(ip, port, timeout=5))
+    assert reply.header.rcode == 0 and reply.rr
+    after = parse(httpx.get(url).text)
+    assert value(after, "coredns_dns_requests_total", proto="udp", type="A") == before + 1
+    assert value(after, "coredns_dns_responses_total", rcode="NOERROR") >= 1

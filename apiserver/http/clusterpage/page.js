@@ -304,5 +304,6 @@
     if (/(?:^#|&)token=/.test(location.hash)) { takeToken(); location.reload(); }
   });
 
+  document.documentElement.dataset.script = "running";   // for tests: the script ran
   if (takeToken()) start(); else showLogin("");
 })();
