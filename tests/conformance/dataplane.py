@@ -79,6 +79,16 @@ def wait_programmed(address: str) -> None:
     wait_for(lambda: programmed(address), timeout=30, what=f"{address} programmed by the proxy")
 
 
+NETTEST = "localhost/nettest:latest"   # busybox + udp + porter (hack/build-nettest-image.sh)
+
+
+def require_nettest() -> None:
+    """Rows whose pods run the nettest image skip, saying why, where it was not built."""
+    if local_target() and shutil.which("podman") and subprocess.run(
+            ["podman", "image", "exists", NETTEST], capture_output=True).returncode != 0:
+        pytest.skip(f"{NETTEST} is missing (hack/setup-podman.sh builds it; needs gcc, libc6-dev, libssl-dev)")
+
+
 def require_dataplane(core) -> None:
     """Rows that send traffic to Services need the proxy and the cluster DNS."""
     from kubernetes.client import ApiException

@@ -12,10 +12,11 @@ import uuid
 
 import pytest
 
+from tests.conformance.dataplane import NETTEST, require_nettest
 from tests.conformance.rows import row
 from tests.conformance.support import wait_for
 
-IMAGE = "localhost/nettest:latest"
+IMAGE = NETTEST
 HTTP_PORT, UDP_PORT = 8083, 8081
 NETSERVER = (f"mkdir -p /www && hostname > /www/hostname && httpd -p {HTTP_PORT} -h /www && "
              f"exec udp serve {UDP_PORT}")
@@ -38,6 +39,7 @@ def _schedulable_nodes(core) -> list[str]:
 def netpods(core):
     """(namespace, {netserver pod IP: host name}, test pod, host-network pod), as upstream's
     NewNetworkingTestConfig sets them up."""
+    require_nettest()
     nodes = _schedulable_nodes(core)
     if not nodes:
         pytest.skip("no Ready node to run pods on")

@@ -8,7 +8,7 @@ import json
 import pytest
 from kubernetes import client
 
-from tests.conformance.dataplane import IMAGE
+from tests.conformance.dataplane import IMAGE, NETTEST, require_nettest
 from tests.conformance.rows import row
 from tests.conformance.support import wait_for
 
@@ -101,7 +101,7 @@ def _porter_deployment(name: str, labels: dict) -> dict:
     return {"metadata": {"name": name}, "spec": {
         "replicas": 1, "selector": {"matchLabels": labels}, "strategy": {"type": "Recreate"},
         "template": {"metadata": {"labels": labels}, "spec": {"terminationGracePeriodSeconds": 1, "containers": [{
-            "name": name, "image": "localhost/nettest:latest", "command": ["porter"],
+            "name": name, "image": NETTEST, "command": ["porter"],
             "env": [{"name": k, "value": v} for k, v in PORTER_ENV.items()], "ports": ports,
             "readinessProbe": {"httpGet": {"port": 80}, "initialDelaySeconds": 1, "timeoutSeconds": 5,
                                "periodSeconds": 10}}]}}}}
@@ -118,6 +118,7 @@ def test_proxy_through_a_service_and_a_pod(api, core, ns):
     from concurrent.futures import ThreadPoolExecutor
 
     from tests.conformance.support import raw_request
+    require_nettest()
     labels = {"proxy-service-target": "true"}
     svc = core.create_namespaced_service(ns, {"metadata": {"generateName": "proxy-service-"}, "spec": {
         "selector": labels, "ports": [{"name": "portname1", "port": 80, "targetPort": "dest1"},

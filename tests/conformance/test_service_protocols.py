@@ -6,11 +6,11 @@ rules first; a port without a rule is refused on this machine (the service range
 is routed locally)."""
 from __future__ import annotations
 
-from tests.conformance.dataplane import exec_pod, require_dataplane, wait_programmed
+from tests.conformance.dataplane import (NETTEST, exec_pod, require_dataplane, require_nettest,
+                                         wait_programmed)
 from tests.conformance.rows import row
 from tests.conformance.support import wait_for
 
-NETTEST = "localhost/nettest:latest"
 PORTS = {"TCP": {"name": "tcp-port", "port": 80, "protocol": "TCP"},
          "UDP": {"name": "udp-port", "port": 80, "protocol": "UDP"}}
 
@@ -40,6 +40,7 @@ def _only(kubectl, ns: str, pod: str, ip: str, protocols: set[str]) -> None:
      codename="[sig-network] Services should serve endpoints on same port and different protocols")
 def test_same_port_different_protocols(core, kubectl, ns):
     require_dataplane(core)
+    require_nettest()
     labels = {"app": "multiprotocol-test"}
     svc = core.create_namespaced_service(ns, {"metadata": {"name": "multiprotocol-test"}, "spec": {
         "selector": labels, "ports": list(PORTS.values())}})
