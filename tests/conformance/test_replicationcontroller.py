@@ -84,3 +84,32 @@ def test_rc_scale_subresource(core, ns):
     scale.spec.replicas = 2
     core.replace_namespaced_replication_controller_scale(name, ns, scale)
     wait_for(replicas(2), timeout=60, what="status.replicas == 2")
+
+
+@row("Replication Controller, check for issues like exceeding allocated quota", release="v1.15", needs="CTRL",
+     codename="[sig-apps] ReplicationController should surface a failure condition on a common issue "
+              "like exceeded quota")
+def test_rc_surfaces_exceeded_quota(core, ns):
+    name = "condition-test"
+    # "Creating quota that allows only two pods to run in the current namespace"
+    core.create_namespaced_resource_quota(ns, {"metadata": {"name": name}, "spec": {"hard": {"pods": "2"}}})
+    wait_for(lambda: (core.read_namespaced_resource_quota(name, ns).status.hard or {}).get("pods") == "2",
+             timeout=60, what="the quota's status")
+    # "Creating rc that asks for more than the allowed pod quota"
+    rc = core.create_namespaced_replication_controller(ns, {"metadata": {"name": name}, "spec": {
+        "replicas": 3, "selector": {"name": name}, "template": {"metadata": {"labels": {"name": name}}, "spec": {
+            "terminationGracePeriodSeconds": 0, "containers": [{"name": "httpd", "image": IMAGE}]}}}})
+
+    def failure(generation: int, present: bool):
+        def check():
+            got = core.read_namespaced_replication_controller(name, ns)
+            if (got.status.observed_generation or 0) < generation:
+                return False
+            cond = next((c for c in got.status.conditions or [] if c.type == "ReplicaFailure"), None)
+            return (cond is not None) == present and (cond or True)
+        return check
+    cond = wait_for(failure(rc.metadata.generation, True), timeout=60, what="the ReplicaFailure condition")
+    assert cond.status == "True" and cond.reason == "FailedCreate" and "exceeded quota" in cond.message
+    # "Scaling down rc to satisfy pod quota", then "Checking rc has no failure condition set"
+    scaled = core.patch_namespaced_replication_controller(name, ns, {"spec": {"replicas": 2}})
+    wait_for(failure(scaled.metadata.generation, False), timeout=60, what="the condition cleared")
