@@ -37,7 +37,6 @@ SERVED_BY_1_33 = {
 # resources pocketkube does not serve yet (strict: the entry must go when they arrive)
 NOT_YET = {
     "v1": {"componentstatuses"},
-    "admissionregistration.k8s.io/v1": {"validatingadmissionpolicies", "validatingadmissionpolicybindings"},
 }
 
 
