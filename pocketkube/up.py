@@ -1,8 +1,9 @@
 """`pocketkube up`: the whole cluster in one process (the embedded default).
 
 The API server starts first; once it listens, the controllers and one node
-agent start in the same event loop, each with its own credentials (a token
-minted into DATA_DIR/tokens.csv and a kubeconfig under DATA_DIR/kubeconfigs),
+agent start in the same event loop, each with its own credentials (the controllers:
+a token minted into DATA_DIR/tokens.csv and a kubeconfig under DATA_DIR/kubeconfigs; the
+node agent: a client certificate it asks for with a bootstrap token, as a joining node does),
 talking to the server over HTTPS like any client would. Ctrl-C stops the
 components first, then the server.
 """
@@ -10,8 +11,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
 import logging
+import os
 import socket
 import sys
 
@@ -89,17 +92,61 @@ def _start_components(ns: argparse.Namespace, running, logs) -> list[asyncio.Tas
         from .controlplane import components, pocketkube_image
 
         node = ns.node_name or default_node_name()
-        kc = creds.kubeconfig_for(f"system:node:{node}", ["system:nodes"])
+        root = running.opts.data_dir.resolve() / "nodeagent"
         by_name: dict[str, asyncio.Task] = {}
         static = components(ns, running, logs, by_name, network=network_on(ns), dns=not ns.no_dns,
                             image=pocketkube_image())
-        agent = run_agent(str(kc), node, root_dir=str(running.opts.data_dir.resolve() / "nodeagent"),
-                          port=ns.kubelet_port, cluster_dns=cluster_dns(ns, running),
-                          cluster_domain=ns.cluster_domain, static_pods=static)
+        settings = dict(root_dir=str(root), port=ns.kubelet_port, cluster_dns=cluster_dns(ns, running),
+                        cluster_domain=ns.cluster_domain, static_pods=static)
+        if ns.no_controllers:   # nobody would sign a certificate request: a token of its own
+            kc = creds.kubeconfig_for(f"system:node:{node}", ["system:nodes"])
+            agent = run_agent(str(kc), node, **settings)
+        else:   # as a joining node does: a bootstrap token, then its own certificate through a CSR
+            agent = _bootstrapped_agent(creds, node, root, settings)
         tasks.append(asyncio.create_task(_supervise("nodeagent", agent), name="nodeagent"))
         tasks.extend(start_network(ns, running, node, _supervise))
         by_name.update({t.get_name(): t for t in tasks})
     return tasks
+
+
+async def _bootstrapped_agent(creds, node: str, root, settings: dict) -> None:
+    """The node agent of `up`, on the path every joining node takes (`pocketkube join`): its
+    kubeconfig holds a client certificate obtained with a bootstrap token through a
+    CertificateSigningRequest (approved and signed by the controllers beside it), renewed
+    before it expires; made once, reused on restart."""
+    import datetime as dt
+
+    import yaml
+
+    from kubeclient import ApiClient, load_kubeconfig
+    from kubeclient.resources import SECRETS
+    from nodeagent.agent import run_agent
+    from nodeagent.bootstrap import bootstrap_kubeconfig, needs_certificate
+
+    from .join import new_token, token_secret
+
+    kubeconfig = root / "kubelet.kubeconfig"
+    if needs_certificate(str(kubeconfig)):
+        token_id, secret = new_token()
+        admin = ApiClient(load_kubeconfig(str(creds.admin_kubeconfig)), user_agent="pocketkube-up")
+        try:
+            await admin.create(SECRETS, token_secret(token_id, secret, 3600, dt.datetime.now(dt.timezone.utc)),
+                               "kube-system")
+        finally:
+            await admin.close()
+        bootstrap = root / "bootstrap-kubelet.kubeconfig"
+        root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(bootstrap, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            yaml.safe_dump({"apiVersion": "v1", "kind": "Config", "current-context": "tls-bootstrap",
+                            "clusters": [{"name": "kubernetes", "cluster": {
+                                "server": creds.url, "certificate-authority-data": base64.b64encode(
+                                    creds.pki.ca_cert.read_bytes()).decode()}}],
+                            "users": [{"name": "tls-bootstrap-token-user", "user": {"token": f"{token_id}.{secret}"}}],
+                            "contexts": [{"name": "tls-bootstrap", "context": {
+                                "cluster": "kubernetes", "user": "tls-bootstrap-token-user"}}]}, f)
+        await bootstrap_kubeconfig(str(bootstrap), str(kubeconfig), node)
+    await run_agent(str(kubeconfig), node, rotate_certificates=True, **settings)
 
 
 def run_up(ns: argparse.Namespace) -> int:
