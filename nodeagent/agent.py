@@ -19,6 +19,7 @@ from .eviction_policy import DEFAULT_EVICTION_HARD, MEMORY_AVAILABLE, parse_evic
 from .node import NodeReporter
 from .pods.context import AgentContext, ApiSources
 from .pods.manager import PodManager
+from .runtime import labels as L
 from .runtime.podman import Podman, podman_env
 from .staticpods import StaticComponent
 from .staticpods.mirror import MirrorPods
@@ -58,8 +59,12 @@ async def run_agent(kubeconfig: str, node_name: str, *, root_dir: str | None = N
     host_ip = host_ip or hostinfo.host_ip()
     sock_dir = "/run/pocketkube"
     os.makedirs(sock_dir, exist_ok=True)
-    podman = Podman(os.path.join(sock_dir, f"podman-{node_name}.sock"))
     client = ApiClient.from_kubeconfig(kubeconfig, user_agent=f"pocketkube-nodeagent/{node_name}")
+    # Two clusters on one host may both have a node of this name: the Podman service, its
+    # socket and every Podman pod are this cluster's node's own.
+    cluster = L.cluster_identity(client.config.ca_pem, client.config.server)
+    podman = Podman(os.path.join(sock_dir, f"podman-{node_name}-{cluster}.sock"),
+                    owner=L.owner_labels(node_name, cluster))
     server = None
     # the kubelet's events: source component "kubelet", host the node; three per container start
     recorder = EventRecorder(client, "kubelet", node_name, queue_size=10000)
@@ -101,7 +106,7 @@ async def run_agent(kubeconfig: str, node_name: str, *, root_dir: str | None = N
                                     thresholds=thresholds, pods_capacity=memory - reserved_memory,
                                     set_pressure=reporter.set_memory_pressure, interval=housekeeping_interval,
                                     transition_period=pressure_transition_period)
-        loops = [reporter.run(), manager.run(), evictions.run()] + ([mirrors.run()] if mirrors.components else [])
+        loops = [reporter.run(), manager.run(), evictions.run(), podman.supervise()] + ([mirrors.run()] if mirrors.components else [])
         if rotate_certificates and client.config.client_cert_pem:
             from .bootstrap import rotate_client_certificate
             loops.append(rotate_client_certificate(client, kubeconfig, node_name))

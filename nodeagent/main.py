@@ -115,5 +115,10 @@ def run(argv: list[str]) -> int:
             pressure_transition_period=ns.eviction_pressure_transition_period)))
     except KeyboardInterrupt:
         pass
+    except Exception as e:
+        if not getattr(e, "plain_message", False):
+            raise
+        print(f"pocketkube nodeagent: {e}", file=sys.stderr)   # its port or Podman socket is taken
+        return 1
     return 0
 

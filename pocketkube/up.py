@@ -66,7 +66,10 @@ async def _supervise(name: str, coro) -> None:
         log.info("component %s exited", name)
     except asyncio.CancelledError:
         raise
-    except Exception:
+    except Exception as e:
+        if getattr(e, "plain_message", False):   # a set-up error (its port taken): the text says it all
+            log.error("component %s cannot run: %s", name, e)
+            return
         log.exception("component %s failed", name)
 
 

@@ -15,6 +15,20 @@ CONTAINER_KIND = "io.pocketkube.container.kind"
 SPEC_HASH = "io.pocketkube.container.specHash"
 # The node that owns the object: several agents may share one Podman.
 NODE_NAME = "io.pocketkube.node"
+# The cluster that owns it (cluster_identity): clusters on one host may reuse a node name.
+CLUSTER = "io.pocketkube.cluster"
+
+
+def cluster_identity(ca_pem: str | None, server: str) -> str:
+    """A short stable name of the cluster an agent serves: a hash of its CA (each cluster
+    makes its own), or of the API server's address when there is none."""
+    import hashlib
+
+    return hashlib.sha256((ca_pem or server).encode()).hexdigest()[:12]
+
+
+def owner_labels(node: str, cluster: str) -> dict[str, str]:
+    return {NODE_NAME: node, CLUSTER: cluster}
 
 
 def pod_labels(node: str, namespace: str, name: str, uid: str) -> dict[str, str]:

@@ -9,7 +9,9 @@ socket someone else manages.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
+import logging
 import os
 import shutil
 import struct
@@ -17,6 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+
+log = logging.getLogger(__name__)
 
 API = "http://podman/v4.0.0/libpod"
 
@@ -67,9 +71,20 @@ def podman_usable() -> str | None:
     return None
 
 
+class SocketTaken(Exception):
+    """Another live node agent uses this Podman socket."""
+    plain_message = True   # a set-up error: its text says it all, no traceback
+
+
 class Podman:
-    def __init__(self, socket_path: str):
+    """`owner` labels (the node and the cluster's identity) go on everything this agent
+    creates and into every list it makes: agents sharing one host's Podman (same node
+    name, other clusters) never see, sweep or stop each other's pods."""
+
+    def __init__(self, socket_path: str, owner: dict[str, str] | None = None):
         self.socket_path = socket_path
+        self.owner = dict(owner or {})
+        self._lock_fd: int | None = None
         self._service: asyncio.subprocess.Process | None = None
         self._adopted_pid = 0
         self._inflight: set[asyncio.Future] = set()
@@ -84,11 +99,27 @@ class Podman:
     def _pidfile(self) -> str:
         return self.socket_path + ".pid"
 
+    def _lock_socket(self) -> None:
+        """Hold the socket's lock file for the agent's life: a second agent for the same
+        node and cluster is refused, plainly, instead of taking over the service."""
+        if self._lock_fd is not None:
+            return
+        os.makedirs(os.path.dirname(self.socket_path) or ".", exist_ok=True)
+        fd = os.open(self.socket_path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise SocketTaken(f"the Podman socket {self.socket_path} is in use by another node agent "
+                              "(same node name and cluster); give this one another --node-name") from None
+        self._lock_fd = fd
+
     async def start_service(self) -> None:
         """Start `podman system service` on our socket unless one answers there.
 
         A service left by an agent that was killed is adopted (its pid file says
         which process it is) so this agent stops it on the way out."""
+        self._lock_socket()
         if await self._ping():
             try:
                 with open(self._pidfile) as f:
@@ -118,6 +149,23 @@ class Podman:
             await asyncio.sleep(0.05)
         raise PodmanError(503, "podman system service did not come up")
 
+    async def supervise(self, interval: float = 5.0) -> None:
+        """Restart the Podman service when it stops answering (it died, or was killed):
+        without it every pod operation fails."""
+        while True:
+            await asyncio.sleep(interval)
+            if await self._ping():
+                continue
+            log.warning("podman service on %s is not answering: restarting it", self.socket_path)
+            if self._service is not None and self._service.returncode is None:
+                self._service.kill()
+                await self._service.wait()
+            self._service, self._adopted_pid = None, 0
+            try:
+                await self.start_service()
+            except (PodmanError, OSError) as e:
+                log.error("podman service restart failed: %s", e)
+
     async def close(self) -> None:
         if self._inflight:
             await asyncio.wait(set(self._inflight), timeout=20)
@@ -133,6 +181,9 @@ class Podman:
                 await asyncio.wait_for(self._service.wait(), 5)
             except asyncio.TimeoutError:
                 self._service.kill()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
     async def _ping(self) -> bool:
         try:
@@ -196,8 +247,14 @@ class Podman:
                 raise PodmanError(502, msg["error"])
 
     # -- pods (sandboxes) --------------------------------------------------
+    def _owned(self, spec: dict) -> dict:
+        return {**spec, "labels": {**(spec.get("labels") or {}), **self.owner}}
+
+    def _filters(self, labels: dict[str, str]) -> str:
+        return json.dumps({"label": [f"{k}={v}" for k, v in {**labels, **self.owner}.items()]})
+
     async def pod_create(self, spec: dict) -> str:
-        return (await self._call("POST", "/pods/create", json=spec))["Id"]
+        return (await self._call("POST", "/pods/create", json=self._owned(spec)))["Id"]
 
     async def pod_start(self, pod: str) -> None:
         await self._call("POST", f"/pods/{pod}/start")
@@ -209,12 +266,11 @@ class Podman:
         await self._call("DELETE", f"/pods/{pod}", params={"force": "true"}, absent=(404,))
 
     async def pod_list(self, labels: dict[str, str]) -> list[dict]:
-        flt = {"label": [f"{k}={v}" for k, v in labels.items()]}
-        return await self._call("GET", "/pods/json", params={"filters": json.dumps(flt)}) or []
+        return await self._call("GET", "/pods/json", params={"filters": self._filters(labels)}) or []
 
     # -- containers --------------------------------------------------------
     async def container_create(self, spec: dict) -> str:
-        return (await self._call("POST", "/containers/create", json=spec))["Id"]
+        return (await self._call("POST", "/containers/create", json=self._owned(spec)))["Id"]
 
     async def container_start(self, cid: str) -> None:
         await self._call("POST", f"/containers/{cid}/start")
@@ -233,9 +289,8 @@ class Podman:
         return await self._call("GET", f"/containers/{cid}/json", absent=(404,))
 
     async def container_list(self, labels: dict[str, str]) -> list[dict]:
-        flt = {"label": [f"{k}={v}" for k, v in labels.items()]}
         return await self._call("GET", "/containers/json",
-                                params={"all": "true", "filters": json.dumps(flt)}) or []
+                                params={"all": "true", "filters": self._filters(labels)}) or []
 
     async def container_stats(self, cids: list[str]) -> list[dict]:
         """One reading per running container: CPUNano (CPU time used, ns), MemUsage (working set, bytes)."""

@@ -70,6 +70,27 @@ def _truthy(v: str | None) -> bool:
     return v in ("1", "true", "True")
 
 
+class PortTaken(OSError):
+    """The kubelet port is held by another process."""
+    plain_message = True   # a set-up error: its text says it all, no traceback
+
+
+def bind_kubelet_port(address: str, port: int) -> socket.socket:
+    """A listening socket on address:port (0: any free port), or PortTaken saying who to blame."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((address, port))
+        sock.listen(1024)
+    except OSError as e:
+        sock.close()
+        raise PortTaken(e.errno, f"the kubelet port {address}:{port} is taken by another process ({e.strerror}); "
+                                 "choose another with --port (pocketkube up: --kubelet-port)") from None
+    sock.set_inheritable(True)
+    return sock
+
+
 class KubeletServer:
     def __init__(self, podman: Podman, find_worker: Callable, *, node_name: str, address: str, port: int,
                  root_dir: str, client_ca_pem: str | None = None, list_pods: Callable | None = None,
@@ -102,13 +123,13 @@ class KubeletServer:
 
     # -- lifecycle ---------------------------------------------------------
     async def start(self) -> int:
-        if not self.port:
-            with socket.socket() as s:
-                s.bind((self.address if self.address != "0.0.0.0" else "", 0))
-                self.port = s.getsockname()[1]
+        """Listen on the kubelet port and serve; the port actually bound. A port another
+        process holds is an error (PortTaken), never a port to advertise as ours."""
+        sock = bind_kubelet_port(self.address, self.port)
+        self.port = sock.getsockname()[1]
         cert, key = ensure_serving_cert(os.path.join(self.root_dir, "pki"), self.node_name)
         cfg = Config()
-        cfg.bind = [f"{self.address}:{self.port}"]
+        cfg.bind = [f"fd://{sock.detach()}"]   # hypercorn serves on, and closes, this fd
         cfg.certfile, cfg.keyfile = cert, key
         cfg.keep_alive_max_requests = 1 << 30
         cfg.graceful_timeout = 1  # open log/exec streams are cut on shutdown, as the kubelet does
@@ -123,14 +144,6 @@ class KubeletServer:
         rawupgrade.install()   # SPDY upgrades reach the app (kubectl before 1.30)
         app = RequireAuth(self.app, self.auth) if self.auth is not None else self.app
         self._task = asyncio.ensure_future(serve(app, cfg, shutdown_trigger=self._stop.wait))
-        for _ in range(100):
-            try:
-                _r, w = await asyncio.open_connection("127.0.0.1" if self.address == "0.0.0.0" else self.address,
-                                                      self.port)
-                w.close()
-                break
-            except OSError:
-                await asyncio.sleep(0.05)
         return self.port
 
     async def stop(self) -> None:
