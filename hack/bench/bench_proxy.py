@@ -5,8 +5,9 @@
 
 Proxy (needs root and nft): N Services with 2 endpoints each are rendered and
 loaded with `nft -f` into a throwaway table (removed at the end; no route, no
-traffic), then one Service's endpoints change and the partial sync (only the
-changed chains and map elements) is rendered and applied. Times are wall clock,
+traffic), then one Service's endpoints change and the partial sync (only that
+service port rendered again, only its chain and map elements in the
+transaction, as the proxier does) is applied. Times are wall clock,
 with nft's own CPU time (user + kernel) beside them.
 
 DNS: the cluster DNS server (clusterdns.server) in a child process on loopback,
@@ -33,7 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from dnslib import DNSRecord  # noqa: E402
 
 from proxy.model import Endpoint, ServicePort, Snapshot  # noqa: E402
-from proxy.rules import Config, render, transaction  # noqa: E402
+from proxy.programmed import Programmed  # noqa: E402
+from proxy.rules import Config, transaction  # noqa: E402
 
 
 def _ip(base: int, i: int) -> str:
@@ -74,16 +76,20 @@ def bench_proxy(counts: list[int]) -> None:
     try:
         for n in counts:
             subprocess.run(["nft", "delete", "table", "ip", cfg.table], capture_output=True)
-            cache: dict = {}
+            programmed = Programmed(cfg)
+            ports = snapshot(n).ports
             t0 = time.perf_counter()
-            want = render(snapshot(n), cfg, cache)
+            programmed.update(ports)
+            want = programmed.desired()
             t1 = time.perf_counter()
             script = transaction(None, want, cfg)
             t2 = time.perf_counter()
             first = nft(script)
+            # one Service's endpoints change: as the proxier does, only its ServicePort is new
+            changed = list(ports)
+            changed[0] = snapshot(1, generation=1).ports[0]
             t3 = time.perf_counter()
-            changed = render(snapshot(n, generation=1), cfg, cache)
-            delta = transaction(want, changed, cfg)
+            delta = transaction(*programmed.update(changed), cfg)
             t4 = time.perf_counter()
             partial = nft(delta)
             print(f"{n:>9} {t1 - t0:>7.3f}s {t2 - t1:>7.3f}s {first:>24} {t4 - t3:>21.3f}s {partial:>24}"
