@@ -7,7 +7,7 @@ One pod is created through the API (so it carries everything the server stores:
 defaults, uid, managedFields); N copies of it, renamed, are then written straight
 into the store (much quicker than N API creates) with the server stopped. The
 server is started again and its RSS (/proc/<pid>/status VmRSS) read: idle, after a
-one-item LIST (which loads the watch cache with every pod), and after two full LISTs.
+one-item LIST (which loads the watch cache with every pod), and after each of --lists full LISTs (2).
 """
 from __future__ import annotations
 
@@ -86,6 +86,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pods", type=int, default=100_000)
     ap.add_argument("--backend", choices=["sqlite", "etcd"], default="sqlite")
+    ap.add_argument("--lists", type=int, default=2, help="full LISTs to make (more show whether RSS levels off)")
     a = ap.parse_args()
     base = Path(tempfile.mkdtemp(prefix="bench-cache-mem-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None))
     cluster, args = None, ["--endpoint-reconciler-type", "none"]
@@ -120,7 +121,7 @@ def main() -> None:
             c.get(f"/api/v1/namespaces/{NS}/pods", params={"limit": "1"}).raise_for_status()
             filled = settled_rss(pid)   # on etcd the cache loads in the background
             rows.append((f"after LIST limit=1 (cache filled), {time.monotonic() - t:.1f} s", filled, None))
-            for label in ("after 1st full LIST", "after 2nd full LIST"):
+            for label in (f"after full LIST #{i + 1}" for i in range(a.lists)):
                 t = time.monotonic()
                 r = c.get(f"/api/v1/namespaces/{NS}/pods")
                 r.raise_for_status()
