@@ -126,9 +126,11 @@ def test_page_shows_the_cluster_and_follows_a_pod(up, core, browser, tmp_path):
             "spec": {"terminationGracePeriodSeconds": 0,
                      "containers": [{"name": "c", "image": IMAGE, "command": ["sleep", "3600"]}]}})
         chip = f"document.querySelector('[data-pod=\"{ns}/watched\"]')"
-        node = browser.wait_for("the new pod on its node", f"{chip}?.closest('[data-node]')?.dataset.node")
+        node = browser.wait_for("the new pod on its node", f"{chip}?.closest('[data-node]')?.dataset.node",
+                                timeout=120)
         assert node in nodes
-        browser.wait_for("the pod drawn running and ready", f"{chip}?.classList.contains('running-ready')")
+        browser.wait_for("the pod drawn running and ready", f"{chip}?.classList.contains('running-ready')",
+                         timeout=120)
         browser.wait_for("its events", f"document.getElementById('events').textContent.includes('{ns}/watched')")
         browser.wait_for("request rates", "/[0-9]\\/s/.test(document.querySelector("
                                           "'[data-component=\"apiserver\"]').textContent)")
@@ -137,7 +139,7 @@ def test_page_shows_the_cluster_and_follows_a_pod(up, core, browser, tmp_path):
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
         core.delete_namespaced_pod("watched", ns, grace_period_seconds=0)
-        browser.wait_for("the deleted pod gone from the page", f"{chip} === null")
+        browser.wait_for("the deleted pod gone from the page", f"{chip} === null", timeout=120)
     finally:
         core.delete_namespace(ns)
 
