@@ -3,7 +3,9 @@
 It converts like upstream's e2e sample: v1 has `spec.hostPort: "host:port"`,
 v2 has `spec.host` and `spec.port`. `mode` makes it misbehave the ways the
 API server must catch ("wrong-uid", "fail", "rename", "relabel", "too-many",
-"wrong-version", "status-500"). `requests` records every review it got.
+"wrong-version", "status-500"), or "lowercase-host": hosts converted to v1 are
+lowercased, so a write in v2 answers something else than it sent (the round
+trip through storage shows). `requests` records every review it got.
 """
 from __future__ import annotations
 
@@ -87,6 +89,10 @@ class ConversionWebhook:
             for o in converted:
                 o["metadata"].setdefault("labels", {})["converted"] = "yes"
                 o["metadata"]["generation"] = 99
+        elif self.mode == "lowercase-host":
+            for o in converted:
+                if "hostPort" in o.get("spec", {}):
+                    o["spec"]["hostPort"] = o["spec"]["hostPort"].lower()
         elif self.mode == "too-many":
             response["convertedObjects"] = converted + converted
         elif self.mode == "wrong-version":

@@ -28,7 +28,7 @@ from apiserver.registry.objects import (ObjectCache, StoredObject, encode_for_st
 from apiserver.registry.options import LATEST, ListOptions, decode_continue, encode_continue, parse_resource_version
 from apiserver.registry.strategy import Strategy
 from apiserver.storage.interface import (CompactedError, FutureRevisionError, KeyExistsError,
-                                         KeyNotFoundError, RevisionConflictError, Store,
+                                         KeyNotFoundError, KeyValue, RevisionConflictError, Store,
                                          UnavailableError, ValueTooLargeError)
 
 
@@ -41,10 +41,10 @@ class ListPage:
 
 
 class _DryRunResult(Exception):
-    """Carries a dry-run result out of the read-modify-write loop."""
+    """Carries a dry-run answer out of the read-modify-write loop."""
 
-    def __init__(self, obj: dict):
-        self.obj = obj
+    def __init__(self, answer: StoredObject):
+        self.answer = answer
 
 
 class GenericStore:
@@ -197,13 +197,29 @@ class GenericStore:
         if ctx.dry_run:
             if await _guard(self.storage.get(key)) is not None:
                 raise errors.already_exists(r.group, r.plural, name)
-            return StoredObject(key, 0, raw, obj)
+            return await self._dry_run_answer(key, stored, obj)
         try:
             rev = await _guard(self.storage.create(key, raw))
         except KeyExistsError:
             await self.strategy.after_delete(self, obj)  # give back what before_create took
             raise errors.already_exists(r.group, r.plural, name) from None
-        return self.cache.put(key, rev, raw, obj)
+        return await self._written(key, rev, raw, obj)
+
+    async def _written(self, key: str, rev: int, raw: bytes, obj: dict) -> StoredObject:
+        """What a write answers (and the cache keeps): `obj`, or for kinds that answer
+        from storage, the stored bytes read back in this version."""
+        if not self.strategy.answers_from_storage:
+            return self.cache.put(key, rev, raw, obj)
+        return (await self.resolve([self.cache.get(KeyValue(key, raw, rev, rev))]))[0]
+
+    async def _dry_run_answer(self, key: str, stored: dict, obj: dict) -> StoredObject:
+        """A dry run answers what a write would: for kinds that answer from storage, the
+        stored form read back (upstream's dry run encodes and decodes it too), its
+        resourceVersion kept."""
+        if not self.strategy.answers_from_storage:
+            return StoredObject(key, 0, b"", obj)
+        convert = None if self.strategy.converts_async else self.strategy.from_storage
+        return (await self.resolve([StoredObject(key, 0, orjson.dumps(stored), convert=convert)]))[0]
 
     def _check_namespace(self, meta: dict, namespace: str) -> None:
         if self.resource.namespaced:
@@ -285,11 +301,12 @@ class GenericStore:
                 result["unchanged"] = current
                 return None
             await self.strategy.before_update(self, new, old, ctx.dry_run)
+            stored = await self._to_storage(new)
             if ctx.dry_run:
-                raise _DryRunResult(new)
+                raise _DryRunResult(await self._dry_run_answer(key, stored, new))
             result["obj"] = new
             result["old"] = old
-            return encode_for_store(await self._to_storage(new))
+            return encode_for_store(stored)
 
         try:
             written = await _guard(self.storage.guaranteed_update(key, mutate))
@@ -298,11 +315,11 @@ class GenericStore:
         except RevisionConflictError:
             raise errors.stale_update(r.group, r.plural, name) from None
         except _DryRunResult as d:
-            return StoredObject(key, 0, b"", d.obj)
+            return d.answer
         if written is None:
             return result["unchanged"]
         rev, raw = written
-        stored = self.cache.put(key, rev, raw, result["obj"])
+        stored = await self._written(key, rev, raw, result["obj"])
         if _finalized(stored.obj, result["old"]):
             # the last finalizer of an object being deleted is gone: delete it now
             from apiserver.registry.deletion import delete_now

@@ -45,6 +45,10 @@ class Strategy:
     # Conversion that needs I/O (a CRD's conversion webhook): the store awaits
     # resolve() on what it reads and to_storage_async() on what it writes.
     converts_async = False
+    # Writes answer with the object decoded back from what was stored, as upstream's
+    # etcd store does, not with the object handed to storage: for kinds whose stored
+    # version is not the one written and whose conversion may not be lossless.
+    answers_from_storage = False
     # Strategic merge patch needs the kind's patch strategies (custom resources have none: 415).
     supports_strategic_merge = True
 

@@ -152,9 +152,72 @@ def test_a_webhook_speaking_v1beta1_gets_v1beta1_reviews(kubectl, namespace, web
     try:
         kubectl("wait", "--for=condition=Established", f"crd/hostports.{group}", "--timeout=30s")
         kubectl("create", "-n", namespace, "-f", "-", input=_hp(group, "v2", "b", host="h", port="7"))
-        assert webhook.requests[-1]["apiVersion"] == "apiextensions.k8s.io/v1beta1"
-        assert webhook.requests[-1]["request"]["desiredAPIVersion"] == f"{group}/v1"
+        # to the storage version, then back to v2 for the answer
+        assert [(r["apiVersion"], r["request"]["desiredAPIVersion"]) for r in webhook.requests[-2:]] == [
+            ("apiextensions.k8s.io/v1beta1", f"{group}/v1"), ("apiextensions.k8s.io/v1beta1", f"{group}/v2")]
         got = json.loads(kubectl("get", "-n", namespace, f"hostports.v1.{group}/b", "-o", "json").stdout)
         assert got["spec"] == {"hostPort": "h:7"}
     finally:
         kubectl("delete", "crd", f"hostports.{group}", "--wait=false")
+
+
+def test_writes_in_another_version_answer_the_round_trip_through_storage(kubectl, api_client, namespace, group,
+                                                                          webhook):
+    """As kube-apiserver: a write in v2 (not the storage version) is converted to v1 and
+    stored, and answers what was stored converted back to v2, here lowercased by the
+    webhook on its way to v1."""
+    webhook.mode = "lowercase-host"
+    seen = len(webhook.requests)
+    created = json.loads(kubectl("create", "-n", namespace, "-o", "json", "-f", "-",
+                                 input=_hp(group, "v2", "rt", host="Example.COM", port="443")).stdout)
+    assert created["apiVersion"] == f"{group}/v2"
+    assert created["spec"] == {"host": "example.com", "port": "443"}
+    assert [r["request"]["desiredAPIVersion"] for r in webhook.requests[seen:]] == [f"{group}/v1", f"{group}/v2"]
+    as_v1 = yaml.safe_load(kubectl("get", "-n", namespace, f"hostports.v1.{group}/rt", "-o", "yaml").stdout)
+    assert (as_v1["apiVersion"], as_v1["spec"]) == (f"{group}/v1", {"hostPort": "example.com:443"})
+    as_v2 = yaml.safe_load(kubectl("get", "-n", namespace, f"hostports.v2.{group}/rt", "-o", "yaml").stdout)
+    assert (as_v2["apiVersion"], as_v2["spec"]) == (f"{group}/v2", {"host": "example.com", "port": "443"})
+    assert as_v2["metadata"]["resourceVersion"] == created["metadata"]["resourceVersion"]
+
+    # update (PUT) and a server-side dry run in v2 through the Python client answer v2, converted back
+    api = client.CustomObjectsApi(api_client)
+    body = {**as_v2, "spec": {"host": "Other.ORG", "port": "80"}}
+    dry = api.replace_namespaced_custom_object(group, "v2", namespace, "hostports", "rt", body, dry_run="All")
+    assert (dry["apiVersion"], dry["spec"]) == (f"{group}/v2", {"host": "other.org", "port": "80"})
+    updated = api.replace_namespaced_custom_object(group, "v2", namespace, "hostports", "rt", body)
+    assert (updated["apiVersion"], updated["spec"]) == (f"{group}/v2", {"host": "other.org", "port": "80"})
+    assert updated["metadata"]["resourceVersion"] != as_v2["metadata"]["resourceVersion"]
+    assert api.get_namespaced_custom_object(group, "v2", namespace, "hostports", "rt") == updated
+    assert api.get_namespaced_custom_object(group, "v1", namespace, "hostports", "rt")["spec"] == {
+        "hostPort": "other.org:80"}
+
+    # a merge patch through kubectl answers v2 the same way
+    patched = json.loads(kubectl("patch", "-n", namespace, f"hostports.v2.{group}/rt", "--type=merge", "-o", "json",
+                                 "-p", json.dumps({"spec": {"host": "MIXED.case"}})).stdout)
+    assert (patched["apiVersion"], patched["spec"]) == (f"{group}/v2", {"host": "mixed.case", "port": "80"})
+
+
+def test_none_conversion_stores_what_the_storage_version_declares(kubectl, api_client):
+    """`None` conversion changes only apiVersion, and the storage version's schema prunes
+    on the way in (upstream's storage codec): a field only v2 declares is not kept, and
+    the answer to a create in v2 says so."""
+    group = f"none{uuid.uuid4().hex[:6]}.example.com"
+
+    def version(name: str, props: dict) -> dict:
+        return {"name": name, "served": True, "storage": name == "v1", "schema": {"openAPIV3Schema": {
+            "type": "object", "properties": {"spec": {"type": "object", "properties": props}}}}}
+    kubectl("apply", "-f", "-", input=json.dumps({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"gadgets.{group}"},
+        "spec": {"group": group, "scope": "Cluster", "names": {"plural": "gadgets", "kind": "Gadget"},
+                 "versions": [version("v1", {"a": {"type": "string"}}),
+                              version("v2", {"a": {"type": "string"}, "b": {"type": "string"}})]}}))
+    try:
+        kubectl("wait", "--for=condition=Established", f"crd/gadgets.{group}", "--timeout=30s")
+        api = client.CustomObjectsApi(api_client)
+        created = api.create_cluster_custom_object(group, "v2", "gadgets", {
+            "apiVersion": f"{group}/v2", "kind": "Gadget", "metadata": {"name": "g"}, "spec": {"a": "x", "b": "y"}})
+        assert (created["apiVersion"], created["spec"]) == (f"{group}/v2", {"a": "x"})
+        assert api.get_cluster_custom_object(group, "v1", "gadgets", "g")["spec"] == {"a": "x"}
+    finally:
+        kubectl("delete", "crd", f"gadgets.{group}", "--wait=false")

@@ -4,9 +4,19 @@ make the table; /status and /scale follow the CRD's subresources; every served
 version shares one storage version: with `None` conversion only apiVersion changes,
 with `Webhook` conversion the CRD's webhook converts (conversion.py), awaited by
 the store on every read and write in another version than the stored one.
+
+Where each schema applies is upstream's (apiextensions-apiserver's storage codec):
+a request is pruned, defaulted and validated in its own version; converted to the
+storage version it is pruned by that version's schema before it is stored; read
+back, an object is pruned and defaulted by the schema of the version it is stored
+in, converted, then pruned by the schema of the version served. Writes answer with
+the object read back that way (`answers_from_storage`), as upstream's etcd store
+decodes what it wrote: a version other than the storage one answers the webhook's
+round trip, not the body as sent.
 """
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 
 from openapi.catalogue import Resource
@@ -26,6 +36,7 @@ _AGE = {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"
 
 class CustomResourceStrategy(Strategy):
     converts = True
+    answers_from_storage = True
     # Custom resources have no patch strategies: upstream answers 415 for strategic merge.
     supports_strategic_merge = False
 
@@ -36,6 +47,9 @@ class CustomResourceStrategy(Strategy):
         spec = crd.get("spec") or {}
         self.schema = definitions.version_schema(crd, version)
         self.storage_api_version = f"{spec.get('group')}/{definitions.storage_version(crd)}"
+        # every version's schema: objects are read in the version they are stored in
+        self.schemas = {v.get("name"): definitions.version_schema(crd, v) for v in spec.get("versions") or ()
+                        if isinstance(v, dict)}
         self.printer_columns = list(version.get("additionalPrinterColumns") or []) or [_AGE]
         self.selectable_fields = tuple(f["jsonPath"].lstrip(".") for f in version.get("selectableFields") or ()
                                        if isinstance(f, dict) and f.get("jsonPath"))
@@ -48,29 +62,48 @@ class CustomResourceStrategy(Strategy):
         if self.terminating:
             raise errors.method_not_allowed("create not allowed while custom resource definition is terminating")
 
-    # --- conversion (None): versions differ only in apiVersion ----------------
+    # --- conversion -------------------------------------------------------------
     def to_storage(self, obj: dict) -> dict:
-        return {**obj, "apiVersion": self.storage_api_version}
+        """`None` conversion: only apiVersion changes; the storage version's schema prunes."""
+        return self._pruned(copy.deepcopy({**obj, "apiVersion": self.storage_api_version}))
 
     async def to_storage_async(self, obj: dict) -> dict:
-        return (await self.converter.convert([obj], self.storage_api_version))[0]
+        return self._pruned((await self.converter.convert([obj], self.storage_api_version))[0])
 
     async def resolve(self, items, as_list: bool = False) -> None:
         """Serve stored objects in this version: the ones stored in another version go to
-        the webhook, all in one review."""
+        the webhook, all in one review. The served form is kept in the store's cache under
+        (key, revision), its own per version and per CRD spec: those stored bytes are
+        converted to this version once, and a webhook must answer the same bytes the same
+        way (upstream asks it again on every read)."""
         pending = [so for so in items if not so.decoded]
         if not pending:
             return
-        served = await self.converter.convert([so.stored_form() for so in pending], self.resource.api_version,
-                                              as_list)
+        stored = [self._as_stored(so.stored_form()) for so in pending]
+        served = await self.converter.convert(stored, self.resource.api_version, as_list)
         for so, obj in zip(pending, served):
-            so.serve(self.from_storage(obj))
+            so.serve(self._pruned(obj))
 
     def from_storage(self, obj: dict) -> dict:
-        """As read back: this version's apiVersion, and defaults the schema gained since
-        the object was written (upstream defaults what it reads from storage too)."""
+        """`None` conversion of an object as stored into this version."""
+        obj = self._as_stored(obj)
         obj["apiVersion"] = self.resource.api_version
-        schema.apply_defaults(_without_metadata(self.schema), obj)
+        return self._pruned(obj)
+
+    def _as_stored(self, obj: dict) -> dict:
+        """Pruned and defaulted by the schema of the version it is stored in (defaults
+        the schema gained since it was written appear, as upstream)."""
+        s = self.schemas.get(str(obj.get("apiVersion", "")).rpartition("/")[2])
+        if s is not None:
+            schema.prune(s, obj)
+            schema.apply_defaults(_without_metadata(s), obj)
+        return obj
+
+    def _pruned(self, obj: dict) -> dict:
+        """Pruned by the schema of the version it is in now."""
+        s = self.schemas.get(str(obj.get("apiVersion", "")).rpartition("/")[2])
+        if s is not None:
+            schema.prune(s, obj)
         return obj
 
     # --- schema: pruning, defaulting, validation --------------------------------
