@@ -42,6 +42,7 @@ async def run_agent(kubeconfig: str, node_name: str, *, root_dir: str | None = N
                     static_pods: list[StaticComponent] | None = None,
                     eviction_hard: str = DEFAULT_EVICTION_HARD, reserved_memory: int = 0,
                     housekeeping_interval: float = 10.0, pressure_transition_period: float = 300.0,
+                    orphan_sweep_period: float = 30.0,
                     rotate_certificates: bool = False) -> None:
     """Run until cancelled.
 
@@ -97,7 +98,7 @@ async def run_agent(kubeconfig: str, node_name: str, *, root_dir: str | None = N
                            node_name=node_name, host_ip=host_ip, root_dir=root_dir,
                            sources=ApiSources(client), node_allocatable=reporter.allocatable,
                            cluster_dns=list(cluster_dns or []), cluster_domain=cluster_domain)
-        manager = PodManager(ctx)
+        manager = PodManager(ctx, sweep_period=orphan_sweep_period)
         manager_box["m"] = manager
         log.info("node agent %s running (host %s, kubelet port %s)", node_name, host_ip, port)
         if ready is not None:

@@ -63,6 +63,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     sim.add_argument("--simulate-pods", default="110", help="each simulated node's pod capacity")
     sim.add_argument("--simulate-pod-cidr", default=DEFAULT_POD_CIDR,
                      help="the range each simulated node's /24 pod CIDR is taken from")
+    p.add_argument("--orphan-sweep-period", type=duration, default=30.0,
+                   help="how often Podman pods of this node and cluster with no pod behind them are removed "
+                        "(default 30s)")
     p.add_argument("-v", "--verbose", action="store_true")
     ns = p.parse_args(argv)
     if ns.simulate < 0:
@@ -112,6 +115,7 @@ def run(argv: list[str]) -> int:
             authorization_mode=ns.authorization_mode, rotate_certificates=ns.rotate_certificates,
             cluster_dns=[a for a in ns.cluster_dns.split(",") if a], cluster_domain=ns.cluster_domain,
             eviction_hard=ns.eviction_hard, reserved_memory=reserved, housekeeping_interval=ns.housekeeping_interval,
+            orphan_sweep_period=ns.orphan_sweep_period,
             pressure_transition_period=ns.eviction_pressure_transition_period)))
     except KeyboardInterrupt:
         pass

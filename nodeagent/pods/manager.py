@@ -28,7 +28,8 @@ SWEEP_PERIOD = 30.0
 
 
 class PodManager:
-    def __init__(self, ctx: AgentContext):
+    def __init__(self, ctx: AgentContext, sweep_period: float = SWEEP_PERIOD):
+        self.sweep_period = sweep_period
         self.ctx = ctx
         self.workers: dict[str, PodWorker] = {}
         self.tasks: dict[str, asyncio.Task] = {}
@@ -100,7 +101,7 @@ class PodManager:
                 await self.sweep()
             except Exception:
                 log.exception("orphan sweep failed")
-            await asyncio.sleep(SWEEP_PERIOD)
+            await asyncio.sleep(self.sweep_period)
 
     async def run(self) -> None:
         tasks = [asyncio.ensure_future(self.informer.run()), asyncio.ensure_future(self._events()),

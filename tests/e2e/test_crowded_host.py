@@ -15,13 +15,14 @@ import time
 import uuid
 
 from kubeclient.kubeconfig import load_kubeconfig
-from nodeagent.pods.manager import SWEEP_PERIOD
 from nodeagent.runtime.labels import cluster_identity
 from tests.e2e.conftest import fresh_namespace, run_podman, running_cluster
 from tests.harness import REPO_ROOT
 
 CLUSTER_LABEL = "io.pocketkube.cluster"
 SCRIPT = "trap 'exit 0' TERM; sleep 3600 & wait"
+SWEEP_PERIOD = 3   # the agents' orphan sweep, often: the test watches several go by
+AGENT_ARGS = ["--orphan-sweep-period", f"{SWEEP_PERIOD}s"]
 
 
 def _running_unrestarted(c, ns: str) -> bool:
@@ -40,10 +41,10 @@ def test_two_clusters_sharing_a_node_name_on_one_host(tmp_path):
     node = f"shared-{uuid.uuid4().hex[:6]}"
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    with running_cluster(tmp_path / "a", [node]) as a, fresh_namespace(a) as ns_a:
+    with running_cluster(tmp_path / "a", [node], agent_args=AGENT_ARGS) as a, fresh_namespace(a) as ns_a:
         a.run_shell_pod(ns_a, "mine", SCRIPT)
         # b's agent starts (and sweeps its orphans) while a's pod runs
-        with running_cluster(tmp_path / "b", [node]) as b, fresh_namespace(b) as ns_b:
+        with running_cluster(tmp_path / "b", [node], agent_args=AGENT_ARGS) as b, fresh_namespace(b) as ns_b:
             b.run_shell_pod(ns_b, "mine", SCRIPT)
 
             sockets = glob.glob(f"/run/pocketkube/podman-{node}-*.sock")
@@ -73,8 +74,8 @@ def test_two_clusters_sharing_a_node_name_on_one_host(tmp_path):
             os.kill(old, signal.SIGKILL)
             a.wait_for("the Podman service restarted", lambda: _pid(sock_a) not in (None, old), timeout=60)
 
-            # Each agent sweeps orphans every SWEEP_PERIOD: past one full period, both pods still run.
-            deadline = time.monotonic() + SWEEP_PERIOD + 5
+            # Each agent sweeps orphans every SWEEP_PERIOD: past several, both pods still run.
+            deadline = time.monotonic() + 4 * SWEEP_PERIOD
             while time.monotonic() < deadline:
                 assert _running_unrestarted(a, ns_a), a.logs()
                 assert _running_unrestarted(b, ns_b), b.logs()
