@@ -2,6 +2,8 @@
 `immutable: true` freezes."""
 from __future__ import annotations
 
+import re
+
 from apiserver.machinery import names
 from apiserver.machinery.errors import Cause
 
@@ -11,10 +13,18 @@ MAX_SIZE = 1024 * 1024  # both kinds: one etcd value must stay small
 IMMUTABLE_DETAIL = "field is immutable when `immutable` is set"
 
 
+# A key names.is_config_map_key accepts, in one C-level match: the allowed characters, at
+# most 253 of them, and neither "." nor a start of "..". Only keys failing it are checked
+# (and worded) one rule at a time: an 80,000-key ConfigMap is validated in milliseconds.
+_VALID_KEY = re.compile(r"(?!\.\.)(?!\.\Z)[-._a-zA-Z0-9]{1,%d}" % names.DNS1123_SUBDOMAIN_MAX_LENGTH)
+
+
 def validate_keys(data, path: str) -> list[Cause]:
     causes: list[Cause] = []
+    valid = _VALID_KEY.fullmatch
     for k in data or {}:
-        causes += field.each_invalid(field.key(path, k), k, names.is_config_map_key(k))
+        if not (isinstance(k, str) and valid(k)):
+            causes += field.each_invalid(field.key(path, k), k, names.is_config_map_key(k))
     return causes
 
 
