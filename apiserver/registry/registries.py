@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from openapi.catalogue import Catalogue, Resource
 
+from apiserver.registry.componentstatus_store import ComponentStatusStore
 from apiserver.registry.context import WriteContext
 from apiserver.registry.objects import ObjectCache
 from apiserver.registry.resources import strategy_for
@@ -38,6 +39,7 @@ class Registries:
             for name, h in strategy.subresource_handlers().items():
                 self._subresources[(r.group, r.plural, name)] = h
         self._virtual[("", "bindings")] = _bind_from_bindings(self)
+        self._serve_component_statuses()
         for h in self._subresources.values():  # handlers that read other resources (eviction reads budgets)
             if hasattr(h, "bind_registries"):
                 h.bind_registries(self)
@@ -76,6 +78,14 @@ class Registries:
 
     def __iter__(self):
         return iter(self._by_gvr.values())
+
+    def _serve_component_statuses(self) -> None:
+        """componentstatuses are computed on each read, never stored."""
+        for key, gs in list(self._by_gvr.items()):
+            if (gs.resource.group, gs.resource.plural) == ("", "componentstatuses"):
+                cs = ComponentStatusStore(gs, self._by_plural.get(("coordination.k8s.io", "leases")))
+                self._by_gvr[key] = cs
+                self._by_plural[("", "componentstatuses")] = cs
 
     # --- extension points -----------------------------------------------------
     def register_virtual(self, group: str, plural: str, create) -> None:

@@ -12,7 +12,7 @@ async def get(rc: RequestContext):
     out = negotiate(rc.request.headers.get("accept"))
     item = await rc.store.get(rc.namespace, rc.info.name)
     body = render_one(rc.resource, rc.store.strategy, item, out, rc.query)
-    return object_response(body, out, pretty=rc.pretty)
+    return object_response(body, out, pretty=rc.pretty, warnings=_deprecation(rc))
 
 
 async def list_(rc: RequestContext):
@@ -20,4 +20,10 @@ async def list_(rc: RequestContext):
     opts = ListOptions.from_query(rc.query)
     page = await rc.store.list(rc.namespace, opts)
     body = render_list(rc.resource, rc.store.strategy, page, out, rc.query)
-    return object_response(body, out, pretty=rc.pretty)
+    return object_response(body, out, pretty=rc.pretty, warnings=_deprecation(rc))
+
+
+def _deprecation(rc: RequestContext) -> list[str] | None:
+    """A deprecated kind's warning, as upstream sends it with every response for it."""
+    text = getattr(rc.store.strategy, "deprecation", "")
+    return [text] if text else None
