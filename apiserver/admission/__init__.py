@@ -16,6 +16,7 @@ from apiserver.registry.attributes import Attributes
 from .default_toleration_seconds import DefaultTolerationSeconds
 from .limit_ranger import LimitRanger
 from .namespace_lifecycle import NamespaceLifecycle
+from .node_restriction import NodeRestriction
 from .plugin import AdmissionSettings, Plugin
 from .pod_security import PodSecurity
 from .priority import Priority
@@ -39,8 +40,9 @@ ORDER = (
     "ValidatingAdmissionPolicy", "ValidatingAdmissionWebhook", "ResourceQuota", "AlwaysDeny",
 )
 
+# Upstream's default set, plus NodeRestriction, which kubeadm and k3s turn on (secure by default).
 DEFAULT_PLUGINS = (
-    "NamespaceLifecycle", "LimitRanger", "ServiceAccount", "TaintNodesByCondition", "PodSecurity", "Priority",
+    "NamespaceLifecycle", "LimitRanger", "ServiceAccount", "NodeRestriction", "TaintNodesByCondition", "PodSecurity", "Priority",
     "DefaultTolerationSeconds", "DefaultStorageClass", "StorageObjectInUseProtection",
     "PersistentVolumeClaimResize", "RuntimeClass", "CertificateApproval", "CertificateSigning",
     "ClusterTrustBundleAttest", "CertificateSubjectRestriction", "DefaultIngressClass",
@@ -50,8 +52,9 @@ DEFAULT_PLUGINS = (
 
 # The plugins this server implements, by upstream name.
 IMPLEMENTED: dict[str, type[Plugin]] = {p.name: p for p in (
-    NamespaceLifecycle, LimitRanger, ServiceAccount, PodSecurity, Priority, DefaultTolerationSeconds,
-    DefaultStorageClass, StorageObjectInUseProtection, PersistentVolumeClaimResize, RuntimeClass,
+    NamespaceLifecycle, LimitRanger, ServiceAccount, NodeRestriction, PodSecurity, Priority,
+    DefaultTolerationSeconds, DefaultStorageClass, StorageObjectInUseProtection, PersistentVolumeClaimResize,
+    RuntimeClass,
     MutatingAdmissionWebhook, ValidatingAdmissionWebhook, ResourceQuota)}
 
 

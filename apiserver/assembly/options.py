@@ -49,7 +49,7 @@ class ServerOptions:
     # DefaultTolerationSeconds: how long pods tolerate a not-ready / unreachable node.
     default_not_ready_toleration_seconds: int = 300
     default_unreachable_toleration_seconds: int = 300
-    authorization_mode: list[str] = field(default_factory=lambda: ["AlwaysAllow"])
+    authorization_mode: list[str] = field(default_factory=lambda: ["Node", "RBAC"])
     shutdown_timeout: float = 3.0             # seconds open streams get after SIGTERM
     # The kubernetes Service's endpoints (registry/endpoint_reconciler.py): "lease" or "none".
     endpoint_reconciler_type: str = "lease"
@@ -170,8 +170,9 @@ def add_flags(p: argparse.ArgumentParser, *, default_data_dir: str | None = None
                    help="tolerationSeconds DefaultTolerationSeconds gives pods for node.kubernetes.io/not-ready")
     p.add_argument("--default-unreachable-toleration-seconds", type=int, default=300,
                    help="tolerationSeconds DefaultTolerationSeconds gives pods for node.kubernetes.io/unreachable")
-    p.add_argument("--authorization-mode", type=_csv, default=["AlwaysAllow"],
-                   help="comma list of AlwaysAllow, AlwaysDeny, RBAC, tried in order (default AlwaysAllow)")
+    p.add_argument("--authorization-mode", type=_csv, default=["Node", "RBAC"],
+                   help="comma list of Node, RBAC, AlwaysAllow, AlwaysDeny, tried in order (default Node,RBAC, "
+                        "as kubeadm; AlwaysAllow lets every authenticated user do anything)")
     p.add_argument("--endpoint-reconciler-type", choices=["lease", "none"], default="lease",
                    help="lease: the kubernetes Service lists every live API server (default); none: only the "
                         "bootstrap endpoints")

@@ -11,9 +11,8 @@
   pocketkube:cluster-viewer             (ours) what the cluster page (/ui/) reads: nodes, pods,
                                         Services, EndpointSlices, events, and /metrics; bound to the
                                         group of the page's token (apiserver.auth.credentials)
-  pocketkube:components                 (ours) cluster-admin for the controllers, scheduler and node
-                                        agents `pocketkube up` starts: broader than upstream's
-                                        per-component roles, which are not written yet
+  the components' own roles           rbac_component_roles.py (proxy, DNS, scheduler, controller
+                                        manager); nodes are authorized by the Node mode
 
 Created when missing on every start; existing ones are left as the operator made them.
 """
@@ -22,6 +21,9 @@ from __future__ import annotations
 from apiserver.auth.credentials import PAGE_GROUP
 from apiserver.machinery.errors import StatusError
 from apiserver.registry.context import WriteContext
+from apiserver.registry.options import DeleteOptions
+
+from . import rbac_component_roles as components
 
 GROUP = "rbac.authorization.k8s.io"
 API_VERSION = f"{GROUP}/v1"
@@ -156,23 +158,46 @@ CLUSTER_ROLE_BINDINGS = [
              [("Group", "system:bootstrappers:kubeadm:default-node-token")]),
     _binding("kubeadm:node-autoapprove-certificate-rotation",
              "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient", [("Group", "system:nodes")]),
-    _binding("pocketkube:components", "cluster-admin", [
-        ("User", "system:kube-controller-manager"), ("User", "system:kube-scheduler"), ("User", "system:kube-proxy"),
-        ("User", "system:kube-dns"),
-        ("Group", "system:nodes")]),
 ]
+
+CLUSTER_ROLES += [_role(name, rules) for name, rules in components.ROLES.items()]
+CLUSTER_ROLE_BINDINGS += [_binding(name, role, [(kind, subject)])
+                          for name, role, kind, subject in components.CLUSTER_BINDINGS]
+
+
+def _role_binding(namespace: str, name: str, role: str, kind: str, subject: str) -> dict:
+    b = _binding(name, role, [(kind, subject)])
+    b["kind"] = "RoleBinding"
+    b["metadata"] = {**b["metadata"], "namespace": namespace}
+    return b
+
+
+ROLE_BINDINGS = [_role_binding(*b) for b in components.NAMESPACED_BINDINGS]
 
 
 async def ensure_bootstrap_policy(registries) -> None:
-    for plural, objs in (("clusterroles", CLUSTER_ROLES), ("clusterrolebindings", CLUSTER_ROLE_BINDINGS)):
+    for plural, objs in (("clusterroles", CLUSTER_ROLES), ("clusterrolebindings", CLUSTER_ROLE_BINDINGS),
+                         ("rolebindings", ROLE_BINDINGS)):
         gs = registries.for_plural(GROUP, plural)
         for obj in objs:
-            if await gs.get_or_none("", obj["metadata"]["name"]) is not None:
+            ns = obj["metadata"].get("namespace", "")
+            if await gs.get_or_none(ns, obj["metadata"]["name"]) is not None:
                 continue
             try:
-                await gs.create("", _copy(obj), WriteContext())
+                await gs.create(ns, _copy(obj), WriteContext())
             except StatusError as e:
                 if e.code != 409:  # another server of the same cluster made it first
+                    raise
+    # an older version bound every component (and every node) to cluster-admin: no more
+    bindings = registries.for_plural(GROUP, "clusterrolebindings")
+    for name in components.RETIRED_CLUSTER_BINDINGS:
+        old = await bindings.get_or_none("", name)
+        if old is not None and ((old.obj.get("metadata") or {}).get("labels") or {}).get(
+                "kubernetes.io/bootstrapping") == "rbac-defaults":
+            try:
+                await bindings.delete("", name, DeleteOptions(), WriteContext())
+            except StatusError as e:
+                if e.code != 404:
                     raise
 
 

@@ -37,6 +37,7 @@ from openapi import catalogue
 from apiserver.admission import DEFAULT_PLUGINS, AdmissionSettings, build_chain
 from apiserver.auth.authorizer import ModeAuthorizer, parse_modes
 from apiserver.auth.certificates_guard import certificate_guards
+from apiserver.auth.node_authorizer import NodeAuthorizer
 from apiserver.auth.page_viewer import PageViewerLimit
 from apiserver.auth.credentials import Credentials, client_host, ensure_credentials
 from apiserver.auth.kubeconfig import server_url
@@ -181,7 +182,8 @@ async def build_app(opts: ServerOptions, store, creds: Credentials, port: int, *
     await ensure_bootstrap_policy(registries)
     rbac = RBACAuthorizer(registries)
     # the cluster page's token only reads, in every mode (AlwaysAllow included)
-    authorizer = PageViewerLimit(ModeAuthorizer(parse_modes(",".join(opts.authorization_mode)), rbac=rbac))
+    authorizer = PageViewerLimit(ModeAuthorizer(parse_modes(",".join(opts.authorization_mode)), rbac=rbac,
+                                                node=NodeAuthorizer(registries)))
     validate = escalation_guard(validate, authorizer, rbac)  # no granting more than one holds
     mutate, validate = certificate_guards(mutate, validate, authorizer)  # CSR requester, approve/sign verbs
     if admission_timings:

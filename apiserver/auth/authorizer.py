@@ -1,8 +1,9 @@
 """Authorizers, chosen by --authorization-mode (a comma list, tried in order, as upstream).
 
-Modes here:
-  AlwaysAllow   every authenticated request is allowed (the default for now)
+Modes here (the default is Node,RBAC, as kubeadm sets it):
+  AlwaysAllow   every authenticated request is allowed
   AlwaysDeny    nothing is allowed (useful in tests)
+  Node          what nodes need, and only for their own pods (auth/node_authorizer.py)
   RBAC          roles and bindings from the store (auth/rbac.py, passed in as `rbac`);
                 without it, only system:masters; no matching rule is "no opinion",
                 so a later mode may decide
@@ -21,7 +22,7 @@ from apiserver.machinery.user import UserInfo
 
 from .tokens import MASTERS_GROUP
 
-KNOWN_MODES = ("AlwaysAllow", "AlwaysDeny", "RBAC")
+KNOWN_MODES = ("AlwaysAllow", "AlwaysDeny", "Node", "RBAC")
 
 # (decision, reason): decision is True (allow), False (deny) or None (no opinion: ask the next one).
 Decision = tuple[bool | None, str]
@@ -40,7 +41,12 @@ def _rbac_placeholder(user: UserInfo, attributes: Any) -> Decision:
     return None, "RBAC: no rules evaluated (RBAC is not implemented yet)"
 
 
-_MODES = {"AlwaysAllow": _always_allow, "AlwaysDeny": _always_deny, "RBAC": _rbac_placeholder}
+def _no_opinion(user: UserInfo, attributes: Any) -> Decision:
+    return None, ""
+
+
+_MODES = {"AlwaysAllow": _always_allow, "AlwaysDeny": _always_deny, "RBAC": _rbac_placeholder,
+          "Node": _no_opinion}
 
 
 def parse_modes(value: str) -> list[str]:
@@ -54,11 +60,13 @@ def parse_modes(value: str) -> list[str]:
 
 
 class ModeAuthorizer:
-    def __init__(self, modes: list[str], rbac=None):
+    def __init__(self, modes: list[str], rbac=None, node=None):
         self.modes = list(modes)
-        # `rbac` (auth/rbac.RBACAuthorizer, async, reads roles from the store) replaces the placeholder.
+        # `rbac` (auth/rbac.RBACAuthorizer, async, reads roles from the store) replaces the placeholder;
+        # `node` (auth/node_authorizer.NodeAuthorizer) the Node mode's.
         self.rbac = rbac
-        self._chain = [rbac.decide if (m == "RBAC" and rbac is not None) else _MODES[m] for m in self.modes]
+        real = {"RBAC": rbac, "Node": node}
+        self._chain = [real[m].decide if real.get(m) is not None else _MODES[m] for m in self.modes]
 
     async def authorize(self, user: UserInfo, attributes: Any) -> tuple[bool, str]:
         if MASTERS_GROUP in user.groups:

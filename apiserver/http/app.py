@@ -188,6 +188,23 @@ def create_app(*, registries, authenticator: Authenticator, authorizer: Authoriz
         msg = f'forbidden: User "{user.name}" cannot get path "/metrics"' + (f": {reason}" if reason else "")
         return errors.forbidden(msg, name="", group="", kind="")
 
+    def authorized_path(route: Route) -> Route:
+        """A non-resource route served only to authenticated users allowed its path
+        (OpenAPI: system:discovery grants it to every authenticated user, as upstream)."""
+        async def endpoint(request: Request):
+            try:
+                user = await authenticated(request)
+                path = request.url.path
+                allowed, reason = await authorizer.authorize(user, parse_request_info("GET", path, {}))
+                request.scope[DECISION_KEY] = ("allow" if allowed else "forbid", reason)
+                if not allowed:
+                    raise errors.forbidden(f'forbidden: User "{user.name}" cannot get path "{path}"'
+                                           + (f": {reason}" if reason else ""), name="", group="", kind="")
+            except errors.StatusError as e:
+                return status_response(e)
+            return await route.endpoint(request)
+        return Route(route.path, endpoint, methods=sorted(route.methods or ("GET",)))
+
     health = health_routes(registries.storage)
     methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
     # Routes are tried in order: the specific extra ones (node proxies under
@@ -202,7 +219,7 @@ def create_app(*, registries, authenticator: Authenticator, authorizer: Authoriz
         Route("/version/", version, methods=["GET"]),
         *[Route(p, health, methods=["GET"]) for p in ("/healthz", "/livez", "/readyz")],
         *[Route(p + "/{check}", health, methods=["GET"]) for p in ("/healthz", "/livez", "/readyz")],
-        *openapi_routes(),
+        *[authorized_path(r) for r in openapi_routes()],
         *page_routes(),   # /ui/: the cluster page (static; its data comes through the API)
     ]
     middleware = [Middleware(RefuseBadCredentials, authenticator=authenticator, headers_of=_headers)]

@@ -2,8 +2,8 @@
 filter refuses them before any handler runs.
 
 The API routes (/api, /apis and everything under them, node proxies included)
-authenticate each request themselves. The other paths (/version, /healthz,
-/livez, /readyz, /openapi/..., unknown paths) serve callers without
+and /openapi/... authenticate each request themselves. The other paths (/version, /healthz,
+/livez, /readyz, unknown paths) serve callers without
 credentials; a request that DOES carry a bearer token the server does not
 accept is answered 401 there too, as upstream answers it (an invalid token is
 an authentication error, never a fall-back to anonymous).
@@ -40,7 +40,7 @@ def request_credentials(scope) -> RequestHeaders:
 
 
 def _authenticates_itself(path: str) -> bool:
-    return path in ("/api", "/apis") or path.startswith(("/api/", "/apis/"))
+    return path in ("/api", "/apis") or path.startswith(("/api/", "/apis/", "/openapi/"))
 
 
 class RefuseBadCredentials:

@@ -23,3 +23,15 @@ class UserInfo:
 
 
 ANONYMOUS = UserInfo("system:anonymous", groups=("system:unauthenticated",))
+
+
+NODES_GROUP = "system:nodes"
+NODE_USER_PREFIX = "system:node:"
+
+
+def node_name(user: UserInfo) -> str | None:
+    """The node a user is (`system:node:<name>` in group system:nodes), or None:
+    upstream's NodeIdentifier, read by the Node authorizer and NodeRestriction."""
+    if NODES_GROUP in user.groups and user.name.startswith(NODE_USER_PREFIX):
+        return user.name[len(NODE_USER_PREFIX):] or None
+    return None

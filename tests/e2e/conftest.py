@@ -81,19 +81,51 @@ class Proc:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-tail:])
 
 
+def component_tokens(nodes: list[str]) -> dict[str, tuple[str, str]]:
+    """user -> (token, groups) for the identities the cluster's components run as."""
+    users = {f"system:node:{n}": "system:nodes" for n in nodes}
+    users["system:kube-controller-manager"] = ""
+    return {u: (uuid.uuid4().hex, g) for u, g in users.items()}
+
+
+def write_token_file(path: Path, tokens: dict[str, tuple[str, str]]) -> Path:
+    path.write_text("".join(f'{tok},{user},{user},"{groups}"\n' for user, (tok, groups) in tokens.items()))
+    return path
+
+
+def kubeconfig_as(admin_kubeconfig: Path, token: str, path: Path) -> Path:
+    """The admin kubeconfig's cluster, with a bearer token as the user."""
+    import yaml
+    cfg = yaml.safe_load(admin_kubeconfig.read_text())
+    for u in cfg["users"]:
+        u["user"] = {"token": token}
+    path.write_text(yaml.safe_dump(cfg))
+    path.chmod(0o600)
+    return path
+
+
 class Cluster:
     """One API server, one `pocketkube controllers` and a node agent per node name,
     each its own process. Agents on one machine share its Podman and tell their
-    pods apart by the io.pocketkube.node label."""
+    pods apart by the io.pocketkube.node label. With `tokens` (component_tokens),
+    each runs as itself (system:node:<name>, system:kube-controller-manager), so
+    the Node authorizer, NodeRestriction and RBAC hold them to their own rights."""
 
     def __init__(self, server: ServerProcess, base: Path, nodes: list[str], controller_args: list[str] = (),
-                 agent_args: list[str] = ()):
+                 agent_args: list[str] = (), tokens: dict[str, tuple[str, str]] | None = None):
         self.server, self.base, self.nodes = server, base, nodes
         self.node = nodes[0]
         self.kubectl = kubectl_runner(server.kubeconfig, base / "kubectl-home")
-        self.controllers = Proc("controllers", ["controllers", "--kubeconfig", str(server.kubeconfig),
+
+        def kubeconfig(user: str) -> Path:
+            if not tokens or user not in tokens:
+                return server.kubeconfig
+            return kubeconfig_as(server.kubeconfig, tokens[user][0], base / f"{user.replace(':', '-')}.kubeconfig")
+        self.controllers = Proc("controllers", ["controllers", "--kubeconfig",
+                                                str(kubeconfig("system:kube-controller-manager")),
                                                 *controller_args], base / "controllers.log")
-        self.agents = {n: Proc("nodeagent", ["nodeagent", "--kubeconfig", str(server.kubeconfig), "--node-name", n,
+        self.agents = {n: Proc("nodeagent", ["nodeagent", "--kubeconfig", str(kubeconfig(f"system:node:{n}")),
+                                              "--node-name", n,
                                               "--root-dir", str(base / n), "--port", "0", *agent_args],
                                base / f"{n}.log")
                        for n in nodes}
@@ -161,13 +193,16 @@ def running_cluster(base: Path, nodes: list[str] | None = None, *, server_args: 
     if problem:
         pytest.skip(problem)
     (base / "kubectl-home").mkdir(exist_ok=True)
-    server = ServerProcess(base / "apiserver", extra_args=list(server_args or ()))
+    nodes = nodes or [f"e2e-{uuid.uuid4().hex[:6]}"]
+    # the components run as themselves, under the default Node,RBAC authorization
+    tokens = component_tokens(nodes)
+    server_args = [*(server_args or ()), "--token-auth-file", str(write_token_file(base / "tokens.csv", tokens))]
+    server = ServerProcess(base / "apiserver", extra_args=server_args)
     server.start()
     c = None
     try:
         server.wait_ready()
-        c = Cluster(server, base, nodes or [f"e2e-{uuid.uuid4().hex[:6]}"], list(controller_args or ()),
-                    list(agent_args or ()))
+        c = Cluster(server, base, nodes, list(controller_args or ()), list(agent_args or ()), tokens=tokens)
         if before_agent is not None:
             before_agent(c)
         c.controllers.start()

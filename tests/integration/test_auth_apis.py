@@ -32,10 +32,22 @@ def _client_with_token(server, token: str) -> client.ApiClient:
     return client.ApiClient(cfg)
 
 
-def _service_account(api_client, namespace: str, name: str = "default") -> dict:
+def _service_account(api_client, namespace: str, name: str = "default", view: bool = True) -> dict:
+    """A service account; with `view`, bound to the view role in its namespace (Node,RBAC
+    is the default: an unbound account may not even list pods)."""
     core = client.CoreV1Api(api_client)
-    return core.create_namespaced_service_account(namespace, client.V1ServiceAccount(
+    sa = core.create_namespaced_service_account(namespace, client.V1ServiceAccount(
         metadata=client.V1ObjectMeta(name=name)))
+    if view:
+        try:
+            client.RbacAuthorizationV1Api(api_client).create_namespaced_role_binding(namespace, {
+                "metadata": {"name": f"{name}-views"},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+                "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": namespace}]})
+        except client.exceptions.ApiException as e:
+            if e.status != 409:     # bound already (an account of that name was here before)
+                raise
+    return sa
 
 
 def _list_pods_status(server, token: str, namespace: str) -> int:
@@ -73,22 +85,33 @@ def test_can_i(kubectl, version):
 
 
 def test_can_i_as_service_account_token(server, kubectl, api_client, namespace, kubectl_cache_dir):
-    _service_account(api_client, namespace)
+    _service_account(api_client, namespace, view=False)
     token = kubectl("create", "token", "default", "-n", namespace).stdout.strip()
     # --token replaces a kubeconfig's token, not its client certificate (which would log in first)
     by_token = kubectl_runner(server.token_kubeconfig, kubectl_cache_dir)
     whoami = by_token("auth", "whoami", f"--token={token}").stdout
     assert f"system:serviceaccount:{namespace}:default" in whoami
     assert f"system:serviceaccounts:{namespace}" in whoami and "credential-id" in whoami
+    # Node,RBAC by default: a service account may do nothing until a role is bound to it
+    assert by_token("auth", "can-i", "list", "pods", "-n", namespace, f"--token={token}",
+                    check=False).stdout.strip() == "no"
+    _grant_view(kubectl, namespace)
     assert by_token("auth", "can-i", "list", "pods", "-n", namespace, f"--token={token}").stdout.strip() == "yes"
+
+
+def _grant_view(kubectl, namespace: str) -> None:
+    kubectl("create", "rolebinding", "default-views", "--clusterrole=view",
+            f"--serviceaccount={namespace}:default", "-n", namespace)
 
 
 # --- service-account tokens ----------------------------------------------------
 
 def test_created_token_lists_pods_until_its_service_account_is_deleted(server, kubectl, api_client, namespace):
-    _service_account(api_client, namespace)
+    _service_account(api_client, namespace, view=False)
     token = kubectl("create", "token", "default", "-n", namespace).stdout.strip()
     assert token.count(".") == 2
+    assert _list_pods_status(server, token, namespace) == 403
+    _grant_view(kubectl, namespace)
     assert _list_pods_status(server, token, namespace) == 200
     client.CoreV1Api(api_client).delete_namespaced_service_account("default", namespace)
     assert _list_pods_status(server, token, namespace) == 401
@@ -200,8 +223,13 @@ def test_subject_access_review_asks_the_authorizer(api_client):
     out = client.AuthorizationV1Api(api_client).create_subject_access_review(client.V1SubjectAccessReview(
         spec=client.V1SubjectAccessReviewSpec(user="bob", groups=["dev"], resource_attributes=client.V1ResourceAttributes(
             verb="delete", resource="nodes"))))
-    assert out.status.allowed is True   # the session server runs AlwaysAllow
+    assert out.status.allowed is False   # Node,RBAC by default: bob holds no role
     assert out.spec.user == "bob"
+    out = client.AuthorizationV1Api(api_client).create_subject_access_review(client.V1SubjectAccessReview(
+        spec=client.V1SubjectAccessReviewSpec(user="carol", groups=["system:masters"],
+                                              resource_attributes=client.V1ResourceAttributes(
+                                                  verb="delete", resource="nodes"))))
+    assert out.status.allowed is True
 
 
 def test_always_deny_server(server_factory):

@@ -94,7 +94,8 @@ def test_token_file_user_and_restart_keep_state(server_factory, tmp_path):
     token_file = tmp_path / "tokens.csv"
     token_file.write_text('static-token-1,alice,1001,"developers,testers"\n')
     data_dir = tmp_path / "state"
-    first = server_factory(data_dir, ["--token-auth-file", str(token_file)])
+    # AlwaysAllow, so that alice, bound to no role, may write
+    first = server_factory(data_dir, ["--token-auth-file", str(token_file), "--authorization-mode=AlwaysAllow"])
     admin_token, ca = first.token, first.ca_file.read_bytes()
     with _client(first, True, "static-token-1") as c:
         r = c.post("/api/v1/namespaces/default/configmaps",
@@ -104,7 +105,7 @@ def test_token_file_user_and_restart_keep_state(server_factory, tmp_path):
     first.stop()
     assert first.proc.returncode == 0, f"SIGTERM should stop the server cleanly:\n{first.log()}"
 
-    second = server_factory(data_dir, ["--token-auth-file", str(token_file)])
+    second = server_factory(data_dir, ["--token-auth-file", str(token_file), "--authorization-mode=AlwaysAllow"])
     assert second.token == admin_token and second.ca_file.read_bytes() == ca
     for token in (admin_token, "static-token-1"):
         with _client(second, False, token) as c:

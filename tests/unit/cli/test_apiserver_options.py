@@ -11,7 +11,7 @@ def test_defaults():
     assert (o.secure_port, o.bind_address, o.service_cluster_ip_range) == (6443, "127.0.0.1", "10.96.0.0/12")
     assert o.first_service_ip == "10.96.0.1"
     assert o.service_node_port_range == (30000, 32767)
-    assert o.authorization_mode == ["AlwaysAllow"]
+    assert o.authorization_mode == ["Node", "RBAC"]     # secure by default, as kubeadm
     assert o.enable_admission_plugins == [] and o.disable_admission_plugins == []
     assert o.etcd_servers == [] and o.etcd_compaction_interval == 300
 
