@@ -34,7 +34,7 @@ def default_root(node_name: str) -> str:
 
 
 async def run_agent(kubeconfig: str, node_name: str, *, root_dir: str | None = None,
-                    port: int = DEFAULT_PORT, address: str = "0.0.0.0", host_ip: str | None = None,
+                    port: int = DEFAULT_PORT, address: str = "", host_ip: str | None = None,
                     labels: dict[str, str] | None = None, serve_api: bool = True,
                     ready: asyncio.Event | None = None, require_client_cert: bool = True,
                     authorization_mode: str = "Webhook",
@@ -58,6 +58,7 @@ async def run_agent(kubeconfig: str, node_name: str, *, root_dir: str | None = N
     os.makedirs(root_dir, exist_ok=True)
     os.environ.update({k: v for k, v in podman_env().items() if k == "CONTAINERS_CONF"})
     host_ip = host_ip or hostinfo.host_ip()
+    address = address or host_ip    # the kubelet API on the node's address, not every address
     sock_dir = "/run/pocketkube"
     os.makedirs(sock_dir, exist_ok=True)
     client = ApiClient.from_kubeconfig(kubeconfig, user_agent=f"pocketkube-nodeagent/{node_name}")

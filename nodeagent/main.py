@@ -29,7 +29,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--node-name", default=socket.gethostname().lower(), help="the Node's name")
     p.add_argument("--root-dir", default=None, help="where pod volumes live (default /var/lib/pocketkube/nodeagent/<node>)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help="kubelet API port (0: any free port)")
-    p.add_argument("--address", default="0.0.0.0", help="kubelet API listen address")
+    p.add_argument("--address", default="",
+                   help="kubelet API listen address (default: the node's address; 0.0.0.0 for every address)")
     p.add_argument("--node-ip", default=None, help="the node's InternalIP (default: the default route's source)")
     p.add_argument("--node-labels", default="", help="extra labels, k=v,k2=v2")
     p.add_argument("--rotate-certificates", action="store_true",
