@@ -135,7 +135,8 @@ def test_kubelet_api_only_answers_the_api_server(cluster):
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     with pytest.raises((ssl.SSLError, urllib.error.URLError, ConnectionError)):
-        urllib.request.urlopen(f"https://127.0.0.1:{port}/healthz", context=ctx, timeout=5).read()
+        host = next(a["address"] for a in node["status"]["addresses"] if a["type"] == "InternalIP")
+        urllib.request.urlopen(f"https://{host}:{port}/healthz", context=ctx, timeout=5).read()
 
 
 @pytest.mark.parametrize("version", ["1.27", "1.33"])
