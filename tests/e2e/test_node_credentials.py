@@ -1,4 +1,4 @@
-"""Node credentials on a cluster with --authorization-mode=RBAC.
+"""Node credentials on a cluster with the default authorization (Node,RBAC).
 
 A node joins with only a bootstrap token (`pocketkube token create`, then the `pocketkube
 join` it prints): discovery pinned to the CA hash, a CertificateSigningRequest auto-approved
@@ -32,7 +32,7 @@ IMAGE = "localhost/busybox"
 def rbac_cluster(tmp_path_factory):
     base = tmp_path_factory.mktemp("node-credentials")
     pki = base / "apiserver" / "pki"   # where the cluster's server keeps its CA (made at its first start)
-    with running_cluster(base, server_args=["--authorization-mode=RBAC"],
+    with running_cluster(base,
                          controller_args=["--cluster-signing-cert-file", str(pki / "ca.crt"),
                                           "--cluster-signing-key-file", str(pki / "ca.key")]) as c:
         yield c
@@ -42,7 +42,9 @@ def rbac_cluster(tmp_path_factory):
 def kubelet_url(rbac_cluster) -> str:
     node = rbac_cluster.get("node", rbac_cluster.node)
     port = node["status"]["daemonEndpoints"]["kubeletEndpoint"]["Port"]
-    return f"https://127.0.0.1:{port}"
+    # the kubelet API listens on the node's address only, the one the Node reports
+    host = next(a["address"] for a in node["status"]["addresses"] if a["type"] == "InternalIP")
+    return f"https://{host}:{port}"
 
 
 def _client(url: str, cert: tuple | None = None, token: str | None = None) -> httpx.Client:
