@@ -27,6 +27,7 @@ from .nodeinfo import ClusterState, PodUsage, pod_nonzero_requests, pod_requests
 from .predicates import filter_node
 from .prebind import ClaimWaiter
 from .preemption import pick_node, priority_of, victims_on
+from .sampling import feasible_nodes_to_find, rotated
 from .scoring import score_nodes
 from .topologyspread import TopologySpreadCheck
 from .volumebinding import VolumeCheck
@@ -73,6 +74,7 @@ class Scheduler(Controller):
         # unschedulable pods back off 1 s .. 10 s, with no overall rate cap
         self.queue = WorkQueue(ControllerRateLimiter(ItemBackoff(1.0, 10.0), TokenBucket(1e9, 10**9)), "scheduler")
         self.state = ClusterState()
+        self._next_start = 0  # where the next decision starts filtering (sampling.py)
         self.recorder = self.ctx.recorder(SCHEDULER_NAME)
         self.unschedulable: set[str] = set()
         self.nominated: dict[str, tuple[str, dict]] = {}  # pod key -> (node it preempted on, pod)
@@ -153,19 +155,26 @@ class Scheduler(Controller):
 
     # --- one scheduling decision --------------------------------------------------------
     def decide(self, pod: dict, volumes: VolumeCheck | None = None) -> tuple[str | None, dict]:
-        """(chosen node or None, failures by node). Pure with respect to the cluster state."""
+        """(chosen node or None, failures by node). Reads the cluster state; only moves where the
+        next search starts. Failures cover every node when none fits."""
         requests = pod_requests(pod)
         fits, failures = [], {}
         key = f"{pod['metadata'].get('namespace')}/{pod['metadata']['name']}"
         extra = [c for c in (InterPodCheck(pod, self.state, key), TopologySpreadCheck(pod, self.state, key),
                              volumes) if c is not None and c.active]
-        for name, info in self.state.nodes.items():
-            info = self._with_nominated(key, pod, name, info)
+        names = list(self.state.nodes)
+        enough, looked = feasible_nodes_to_find(len(names)), 0
+        for name in rotated(names, self._next_start):
+            looked += 1
+            info = self._with_nominated(key, pod, name, self.state.nodes[name])
             failed = filter_node(pod, info, requests, extra)
             if failed:
                 failures[name] = failed
             else:
                 fits.append(info)
+                if len(fits) >= enough:
+                    break
+        self._next_start = (self._next_start + looked) % max(len(names), 1)
         if not fits:
             return None, failures
         cpu, mem = pod_nonzero_requests(pod)
