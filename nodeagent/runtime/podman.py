@@ -39,6 +39,14 @@ class Process:
     env: dict[str, str]
 
 
+def _outcome_seen(task: asyncio.Task) -> None:
+    """A shielded call whose caller was cancelled (the agent stopping) may still fail,
+    e.g. when the Podman service stops first: its error is logged here, not left for
+    asyncio to report as never retrieved."""
+    if not task.cancelled() and task.exception() is not None:
+        log.debug("podman call finished after its caller left: %r", task.exception())
+
+
 class PodmanError(Exception):
     def __init__(self, status: int, message: str):
         super().__init__(message)
@@ -204,6 +212,7 @@ class Podman:
             task = asyncio.ensure_future(self._http.request(method, path, **kw))
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
+            task.add_done_callback(_outcome_seen)
             r = await asyncio.shield(task)
         if r.status_code in absent:
             return None
