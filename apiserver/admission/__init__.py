@@ -25,6 +25,7 @@ from .resource_quota import ResourceQuota
 from .runtime_class import RuntimeClass
 from .service_account import ServiceAccount
 from .storage_protection import DefaultStorageClass, StorageObjectInUseProtection
+from .validating_admission_policy import ValidatingAdmissionPolicy
 from .webhooks import MutatingAdmissionWebhook, ValidatingAdmissionWebhook
 
 # Upstream's order (AllOrderedPlugins); only the ones implemented here are classes.
@@ -55,7 +56,7 @@ IMPLEMENTED: dict[str, type[Plugin]] = {p.name: p for p in (
     NamespaceLifecycle, LimitRanger, ServiceAccount, NodeRestriction, PodSecurity, Priority,
     DefaultTolerationSeconds, DefaultStorageClass, StorageObjectInUseProtection, PersistentVolumeClaimResize,
     RuntimeClass,
-    MutatingAdmissionWebhook, ValidatingAdmissionWebhook, ResourceQuota)}
+    MutatingAdmissionWebhook, ValidatingAdmissionPolicy, ValidatingAdmissionWebhook, ResourceQuota)}
 
 
 def plugins(plugin_names: list[str] | None, registries,

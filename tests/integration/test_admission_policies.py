@@ -1,6 +1,6 @@
 """admissionregistration.k8s.io/v1 ValidatingAdmissionPolicies and bindings through
-real clients: stored, defaulted, validated (CEL compiled), kubectl tables.
-They are stored only: no admission plugin evaluates them yet."""
+real clients: stored, defaulted, validated (CEL compiled), kubectl tables, and enforced
+by the ValidatingAdmissionPolicy admission plugin (Deny with params, Warn)."""
 import json
 
 import pytest
@@ -78,3 +78,40 @@ def test_binding_validation(admission):
     fields = [f for f, _ in causes]
     assert fields == ["spec.paramRef.name", "spec.paramRef.selector", "spec.paramRef.parameterNotFoundAction",
                       "spec.validationActions"], causes
+
+
+def test_policies_are_enforced_on_matching_writes(admission, kubectl, namespace):
+    """Deny with params from a ConfigMap the binding names, then Warn: through kubectl."""
+    kubectl("create", "configmap", "policy-params", "-n", namespace, "--from-literal=banned=forbidden-name")
+    admission.create_validating_admission_policy({
+        "metadata": {"name": f"ban-{namespace}"},
+        "spec": {"paramKind": {"apiVersion": "v1", "kind": "ConfigMap"},
+                 "matchConstraints": {"resourceRules": [{"apiGroups": [""], "apiVersions": ["v1"],
+                                                         "operations": ["CREATE", "UPDATE"],
+                                                         "resources": ["configmaps"]}]},
+                 "validations": [{"expression": "object.metadata.name != params.data.banned",
+                                  "reason": "Forbidden"}]}})
+    binding = {"metadata": {"name": f"ban-{namespace}"},
+               "spec": {"policyName": f"ban-{namespace}", "validationActions": ["Deny"],
+                        "paramRef": {"name": "policy-params", "namespace": namespace,
+                                     "parameterNotFoundAction": "Deny"},
+                        "matchResources": {"resourceRules": [{"apiGroups": [""], "apiVersions": ["v1"],
+                                                              "operations": ["CREATE"], "resources": ["configmaps"],
+                                                              "resourceNames": ["forbidden-name", "fine-name"]}]}}}
+    admission.create_validating_admission_policy_binding(binding)
+    try:
+        r = kubectl("create", "configmap", "forbidden-name", "-n", namespace, check=False)
+        assert r.returncode != 0 and (
+            f"ValidatingAdmissionPolicy 'ban-{namespace}' with binding 'ban-{namespace}' denied request: "
+            "failed expression: object.metadata.name != params.data.banned") in r.stderr, r.stderr
+        kubectl("create", "configmap", "fine-name", "-n", namespace)
+        binding["spec"]["validationActions"] = ["Warn", "Audit"]
+        admission.replace_validating_admission_policy_binding(
+            f"ban-{namespace}", dict(binding, metadata=admission.read_validating_admission_policy_binding(
+                f"ban-{namespace}").metadata))
+        r = kubectl("create", "configmap", "forbidden-name", "-n", namespace, version="1.27")
+        assert (f"Warning: Validation failed for ValidatingAdmissionPolicy 'ban-{namespace}' with binding "
+                f"'ban-{namespace}': failed expression") in r.stderr, r.stderr
+    finally:
+        admission.delete_validating_admission_policy_binding(f"ban-{namespace}")
+        admission.delete_validating_admission_policy(f"ban-{namespace}")

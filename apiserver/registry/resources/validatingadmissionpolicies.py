@@ -1,7 +1,7 @@
 """admissionregistration.k8s.io/v1 ValidatingAdmissionPolicies (with /status):
 defaulted and validated as upstream, their CEL expressions compiled (see
 admission_policy_rules for what cel-python does not check). No type-checking
-controller writes status.typeChecking."""
+controller writes status.typeChecking. Enforced by admission/validating_admission_policy.py."""
 from __future__ import annotations
 
 import re
