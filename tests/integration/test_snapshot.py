@@ -34,7 +34,8 @@ def everything(http) -> dict[tuple[str, str, str, str], str]:
             assert r.status_code == 200, (res["name"], r.text)
             for item in r.json()["items"]:
                 meta = item["metadata"]
-                seen[(gv, res["name"], meta.get("namespace", ""), meta["name"])] = meta["resourceVersion"]
+                # objects computed on each read (componentstatuses) have no resourceVersion, as upstream's
+                seen[(gv, res["name"], meta.get("namespace", ""), meta["name"])] = meta.get("resourceVersion", "")
     return seen
 
 
