@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 from promtext import Histogram
+from apiserver.storage.forwarding import ForwardingStore
 from apiserver.storage.interface import Store
 
 _BUCKETS = (0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60)
@@ -26,12 +27,10 @@ def storage_histogram() -> Histogram:
                      ("operation", "type"), _BUCKETS)
 
 
-class InstrumentedStore(Store):
+class InstrumentedStore(ForwardingStore):
     def __init__(self, backend: Store, timings: Histogram):
-        self.backend, self.timings = backend, timings
-
-    def __getattr__(self, name):   # start_compactor and the backends' own extras
-        return getattr(self.backend, name)
+        super().__init__(backend)
+        self.timings = timings
 
     async def _timed(self, operation: str, key: str, call):
         start = time.perf_counter()
@@ -55,27 +54,6 @@ class InstrumentedStore(Store):
     async def list(self, prefix, *, limit=0, start_key=None, revision=0):
         return await self._timed("list", prefix, self.backend.list(prefix, limit=limit, start_key=start_key,
                                                                   revision=revision))
-
-    def watch(self, prefix, from_revision, **kwargs):
-        return self.backend.watch(prefix, from_revision, **kwargs)
-
-    async def current_revision(self):
-        return await self.backend.current_revision()
-
-    async def compacted_revision(self):
-        return await self.backend.compacted_revision()
-
-    async def compact(self, revision):
-        return await self.backend.compact(revision)
-
-    async def healthy(self):
-        return await self.backend.healthy()
-
-    async def close(self):
-        return await self.backend.close()
-
-    async def reliable_progress(self):
-        return await self.backend.reliable_progress()
 
     async def guaranteed_update(self, key, mutate, *, attempts=16):
         return await self._timed("guaranteed_update", key,

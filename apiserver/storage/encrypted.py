@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .envelope import ProviderChain
+from .forwarding import ForwardingStore
 from .interface import KeyValue, ListResult, RevisionConflictError, Store, WatchEvent
 
 
@@ -23,12 +24,13 @@ class StaleKeyValue(KeyValue):
     stale = True
 
 
-class EncryptedStore(Store):
-    def __init__(self, backend: Store, chain_for: Callable[[str], ProviderChain | None]):
-        self.backend, self.chain_for = backend, chain_for
+class EncryptedStore(ForwardingStore):
+    """Only the calls that carry values change; guaranteed_update stays Store's own
+    read-modify-write through them (a backend's native one would bypass encryption)."""
 
-    def __getattr__(self, name):   # start_compactor, timings and the backends' own extras
-        return getattr(self.backend, name)
+    def __init__(self, backend: Store, chain_for: Callable[[str], ProviderChain | None]):
+        super().__init__(backend)
+        self.chain_for = chain_for
 
     # ---- the two directions ---------------------------------------------------
     def _seal(self, key: str, value: bytes) -> bytes:
@@ -75,24 +77,6 @@ class EncryptedStore(Store):
 
     def watch(self, prefix, from_revision, **kwargs):
         return _OpenedWatch(self.backend.watch(prefix, from_revision, **kwargs), self._open_event)
-
-    async def current_revision(self):
-        return await self.backend.current_revision()
-
-    async def compacted_revision(self):
-        return await self.backend.compacted_revision()
-
-    async def compact(self, revision):
-        return await self.backend.compact(revision)
-
-    async def healthy(self):
-        return await self.backend.healthy()
-
-    async def close(self):
-        return await self.backend.close()
-
-    async def reliable_progress(self):
-        return await self.backend.reliable_progress()
 
 
 class _OpenedWatch:
