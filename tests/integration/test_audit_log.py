@@ -47,7 +47,10 @@ def events(log, want, timeout=10.0) -> list[dict]:
     """The log's events once `want(events)` holds (the writer thread is asynchronous)."""
     deadline = time.monotonic() + timeout
     while True:
-        evs = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+        text = log.read_text() if log.exists() else ""
+        # Only whole lines: the writer may be between the two halves of a long line.
+        complete = text[:text.rfind("\n") + 1]
+        evs = [json.loads(line) for line in complete.splitlines()]
         if want(evs) or time.monotonic() > deadline:
             return evs
 
