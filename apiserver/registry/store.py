@@ -54,6 +54,10 @@ class GenericStore:
         self.storage = storage
         self.cache = cache
         self.prefix = f"/registry/{resource.storage_name}/"
+        # The selectable fields of the last few objects matched, by identity: a watch event
+        # is matched by every watcher with a field selector in turn (each kubelet's watch
+        # of its pods), each against the object and its previous version.
+        self._fields_memo: dict[int, tuple[dict, dict]] = {}
 
     # --- keys ---------------------------------------------------------------
     def key(self, namespace: str, name: str) -> str:
@@ -116,9 +120,20 @@ class GenericStore:
     def matches(self, obj: dict, lsel, fsel) -> bool:
         if lsel is not None and not lsel.matches((obj.get("metadata") or {}).get("labels") or {}):
             return False
-        if fsel is not None and not fsel.matches(self.strategy.fields(obj)):
+        if fsel is not None and not fsel.matches(self._fields(obj)):
             return False
         return True
+
+    def _fields(self, obj: dict) -> dict:
+        memo = self._fields_memo
+        hit = memo.get(id(obj))
+        if hit is not None and hit[0] is obj:
+            return hit[1]
+        if len(memo) >= 4:
+            memo.clear()
+        fields = self.strategy.fields(obj)
+        memo[id(obj)] = (obj, fields)  # the object is held, so its id is not reused meanwhile
+        return fields
 
     async def list(self, namespace: str, opts: ListOptions) -> ListPage:
         prefix = self.list_prefix(namespace)

@@ -75,6 +75,17 @@ class WatchStream:
 
         self._timer = loop.call_later(min(interval, max(deadline - loop.time(), 0)), tick)
 
+    def ready(self) -> bool:
+        """Whether next() would answer without waiting (an event is buffered): the HTTP
+        layer then sends it in the same write as the one before. False when unsure."""
+        if self._initial:
+            return True
+        it = self._it
+        if it is None or self._failed or self._pending is not None:
+            return False
+        buffered = getattr(it, "buffered", None)
+        return buffered is not None and buffered() > 0
+
     async def next(self):
         """The next event: (type, StoredObject), ("ERROR", StatusError), or None
         when a tick passed; raises StopAsyncIteration when the storage stream ends."""
@@ -155,6 +166,22 @@ class WatchStream:
 
 def encode_event(kind: str, obj_json: bytes) -> bytes:
     return b'{"type":"' + kind.encode() + b'","object":' + obj_json + b"}\n"
+
+
+# The last event framed, by identity of its object: one committed event reaches every
+# watcher of its resource in turn, so each frames it once, not once per watcher.
+_last_framed: tuple[str, object, bytes] = ("", None, b"")
+
+
+def encode_stored_event(kind: str, item: StoredObject) -> bytes:
+    """encode_event for a stored object in its JSON form, framed once per event."""
+    global _last_framed
+    last_kind, last_item, framed = _last_framed
+    if last_item is item and last_kind == kind:
+        return framed
+    framed = encode_event(kind, item.json)
+    _last_framed = (kind, item, framed)
+    return framed
 
 
 def bookmark_object(resource, revision: int) -> bytes:

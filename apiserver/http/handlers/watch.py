@@ -17,7 +17,10 @@ from apiserver.http.negotiation import JSON, negotiate
 from apiserver.http.tables import partial, table
 from apiserver.machinery import errors
 from apiserver.registry.options import ListOptions
-from apiserver.registry.watching import bookmark_object, encode_event
+from apiserver.registry.watching import bookmark_object, encode_event, encode_stored_event
+
+# Buffered events joined into one write, up to about this many bytes.
+BATCH_BYTES = 64 * 1024
 
 
 async def watch(rc: RequestContext):
@@ -36,15 +39,15 @@ async def watch(rc: RequestContext):
     interval = rc.server.bookmark_interval
     resource, strategy, query = rc.resource, rc.store.strategy, rc.query
 
-    def render(item) -> bytes:
+    def render(kind: str, item) -> bytes:
         nonlocal first
         if out.convert == "Table":
             body = table(resource, strategy, [item], out, query, with_columns=first)
             first = False
-            return body
+            return encode_event(kind, body)
         if out.convert == "PartialObjectMetadata":
-            return orjson.dumps(partial(item.obj, out.api_version))
-        return item.json
+            return encode_event(kind, orjson.dumps(partial(item.obj, out.api_version)))
+        return encode_stored_event(kind, item)
 
     first = True
     metrics = rc.server.metrics
@@ -55,23 +58,36 @@ async def watch(rc: RequestContext):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         stream.tick_every(interval if opts.allow_bookmarks else timeout, deadline)
+        # Events already waiting (a burst, or the initial ADDED of every object) go out
+        # in one write: one chunk, one TLS record, one send instead of one each.
+        pending: list[bytes] = []
+        size = 0
         try:
             while True:
-                ev = await stream.next()
+                if pending and (size >= BATCH_BYTES or not stream.ready()):
+                    yield b"".join(pending)
+                    pending.clear()
+                    size = 0
+                try:
+                    ev = await stream.next()
+                except StopAsyncIteration:
+                    break
                 if loop.time() >= deadline:
-                    return
+                    break
                 if ev is None:
                     if opts.allow_bookmarks:
-                        yield encode_event("BOOKMARK", bookmark_object(resource, stream.revision))
+                        pending.append(encode_event("BOOKMARK", bookmark_object(resource, stream.revision)))
                     continue
                 kind, item = ev
                 if kind == "ERROR":
-                    yield encode_event("ERROR", orjson.dumps(item.status()))
-                    return
-                yield encode_event(kind, render(item))
+                    pending.append(encode_event("ERROR", orjson.dumps(item.status())))
+                    break
+                chunk = render(kind, item)
+                pending.append(chunk)
+                size += len(chunk)
                 counted[event_key] = counted.get(event_key, 0) + 1
-        except StopAsyncIteration:
-            return
+            if pending:
+                yield b"".join(pending)
         finally:
             await stream.close()
 
