@@ -43,7 +43,7 @@ async def run_agent(kubeconfig: str, node_name: str, *, root_dir: str | None = N
                     eviction_hard: str = DEFAULT_EVICTION_HARD, reserved_memory: int = 0,
                     housekeeping_interval: float = 10.0, pressure_transition_period: float = 300.0,
                     orphan_sweep_period: float = 30.0,
-                    rotate_certificates: bool = False) -> None:
+                    rotate_certificates: bool = False, rotate_server_certificates: bool = False) -> None:
     """Run until cancelled.
 
     `static_pods` are the components running on this node beside the agent (what
@@ -53,7 +53,11 @@ async def run_agent(kubeconfig: str, node_name: str, *, root_dir: str | None = N
     The kubelet API authenticates callers as the kubelet does (a certificate of the
     cluster CA, the one the kubeconfig trusts, or a bearer token the API server reviews;
     anonymous only without `require_client_cert`, i.e. --anonymous-auth) and asks the
-    API server whether they may (SubjectAccessReview, `authorization_mode` Webhook)."""
+    API server whether they may (SubjectAccessReview, `authorization_mode` Webhook).
+
+    `rotate_server_certificates` (the kubelet's flag): the kubelet API serves a certificate
+    of the cluster CA obtained through a CSR once the Node is registered, renewed before it
+    expires (serving_cert.py); without it, a self-signed one."""
     root_dir = root_dir or default_root(node_name)
     os.makedirs(root_dir, exist_ok=True)
     os.environ.update({k: v for k, v in podman_env().items() if k == "CONTAINERS_CONF"})
@@ -83,11 +87,12 @@ async def run_agent(kubeconfig: str, node_name: str, *, root_dir: str | None = N
                                    node_name=node_name, address=address, port=port, root_dir=root_dir,
                                    client_ca_pem=client.config.ca_pem,
                                    auth=KubeletAuth(client, node_name, anonymous=not require_client_cert,
-                                                    authorization_mode=authorization_mode),
+                                                    authorization_mode=authorization_mode,
+                                                    client_ca_pem=client.config.ca_pem),
                                    list_pods=lambda: [w.pod for w in manager_box["m"].workers.values()]
                                    if "m" in manager_box else [],
                                    static_pod=mirrors.component_for)
-            port = await server.start()
+            port = server.bind()
         thresholds = parse_eviction_hard(eviction_hard)
         memory = hostinfo.memory_bytes()
         eviction_memory = max([t.value(memory) for t in thresholds if t.signal == MEMORY_AVAILABLE], default=0)
@@ -95,6 +100,14 @@ async def run_agent(kubeconfig: str, node_name: str, *, root_dir: str | None = N
                                 labels=labels, reserved_memory=reserved_memory, eviction_memory=eviction_memory)
         manager_box["reporter"] = reporter
         await reporter.register()
+        serving = None
+        if server is not None:
+            if rotate_server_certificates:   # the CSR names the addresses the Node now reports
+                from .serving_cert import ServingCertificate
+                serving = ServingCertificate(client, node_name, [host_ip, node_name], os.path.join(root_dir, "pki"))
+                await server.start(*await serving.ensure())
+            else:
+                await server.start()
         ctx = AgentContext(client=client, podman=podman, recorder=recorder,
                            node_name=node_name, host_ip=host_ip, root_dir=root_dir,
                            sources=ApiSources(client), node_allocatable=reporter.allocatable,
@@ -112,6 +125,8 @@ async def run_agent(kubeconfig: str, node_name: str, *, root_dir: str | None = N
         if rotate_certificates and client.config.client_cert_pem:
             from .bootstrap import rotate_client_certificate
             loops.append(rotate_client_certificate(client, kubeconfig, node_name))
+        if serving is not None:
+            loops.append(serving.rotate(server.reload_certificate))
         await run_together(*loops)
     finally:
         if server is not None:

@@ -42,7 +42,11 @@ def needs_certificate(kubeconfig: str, now: dt.datetime | None = None) -> bool:
         return True
     if not cfg.client_cert_pem:
         return not cfg.token
-    cert = x509.load_pem_x509_certificate(cfg.client_cert_pem.encode())
+    return renewal_due(x509.load_pem_x509_certificate(cfg.client_cert_pem.encode()), now)
+
+
+def renewal_due(cert: x509.Certificate, now: dt.datetime | None = None) -> bool:
+    """The certificate is in the last fifth of its life (pure)."""
     now = now or dt.datetime.now(dt.timezone.utc)
     life = cert.not_valid_after_utc - cert.not_valid_before_utc
     return now >= cert.not_valid_after_utc - life / 5
@@ -67,15 +71,14 @@ def _kubeconfig(server: str, ca_pem: str | None, node_name: str, cert_pem: bytes
             "current-context": "default-context", "preferences": {}}
 
 
-async def request_client_certificate(client: ApiClient, node_name: str, timeout: float = 300.0) -> tuple[bytes, bytes]:
-    """(certificate PEM, key PEM) issued for this node through a CertificateSigningRequest."""
-    key = ec.generate_private_key(ec.SECP256R1())
+async def request_certificate(client: ApiClient, request_pem: bytes, signer: str, usages: list[str],
+                              what: str, timeout: float = 300.0) -> bytes:
+    """The certificate PEM issued for `request_pem` through a CertificateSigningRequest."""
     name = f"node-csr-{secrets.token_hex(8)}"
     await client.create(CERTIFICATESIGNINGREQUESTS, {
         "apiVersion": "certificates.k8s.io/v1", "kind": "CertificateSigningRequest", "metadata": {"name": name},
-        "spec": {"request": base64.b64encode(node_request(node_name, key)).decode(), "signerName": SIGNER,
-                 "usages": USAGES}})
-    log.info("asked for a client certificate: CertificateSigningRequest %s", name)
+        "spec": {"request": base64.b64encode(request_pem).decode(), "signerName": signer, "usages": usages}})
+    log.info("asked for a %s: CertificateSigningRequest %s", what, name)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     delay = 0.2
@@ -87,13 +90,24 @@ async def request_client_certificate(client: ApiClient, node_name: str, timeout:
             raise RuntimeError(f"CertificateSigningRequest {name} {refused[0]['type'].lower()}: "
                                f"{refused[0].get('message', '')}")
         if status.get("certificate"):
-            key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                        serialization.NoEncryption())
-            return base64.b64decode(status["certificate"]), key_pem
+            return base64.b64decode(status["certificate"])
         if loop.time() > deadline:
             raise RuntimeError(f"CertificateSigningRequest {name} was not approved and issued in {timeout:.0f}s")
         await asyncio.sleep(delay)
         delay = min(delay * 2, 2.0)
+
+
+def key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+async def request_client_certificate(client: ApiClient, node_name: str, timeout: float = 300.0) -> tuple[bytes, bytes]:
+    """(certificate PEM, key PEM) issued for this node through a CertificateSigningRequest."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert_pem = await request_certificate(client, node_request(node_name, key), SIGNER, USAGES, "client certificate",
+                                         timeout)
+    return cert_pem, key_pem(key)
 
 
 async def bootstrap_kubeconfig(bootstrap: str, kubeconfig: str, node_name: str) -> None:

@@ -35,6 +35,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--node-labels", default="", help="extra labels, k=v,k2=v2")
     p.add_argument("--rotate-certificates", action="store_true",
                    help="ask for a new client certificate (a CSR) when the kubeconfig's nears expiry, and use it")
+    p.add_argument("--rotate-server-certificates", action="store_true",
+                   help="serve the kubelet API with a certificate of the cluster CA asked for through a CSR "
+                        "(signer kubernetes.io/kubelet-serving), renewed before it expires; default: self-signed")
     p.add_argument("--anonymous-auth", action="store_true",
                    help="let callers with neither a client certificate nor a token in, as system:anonymous")
     p.add_argument("--authorization-mode", choices=["Webhook", "AlwaysAllow"], default="Webhook",
@@ -114,6 +117,7 @@ def run(argv: list[str]) -> int:
             ns.kubeconfig, ns.node_name, root_dir=ns.root_dir, port=ns.port, address=ns.address,
             host_ip=ns.node_ip, labels=labels, require_client_cert=not ns.anonymous_auth,
             authorization_mode=ns.authorization_mode, rotate_certificates=ns.rotate_certificates,
+            rotate_server_certificates=ns.rotate_server_certificates,
             cluster_dns=[a for a in ns.cluster_dns.split(",") if a], cluster_domain=ns.cluster_domain,
             eviction_hard=ns.eviction_hard, reserved_memory=reserved, housekeeping_interval=ns.housekeeping_interval,
             orphan_sweep_period=ns.orphan_sweep_period,

@@ -140,4 +140,5 @@ def run_join(ns: argparse.Namespace, rest: list[str]) -> int:
         yaml.safe_dump(config, f, sort_keys=False)
     from nodeagent.main import run as run_nodeagent
     return run_nodeagent(["--bootstrap-kubeconfig", bootstrap, "--kubeconfig", os.path.join(root, "kubelet.kubeconfig"),
-                          "--node-name", node, "--root-dir", root, "--rotate-certificates", *rest])
+                          "--node-name", node, "--root-dir", root, "--rotate-certificates",
+                          "--rotate-server-certificates", *rest])

@@ -3,7 +3,9 @@
 The API server starts first; once it listens, the controllers and one node
 agent start in the same event loop, each with its own credentials (the controllers:
 a token minted into DATA_DIR/tokens.csv and a kubeconfig under DATA_DIR/kubeconfigs; the
-node agent: a client certificate it asks for with a bootstrap token, as a joining node does),
+node agent: a client certificate it asks for with a bootstrap token, as a joining node does,
+and a serving certificate through a CSR, which the API server verifies: it runs with
+--kubelet-certificate-authority set to the cluster CA unless told otherwise),
 talking to the server over HTTPS like any client would. Ctrl-C stops the
 components first, then the server.
 """
@@ -149,7 +151,7 @@ async def _bootstrapped_agent(creds, node: str, root, settings: dict) -> None:
                             "contexts": [{"name": "tls-bootstrap", "context": {
                                 "cluster": "kubernetes", "user": "tls-bootstrap-token-user"}}]}, f)
         await bootstrap_kubeconfig(str(bootstrap), str(kubeconfig), node)
-    await run_agent(str(kubeconfig), node, rotate_certificates=True, **settings)
+    await run_agent(str(kubeconfig), node, rotate_certificates=True, rotate_server_certificates=True, **settings)
 
 
 def run_up(ns: argparse.Namespace) -> int:
@@ -157,6 +159,10 @@ def run_up(ns: argparse.Namespace) -> int:
     from apiserver.assembly.server import ServerSetupError, configure_logging, install_signal_handlers, serve
 
     opts = options_from_args(ns)
+    if not ns.no_controllers and opts.kubelet_certificate_authority is None:
+        # node agents here serve certificates of the cluster CA (csrsigning issues them through
+        # CSRs: its own node agent's, and those of nodes that `pocketkube join`): verify them
+        opts.kubelet_certificate_authority = opts.data_dir / "pki" / "ca.crt"
     configure_logging()
     from .componentlogs import install
 

@@ -36,6 +36,7 @@ class ServerOptions:
     client_ca_file: Path | None = None    # None: the cluster CA (DATA_DIR/pki/ca.crt)
     kubelet_client_certificate: Path | None = None   # None: issued from the cluster CA at first start
     kubelet_client_key: Path | None = None
+    kubelet_certificate_authority: Path | None = None   # None: node agents' serving certs are not verified
     service_cluster_ip_range: str = DEFAULT_SERVICE_CIDR
     service_node_port_range: tuple[int, int] = (30000, 32767)
     etcd_servers: list[str] = field(default_factory=list)
@@ -152,6 +153,9 @@ def add_flags(p: argparse.ArgumentParser, *, default_data_dir: str | None = None
                    help="client certificate this server shows node agents (default: pki/apiserver-kubelet-client.crt, "
                         "issued from the cluster CA)")
     p.add_argument("--kubelet-client-key", type=Path, default=None, help="its private key")
+    p.add_argument("--kubelet-certificate-authority", type=Path, default=None,
+                   help="CA that node agents' serving certificates must be signed by (and name the address "
+                        "dialled); default: not verified")
     p.add_argument("--service-cluster-ip-range", type=parse_cidr, default=DEFAULT_SERVICE_CIDR)
     p.add_argument("--service-node-port-range", type=parse_port_range, default=parse_port_range(DEFAULT_NODE_PORTS))
     p.add_argument("--etcd-servers", type=_csv, default=[],
@@ -219,6 +223,7 @@ def options_from_args(ns: argparse.Namespace) -> ServerOptions:
         client_ca_file=ns.client_ca_file,
         kubelet_client_certificate=ns.kubelet_client_certificate,
         kubelet_client_key=ns.kubelet_client_key,
+        kubelet_certificate_authority=ns.kubelet_certificate_authority,
         service_cluster_ip_range=ns.service_cluster_ip_range,
         service_node_port_range=ns.service_node_port_range,
         etcd_servers=ns.etcd_servers,

@@ -198,7 +198,9 @@ async def build_app(opts: ServerOptions, store, creds: Credentials, port: int, *
         authorizer=authorizer,
         # pods/log, exec, attach, portforward go to the node agents
         extra_routes=[*nodeproxy_routes(registries, authenticator, authorizer, pki=creds.pki,
-                                        client_cert=kubelet_client_pair(opts)),
+                                        client_cert=kubelet_client_pair(opts),
+                                        kubelet_ca=str(opts.kubelet_certificate_authority)
+                                        if opts.kubelet_certificate_authority else None),
                       *oidc_routes(authenticator, authenticator.service_accounts.signer, authenticator.issuer)],
         admission_mutate=mutate,
         admission_validate=validate,

@@ -2,10 +2,8 @@
 
 A request's client certificate arrives as the ASGI TLS extension's chain (PEM,
 the client's own first); the server hands it over unverified, so it is verified
-here: issued directly by one of the client CAs (signature and issuer name), in its
-validity window, and good for client authentication (no extended key usage, or
-clientAuth or anyExtendedKeyUsage among them). As upstream's CommonNameUserConversion:
-the user is the subject's CN, the groups its O values (plus system:authenticated).
+here (tlspeer.verify: issued by a client CA, valid now, good for client auth).
+As upstream's CommonNameUserConversion: the user is the subject's CN, the groups its O values (plus system:authenticated).
 
 Verification is remembered per certificate (client-go sends many requests over one
 connection, each with the same certificate) until the certificate expires.
@@ -13,13 +11,13 @@ connection, each with the same certificate) until the certificate expires.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable, Sequence
+from typing import Sequence
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import NameOID
 
 from apiserver.machinery.user import UserInfo
+from tlspeer.verify import client_certificate_refusal
 
 from .tokens import AUTHENTICATED_GROUP
 
@@ -41,26 +39,6 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def _issued_by_one_of(cert: x509.Certificate, cas: Iterable[x509.Certificate]) -> bool:
-    for ca in cas:
-        if cert.issuer != ca.subject:
-            continue
-        try:
-            cert.verify_directly_issued_by(ca)
-            return True
-        except (ValueError, TypeError, InvalidSignature):
-            continue
-    return False
-
-
-def _good_for_client_auth(cert: x509.Certificate) -> bool:
-    try:
-        usages = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-    except x509.ExtensionNotFound:
-        return True
-    return ExtendedKeyUsageOID.CLIENT_AUTH in usages or ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE in usages
-
-
 def user_of_certificate(cert: x509.Certificate) -> UserInfo:
     cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     user = str(cns[0].value) if cns else ""
@@ -75,13 +53,9 @@ def user_of_certificate(cert: x509.Certificate) -> UserInfo:
 def verify_client_certificate(cert: x509.Certificate, cas: Sequence[x509.Certificate],
                               now: dt.datetime | None = None) -> UserInfo:
     """The user a certificate logs in, or CertificateRefused naming why it does not."""
-    now = now or _now()
-    if not _issued_by_one_of(cert, cas):
-        raise CertificateRefused("certificate signed by unknown authority")
-    if now < cert.not_valid_before_utc or now > cert.not_valid_after_utc:
-        raise CertificateRefused("certificate has expired or is not yet valid")
-    if not _good_for_client_auth(cert):
-        raise CertificateRefused("certificate specifies an incompatible key usage")
+    refusal = client_certificate_refusal(cert, cas, now or _now())
+    if refusal:
+        raise CertificateRefused(refusal)
     return user_of_certificate(cert)
 
 

@@ -73,17 +73,14 @@ def container_for(pod: dict, requested: str | None) -> str:
 
 
 class NodeProxy:
-    def __init__(self, registries, authenticator, authorizer, client_cert: tuple[str, str] | None = None):
+    def __init__(self, registries, authenticator, authorizer, client_cert: tuple[str, str] | None = None,
+                 kubelet_ca: str | None = None):
         self.registries, self.authenticator, self.authorizer = registries, authenticator, authorizer
-        self.ssl = ssl.create_default_context()
-        # Node agents serve self-signed certificates (upstream's default without
-        # --kubelet-certificate-authority): the server does not verify them.
-        self.ssl.check_hostname = False
-        self.ssl.verify_mode = ssl.CERT_NONE
-        if client_cert:
-            self.ssl.load_cert_chain(*client_cert)
+        # Without --kubelet-certificate-authority node agents' (self-signed) serving
+        # certificates are not verified, as upstream; with it, CA and address both are.
+        self.ssl = spdy_tunnel.kubelet_context(client_cert, kubelet_ca)
         self.http = httpx.AsyncClient(verify=self.ssl, timeout=httpx.Timeout(30.0, read=None))
-        self.tunnel_ssl = spdy_tunnel.tunnel_context(client_cert)
+        self.tunnel_ssl = spdy_tunnel.tunnel_context(client_cert, kubelet_ca)
 
     # -- who may, and where to -------------------------------------------
     async def _authorize(self, scope, method: str, path: str, query, verb: str | None) -> None:
@@ -317,12 +314,13 @@ def kubelet_client_cert(pki) -> tuple[str, str]:
 
 
 def nodeproxy_routes(registries, authenticator, authorizer, *, client_cert: tuple[str, str] | None = None,
-                     pki=None) -> list:
+                     pki=None, kubelet_ca: str | None = None) -> list:
     """Routes for create_app(extra_routes=...). With `pki` (the server's ServingFiles)
-    the server authenticates to node agents with a CA-signed client certificate."""
+    the server authenticates to node agents with a CA-signed client certificate; with
+    `kubelet_ca` it verifies theirs."""
     if client_cert is None and pki is not None:
         client_cert = kubelet_client_cert(pki)
-    np = NodeProxy(registries, authenticator, authorizer, client_cert)
+    np = NodeProxy(registries, authenticator, authorizer, client_cert, kubelet_ca)
     base = "/api/v1/namespaces/{namespace}/pods/{name}"
     return [
         Route(base + "/log", np.pod_log, methods=["GET"]),

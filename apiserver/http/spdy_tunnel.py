@@ -37,14 +37,25 @@ def offered_protocols(scope) -> list[str]:
     return _values(scope, b"x-stream-protocol-version")
 
 
-def tunnel_context(client_cert: tuple[str, str] | None) -> ssl.SSLContext:
-    """TLS toward node agents for an upgrade: HTTP/1.1 only (an upgrade has no HTTP/2 form);
-    node agents' self-signed certificates are not verified, as for every other hop."""
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
+def kubelet_context(client_cert: tuple[str, str] | None, kubelet_ca: str | None) -> ssl.SSLContext:
+    """TLS toward node agents. With `kubelet_ca` (--kubelet-certificate-authority) their serving
+    certificates must be signed by it and name the address dialled; without it they are not
+    verified (self-signed ones), as kube-apiserver without that flag."""
+    if kubelet_ca:
+        ctx = ssl.create_default_context(cafile=kubelet_ca)   # that CA only, not the system's
+    else:
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
     if client_cert:
         ctx.load_cert_chain(*client_cert)
+    return ctx
+
+
+def tunnel_context(client_cert: tuple[str, str] | None, kubelet_ca: str | None = None) -> ssl.SSLContext:
+    """TLS toward node agents for an upgrade: HTTP/1.1 only (an upgrade has no HTTP/2 form),
+    verified as every other hop is."""
+    ctx = kubelet_context(client_cert, kubelet_ca)
     ctx.set_alpn_protocols(["http/1.1"])
     return ctx
 

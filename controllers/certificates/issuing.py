@@ -44,7 +44,7 @@ def load_request(csr_obj: dict) -> x509.CertificateSigningRequest:
         raise SignerRefused(f"unable to parse csr: {e}") from None
 
 
-def _names(req: x509.CertificateSigningRequest):
+def subject_alt_names(req: x509.CertificateSigningRequest):
     try:
         return req.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
@@ -68,7 +68,7 @@ def _check_node_subject(req: x509.CertificateSigningRequest) -> None:
 
 def check_request(signer: str, req: x509.CertificateSigningRequest, usages: list[str]) -> None:
     """SignerRefused when `signer` does not issue what the request asks for."""
-    sans = _names(req)
+    sans = subject_alt_names(req)
     if signer == KUBE_APISERVER_CLIENT:
         _check_usages(usages, _CLIENT_USAGES)
     elif signer == KUBE_APISERVER_CLIENT_KUBELET:
@@ -116,7 +116,7 @@ def issue(req: x509.CertificateSigningRequest, usages: list[str], ca_cert: x509.
         builder = builder.add_extension(key_usage, critical=True)
     if ekus:
         builder = builder.add_extension(x509.ExtendedKeyUsage(ekus), critical=False)
-    sans = _names(req)
+    sans = subject_alt_names(req)
     if list(sans):
         builder = builder.add_extension(sans, critical=False)
     return builder.sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)

@@ -7,11 +7,12 @@
   WS  /attach/{namespace}/{pod}/{container}?stdin&stdout&stderr&tty
   WS  /portForward/{namespace}/{pod}?ports=..
 
-TLS with a certificate of its own. When a CA is given (the cluster's, from the
-agent's kubeconfig), clients are asked for a certificate it signed; every request
-is then authenticated (that certificate, or a bearer token the API server reviews)
-and authorized (SubjectAccessReview on nodes/<subresource>) as the kubelet does:
-auth.py.
+TLS with the certificate the agent hands start() (one the cluster CA signed through a
+CSR, ../serving_cert.py, reloaded when renewed), else a self-signed one of its own. When a
+CA is given (the cluster's, from the agent's kubeconfig), clients are asked for a
+certificate; every request is then authenticated (that certificate, verified against the
+CA, or a bearer token the API server reviews) and authorized (SubjectAccessReview on
+nodes/<subresource>) as the kubelet does: auth.py.
 """
 
 from __future__ import annotations
@@ -105,6 +106,8 @@ class KubeletServer:
         self.stats = ResourceStats(podman, node_name)
         self._stop = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self._sock: socket.socket | None = None
+        self._contexts: list = []   # the TLS contexts serving, reloaded with a renewed certificate
         self.app = Starlette(routes=[
             Route("/healthz", self.healthz),
             Route("/pods", self.pods),
@@ -122,12 +125,20 @@ class KubeletServer:
         ])
 
     # -- lifecycle ---------------------------------------------------------
-    async def start(self) -> int:
-        """Listen on the kubelet port and serve; the port actually bound. A port another
-        process holds is an error (PortTaken), never a port to advertise as ours."""
-        sock = bind_kubelet_port(self.address, self.port)
-        self.port = sock.getsockname()[1]
-        cert, key = ensure_serving_cert(os.path.join(self.root_dir, "pki"), self.node_name)
+    def bind(self) -> int:
+        """Listen on the kubelet port (serving starts with start()); the port actually bound. A
+        port another process holds is an error (PortTaken), never a port to advertise as ours."""
+        if self._sock is None:
+            self._sock = bind_kubelet_port(self.address, self.port)
+            self.port = self._sock.getsockname()[1]
+        return self.port
+
+    async def start(self, cert: str | None = None, key: str | None = None) -> int:
+        """Serve with the certificate and key files given, else a self-signed pair; the port."""
+        self.bind()
+        sock, self._sock = self._sock, None
+        if cert is None or key is None:
+            cert, key = ensure_serving_cert(os.path.join(self.root_dir, "pki"), self.node_name)
         cfg = Config()
         cfg.bind = [f"fd://{sock.detach()}"]   # hypercorn serves on, and closes, this fd
         cfg.certfile, cfg.keyfile = cert, key
@@ -139,14 +150,30 @@ class KubeletServer:
             ca_path = os.path.join(self.root_dir, "pki", "client-ca.crt")
             with open(ca_path, "w") as f:
                 f.write(self.client_ca_pem)
-            # asked for, verified in the handshake, handed to auth.py in the scope
-            tlspeer.request_client_certificates(cfg, ca_path, accept_any=False)
+            # asked for, any accepted in the handshake, handed to auth.py in the scope to verify
+            tlspeer.request_client_certificates(cfg, ca_path)
+        make_context = cfg.create_ssl_context
+
+        def create_ssl_context():
+            context = make_context()
+            self._contexts.append(context)
+            return context
+        cfg.create_ssl_context = create_ssl_context
         rawupgrade.install()   # SPDY upgrades reach the app (kubectl before 1.30)
         app = RequireAuth(self.app, self.auth) if self.auth is not None else self.app
         self._task = asyncio.ensure_future(serve(app, cfg, shutdown_trigger=self._stop.wait))
         return self.port
 
+    def reload_certificate(self, cert: str, key: str) -> None:
+        """Serve new connections with a renewed certificate (open ones keep the old)."""
+        for context in self._contexts:
+            context.load_cert_chain(cert, key)
+        log.info("kubelet API serves a renewed certificate (%s)", cert)
+
     async def stop(self) -> None:
+        if self._sock is not None:   # bound, never served
+            self._sock.close()
+            self._sock = None
         self._stop.set()
         if self._task:
             try:

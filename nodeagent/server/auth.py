@@ -1,7 +1,9 @@
 """Who may use the kubelet API, decided as the kubelet decides it.
 
-Authentication, in the kubelet's order: a client certificate the TLS layer verified
-against the cluster CA (CN: the user, O: the groups, as the API server reads them),
+Authentication, in the kubelet's order: a client certificate of the cluster CA (CN: the
+user, O: the groups, as the API server reads them; the TLS layer takes any certificate,
+as the kubelet's RequestClientCert does, and it is verified here, so that one of another
+CA is a 401, not a failed handshake),
 then a bearer token, which the API server is asked about (TokenReview); with neither,
 anonymous (system:anonymous) when --anonymous-auth, else 401.
 
@@ -14,11 +16,14 @@ tokens 2 minutes; authorized 5 minutes, refused 30 seconds).
 """
 from __future__ import annotations
 
+import datetime as dt
 import time
 from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
+
+from tlspeer.verify import client_certificate_refusal
 
 from kubeclient import ApiError, Resource
 
@@ -49,8 +54,16 @@ def request_attributes(method: str, path: str) -> tuple[str, str]:
     return verb, "proxy"
 
 
-def certificate_caller(pem: str) -> Caller | None:
-    cert = x509.load_pem_x509_certificate(pem.encode())
+def certificate_caller(pem: str, cas: list[x509.Certificate] | None = None,
+                       now: dt.datetime | None = None) -> Caller | None:
+    """The caller a client certificate names; None when it names none or, given `cas`, is not
+    one of theirs, valid now and good for client auth."""
+    try:
+        cert = x509.load_pem_x509_certificate(pem.encode())
+    except ValueError:
+        return None
+    if cas is not None and client_certificate_refusal(cert, cas, now or dt.datetime.now(dt.timezone.utc)):
+        return None
     cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     if not cns or not cns[0].value:
         return None
@@ -68,8 +81,11 @@ def bearer_token(headers: list[tuple[bytes, bytes]]) -> str | None:
 
 
 class KubeletAuth:
-    def __init__(self, client, node_name: str, *, anonymous: bool = False, authorization_mode: str = "Webhook"):
+    def __init__(self, client, node_name: str, *, anonymous: bool = False, authorization_mode: str = "Webhook",
+                 client_ca_pem: str | None = None):
         self.client, self.node_name = client, node_name
+        # certificates the TLS layer took without judging them are verified against these
+        self.cas = x509.load_pem_x509_certificates(client_ca_pem.encode()) if client_ca_pem else None
         self.anonymous, self.webhook = anonymous, authorization_mode == "Webhook"
         self._tokens: dict[str, tuple[Caller | None, float]] = {}
         self._decisions: dict[tuple, tuple[bool, float]] = {}
@@ -77,10 +93,13 @@ class KubeletAuth:
     async def authenticate(self, scope) -> Caller | None:
         tls = (scope.get("extensions") or {}).get("tls") or {}
         chain = tls.get("client_cert_chain") or ()
-        if chain and tls.get("client_cert_error") is None:   # verified in the handshake
-            caller = certificate_caller(chain[0])
-            if caller is not None:
-                return caller
+        if chain:
+            verified = tls.get("client_cert_error") is None   # by OpenSSL, in the handshake
+            if verified or self.cas is not None:
+                # one that logs nobody in leaves the token to try, as the kubelet's authenticators chain
+                caller = certificate_caller(chain[0], None if verified else self.cas)
+                if caller is not None:
+                    return caller
         token = bearer_token(scope.get("headers") or [])
         if token is not None:
             return await self._review_token(token)

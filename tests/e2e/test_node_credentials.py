@@ -32,9 +32,11 @@ IMAGE = "localhost/busybox"
 def rbac_cluster(tmp_path_factory):
     base = tmp_path_factory.mktemp("node-credentials")
     pki = base / "apiserver" / "pki"   # where the cluster's server keeps its CA (made at its first start)
-    with running_cluster(base,
+    # node agents serve certificates of the cluster CA (CSRs, auto-approved), which the server verifies
+    with running_cluster(base, server_args=["--kubelet-certificate-authority", str(pki / "ca.crt")],
                          controller_args=["--cluster-signing-cert-file", str(pki / "ca.crt"),
-                                          "--cluster-signing-key-file", str(pki / "ca.key")]) as c:
+                                          "--cluster-signing-key-file", str(pki / "ca.key")],
+                         agent_args=["--rotate-server-certificates"]) as c:
         yield c
 
 
@@ -69,6 +71,48 @@ def test_no_credentials_is_401(kubelet_url):
     with _client(kubelet_url) as h:
         r = h.get("/pods")
         assert r.status_code == 401 and r.text == "Unauthorized"
+
+
+def test_a_certificate_of_another_ca_is_401_not_a_failed_handshake(kubelet_url, tmp_path):
+    other_cert, other_key = pki.make_client_cert(*pki.make_ca("another-ca"), "kube-apiserver-kubelet-client",
+                                                 ["system:masters"])
+    (tmp_path / "o.crt").write_bytes(pki.cert_pem(other_cert))
+    (tmp_path / "o.key").write_bytes(pki.key_pem(other_key))
+    with _client(kubelet_url, (str(tmp_path / "o.crt"), str(tmp_path / "o.key"))) as h:
+        r = h.get("/pods")
+        assert r.status_code == 401 and r.text == "Unauthorized"
+
+
+def _served_certificate(url: str, ca_file) -> "x509.Certificate":
+    """The kubelet API's certificate, verified against `ca_file` for the address dialled."""
+    import socket
+
+    from cryptography import x509
+
+    host, port = url.removeprefix("https://").rsplit(":", 1)
+    ctx = ssl.create_default_context(cafile=str(ca_file))
+    with socket.create_connection((host, int(port)), timeout=10) as raw, \
+            ctx.wrap_socket(raw, server_hostname=host) as tls:
+        return x509.load_der_x509_certificate(tls.getpeercert(binary_form=True))
+
+
+def _serving_csrs(c, node: str) -> list[dict]:
+    return [x for x in c.get("csr")["items"] if x["spec"]["signerName"] == "kubernetes.io/kubelet-serving"
+            and x["spec"]["username"] == f"system:node:{node}"]
+
+
+def test_the_kubelet_api_serves_a_certificate_of_the_cluster_ca_obtained_through_a_csr(rbac_cluster, kubelet_url):
+    from cryptography.x509.oid import NameOID
+
+    c = rbac_cluster
+    cert = _served_certificate(kubelet_url, c.server.ca_file)   # raises unless the CA signed it for this address
+    assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == f"system:node:{c.node}"
+    csrs = _serving_csrs(c, c.node)
+    assert len(csrs) == 1 and csrs[0]["spec"]["usages"] == ["digital signature", "server auth"]
+    assert [(x["type"], x["reason"]) for x in csrs[0]["status"]["conditions"]] == [("Approved", "AutoApproved")]
+    # kubectl shows it as upstream's does
+    listed = c.kubectl("get", "csr", csrs[0]["metadata"]["name"]).stdout
+    assert "kubernetes.io/kubelet-serving" in listed and f"system:node:{c.node}" in listed and "Approved,Issued" in listed
 
 
 def test_a_client_certificate_is_authorized_by_subject_access_review(rbac_cluster, kubelet_url, tmp_path):
@@ -152,6 +196,10 @@ def test_a_node_joins_with_only_a_bootstrap_token(rbac_cluster, tmp_path):
         assert [cond["reason"] for cond in csrs[0]["status"]["conditions"]] == ["AutoApproved"]
         kubeconfig = (tmp_path / node / "kubelet.kubeconfig").read_text()
         assert f"name: system:node:{node}" in kubeconfig and "client-certificate-data" in kubeconfig
+        # and, as a node of its own, a serving certificate through a CSR the API server's hops verify
+        c.wait_for("its serving certificate", lambda: any(
+            x["status"].get("certificate") for x in _serving_csrs(c, node)), timeout=30)
+        assert c.kubectl("get", "--raw", f"/api/v1/nodes/{node}/proxy/healthz").stdout == "ok"
     finally:
         agent.stop()
         c.kubectl("delete", "node", node, "--wait=false", check=False)
@@ -183,6 +231,30 @@ def _short_lived_node_kubeconfig(c, path, node: str, seconds_left: int) -> None:
                                              client_key_pem=pki.key_pem(key)))
 
 
+def _short_lived_serving_cert(c, pki_dir, node: str, host: str, seconds_left: int) -> int:
+    """A serving certificate of the cluster CA for the node's addresses, in the agent's pki
+    directory, with `seconds_left` to live (begun 5 minutes ago); its serial."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    ca_cert, ca_key = pki.load_cert(c.server.ca_file), pki.load_key(c.server.data_dir / "pki" / "ca.key")
+    key = pki.new_key()
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(x509.Name([]))
+            .issuer_name(ca_cert.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(seconds=seconds_left))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(host)),
+                                                        x509.DNSName(node)]), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    pki_dir.mkdir(parents=True)
+    (pki_dir / "kubelet-server.crt").write_bytes(pki.cert_pem(cert))
+    (pki_dir / "kubelet-server.key").write_bytes(pki.key_pem(key))
+    return cert.serial_number
+
+
 def _certificate_serial(path) -> int:
     import yaml
     from cryptography import x509
@@ -197,8 +269,11 @@ def test_a_node_renews_its_certificate_before_it_expires_and_keeps_its_pods(rbac
     kubeconfig = tmp_path / "kubelet.kubeconfig"
     _short_lived_node_kubeconfig(c, kubeconfig, node, seconds_left=100)   # rotation due in ~20 s
     first = _certificate_serial(kubeconfig)
+    host = next(a["address"] for a in c.get("node", c.node)["status"]["addresses"] if a["type"] == "InternalIP")
+    first_serving = _short_lived_serving_cert(c, tmp_path / node / "pki", node, host, seconds_left=100)
     agent = Proc("rotating", ["nodeagent", "--kubeconfig", str(kubeconfig), "--node-name", node,
-                              "--root-dir", str(tmp_path / node), "--port", "0", "--rotate-certificates"],
+                              "--root-dir", str(tmp_path / node), "--port", "0", "--rotate-certificates",
+                              "--rotate-server-certificates"],
                  tmp_path / "rotating.log").start()
     try:
         with fresh_namespace(c) as ns:
@@ -216,6 +291,11 @@ def test_a_node_renews_its_certificate_before_it_expires_and_keeps_its_pods(rbac
             now = c.get("pod", "steady", "-n", ns)["status"]["containerStatuses"][0]
             assert now["restartCount"] == 0 and now["containerID"] == started["containerID"]
             assert "rotated the client certificate" in agent.log(200)
+            # its serving certificate too: new connections get the renewed one, of the cluster CA
+            port = c.get("node", node)["status"]["daemonEndpoints"]["kubeletEndpoint"]["Port"]
+            c.wait_for("a renewed serving certificate", lambda: _served_certificate(
+                f"https://{host}:{port}", c.server.ca_file).serial_number != first_serving, timeout=60)
+            assert c.kubectl("get", "--raw", f"/api/v1/nodes/{node}/proxy/healthz").stdout == "ok"
     finally:
         agent.stop()
         c.kubectl("delete", "node", node, "--wait=false", check=False)

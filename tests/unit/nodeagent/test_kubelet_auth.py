@@ -39,3 +39,15 @@ def test_unverified_certificates_and_no_credentials_are_nobody():
     assert asyncio.run(auth.authenticate(scope)).name == "jane"
     assert asyncio.run(KubeletAuth(None, "n1", anonymous=True).authenticate({"headers": []})).name == \
         "system:anonymous"
+
+
+def test_certificates_taken_unverified_are_checked_against_the_cluster_ca():
+    ca, other = pki.make_ca(), pki.make_ca("another-ca")
+    auth = KubeletAuth(client=None, node_name="n1", client_ca_pem=pki.cert_pem(ca[0]).decode())
+
+    def caller(cert):
+        tls = {"client_cert_chain": [pki.cert_pem(cert).decode()], "client_cert_error": "not verified"}
+        return asyncio.run(auth.authenticate({"headers": [], "extensions": {"tls": tls}}))
+    assert caller(pki.make_client_cert(*ca, "jane", ["devs"])[0]).groups == ("devs", "system:authenticated")
+    assert caller(pki.make_client_cert(*other, "mallory")[0]) is None      # 401, not a failed handshake
+    assert caller(pki.make_serving_cert(*ca, ["10.0.0.1"])[0]) is None     # server auth only
