@@ -19,7 +19,7 @@ none carries on to token authentication. Two things stand in the way here:
   * hypercorn does not pass the peer certificate to the app. The connection's
     TLS object is at hand when the connection starts, so each request's scope
     gets the ASGI TLS extension there: scope["extensions"]["tls"]["client_cert_chain"]
-    (PEM strings, the client's own first). The app, knowing no server, reads
+    (PEM strings, the client's own first, then the intermediates it sent: chain.py). The app, knowing no server, reads
     that and verifies it itself (apiserver/auth/x509.py).
 
   request_client_certificates(cfg, client_ca_file)   before serving
@@ -30,6 +30,8 @@ import ctypes
 import logging
 import ssl
 from pathlib import Path
+
+from .chain import peer_intermediates
 
 log = logging.getLogger("apiserver")
 
@@ -99,8 +101,12 @@ def tls_extension(ssl_object, verified: bool) -> dict | None:
     if ssl_object is None:
         return None
     der = ssl_object.getpeercert(binary_form=True)
-    # Python before 3.13 exposes the client's own certificate only, not intermediates.
-    chain = [ssl.DER_cert_to_PEM_cert(der)] if der else []
+    # Python before 3.13 exposes the client's own certificate only: the intermediates are read
+    # from OpenSSL (chain.py)
+    chain = []
+    if der:
+        intermediates = [d for d in peer_intermediates(ssl_object) if d != der]
+        chain = [ssl.DER_cert_to_PEM_cert(d) for d in [der, *intermediates]]
     return {"client_cert_chain": chain, "client_cert_name": None,
             "client_cert_error": None if verified or not chain else NOT_VERIFIED,
             "tls_version": _TLS_VERSIONS.get(ssl_object.version()), "cipher_suite": None, "server_cert": None}

@@ -2,10 +2,12 @@
 
 A request's client certificate arrives as the ASGI TLS extension's chain (PEM,
 the client's own first); the server hands it over unverified, so it is verified
-here (tlspeer.verify: issued by a client CA, valid now, good for client auth).
-As upstream's CommonNameUserConversion: the user is the subject's CN, the groups its O values (plus system:authenticated).
+here (tlspeer.verify: issued by a client CA, directly or through the intermediates the
+client sent after it, valid now, good for client auth). As upstream's
+CommonNameUserConversion: the user is the subject's CN, the groups its O values (plus
+system:authenticated).
 
-Verification is remembered per certificate (client-go sends many requests over one
+Verification is remembered per chain (client-go sends many requests over one
 connection, each with the same certificate) until the certificate expires.
 """
 from __future__ import annotations
@@ -51,9 +53,10 @@ def user_of_certificate(cert: x509.Certificate) -> UserInfo:
 
 
 def verify_client_certificate(cert: x509.Certificate, cas: Sequence[x509.Certificate],
-                              now: dt.datetime | None = None) -> UserInfo:
+                              now: dt.datetime | None = None,
+                              intermediates: Sequence[x509.Certificate] = ()) -> UserInfo:
     """The user a certificate logs in, or CertificateRefused naming why it does not."""
-    refusal = client_certificate_refusal(cert, cas, now or _now())
+    refusal = client_certificate_refusal(cert, cas, now or _now(), intermediates)
     if refusal:
         raise CertificateRefused(refusal)
     return user_of_certificate(cert)
@@ -64,28 +67,30 @@ class ClientCertificateAuthenticator:
 
     def __init__(self, ca_pem: bytes):
         self.cas = load_ca_bundle(ca_pem)
-        self._known: dict[str, tuple[UserInfo | None, dt.datetime]] = {}
+        self._known: dict[tuple, tuple[UserInfo | None, dt.datetime]] = {}
 
     def authenticate_chain(self, chain: Sequence[str] | None) -> UserInfo | None:
-        """The user of the chain's first certificate; None when there is none or it is refused."""
+        """The user of the chain's first certificate (the rest: intermediates it may chain
+        through); None when there is none or it is refused."""
         if not chain:
             return None
-        pem = chain[0]
+        key = tuple(chain)
         now = _now()
-        known = self._known.get(pem)
+        known = self._known.get(key)
         if known is not None and now <= known[1]:
             return known[0]
         try:
-            cert = x509.load_pem_x509_certificate(pem.encode() if isinstance(pem, str) else pem)
+            cert, *intermediates = [x509.load_pem_x509_certificate(p.encode() if isinstance(p, str) else p)
+                                    for p in chain]
         except ValueError:
             return None
         try:
-            user: UserInfo | None = verify_client_certificate(cert, self.cas, now)
+            user: UserInfo | None = verify_client_certificate(cert, self.cas, now, intermediates)
         except CertificateRefused:
             user = None
         if len(self._known) >= CACHE_SIZE:
             self._known.clear()
         # a refusal is remembered briefly: the certificate may become valid (not-before)
         until = cert.not_valid_after_utc if user is not None else now + dt.timedelta(seconds=10)
-        self._known[pem] = (user, until)
+        self._known[key] = (user, until)
         return user

@@ -55,14 +55,15 @@ def request_attributes(method: str, path: str) -> tuple[str, str]:
 
 
 def certificate_caller(pem: str, cas: list[x509.Certificate] | None = None,
-                       now: dt.datetime | None = None) -> Caller | None:
+                       now: dt.datetime | None = None, intermediates: tuple[str, ...] = ()) -> Caller | None:
     """The caller a client certificate names; None when it names none or, given `cas`, is not
-    one of theirs, valid now and good for client auth."""
+    one of theirs (directly or through `intermediates`), valid now and good for client auth."""
     try:
         cert = x509.load_pem_x509_certificate(pem.encode())
+        between = [x509.load_pem_x509_certificate(p.encode()) for p in intermediates]
     except ValueError:
         return None
-    if cas is not None and client_certificate_refusal(cert, cas, now or dt.datetime.now(dt.timezone.utc)):
+    if cas is not None and client_certificate_refusal(cert, cas, now or dt.datetime.now(dt.timezone.utc), between):
         return None
     cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     if not cns or not cns[0].value:
@@ -97,7 +98,7 @@ class KubeletAuth:
             verified = tls.get("client_cert_error") is None   # by OpenSSL, in the handshake
             if verified or self.cas is not None:
                 # one that logs nobody in leaves the token to try, as the kubelet's authenticators chain
-                caller = certificate_caller(chain[0], None if verified else self.cas)
+                caller = certificate_caller(chain[0], None if verified else self.cas, intermediates=tuple(chain[1:]))
                 if caller is not None:
                     return caller
         token = bearer_token(scope.get("headers") or [])

@@ -113,3 +113,28 @@ def test_python_client_with_a_client_certificate(jane):
         assert review.status.user_info.groups == ["devs", "ops", "system:authenticated"]
     finally:
         api.close()
+
+
+def test_a_client_certificate_issued_by_an_intermediate_logs_in_with_the_chain(server, kubectl_cache_dir, tmp_path):
+    """The client sends its certificate and the intermediate; only the root is the client CA."""
+    from tests.unit.auth.test_auth_x509 import make_intermediate
+
+    root = (pki.load_cert(server.ca_file), pki.load_key(server.data_dir / "pki" / "ca.key"))
+    inter_cert, inter_key = make_intermediate(*root, "team-intermediate-ca")
+    cert, key = pki.make_client_cert(inter_cert, inter_key, "kai", ["devs"])
+    chain_pem = pki.cert_pem(cert) + pki.cert_pem(inter_cert)
+    kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", render_kubeconfig(
+        server=server.url, ca_pem=server.ca_file.read_bytes(), user="kai",
+        client_cert_pem=chain_pem, client_key_pem=pki.key_pem(key)))
+    out = kubectl_runner(kubeconfig, kubectl_cache_dir)("auth", "whoami").stdout
+    assert "kai" in out and "[devs system:authenticated]" in out
+    for name, pem in (("chain", chain_pem), ("leaf", pki.cert_pem(cert))):
+        crt, k = _files(tmp_path, name, pem, pki.key_pem(key))
+        ctx = ssl.create_default_context(cafile=str(server.ca_file))
+        ctx.load_cert_chain(crt, k)
+        with httpx.Client(base_url=server.url, verify=ctx) as c:
+            r = c.post(SSR_PATH, content=SSR, headers={"Content-Type": "application/json"})
+            if name == "chain":
+                assert r.status_code == 201 and r.json()["status"]["userInfo"]["username"] == "kai"
+            else:   # the leaf alone does not chain to the client CA
+                assert r.status_code == 401

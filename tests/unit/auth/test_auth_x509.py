@@ -78,3 +78,37 @@ def test_authenticator_reads_the_first_of_the_chain_and_remembers(ca):
     assert auth.authenticate_chain(["not a certificate"]) is None
     foreign, _ = pki.make_client_cert(*pki.make_ca("other"), "mallory")
     assert auth.authenticate_chain([_pem(foreign)]) is None
+
+
+def make_intermediate(ca_cert, ca_key, name: str = "intermediate", ca: bool = True):
+    """A CA certificate (or, ca=False, a plain one) issued by `ca_cert`: (certificate, key)."""
+    key = pki.new_key()
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+            .issuer_name(ca_cert.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+            .sign(ca_key, hashes.SHA256()))
+    return cert, key
+
+
+def test_a_chain_through_intermediates_the_client_sent_is_accepted(ca):
+    inter = make_intermediate(*ca)
+    inner = make_intermediate(*inter, "inner")
+    cert, _ = pki.make_client_cert(*inner, "jane", ["devs"])
+    assert verify_client_certificate(cert, [ca[0]], intermediates=[inter[0], inner[0]]).name == "jane"
+    assert verify_client_certificate(cert, [ca[0]], intermediates=[inner[0], inter[0]]).name == "jane"
+    with pytest.raises(CertificateRefused, match="unknown authority"):
+        verify_client_certificate(cert, [ca[0]])                              # only the root is trusted
+    with pytest.raises(CertificateRefused, match="unknown authority"):
+        verify_client_certificate(cert, [ca[0]], intermediates=[inner[0]])    # a link missing
+    auth = ClientCertificateAuthenticator(pki.cert_pem(ca[0]))
+    assert auth.authenticate_chain([_pem(cert), _pem(inner[0]), _pem(inter[0])]).name == "jane"
+    assert auth.authenticate_chain([_pem(cert)]) is None
+
+
+def test_an_intermediate_that_is_no_ca_does_not_issue(ca):
+    plain = make_intermediate(*ca, "not-a-ca", ca=False)
+    cert, _ = pki.make_client_cert(*plain, "mallory", ["system:masters"])
+    with pytest.raises(CertificateRefused, match="unknown authority"):
+        verify_client_certificate(cert, [ca[0]], intermediates=[plain[0]])
