@@ -25,6 +25,10 @@ fi
 
 # The sandbox cannot raise rlimits beyond 20000 and crun refuses the hybrid
 # cgroup layout: both are fixed by this file (see shared/environment.md).
+# exit_command_delay: an exec made through the API (exec probes, lifecycle hooks)
+# keeps its conmon, and Podman's session record, this long after the command exits
+# so that the caller can read the exit code; the agent reads it at once, and the
+# default 300 s left hundreds of idle conmon processes on a node with exec probes.
 mkdir -p "$HERE/podman"
 cat > "$CONF" <<'CONFEOF'
 [containers]
@@ -33,6 +37,7 @@ default_ulimits = ["nofile=20000:20000", "nproc=20000:20000"]
 runtime = "runc"
 cgroup_manager = "cgroupfs"
 events_logger = "file"
+exit_command_delay = 5
 CONFEOF
 export CONTAINERS_CONF="$CONF"
 
