@@ -63,6 +63,7 @@ from .authentication import install_auth_apis
 from .bootstrap import ensure_defaults
 from .cluster_info import PATH as CLUSTER_INFO_PATH, publish_cluster_info
 from .endpoint_reconciler import EndpointReconciler, ServerAddress
+from .ip_repair import IPRepairLoop, repair_once
 from .instrumented_store import InstrumentedStore, storage_histogram
 from .options import ServerOptions
 from .rbac_bootstrap import ensure_bootstrap_policy
@@ -167,6 +168,7 @@ async def build_app(opts: ServerOptions, store, creds: Credentials, port: int, *
     settings = RegistrySettings(service_cluster_ip_range=opts.service_cluster_ip_range,
                                 service_node_port_range="%d-%d" % opts.service_node_port_range)
     registries = Registries(store, catalogue.load(), settings)
+    await repair_once(registries)  # cluster IPs of a store written before IPAddresses, leaks of a crash
     await ensure_defaults(registries, kubernetes_service_ip=opts.first_service_ip,
                           apiserver_ip=opts.apiserver_ip, apiserver_port=port,
                           endpoints_reconciled=opts.endpoint_reconciler_type == "lease")
@@ -283,15 +285,18 @@ async def serve(opts: ServerOptions, shutdown: asyncio.Event,
     # bootstrap has reached the store: a server started before etcd keeps retrying.
     gate = StartupGate(store)
     reconciler = None
+    ip_repair: IPRepairLoop | None = None
     try:
         running = RunningServer(opts, creds, port)
 
         async def bring_up() -> None:
-            nonlocal reconciler
+            nonlocal reconciler, ip_repair
             app = await build_until_ready(lambda: build_app(opts, store, creds, port, audit=audit), shutdown)
             if app is None:
                 return
             reconciler = await start_endpoint_reconciler(opts, app, port)
+            ip_repair = IPRepairLoop(app.state.registries)
+            ip_repair.start()
             gate.open(app)
             log.info("serving url=%s kubeconfig=%s", creds.url, creds.admin_kubeconfig)
             if on_ready is not None:
@@ -323,6 +328,8 @@ async def serve(opts: ServerOptions, shutdown: asyncio.Event,
             starter.cancel()
             with contextlib.suppress(BaseException):
                 await starter
+            if ip_repair is not None:
+                await ip_repair.stop()
         if starter.done() and not starter.cancelled() and starter.exception() is not None:
             raise starter.exception()
     finally:

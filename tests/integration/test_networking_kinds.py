@@ -122,3 +122,30 @@ def test_ip_address_rules_and_table(net, kubectl):
     assert _invalid(lambda: net.create_ip_address({"metadata": {"name": "192.0.2.11"},
                                                    "spec": {"parentRef": {"resource": "a/b", "name": ".."}}})) == \
         ["spec.parentRef.resource", "spec.parentRef.name"]
+
+
+def test_a_services_cluster_ip_is_an_ip_address(net, namespace, kubectl, api_client):
+    core = client.CoreV1Api(api_client)
+    svc = core.create_namespaced_service(namespace, {"metadata": {"name": "held"},
+                                                     "spec": {"ports": [{"port": 80}]}})
+    ip = svc.spec.cluster_ip
+    held = net.read_ip_address(ip)
+    assert (held.spec.parent_ref.resource, held.spec.parent_ref.namespace, held.spec.parent_ref.name) == \
+        ("services", namespace, "held")
+    assert held.metadata.labels["ipaddress.kubernetes.io/managed-by"] == "ipallocator.k8s.io"
+    assert kubectl("get", "ipaddress", ip).stdout.splitlines()[1].split() == [ip, f"services/{namespace}/held"]
+    # an address held by an IPAddress (here made by hand) is refused to a Service
+    taken = "10.96.200.7"
+    net.create_ip_address({"metadata": {"name": taken}, "spec": {"parentRef": {
+        "group": "", "resource": "services", "namespace": namespace, "name": "elsewhere"}}})
+    try:
+        with pytest.raises(ApiException) as e:
+            core.create_namespaced_service(namespace, {"metadata": {"name": "wants-taken"},
+                                                       "spec": {"clusterIP": taken, "ports": [{"port": 80}]}})
+        assert e.value.status == 422 and "provided IP is already allocated" in e.value.body
+    finally:
+        net.delete_ip_address(taken)
+    core.delete_namespaced_service("held", namespace)
+    with pytest.raises(ApiException) as e:
+        net.read_ip_address(ip)
+    assert e.value.status == 404

@@ -5,9 +5,10 @@ A ServiceAllocator holds the two ranges (--service-cluster-ip-range,
   allocate_for_create(store, svc, dry_run=)   before the Service is written
   reconcile_on_update(store, old, new, dry_run=)  before an update is written
   release(store, svc)                         once it is gone (or its create failed)
-Each range's state is one key (/registry/ranges/serviceips,
-/registry/ranges/servicenodeports) changed only by compare-and-swap, so no value
-is handed out twice, whatever the number of API servers sharing the store.
+A cluster IP is one IPAddress object (ipaddresses.py: taking it is creating its
+key); the node port range's state is one key (/registry/ranges/servicenodeports,
+a few thousand ports at most) changed only by compare-and-swap. Either way no
+value is handed out twice, whatever the number of API servers sharing the store.
 Refusals are 422s worded like upstream's.
 """
 from __future__ import annotations
@@ -19,11 +20,12 @@ from apiserver.machinery import errors
 from apiserver.storage.interface import KeyExistsError, RevisionConflictError, Store
 
 from ..validation import field
+from . import ipaddresses
 from .ranges import (ALREADY_ALLOCATED, PORT_ALREADY_ALLOCATED, AllocationError, IPRange, PortRange,
                      RangeFullError, State)
 from .type_change import drop_type_dependent_fields, needs_cluster_ip, needs_health_check_port, needs_node_ports
 
-SERVICE_IPS_KEY = "/registry/ranges/serviceips"
+SERVICE_IPS_KEY = "/registry/ranges/serviceips"  # before IPAddresses: repair.py migrates it
 NODE_PORTS_KEY = "/registry/ranges/servicenodeports"
 _ATTEMPTS = 64
 
@@ -92,7 +94,7 @@ def _svc_error(svc: dict, cause) -> errors.StatusError:
 
 # ---- cluster IPs ---------------------------------------------------------------
 
-async def _claim_ip(r: IPRange, store: Store, svc: dict, dry_run: bool, in_use: set = frozenset()) -> str | None:
+async def _claim_ip(r: IPRange, store: Store, svc: dict, dry_run: bool) -> str | None:
     spec = svc["spec"]
     if not needs_cluster_ip(spec):
         if spec.get("clusterIP") == "None":
@@ -102,7 +104,7 @@ async def _claim_ip(r: IPRange, store: Store, svc: dict, dry_run: bool, in_use: 
     if want is not None and not r.contains(want):
         raise _svc_error(svc, field.invalid("spec.clusterIPs", [want], f"failed to allocate IP {want}: {r.out_of_range(want)}"))
     try:
-        (ip,) = await _change(store, SERVICE_IPS_KEY, r.cidr, _claim([want], lambda t: r.pick(t, _rng), _owner(svc), in_use), dry_run)
+        ip = await ipaddresses.claim(store, r, svc, want, dry_run)
     except RangeFullError:
         raise errors.internal_error("failed to allocate a serviceIP: range is full") from None
     except AllocationError:
@@ -205,13 +207,13 @@ class ServiceAllocator:
             await _claim_ports(self.port_range, store, svc, wants, targets, dry_run)
         except BaseException:
             if ip is not None and not dry_run:
-                await _change(store, SERVICE_IPS_KEY, self.ip_range.cidr, _release([ip], _owner(svc)), False)
+                await ipaddresses.release(store, [ip], _owner(svc))
             raise
 
     async def release(self, store: Store, svc: dict) -> None:
         ips, ports = _ips_of(svc), _ports_of(svc)
         if ips:
-            await _change(store, SERVICE_IPS_KEY, self.ip_range.cidr, _release(ips, _owner(svc)), False)
+            await ipaddresses.release(store, ips, _owner(svc))
         if ports:
             await _change(store, NODE_PORTS_KEY, str(self.port_range), _release(ports, _owner(svc)), False)
 
@@ -223,7 +225,7 @@ class ServiceAllocator:
         old_ips, old_ports = set(_ips_of(old)), set(_ports_of(old))
         claimed_ip = None
         if needs_cluster_ip(spec) and not (set(_ips_of(new)) & old_ips and spec.get("clusterIP") in old_ips):
-            claimed_ip = await _claim_ip(self.ip_range, store, new, dry_run, old_ips)
+            claimed_ip = await _claim_ip(self.ip_range, store, new, dry_run)
         elif not needs_cluster_ip(spec) and spec.get("clusterIP") == "None":
             spec["clusterIPs"] = ["None"]
         wants, targets = _wanted_ports(spec)
@@ -234,15 +236,14 @@ class ServiceAllocator:
                                    dry_run, old_ports | {w for (_, w), _t in zip(wants, targets) if w is not None})
         except BaseException:
             if claimed_ip and not dry_run:
-                await _change(store, SERVICE_IPS_KEY, self.ip_range.cidr, _release([claimed_ip], _owner(new)),
-                              False)
+                await ipaddresses.release(store, [claimed_ip], _owner(new))
             raise
         if dry_run:
             return
         gone_ips = sorted(old_ips - set(_ips_of(new)))
         gone_ports = sorted(old_ports - set(_ports_of(new)))
         if gone_ips:
-            await _change(store, SERVICE_IPS_KEY, self.ip_range.cidr, _release(gone_ips, _owner(new)), False)
+            await ipaddresses.release(store, gone_ips, _owner(new))
         if gone_ports:
             await _change(store, NODE_PORTS_KEY, str(self.port_range), _release(gone_ports, _owner(new)), False)
 

@@ -1,6 +1,8 @@
 """networking.k8s.io/v1 IPAddresses (GA in 1.33): one object per allocated IP, named
 by the address, pointing at what holds it (spec.parentRef). Validated as upstream;
-parentRef never changes. Stored only: the ClusterIP allocator does not write them."""
+parentRef never changes. The ClusterIP allocator takes an address by writing its
+IPAddress (registry/allocators/ipaddresses.py); one written here by hand holds the
+address as well."""
 from __future__ import annotations
 
 from datetime import datetime

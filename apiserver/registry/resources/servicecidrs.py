@@ -2,8 +2,8 @@
 Validated as upstream (one or two CIDRs, one per family; immutable except adding the
 second family to a single-stack one), with /status. The default one, `kubernetes`,
 mirrors --service-cluster-ip-range and is put in place at start (assembly/bootstrap.py).
-The ClusterIP allocator still allocates from the flag's range alone (it does not read
-ServiceCIDRs nor write IPAddresses)."""
+The ClusterIP allocator still allocates from the flag's range alone (it writes an
+IPAddress per address but does not read ServiceCIDRs)."""
 from __future__ import annotations
 
 from datetime import datetime

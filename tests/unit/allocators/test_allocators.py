@@ -2,10 +2,13 @@
 import asyncio
 import copy
 
+import orjson
 import pytest
 
 from apiserver.machinery.errors import StatusError
 from apiserver.registry.allocators import SERVICE_IPS_KEY, ServiceAllocator
+from apiserver.registry.allocators import ipaddresses
+from apiserver.registry.allocators.repair import repair
 from apiserver.registry.allocators.ranges import IPRange, PortRange, RangeFullError
 from apiserver.storage.sqlite import SQLiteStore
 
@@ -82,7 +85,7 @@ async def test_headless_and_external_name_take_nothing(store):
     e = {"metadata": {"name": "e"}, "spec": {"type": "ExternalName", "externalName": "x.com"}}
     await allocator.allocate_for_create(store, e)
     assert "clusterIP" not in e["spec"]
-    assert await store.get(SERVICE_IPS_KEY) is None
+    assert (await store.list(ipaddresses.PREFIX)).items == []
 
 
 async def test_dry_run_does_not_keep(store):
@@ -147,3 +150,64 @@ async def test_claims_are_per_owner_and_idempotent(store):
     c["metadata"]["uid"] = "uid-c"
     with pytest.raises(StatusError):
         await allocator.allocate_for_create(store, c)
+
+
+async def test_each_cluster_ip_is_an_ipaddress_naming_its_service(store):
+    a = svc("a")
+    a["metadata"]["uid"] = "uid-a"
+    await allocator.allocate_for_create(store, a)
+    ip = a["spec"]["clusterIP"]
+    kv = await store.get(ipaddresses.key_of(ip))
+    obj = orjson.loads(kv.value)
+    assert obj["kind"] == "IPAddress" and obj["metadata"]["name"] == ip
+    assert obj["spec"]["parentRef"] == {"group": "", "resource": "services", "namespace": "d", "name": "a"}
+    assert obj["metadata"]["labels"]["ipaddress.kubernetes.io/managed-by"] == "ipallocator.k8s.io"
+    # a create of an existing name (another uid) gives back nothing of a's
+    await allocator.release(store, {**a, "metadata": {**a["metadata"], "uid": "uid-dup"}})
+    assert await store.get(ipaddresses.key_of(ip)) is not None
+    await allocator.release(store, a)
+    assert await store.get(ipaddresses.key_of(ip)) is None
+
+
+async def test_crowded_range_lists_what_is_free(store):
+    small = ServiceAllocator.from_flags("10.0.0.0/29", "30000-30001")  # .2-.6 free
+    got = []
+    for i in range(5):
+        s = svc(f"s{i}")
+        await small.allocate_for_create(store, s)
+        got.append(s["spec"]["clusterIP"])
+    assert sorted(got) == [f"10.0.0.{i}" for i in range(2, 7)]
+    with pytest.raises(StatusError) as e:
+        await small.allocate_for_create(store, svc("full"))
+    assert e.value.code == 500 and "range is full" in e.value.message
+
+
+async def test_repair_restores_missing_and_frees_orphans(store):
+    r = IPRange("10.96.0.0/12")
+    held = svc("held")
+    held["metadata"]["uid"] = "uid-held"
+    await allocator.allocate_for_create(store, held)
+    await store.create("/registry/services/d/held", orjson.dumps(held))
+    # a Service written before IPAddresses existed, with the range document of then
+    old = svc("old", clusterIP="10.96.0.50")
+    old["metadata"]["uid"] = "uid-old"
+    await store.create("/registry/services/d/old", orjson.dumps(old))
+    await store.create(SERVICE_IPS_KEY, b'{"allocated": [["10.96.0.50", "uid-old"]]}')
+    # an address taken by a create that never wrote its Service
+    lost = svc("lost")
+    lost["metadata"]["uid"] = "uid-lost"
+    await allocator.allocate_for_create(store, lost)
+    lost_ip = lost["spec"]["clusterIP"]
+
+    first = await repair(store, r)  # the orphan is young: a create may still be in flight
+    assert (first.restored, first.freed) == (1, 0)
+    assert await store.get(ipaddresses.key_of(lost_ip)) is not None
+    assert await store.get(SERVICE_IPS_KEY) is None
+    assert ipaddresses.owner_of((await store.get(ipaddresses.key_of("10.96.0.50"))).value) == ("uid-old", True)
+    second = await repair(store, r, grace_s=0)
+    assert (second.restored, second.freed, second.conflicts) == (0, 1, 0)
+    assert await store.get(ipaddresses.key_of(lost_ip)) is None
+    assert await store.get(ipaddresses.key_of(held["spec"]["clusterIP"])) is not None
+    # the restored address is the old Service's: nobody else gets it
+    with pytest.raises(StatusError):
+        await allocator.allocate_for_create(store, svc("x", clusterIP="10.96.0.50"))
