@@ -30,6 +30,8 @@ CONTROLLERS = {
     "persistentvolume-expander": "controllers.volumes.expander:VolumeExpander",
     "csrsigning": "controllers.certificates.signer:CSRSigningController",
     "csrapproving": "controllers.certificates.approver:CSRApprovingController",
+    # upstream enables it only when asked (kubeadm asks); `pocketkube join` needs it
+    "bootstrapsigner": "controllers.bootstrapsigner:BootstrapSigner",
 }
 
 

@@ -3,11 +3,13 @@ kubeadm does.
 
   token create   makes a bootstrap token (a Secret in kube-system, valid --ttl) good for
                  joining (group system:bootstrappers:kubeadm:default-node-token) and prints
-                 the command a new node runs:
+                 the command a new node runs (tokens.py; also token list, token delete):
                    pocketkube join https://SERVER:PORT --token ID.SECRET \\
                        --discovery-token-ca-cert-hash sha256:HASH
   join           reads kube-public/cluster-info without credentials (the server's URL and the
-                 cluster CA), refuses it unless the CA's public key has that hash (kubeadm's
+                 cluster CA), refuses it unless it carries a signature made with the token
+                 (jws-kubeconfig-ID, which the bootstrapsigner controller writes; waited for up
+                 to --discovery-timeout) and the CA's public key has that hash (kubeadm's
                  pin: SHA-256 of the CA's SubjectPublicKeyInfo), writes a bootstrap kubeconfig
                  with the token, and runs the node agent with --bootstrap-kubeconfig: the node
                  gets its client certificate through a CertificateSigningRequest.
@@ -53,64 +55,65 @@ def token_secret(token_id: str, token_secret: str, ttl_s: float, now: dt.datetim
             "data": {k: base64.b64encode(v.encode()).decode() for k, v in data.items()}}
 
 
-def add_token_flags(p: argparse.ArgumentParser) -> None:
-    sub = p.add_subparsers(dest="token_command", metavar="SUBCOMMAND")
-    sub.required = True
-    create = sub.add_parser("create", help="make a bootstrap token and print the join command")
-    create.add_argument("--kubeconfig", default=None, help="admin kubeconfig (default: DATA_DIR/admin.kubeconfig)")
-    create.add_argument("--data-dir", default="_output/local-up")
-    create.add_argument("--ttl", default="24h", help="how long the token is valid (Go duration; 0: forever)")
-
-
 def add_join_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("server", help="the API server, https://HOST:PORT")
     p.add_argument("--token", required=True)
     p.add_argument("--discovery-token-ca-cert-hash", required=True, help="sha256:HEX of the cluster CA's public key")
     p.add_argument("--node-name", default=None)
     p.add_argument("--root-dir", default=None, help="the node agent's directory (default /var/lib/pocketkube/nodeagent/NODE)")
+    p.add_argument("--discovery-timeout", default="5m", help="how long to wait for cluster-info signed with the token")
 
 
-def run_token(ns: argparse.Namespace) -> int:
-    import asyncio
-
-    from kubeclient.durations import duration
-    from kubeclient import ApiClient, ApiError, load_kubeconfig
-    from kubeclient.resources import SECRETS
-
-    kubeconfig = ns.kubeconfig or os.path.join(ns.data_dir, "admin.kubeconfig")
-    cfg = load_kubeconfig(kubeconfig)
-    token_id, secret = new_token()
-
-    async def create() -> None:
-        client = ApiClient(cfg, user_agent="pocketkube-token")
-        try:
-            await client.create(SECRETS, token_secret(token_id, secret, duration(ns.ttl),
-                                                      dt.datetime.now(dt.timezone.utc)), "kube-system")
-        finally:
-            await client.close()
-    try:
-        asyncio.run(create())
-    except ApiError as e:
-        print(f"pocketkube token create: {e}", file=sys.stderr)
-        return 1
-    print(f"pocketkube join {cfg.server} --token {token_id}.{secret} "
-          f"--discovery-token-ca-cert-hash {ca_cert_hash((cfg.ca_pem or '').encode())}")
-    return 0
+class DiscoveryRefused(RuntimeError):
+    """cluster-info is not what the token and the pin say the cluster's is."""
 
 
-def discover(server: str, token: str, pin: str) -> dict:
-    """The bootstrap kubeconfig: cluster-info's server and CA, checked against the pin, with the token."""
-    import httpx
+def check_cluster_info(data: dict, token: str, pin: str) -> dict:
+    """The cluster entry of cluster-info's kubeconfig once its signature (made with `token`)
+    and its CA (against `pin`) check out (pure). LookupError: not signed for this token (yet)."""
+    from kubeclient.bootstraptokens import SIGNATURE_PREFIX, signature_is_valid
 
-    r = httpx.get(server.rstrip("/") + "/api/v1/namespaces/kube-public/configmaps/cluster-info", verify=False,
-                  timeout=30)
-    if r.status_code != 200:
-        raise RuntimeError(f"cannot read kube-public/cluster-info from {server}: HTTP {r.status_code}")
-    info = yaml.safe_load(r.json()["data"]["kubeconfig"])
-    cluster = info["clusters"][0]["cluster"]
+    token_id, _, secret = token.partition(".")
+    content = data.get("kubeconfig")
+    if content is None:
+        raise DiscoveryRefused("kube-public/cluster-info has no kubeconfig")
+    jws = data.get(SIGNATURE_PREFIX + token_id)
+    if jws is None:
+        raise LookupError(f"there is no JWS signed token in the cluster-info ConfigMap for token ID {token_id!r} "
+                          "(the token is unknown to this cluster, or it is not signed yet)")
+    if not signature_is_valid(jws, content, token_id, secret):
+        raise DiscoveryRefused(f"cluster-info's signature for token ID {token_id!r} does not match: "
+                               "refusing to join (the token is wrong, or cluster-info is not the cluster's)")
+    cluster = yaml.safe_load(content)["clusters"][0]["cluster"]
     ca_pem = base64.b64decode(cluster["certificate-authority-data"])
     if ca_cert_hash(ca_pem) != pin.lower():
-        raise RuntimeError(f"the cluster CA's hash is {ca_cert_hash(ca_pem)}, not {pin}: refusing to join")
+        raise DiscoveryRefused(f"the cluster CA's hash is {ca_cert_hash(ca_pem)}, not {pin}: refusing to join")
+    return cluster
+
+
+def discover(server: str, token: str, pin: str, timeout: float = 300.0) -> dict:
+    """The bootstrap kubeconfig: cluster-info's server and CA, checked against the token's
+    signature and the pin, with the token."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    delay = 0.5
+    while True:
+        r = httpx.get(server.rstrip("/") + "/api/v1/namespaces/kube-public/configmaps/cluster-info", verify=False,
+                      timeout=30)
+        if r.status_code != 200:
+            raise RuntimeError(f"cannot read kube-public/cluster-info from {server}: HTTP {r.status_code}")
+        try:
+            cluster = check_cluster_info(r.json().get("data") or {}, token, pin)
+            break
+        except LookupError as e:
+            if time.monotonic() + delay > deadline:
+                raise RuntimeError(str(e)) from None
+            print(f"pocketkube join: {e}; retrying", file=sys.stderr)
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
     # Talk to the server the user named (it answered), trusting only the pinned CA from now on.
     return {"apiVersion": "v1", "kind": "Config",
             "clusters": [{"name": "kubernetes", "cluster": {"server": server,
@@ -129,8 +132,9 @@ def run_join(ns: argparse.Namespace, rest: list[str]) -> int:
     node = ns.node_name or socket.gethostname().lower()
     root = ns.root_dir or default_root(node)
     try:
-        config = discover(ns.server, ns.token, ns.discovery_token_ca_cert_hash)
-    except (RuntimeError, OSError, KeyError, ValueError) as e:
+        from kubeclient.durations import duration
+        config = discover(ns.server, ns.token, ns.discovery_token_ca_cert_hash, duration(ns.discovery_timeout))
+    except (RuntimeError, OSError, KeyError, ValueError, IndexError, TypeError) as e:
         print(f"pocketkube join: {e}", file=sys.stderr)
         return 1
     os.makedirs(root, exist_ok=True)

@@ -90,11 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
     dns = sub.add_parser("dns", help="run the cluster DNS server (--kubeconfig K)", add_help=False)
     dns.set_defaults(func=_delegate("clusterdns.main"))
 
-    from . import join, snapshot
+    from . import join, snapshot, tokens
 
-    tok = sub.add_parser("token", help="bootstrap tokens for joining nodes (token create)")
-    join.add_token_flags(tok)
-    tok.set_defaults(func=lambda ns, rest: join.run_token(ns))
+    tok = sub.add_parser("token", help="bootstrap tokens for joining nodes (token create|list|delete)")
+    tokens.add_token_flags(tok)
+    tok.set_defaults(func=lambda ns, rest: tokens.run_token(ns))
     jn = sub.add_parser("join", help="run a node agent that joins with a bootstrap token (as `token create` prints)")
     join.add_join_flags(jn)
     jn.set_defaults(func=join.run_join)

@@ -180,9 +180,20 @@ def test_a_node_joins_with_only_a_bootstrap_token(rbac_cluster, tmp_path):
     assert user["username"] == f"system:bootstrap:{token_id}"
     assert user["groups"] == ["system:bootstrappers", "system:bootstrappers:kubeadm:default-node-token",
                               "system:authenticated"]
+    # bootstrapsigner signs cluster-info with it; token list shows it as kubeadm's does
+    signature = f"jws-kubeconfig-{token_id}"
+    c.wait_for("cluster-info signed with the token", lambda: signature in c.get(
+        "configmap", "cluster-info", "-n", "kube-public")["data"], timeout=30)
+    listed = _pocketkube("token", "list", "--kubeconfig", str(c.server.kubeconfig)).stdout.splitlines()
+    assert listed[0].split() == ["TOKEN", "TTL", "EXPIRES", "USAGES", "DESCRIPTION", "EXTRA", "GROUPS"]
+    row = next(line.split() for line in listed if line.startswith(token))
+    assert row[1] in ("9m", "10m") and row[3] == "authentication,signing"
     wrong = _pocketkube("join", c.server.url, "--token", token, "--discovery-token-ca-cert-hash", "sha256:" + "0" * 64,
                         "--node-name", "never", "--root-dir", str(tmp_path / "never"))
     assert wrong.returncode == 1 and "refusing to join" in wrong.stderr
+    forged = _pocketkube("join", c.server.url, "--token", token_id + "." + "x" * 16, "--discovery-token-ca-cert-hash",
+                         pin, "--node-name", "never", "--root-dir", str(tmp_path / "never"))
+    assert forged.returncode == 1 and f"signature for token ID '{token_id}' does not match" in forged.stderr
     node = f"joined-{uuid.uuid4().hex[:6]}"
     agent = Proc("join", [*join[1:], "--node-name", node, "--root-dir", str(tmp_path / node), "--port", "0"],
                  tmp_path / "join.log").start()
@@ -203,6 +214,11 @@ def test_a_node_joins_with_only_a_bootstrap_token(rbac_cluster, tmp_path):
     finally:
         agent.stop()
         c.kubectl("delete", "node", node, "--wait=false", check=False)
+    deleted = _pocketkube("token", "delete", token_id, "--kubeconfig", str(c.server.kubeconfig))
+    assert (deleted.returncode, deleted.stdout) == (0, f'bootstrap token "{token_id}" deleted\n')
+    assert token not in _pocketkube("token", "list", "--kubeconfig", str(c.server.kubeconfig)).stdout
+    c.wait_for("its signature gone from cluster-info", lambda: signature not in c.get(
+        "configmap", "cluster-info", "-n", "kube-public")["data"], timeout=30)
 
 
 def _short_lived_node_kubeconfig(c, path, node: str, seconds_left: int) -> None:
