@@ -63,6 +63,11 @@ class ServerOptions:
     audit_log_maxbackup: int = 0
     audit_log_maxsize: int = 0                # megabytes
     connection_limits: ConnectionLimits = field(default_factory=ConnectionLimits)
+    # API Priority and Fairness: seats shared by the priority levels are the sum of these two
+    # (upstream 400 + 200 for a many-core server; see add_flags for ours)
+    enable_priority_and_fairness: bool = True
+    max_requests_inflight: int = 100
+    max_mutating_requests_inflight: int = 50
 
     @property
     def first_service_ip(self) -> str:
@@ -137,6 +142,24 @@ def _csv(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
+def parse_bool(value: str) -> bool:
+    if value.lower() in ("true", "1", "t"):
+        return True
+    if value.lower() in ("false", "0", "f"):
+        return False
+    raise argparse.ArgumentTypeError(f"invalid boolean {value!r} (want true or false)")
+
+
+def _positive(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n <= 0:
+        raise argparse.ArgumentTypeError(f"invalid value {value!r} (want a positive integer)")
+    return n
+
+
 def add_flags(p: argparse.ArgumentParser, *, default_data_dir: str | None = None) -> None:
     p.add_argument("--data-dir", required=default_data_dir is None, default=default_data_dir,
                    help="where state (SQLite), certificates, tokens and kubeconfigs live")
@@ -198,6 +221,17 @@ def add_flags(p: argparse.ArgumentParser, *, default_data_dir: str | None = None
                    help="megabytes an audit log may reach before it is rotated (0: never)")
     p.add_argument("--shutdown-timeout", type=parse_duration, default=3.0,
                    help="grace given to open requests and watches on SIGTERM")
+    p.add_argument("--enable-priority-and-fairness", type=parse_bool, nargs="?", const=True, default=True,
+                   help="classify requests by FlowSchemas and limit each priority level's concurrency, with "
+                        "fair queuing (default true)")
+    # One process runs every request on one core: seats beyond what the loop can progress
+    # only let one level's work crowd the loop. 150 seats still leave the smallest level
+    # (leader-election) 7, global-default 13 and workload-low 62 (upstream's shares).
+    p.add_argument("--max-requests-inflight", type=_positive, default=100,
+                   help="with --max-mutating-requests-inflight, the seats API Priority and Fairness shares "
+                        "among priority levels (default 100; upstream 400)")
+    p.add_argument("--max-mutating-requests-inflight", type=_positive, default=50,
+                   help="added to --max-requests-inflight (default 50; upstream 200)")
     d = ConnectionLimits()
     p.add_argument("--tls-handshake-timeout", type=parse_duration, default=d.tls_handshake_timeout,
                    help=f"a connection's TLS handshake must finish within this (default {d.tls_handshake_timeout:g}s)")
@@ -247,6 +281,9 @@ def options_from_args(ns: argparse.Namespace) -> ServerOptions:
         audit_log_maxage=ns.audit_log_maxage,
         audit_log_maxbackup=ns.audit_log_maxbackup,
         audit_log_maxsize=ns.audit_log_maxsize,
+        enable_priority_and_fairness=ns.enable_priority_and_fairness,
+        max_requests_inflight=ns.max_requests_inflight,
+        max_mutating_requests_inflight=ns.max_mutating_requests_inflight,
         connection_limits=ConnectionLimits(
             tls_handshake_timeout=ns.tls_handshake_timeout, request_header_timeout=ns.request_header_timeout,
             idle_timeout=ns.idle_connection_timeout, max_connections=ns.max_connections,

@@ -46,6 +46,7 @@ from apiserver.auth.rbac_escalation import escalation_guard
 from apiserver.http.app import create_app
 from apiserver.http.audit import policy as audit_policy
 from apiserver.http.audit.logfile import AuditLog
+from apiserver.http.flowcontrol.dispatcher import FlowControl
 from apiserver.http.metrics import ApiMetrics
 from apiserver.http.nodeproxy import nodeproxy_routes
 from apiserver.http.resourcemetrics import RESOURCES as METRICS_RESOURCES
@@ -194,6 +195,13 @@ async def build_app(opts: ServerOptions, store, creds: Credentials, port: int, *
     # Auth APIs (reviews, serviceaccounts/token, OIDC discovery); the chain it returns also accepts SA JWTs.
     authenticator = install_auth_apis(registries, creds.tokens, authorizer, creds.pki.sa_key, creds.pki.sa_pub,
                                       client_ca_file=client_ca_file(opts, creds))
+    flowcontrol = None
+    if opts.enable_priority_and_fairness:   # after ensure_defaults: the mandatory configuration is there
+        flowcontrol = FlowControl(registries, opts.max_requests_inflight + opts.max_mutating_requests_inflight)
+        await flowcontrol.start()
+    api_metrics = _api_metrics(store, admission_timings) if metrics else None
+    if api_metrics is not None and flowcontrol is not None:
+        api_metrics.extra.extend(flowcontrol.metrics.families())
     app = create_app(
         registries=registries,
         authenticator=authenticator,
@@ -207,10 +215,12 @@ async def build_app(opts: ServerOptions, store, creds: Credentials, port: int, *
         admission_mutate=mutate,
         admission_validate=validate,
         anonymous_paths=(CLUSTER_INFO_PATH,),
-        metrics=_api_metrics(store, admission_timings) if metrics else None,
+        metrics=api_metrics,
         audit=audit,
+        flowcontrol=flowcontrol,
     )
     app.state.registries = registries   # for the endpoint reconciler started beside it
+    app.state.flowcontrol = flowcontrol  # its watches end before the store closes
     # What start-up built (schemas, catalogue, routes) lives as long as the server: keep
     # it out of the collector's way, so full collections walk only what requests made.
     gc.collect()
@@ -284,19 +294,20 @@ async def serve(opts: ServerOptions, shutdown: asyncio.Event,
     # Listen at once, behind a gate that answers health checks (and 503s) until the
     # bootstrap has reached the store: a server started before etcd keeps retrying.
     gate = StartupGate(store)
-    reconciler = None
+    reconciler = flowcontrol = None
     ip_repair: IPRepairLoop | None = None
     try:
         running = RunningServer(opts, creds, port)
 
         async def bring_up() -> None:
-            nonlocal reconciler, ip_repair
+            nonlocal reconciler, ip_repair, flowcontrol
             app = await build_until_ready(lambda: build_app(opts, store, creds, port, audit=audit), shutdown)
             if app is None:
                 return
             reconciler = await start_endpoint_reconciler(opts, app, port)
             ip_repair = IPRepairLoop(app.state.registries)
             ip_repair.start()
+            flowcontrol = app.state.flowcontrol
             gate.open(app)
             log.info("serving url=%s kubeconfig=%s", creds.url, creds.admin_kubeconfig)
             if on_ready is not None:
@@ -333,6 +344,8 @@ async def serve(opts: ServerOptions, shutdown: asyncio.Event,
         if starter.done() and not starter.cancelled() and starter.exception() is not None:
             raise starter.exception()
     finally:
+        if flowcontrol is not None:
+            await flowcontrol.stop()
         with contextlib.suppress(Exception):
             await store.close()
         if audit is not None:

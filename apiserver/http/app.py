@@ -1,7 +1,7 @@
 """The ASGI application: routes built from the catalogue, one handler per verb.
 
 A resource request walks: parse the path (requestinfo) → authenticate →
-authorize → find the resource → the verb's handler (handlers/) → the registry.
+classify and wait for a seat (flowcontrol/: API Priority and Fairness) → authorize → find the resource → the verb's handler (handlers/) → the registry.
 Every failure on the way is a Status object (machinery.errors).
 """
 from __future__ import annotations
@@ -19,6 +19,7 @@ from apiserver.http import discovery
 from apiserver.http.audit.middleware import DECISION_KEY, USER_KEY, AuditMiddleware
 from apiserver.http.clusterpage import page_routes
 from apiserver.http.context import RequestContext, Server
+from apiserver.http.flowcontrol.dispatcher import PF_HEADERS_KEY
 from apiserver.http.credentials import RefuseBadCredentials, RequestHeaders, request_credentials
 from apiserver.http.handlers import delete as delete_h, patch as patch_h, read, subresource, watch as watch_h, \
     write
@@ -89,9 +90,10 @@ class _Derived:
 def create_app(*, registries, authenticator: Authenticator, authorizer: Authorizer, admission_mutate,
                admission_validate, extra_routes: list | None = None, bookmark_interval: float = 5.0,
                anonymous_paths: tuple[str, ...] = (),
-               metrics: ApiMetrics | None = None, audit: tuple | None = None) -> Starlette:
+               metrics: ApiMetrics | None = None, audit: tuple | None = None, flowcontrol=None) -> Starlette:
     """`metrics`: what /metrics serves and every request is counted into (None: no /metrics).
-    `audit`: (audit Policy, AuditLog) to audit requests with, or None."""
+    `audit`: (audit Policy, AuditLog) to audit requests with, or None.
+    `flowcontrol`: API Priority and Fairness (flowcontrol.dispatcher.FlowControl), or None."""
     server = Server(registries, admission_mutate, admission_validate, bookmark_interval, metrics=metrics)
     cat = registries.catalogue
     # What is derived from the catalogue, rebuilt when it changes (custom resources come and go).
@@ -135,11 +137,21 @@ def create_app(*, registries, authenticator: Authenticator, authorizer: Authoriz
         return raw_response(body)
 
     async def api(request: Request):
+        response = await answer(request)
+        headers = request.scope.get(PF_HEADERS_KEY)
+        if headers is not None:   # the request's FlowSchema and priority level, on every answer
+            response.raw_headers.extend(headers)
+        return response
+
+    async def answer(request: Request):
+        held = None
         try:
             user = await authenticated(request)
             query = request.query_params
             info = parse_request_info(request.method, request.scope["path"], query)
             request.scope[INFO_KEY] = info   # what the metrics middleware labels the request with
+            if flowcontrol is not None:   # after authentication (and impersonation), before authorization
+                held = await flowcontrol.admit(request.scope, user, info)
             if not info.is_resource_request:
                 if request.method not in ("GET", "HEAD"):
                     raise errors.method_not_allowed()
@@ -180,6 +192,9 @@ def create_app(*, registries, authenticator: Authenticator, authorizer: Authoriz
         except Exception as e:  # a bug: still a Status, never a bare 500 page
             log.exception("request failed: %s %s", request.method, request.url.path)
             return status_response(errors.internal_error(str(e)))
+        finally:
+            if held is not None:
+                held.release()
 
     async def not_found(request: Request):
         return PlainTextResponse("404 page not found\n", status_code=404)

@@ -99,6 +99,7 @@ class ApiMetrics:
                                  "what the cluster page shows as each component's request rate.", ("client",))
         self.storage = storage
         self.admission = admission
+        self.extra: list = []   # more families (apiserver_flowcontrol_*), added by the assembly
         self.storage_objects = Gauge("apiserver_storage_objects",
                                      "Number of stored objects at the time of last check split by kind.",
                                      ("resource",), read=lambda: {(r,): n for r, n in (object_counts or dict)().items()})
@@ -106,7 +107,7 @@ class ApiMetrics:
     def families(self) -> list:
         return [self.requests, self.by_client, self.durations, self.sizes, self.inflight, self.longrunning, self.watch_events,
                 *(f for f in (self.storage,) if f is not None), *self.admission, self.storage_objects,
-                *process_families()]
+                *self.extra, *process_families()]
 
 
 class MetricsMiddleware:
