@@ -48,6 +48,7 @@ class SpdySession:
         self.closed = False
         self.peer_flow_control = False
         self.initial_window = DEFAULT_WINDOW
+        self._accept: Callable[[dict[str, str]], bool] | None = None
 
     # ---- writing -----------------------------------------------------------------
     async def send(self, *frames: spdy.Frame) -> None:
@@ -81,6 +82,11 @@ class SpdySession:
     async def finish(self, stream: Stream) -> None:
         await self.send_data(stream, b"", fin=True)
 
+    def forget(self, stream: Stream) -> None:
+        """A stream done with: frames still coming for it are dropped (a session that
+        carries many, as port-forward's, does not keep them all)."""
+        self.streams.pop(stream.stream_id, None)
+
     async def go_away(self) -> None:
         last = max(self.streams, default=0)
         try:
@@ -110,9 +116,12 @@ class SpdySession:
                 pass
         return data
 
-    async def run(self, on_stream: Callable[[Stream], Awaitable[None]]) -> None:
+    async def run(self, on_stream: Callable[[Stream], Awaitable[None]],
+                  accept: Callable[[dict[str, str]], bool] | None = None) -> None:
         """Read frames until the peer goes; `on_stream` is called for each new stream
-        after we replied to it."""
+        after we replied to it. `accept(headers)` False refuses a stream: RST_STREAM
+        (PROTOCOL_ERROR) instead of a reply, and no `on_stream`."""
+        self._accept = accept
         try:
             while not self.closed:
                 data = await self.conn.recv()
@@ -140,6 +149,9 @@ class SpdySession:
 
     async def _handle(self, frame, on_stream) -> bool:
         if isinstance(frame, spdy.SynStream):
+            if self._accept is not None and not self._accept(frame.headers):
+                await self.send(spdy.RstStream(frame.stream_id, spdy.PROTOCOL_ERROR))
+                return True
             s = Stream(frame.stream_id, frame.headers, send_window=self.initial_window)
             self.streams[s.stream_id] = s
             await self.send(spdy.SynReply(s.stream_id))

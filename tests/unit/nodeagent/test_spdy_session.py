@@ -129,3 +129,24 @@ def test_protocols_and_expected_streams():
         {"error", "stdin", "stdout", "resize"}
     assert expected_streams("v2.channel.k8s.io", stdin=False, stdout=True, stderr=True, tty=False) == \
         {"error", "stdout", "stderr"}
+
+
+async def test_a_stream_the_accept_hook_refuses_is_reset_not_replied():
+    from nodeagent.server.portforward_spdy import acceptable
+
+    pipe = Pipe()
+    client, session, opened = Client(pipe), SpdySession(pipe), []
+
+    async def on_stream(s):
+        opened.append(s)
+    runner = asyncio.ensure_future(session.run(on_stream, accept=acceptable))
+    client.send(spdy.SynStream(1, {"streamtype": "error", "port": "80", "requestid": "0"}),
+                spdy.SynStream(3, {"streamtype": "data", "port": "http", "requestid": "0"}),
+                spdy.SynStream(5, {"streamtype": "stdin", "port": "80"}))
+    await settle()
+    assert [s.stream_id for s in opened] == [1]
+    frames = client.received()
+    assert [(type(f).__name__, f.stream_id) for f in frames] == [("SynReply", 1), ("RstStream", 3), ("RstStream", 5)]
+    assert {f.status for f in frames if isinstance(f, spdy.RstStream)} == {spdy.PROTOCOL_ERROR}
+    pipe.inbound.put_nowait(None)
+    await runner
