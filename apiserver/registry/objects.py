@@ -54,6 +54,17 @@ class StoredObject:
             self._json = orjson.dumps(self._obj if self._obj is not None else self._decode())
         return self._json
 
+    def transient_obj(self) -> dict:
+        """The served dict without keeping it (for a reader of many objects, a LIST, that
+        must not leave every one decoded while it answers); the kept one if there is."""
+        return self._obj if self._obj is not None else self._decode()
+
+    def transient_json(self) -> bytes:
+        """The served JSON without keeping it; the kept one if there is."""
+        if self._json is not None:
+            return self._json
+        return orjson.dumps(self._obj if self._obj is not None else self._decode())
+
     @property
     def decoded(self) -> bool:
         """Whether the served form is known (a webhook-converted kind sets it with serve())."""
@@ -117,6 +128,12 @@ class ObjectCache:
         item = StoredObject(kv.key, kv.mod_revision, kv.value, convert=self._convert)
         self._add(k, item)
         return item
+
+    def holds(self, item: StoredObject) -> bool:
+        """Whether `item` is this cache's entry now: what is memoized on it stays
+        bounded by the cache, what is memoized on an evicted one lives as long as
+        whoever still holds it (a LIST's page)."""
+        return self._items.get((item.key, item.revision)) is item
 
     def put(self, key: str, revision: int, raw: bytes, obj: dict) -> StoredObject:
         """Remember a version we just wrote; `obj` is the served form and gets

@@ -164,7 +164,9 @@ class GenericStore:
                 raise errors.timeout(f"Too large resource version: {e.requested}, current: {e.current}")
             revision = res.revision
             for so in await self.resolve([self.cache.get(kv) for kv in res.items], as_list=True):
-                if not filtering or self.matches(so.obj, lsel, fsel):
+                # an object the cache has let go of is not left decoded by the selector
+                if not filtering or self.matches(so.obj if self.cache.holds(so) else so.transient_obj(),
+                                                 lsel, fsel):
                     items.append(so)
             if not res.more:
                 return ListPage(items, revision)

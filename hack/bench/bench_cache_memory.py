@@ -7,7 +7,8 @@ One pod is created through the API (so it carries everything the server stores:
 defaults, uid, managedFields); N copies of it, renamed, are then written straight
 into the store (much quicker than N API creates) with the server stopped. The
 server is started again and its RSS (/proc/<pid>/status VmRSS) read: idle, after a
-one-item LIST (which loads the watch cache with every pod), and after each of --lists full LISTs (2).
+one-item LIST (which loads the watch cache with every pod), and after each of --lists full LISTs (2);
+beside each, the peak RSS so far (VmHWM).
 """
 from __future__ import annotations
 
@@ -31,9 +32,10 @@ from tests.harness import ServerProcess  # noqa: E402
 NS = "bench"
 
 
-def rss_mib(pid: int) -> float:
+def rss_mib(pid: int, field: str = "VmRSS") -> float:
+    """VmRSS (resident now) or VmHWM (the peak so far), in MiB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -113,24 +115,25 @@ def main() -> None:
         srv.start().wait_ready()
         pid = srv.proc.pid
         idle = rss_mib(pid)
-        rows = [("idle, cache empty", idle, None)]
+        rows = [("idle, cache empty", idle, rss_mib(pid, "VmHWM"))]
         with client(srv) as c:
             # A one-item page fills the watch cache (it loads the whole resource) without a big
             # response; the full LISTs then add what decoding and encoding 100k pods leaves behind.
             t = time.monotonic()
             c.get(f"/api/v1/namespaces/{NS}/pods", params={"limit": "1"}).raise_for_status()
             filled = settled_rss(pid)   # on etcd the cache loads in the background
-            rows.append((f"after LIST limit=1 (cache filled), {time.monotonic() - t:.1f} s", filled, None))
+            rows.append((f"after LIST limit=1 (cache filled), {time.monotonic() - t:.1f} s", filled,
+                         rss_mib(pid, "VmHWM")))
             for label in (f"after full LIST #{i + 1}" for i in range(a.lists)):
                 t = time.monotonic()
                 r = c.get(f"/api/v1/namespaces/{NS}/pods")
                 r.raise_for_status()
                 count = len(r.json()["items"])
                 rows.append((f"{label}: {count:,} pods, {len(r.content) / 2**20:,.0f} MiB JSON, "
-                             f"{time.monotonic() - t:.1f} s", rss_mib(pid), None))
+                             f"{time.monotonic() - t:.1f} s", rss_mib(pid), rss_mib(pid, "VmHWM")))
                 del r
-        for label, rss, _ in rows:
-            print(f"  {label:70} RSS {rss:8,.0f} MiB")
+        for label, rss, peak in rows:
+            print(f"  {label:70} RSS {rss:8,.0f} MiB  peak {peak:8,.0f} MiB")
         for label, rss in (("watch cache alone", rows[1][1]), ("after full LISTs", rows[-1][1])):
             grown = rss - idle
             print(f"{label}: +{grown:,.0f} MiB for {a.pods:,} pods = {grown * 2**20 / a.pods / 1024:,.1f} KiB/pod")
