@@ -7,6 +7,9 @@ threads, each with its own connection (WAL lets them read while the writer
 writes). After each commit the writer hands the batch back to the event loop,
 which first fans the events out to watchers and then answers the writers, so a
 writer that sees its revision knows every watcher has the event queued.
+
+shared=True: other processes write the same file (the API server's workers); the
+log table is then the change stream, followed as sqlite_follow.py explains.
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ from typing import Any
 
 from . import sqlite_log
 from .fanout import Fanout
+from .sqlite_follow import LogFollower
 from .interface import KeyValue, ListResult, Store, StoreError, UnavailableError, WatchEvent
 from .stream import WatchStream, bookmark
 
@@ -74,7 +78,10 @@ class _SQLiteWatch(WatchStream):
             self._buf.extendleft(reversed(replay))
 
     def request_progress(self) -> None:
-        self.push(bookmark(self._store._published))
+        if self._store._follower is not None:
+            self._store._follower.want_progress(self)   # after the next read of the log
+        else:
+            self.push(bookmark(self._store._published))
 
 
 def _private(path: str) -> None:
@@ -89,7 +96,7 @@ def _private(path: str) -> None:
 
 
 class SQLiteStore(Store):
-    def __init__(self, path: str, *, readers: int = 2):
+    def __init__(self, path: str, *, readers: int = 2, shared: bool = False):
         self.path = path
         os.makedirs(os.path.dirname(os.path.abspath(path)), mode=0o700, exist_ok=True)
         _private(path)
@@ -108,6 +115,7 @@ class SQLiteStore(Store):
         self._rlock = threading.Lock()
         self._pool = concurrent.futures.ThreadPoolExecutor(readers, thread_name_prefix="sqlite-reader")
         self._compactor: asyncio.Task | None = None
+        self._follower = LogFollower(self) if shared else None
 
     # ---- writer thread ----------------------------------------------------
     def _write_loop(self) -> None:
@@ -162,19 +170,27 @@ class SQLiteStore(Store):
             err = UnavailableError(f"sqlite write failed: {e}")
             results = [(op, False, err) for op in batch]
             events = []
+        if events and self._follower is not None:
+            self._follower.notifier.notify()
         loops = {op.future.get_loop() for op in batch if op.future is not None}
         for loop in loops:
             try:
-                loop.call_soon_threadsafe(self._committed, results, events, w.revision)
+                loop.call_soon_threadsafe(self._committed, results, events, w.revision, start_rev)
             except RuntimeError:
                 pass  # the loop is gone; nobody waits
 
     # ---- event loop side of a commit --------------------------------------
-    def _committed(self, results: list, events: list[WatchEvent], revision: int) -> None:
+    def _committed(self, results: list, events: list[WatchEvent], revision: int, start: int) -> None:
+        if self._follower is not None:
+            self._follower.committed(start, results, events, revision)
+            return
         if events:
             self._fan_out(events)
         if revision > self._published:
             self._published = revision
+        self._resolve(results)
+
+    def _resolve(self, results: list) -> None:
         for op, ok, value in results:
             fut = op.future
             if fut is None or fut.done():
@@ -192,6 +208,8 @@ class SQLiteStore(Store):
     async def _submit(self, kind: str, *args) -> Any:
         if self._closed:
             raise UnavailableError("store is closed")
+        if self._follower is not None:
+            self._follower.ensure_started()
         fut = asyncio.get_running_loop().create_future()
         self._queue.put(_Op(kind, args, fut))
         return await fut
@@ -231,9 +249,13 @@ class SQLiteStore(Store):
         return await self._read(sqlite_log.read_list, prefix, limit, start_key, revision)
 
     def watch(self, prefix: str, from_revision: int, *, max_buffer: int | None = 100_000) -> WatchStream:
+        if self._follower is not None:
+            self._follower.ensure_started()
         return _SQLiteWatch(self, prefix, from_revision, max_buffer)
 
     async def current_revision(self) -> int:
+        if self._follower is not None:
+            return self._follower.head()   # others may have written since we last read the log
         return self._published
 
     async def reliable_progress(self) -> bool:
@@ -277,6 +299,8 @@ class SQLiteStore(Store):
         if self._compactor is not None:
             self._compactor.cancel()
             self._compactor = None
+        if self._follower is not None:
+            await self._follower.close()
         for w in self._watchers.all():
             w.end()
         fut = asyncio.get_running_loop().create_future()

@@ -231,3 +231,28 @@ def read_history(
     finally:
         conn.execute("COMMIT")
     return [row_to_event(r) for r in rows]
+
+
+def read_log_after(conn: sqlite3.Connection, after: int, up_to: int | None,
+                   limit: int) -> tuple[list[WatchEvent], int, int]:
+    """Every change with after < revision <= up_to (None: the newest), oldest first, at most
+    `limit`, for a process following writes other processes make to the file. Returns
+    (events, the revision the caller has now seen everything up to, the compacted horizon);
+    CompactedError when rows after `after` may already be gone."""
+    conn.execute("BEGIN")
+    try:
+        compacted = read_compacted_revision(conn)
+        if after < compacted:
+            raise CompactedError(after, compacted)
+        head = read_current_revision(conn)
+        end = head if up_to is None else min(up_to, head)
+        rows = conn.execute(
+            "SELECT id, name, created, deleted, create_revision, prev_revision, value, old_value"
+            " FROM log WHERE id > ? AND id <= ? ORDER BY id LIMIT ?",
+            (after, end, limit),
+        ).fetchall()
+    finally:
+        conn.execute("COMMIT")
+    if len(rows) == limit:
+        end = rows[-1][0]
+    return [row_to_event(r) for r in rows], max(end, after), compacted

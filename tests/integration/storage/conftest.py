@@ -15,7 +15,8 @@ import pytest
 from apiserver.storage.cache import CachedStore
 from apiserver.storage.sqlite import SQLiteStore
 
-BACKENDS = ["sqlite", "cached-sqlite", "etcd", "cached-etcd"]
+# shared-sqlite: the store as each API server worker opens it (following the log table)
+BACKENDS = ["sqlite", "shared-sqlite", "cached-sqlite", "etcd", "cached-etcd"]
 _prefixes = itertools.count()
 
 
@@ -56,7 +57,7 @@ async def make_store(backend_name, tmp_path, request):
 
             store = EtcdStore([endpoint], prefix=prefix, **opts)
         else:
-            store = SQLiteStore(str(tmp_path / "state.db"), **opts)
+            store = SQLiteStore(str(tmp_path / "state.db"), shared=backend_name == "shared-sqlite", **opts)
         if backend_name.startswith("cached"):
             store = CachedStore(store, **cache_opts)
         made.append(store)
