@@ -99,12 +99,21 @@ class Histogram:
             yield self.name + "_count", _labels(self.labelnames, key), s[n + 2]
 
 
-def render(families) -> bytes:
+def render(families, const_labels: dict[str, str] | None = None) -> bytes:
+    """const_labels go on every sample (which of several processes answered, say)."""
+    extra = ",".join(f'{k}="{_escape(v)}"' for k, v in (const_labels or {}).items())
     out: list[str] = []
     for f in families:
         out.append(f"# HELP {f.name} {f.help}\n# TYPE {f.name} {f.kind}\n")
-        out.extend(f"{name}{labels} {_number(v)}\n" for name, labels, v in f.samples())
+        if extra:
+            out.extend(f"{name}{_with_labels(labels, extra)} {_number(v)}\n" for name, labels, v in f.samples())
+        else:
+            out.extend(f"{name}{labels} {_number(v)}\n" for name, labels, v in f.samples())
     return "".join(out).encode()
+
+
+def _with_labels(labels: str, extra: str) -> str:
+    return labels[:-1] + "," + extra + "}" if labels else "{" + extra + "}"
 
 
 _TICKS = os.sysconf("SC_CLK_TCK")

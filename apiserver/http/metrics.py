@@ -72,7 +72,9 @@ class ApiMetrics:
     """`storage`: the store's etcd_request_duration_seconds (timed below the watch cache);
     `object_counts`: () -> {resource: stored objects} for apiserver_storage_objects."""
 
-    def __init__(self, storage: Histogram | None = None, object_counts=None, admission: tuple = ()):
+    def __init__(self, storage: Histogram | None = None, object_counts=None, admission: tuple = (),
+                 const_labels: dict[str, str] | None = None):
+        self.const_labels = const_labels   # on every sample: which worker of the server answers (workers.py)
         self.requests = Counter("apiserver_request_total",
                                 "Counter of apiserver requests broken out for each verb, dry run value, group, "
                                 "version, resource, scope, component, and HTTP response code.",
@@ -196,5 +198,5 @@ def metrics_endpoint(metrics: ApiMetrics, authenticated, authorizer, forbidden, 
                 raise forbidden(user, reason)
         except errors.StatusError as e:
             return status_response(e)
-        return Response(render(metrics.families()), media_type=CONTENT_TYPE)
+        return Response(render(metrics.families(), metrics.const_labels), media_type=CONTENT_TYPE)
     return endpoint

@@ -69,3 +69,13 @@ def test_upstream_verbs_and_scopes():
 ])
 def test_requests_are_counted_by_a_fixed_set_of_clients(agent, client):
     assert client_of(agent) == client
+
+
+def test_constant_labels_go_on_every_sample():
+    c = Counter("t_total", "help", ("verb",))
+    c.inc(("GET",))
+    g = Gauge("t_up", "help")
+    g.values[()] = 1
+    text = text_string_to_metric_families(render([c, g], {"worker": "1"}).decode())
+    assert {(s.name, tuple(sorted(s.labels.items()))) for f in text for s in f.samples} == {
+        ("t_total", (("verb", "GET"), ("worker", "1"))), ("t_up", (("worker", "1"),))}
