@@ -45,6 +45,14 @@ def cmd_apiserver(ns: argparse.Namespace, rest: list[str]) -> int:
 
     opts = options_from_args(ns)
     configure_logging()
+    if opts.workers > 1:
+        from apiserver.assembly.workers import run_workers
+
+        try:
+            return run_workers(opts)
+        except ServerSetupError as e:
+            print(f"pocketkube apiserver: {e}", file=sys.stderr)
+            return 1
 
     async def main() -> None:
         shutdown = asyncio.Event()
@@ -66,7 +74,7 @@ def _delegate(module: str):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from apiserver.assembly.options import add_flags
+    from apiserver.assembly.options import add_flags, add_worker_flags
 
     p = argparse.ArgumentParser(prog="pocketkube", description="Kubernetes, small enough to read.")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -78,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     api = sub.add_parser("apiserver", help="run the API server alone")
     add_flags(api)
+    add_worker_flags(api)
     api.set_defaults(func=cmd_apiserver)
 
     # The components parse their own flags: everything after the subcommand is theirs.

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +69,7 @@ class ServerOptions:
     enable_priority_and_fairness: bool = True
     max_requests_inflight: int = 100
     max_mutating_requests_inflight: int = 50
+    workers: int = 1                          # API-server processes on the one port (workers.py)
 
     @property
     def first_service_ip(self) -> str:
@@ -247,6 +249,31 @@ def add_flags(p: argparse.ArgumentParser, *, default_data_dir: str | None = None
                    help=f"connections open at once from one client address (default {d.max_connections_per_client})")
 
 
+def parse_workers(value: str) -> int:
+    """--workers: a count of processes; 0 means one per core the process may run on."""
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid worker count {value!r} (want a number, 0: one per core)") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"invalid worker count {value!r} (want a number, 0: one per core)")
+    return n or cores_available()
+
+
+def cores_available() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def add_worker_flags(p: argparse.ArgumentParser) -> None:
+    """Flags of `pocketkube apiserver` alone (`up` runs everything in one process)."""
+    p.add_argument("--workers", type=parse_workers, default=1,
+                   help="API-server processes serving the one port and store, each using a core "
+                        "(default 1; 0: one per core)")
+
+
 def options_from_args(ns: argparse.Namespace) -> ServerOptions:
     return ServerOptions(
         data_dir=Path(ns.data_dir),
@@ -288,10 +315,12 @@ def options_from_args(ns: argparse.Namespace) -> ServerOptions:
             tls_handshake_timeout=ns.tls_handshake_timeout, request_header_timeout=ns.request_header_timeout,
             idle_timeout=ns.idle_connection_timeout, max_connections=ns.max_connections,
             max_connections_per_client=ns.max_connections_per_client),
+        workers=getattr(ns, "workers", 1),
     )
 
 
 def parse_args(argv: list[str]) -> ServerOptions:
     p = argparse.ArgumentParser(prog="pocketkube apiserver")
     add_flags(p)
+    add_worker_flags(p)
     return options_from_args(p.parse_args(argv))

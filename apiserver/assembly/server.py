@@ -48,7 +48,7 @@ from apiserver.http.audit import policy as audit_policy
 from apiserver.http.audit.logfile import AuditLog
 from apiserver.http.flowcontrol.dispatcher import FlowControl
 from apiserver.http.metrics import ApiMetrics
-from apiserver.http.nodeproxy import nodeproxy_routes
+from apiserver.http.nodeproxy import kubelet_client_cert, nodeproxy_routes
 from apiserver.http.resourcemetrics import RESOURCES as METRICS_RESOURCES
 from apiserver.http.oidc import oidc_routes
 from apiserver.registry.customresources.controller import CRDController
@@ -73,15 +73,22 @@ from .startup_gate import StartupGate, build_until_ready
 log = logging.getLogger("apiserver")
 
 
+# How long a worker waits for its app before serving behind the start-up gate.
+WORKER_JOIN_TIMEOUT_S = 10.0
+
+
 class ServerSetupError(RuntimeError):
     """A plain, user-facing reason the server cannot start (a port in use, a bad flag)."""
 
 
-def bind_socket(host: str, port: int) -> socket.socket:
-    """Listen on host:port (port 0: the kernel picks). The HTTP server is handed the fd."""
+def bind_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
+    """Listen on host:port (port 0: the kernel picks). The HTTP server is handed the fd.
+    reuse_port: several sockets (one per worker) share the port; the kernel spreads connections."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         sock.bind((host, port))
@@ -100,15 +107,16 @@ def private_dir(path: Path) -> None:
     os.chmod(path, 0o700)
 
 
-def build_store(opts: ServerOptions):
-    """The backend chosen by flags, timed (etcd_request_duration_seconds), behind the watch cache."""
+def build_store(opts: ServerOptions, *, shared: bool = False, compacts: bool = True):
+    """The backend chosen by flags, timed (etcd_request_duration_seconds), behind the watch cache.
+    shared: other processes (workers) use the same store; compacts: this process compacts it."""
     if opts.etcd_servers:
         backend = EtcdStore(opts.etcd_servers, prefix=opts.etcd_prefix, ca_file=opts.etcd_cafile,
                             cert_file=opts.etcd_certfile, key_file=opts.etcd_keyfile,
-                            compaction_interval=opts.etcd_compaction_interval)
+                            compaction_interval=opts.etcd_compaction_interval if compacts else 0)
     else:
-        backend = SQLiteStore(opts.data_dir / "state.db")
-        if opts.etcd_compaction_interval > 0:
+        backend = SQLiteStore(opts.data_dir / "state.db", shared=shared)
+        if compacts and opts.etcd_compaction_interval > 0:
             # As kube-apiserver does on etcd: every interval, compact to the revision
             # seen one interval ago, however few writes came since (no count window).
             backend.start_compactor(opts.etcd_compaction_interval, keep_window=0)
@@ -163,9 +171,10 @@ def build_admission(opts: ServerOptions, registries, timings: tuple = (None, Non
 
 
 async def build_app(opts: ServerOptions, store, creds: Credentials, port: int, *, metrics: bool = True,
-                    audit: tuple | None = None):
+                    audit: tuple | None = None, worker: int | None = None):
     """Everything above the store: registries, defaults, admission, auth, the ASGI app.
-    `metrics=False` (benchmarks only) leaves requests uncounted and /metrics unserved."""
+    `metrics=False` (benchmarks only) leaves requests uncounted and /metrics unserved;
+    `worker`: this process's index among the server's workers (a label on its metrics)."""
     settings = RegistrySettings(service_cluster_ip_range=opts.service_cluster_ip_range,
                                 service_node_port_range="%d-%d" % opts.service_node_port_range)
     registries = Registries(store, catalogue.load(), settings)
@@ -199,7 +208,7 @@ async def build_app(opts: ServerOptions, store, creds: Credentials, port: int, *
     if opts.enable_priority_and_fairness:   # after ensure_defaults: the mandatory configuration is there
         flowcontrol = FlowControl(registries, opts.max_requests_inflight + opts.max_mutating_requests_inflight)
         await flowcontrol.start()
-    api_metrics = _api_metrics(store, admission_timings) if metrics else None
+    api_metrics = _api_metrics(store, admission_timings, worker) if metrics else None
     if api_metrics is not None and flowcontrol is not None:
         api_metrics.extra.extend(flowcontrol.metrics.families())
     app = create_app(
@@ -244,11 +253,12 @@ def client_ca_file(opts: ServerOptions, creds: Credentials):
     return opts.client_ca_file or creds.pki.ca_cert
 
 
-def _api_metrics(store, admission_timings: tuple) -> ApiMetrics:
+def _api_metrics(store, admission_timings: tuple, worker: int | None = None) -> ApiMetrics:
     backend = getattr(store, "backend", None)
     timings = backend.timings if isinstance(backend, InstrumentedStore) else None
     counts = store.object_counts if isinstance(store, CachedStore) else None
-    return ApiMetrics(storage=timings, object_counts=counts, admission=admission_timings)
+    return ApiMetrics(storage=timings, object_counts=counts, admission=admission_timings,
+                      const_labels={"worker": str(worker)} if worker is not None else None)
 
 
 async def start_endpoint_reconciler(opts: ServerOptions, app, port: int):
@@ -260,6 +270,20 @@ async def start_endpoint_reconciler(opts: ServerOptions, app, port: int):
                                     renew_interval_s=opts.identity_lease_renew_interval_seconds)
     await reconciler.start()
     return reconciler
+
+
+@dataclass
+class WorkerRole:
+    """One of several API-server processes (workers.py) on a socket and credentials the parent made.
+    Worker 0 does what must happen once (compaction, the endpoint reconciler)."""
+
+    index: int
+    sock: socket.socket
+    creds: Credentials
+
+    @property
+    def first(self) -> bool:
+        return self.index == 0
 
 
 @dataclass
@@ -275,19 +299,40 @@ class RunningServer:
         return self.creds.url
 
 
-async def serve(opts: ServerOptions, shutdown: asyncio.Event,
-                on_ready: Callable[[RunningServer], None] | None = None) -> None:
-    """Run until `shutdown` is set. Raises ServerSetupError with a plain message on bad set-up."""
+def listen_with_credentials(opts: ServerOptions, sockets: int = 1) -> tuple[list[socket.socket], Credentials]:
+    """The listening socket(s) (several: sharing the port, one per worker), then the PKI,
+    tokens and admin kubeconfig naming the port."""
     private_dir(opts.data_dir)
-    sock = bind_socket(opts.bind_address, opts.secure_port)
-    port = sock.getsockname()[1]
+    socks = [bind_socket(opts.bind_address, opts.secure_port, reuse_port=sockets > 1)]
+    port = socks[0].getsockname()[1]
     try:
+        socks.extend(bind_socket(opts.bind_address, port, reuse_port=True) for _ in range(sockets - 1))
         creds = ensure_credentials(opts.data_dir, port=port, bind_address=opts.bind_address,
                                    advertise_address=opts.advertise_address,
                                    first_service_ip=opts.first_service_ip,
                                    token_auth_file=opts.token_auth_file)
+        if kubelet_client_pair(opts) is None:
+            kubelet_client_cert(creds.pki)   # issued here, before workers would race to issue it
+    except BaseException:
+        for sock in socks:
+            sock.close()
+        raise
+    return socks, creds
+
+
+async def serve(opts: ServerOptions, shutdown: asyncio.Event,
+                on_ready: Callable[[RunningServer], None] | None = None, *, worker: WorkerRole | None = None) -> None:
+    """Run until `shutdown` is set. Raises ServerSetupError with a plain message on bad set-up.
+    worker: this process is one of several (workers.py) sharing a socket and the store."""
+    if worker is not None:
+        sock, creds = worker.sock, worker.creds
+    else:
+        (sock,), creds = listen_with_credentials(opts)
+    port = sock.getsockname()[1]
+    once = worker is None or worker.first   # what runs once per server, not once per worker
+    try:
         audit = build_audit(opts)
-        store = build_store(opts)
+        store = build_store(opts, shared=worker is not None, compacts=once)
     except BaseException:
         sock.close()
         raise
@@ -301,12 +346,14 @@ async def serve(opts: ServerOptions, shutdown: asyncio.Event,
 
         async def bring_up() -> None:
             nonlocal reconciler, ip_repair, flowcontrol
-            app = await build_until_ready(lambda: build_app(opts, store, creds, port, audit=audit), shutdown)
+            app = await build_until_ready(lambda: build_app(opts, store, creds, port, audit=audit,
+                                                            worker=worker.index if worker else None), shutdown)
             if app is None:
                 return
-            reconciler = await start_endpoint_reconciler(opts, app, port)
-            ip_repair = IPRepairLoop(app.state.registries)
-            ip_repair.start()
+            if once:   # one per server, not per worker
+                reconciler = await start_endpoint_reconciler(opts, app, port)
+                ip_repair = IPRepairLoop(app.state.registries)
+                ip_repair.start()
             flowcontrol = app.state.flowcontrol
             gate.open(app)
             log.info("serving url=%s kubeconfig=%s", creds.url, creds.admin_kubeconfig)
@@ -330,11 +377,17 @@ async def serve(opts: ServerOptions, shutdown: asyncio.Event,
                 log.error("start-up failed: %s", task.exception())
                 shutdown.set()
         starter.add_done_callback(on_started)
+        if worker is not None:
+            # A worker serves once its app is built, so that no client (nor a readiness probe) meets
+            # one worker ready and the next still starting; a store that stays away makes it serve
+            # behind the gate after a while, as a lone server does at once.
+            await asyncio.wait([starter], timeout=WORKER_JOIN_TIMEOUT_S)
         try:
-            await serving.serve_app(gate, sock, certfile=creds.pki.cert, keyfile=creds.pki.key,
-                                    graceful_timeout=opts.shutdown_timeout, shutdown_trigger=shutdown_trigger,
-                                    stopping=shutdown, client_ca_file=client_ca_file(opts, creds),
-                                    limits=opts.connection_limits)
+            if not starter.done() or (not shutdown.is_set() and starter.exception() is None):
+                await serving.serve_app(gate, sock, certfile=creds.pki.cert, keyfile=creds.pki.key,
+                                        graceful_timeout=opts.shutdown_timeout, shutdown_trigger=shutdown_trigger,
+                                        stopping=shutdown, client_ca_file=client_ca_file(opts, creds),
+                                        limits=opts.connection_limits)
         finally:
             starter.cancel()
             with contextlib.suppress(BaseException):
@@ -356,7 +409,7 @@ async def serve(opts: ServerOptions, shutdown: asyncio.Event,
     log.info("stopped")
 
 
-def install_signal_handlers(shutdown: asyncio.Event) -> None:
+def install_signal_handlers(shutdown: asyncio.Event, signals=(signal.SIGINT, signal.SIGTERM)) -> None:
     """First SIGINT/SIGTERM: graceful stop. A second one: stop now."""
     loop = asyncio.get_running_loop()
 
@@ -370,7 +423,7 @@ def install_signal_handlers(shutdown: asyncio.Event) -> None:
         log.info("signal %s: shutting down", signal.Signals(signum).name)
         shutdown.set()
 
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in signals:
         loop.add_signal_handler(sig, on_signal, sig)
 
 

@@ -71,3 +71,18 @@ def test_connection_limits_default_to_kube_apiservers_and_parse():
                     "--max-connections-per-client", "20"]).connection_limits
     assert (o.tls_handshake_timeout, o.request_header_timeout, o.idle_timeout) == (5.0, 2.0, 60.0)
     assert (o.max_connections, o.max_connections_per_client) == (30, 20)
+
+
+def test_workers_default_to_one_and_zero_means_one_per_core():
+    from apiserver.assembly.options import cores_available
+
+    assert parse_args(["--data-dir", "d"]).workers == 1
+    assert parse_args(["--data-dir", "d", "--workers", "3"]).workers == 3
+    assert parse_args(["--data-dir", "d", "--workers", "0"]).workers == cores_available() >= 1
+
+
+@pytest.mark.parametrize("bad", ["-1", "two"])
+def test_bad_worker_counts_are_refused(bad, capsys):
+    with pytest.raises(SystemExit):
+        parse_args(["--data-dir", "d", "--workers", bad])
+    assert "invalid worker count" in capsys.readouterr().err
