@@ -20,6 +20,7 @@ from .node import NodeReporter
 from .pods.context import AgentContext, ApiSources
 from .pods.manager import PodManager
 from .runtime import labels as L
+from .runtime import leftovers
 from .runtime.podman import Podman, podman_env
 from .staticpods import StaticComponent
 from .staticpods.mirror import MirrorPods
@@ -65,6 +66,7 @@ async def run_agent(kubeconfig: str, node_name: str, *, root_dir: str | None = N
     address = address or host_ip    # the kubelet API on the node's address, not every address
     sock_dir = "/run/pocketkube"
     os.makedirs(sock_dir, exist_ok=True)
+    leftovers.sweep(sock_dir)   # what agents that were killed left there
     client = ApiClient.from_kubeconfig(kubeconfig, user_agent=f"pocketkube-nodeagent/{node_name}")
     # Two clusters on one host may both have a node of this name: the Podman service, its
     # socket and every Podman pod are this cluster's node's own.

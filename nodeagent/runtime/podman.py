@@ -9,6 +9,7 @@ socket someone else manages.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import json
 import logging
@@ -19,6 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+
+from . import leftovers
 
 log = logging.getLogger(__name__)
 
@@ -183,13 +186,20 @@ class Podman:
                 os.kill(self._adopted_pid, 15)
             except ProcessLookupError:
                 pass
+        owned = bool(self._adopted_pid or self._service)
         if self._service and self._service.returncode is None:
             self._service.terminate()
             try:
                 await asyncio.wait_for(self._service.wait(), 5)
             except asyncio.TimeoutError:
                 self._service.kill()
+                await self._service.wait()
         if self._lock_fd is not None:
+            if owned and leftovers.service_pid(self.socket_path) is None:
+                # our service has stopped: its socket and pid file would only be litter
+                leftovers.remove(self.socket_path)
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self.socket_path + ".lock")
             os.close(self._lock_fd)
             self._lock_fd = None
 

@@ -81,6 +81,8 @@ def test_two_clusters_sharing_a_node_name_on_one_host(tmp_path):
                 assert _running_unrestarted(b, ns_b), b.logs()
                 time.sleep(1)
             assert "removing orphaned runtime pod" not in a.agent.log(100000) + b.agent.log(100000)
+    # Both agents stopped cleanly: their sockets, pid files and locks went with them.
+    assert glob.glob(f"/run/pocketkube/podman-{node}-*") == []
 
 
 def _pid(sock: str) -> int | None:
