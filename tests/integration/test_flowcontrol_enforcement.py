@@ -5,6 +5,7 @@ with Retry-After while another user's `kubectl get pods` answers; a watch holds 
 only while it is set up. Users are the admin impersonating them, as `kubectl --as`."""
 from __future__ import annotations
 
+import contextlib
 import re
 import socket
 import ssl
@@ -147,3 +148,27 @@ def test_a_watch_holds_its_seat_only_while_it_starts(server, namespace, tiny_lev
             stream.close()   # closes the connection: the watch ends
     finally:
         slow.close()
+
+
+def test_dangling_condition_follows_the_priority_level(api_client, kubectl):
+    fc = client.FlowcontrolApiserverV1Api(api_client)
+    name = f"dangling-{uuid.uuid4().hex[:6]}"
+    fc.create_flow_schema({"metadata": {"name": name}, "spec": {
+        "priorityLevelConfiguration": {"name": name}, "matchingPrecedence": 9000,
+        "rules": [{"subjects": [{"kind": "User", "user": {"name": "nobody-at-all"}}],
+                   "nonResourceRules": [{"verbs": ["*"], "nonResourceURLs": ["*"]}]}]}})
+
+    def dangling() -> str | None:
+        conditions = fc.read_flow_schema(name).status.conditions or []
+        return next((c.status for c in conditions if c.type == "Dangling"), None)
+    try:
+        assert _wait_for(dangling, "a Dangling condition") == "True"
+        line = next(x for x in kubectl("get", "flowschemas", name).stdout.splitlines() if x.startswith(name))
+        assert line.split()[-1] == "True"   # the MISSINGPL column
+        fc.create_priority_level_configuration({"metadata": {"name": name}, "spec": {
+            "type": "Limited", "limited": {"nominalConcurrencyShares": 1, "limitResponse": {"type": "Reject"}}}})
+        _wait_for(lambda: dangling() == "False", "Dangling False once the level exists")
+    finally:
+        fc.delete_flow_schema(name)
+        with contextlib.suppress(ApiException):
+            fc.delete_priority_level_configuration(name)

@@ -16,6 +16,8 @@ import logging
 from apiserver.http.requestinfo import RequestInfo
 from apiserver.machinery import errors
 from apiserver.machinery.user import UserInfo
+from apiserver.machinery.timeutil import now_time
+from apiserver.registry.context import WriteContext
 from apiserver.registry.options import ListOptions
 
 from .classifier import Configuration
@@ -29,6 +31,17 @@ PF_HEADERS_KEY = "pocketkube.pf_headers"   # where admit() leaves the response h
 LONG_RUNNING = frozenset(("exec", "attach", "portforward", "proxy", "log"))
 TOO_MANY = "Too many requests, please try again later."
 RETRY_AFTER = 1
+
+
+def dangling_condition(fs: dict, dangling: bool) -> dict:
+    level = ((fs.get("spec") or {}).get("priorityLevelConfiguration") or {}).get("name", "")
+    if dangling:
+        return {"type": "Dangling", "status": "True", "reason": "NotFound",
+                "message": f"This FlowSchema references the PriorityLevelConfiguration object named "
+                           f"\"{level}\" but there is no such object"}
+    return {"type": "Dangling", "status": "False", "reason": "Found",
+            "message": f"This FlowSchema references the PriorityLevelConfiguration object named \"{level}\" "
+                       "and it exists"}
 
 
 class Held:
@@ -72,8 +85,36 @@ class FlowControl:
     async def _reload(self) -> int:
         schemas = await self._store("flowschemas").list("", ListOptions())
         levels = await self._store("prioritylevelconfigurations").list("", ListOptions())
-        self.apply(Configuration([i.obj for i in schemas.items], [i.obj for i in levels.items], self.server_seats))
+        config = Configuration([i.obj for i in schemas.items], [i.obj for i in levels.items], self.server_seats)
+        self.apply(config)
+        for item in schemas.items:
+            try:
+                await self._mark_dangling(item.obj, config)
+            except Exception as e:   # a status not written must not stop classification
+                log.warning("flowcontrol: Dangling condition of %s: %s", item.obj["metadata"]["name"], e)
         return min(schemas.resource_version, levels.resource_version)
+
+    async def _mark_dangling(self, fs: dict, config: Configuration) -> None:
+        """The Dangling condition upstream's configuration controller keeps on each FlowSchema
+        (written only when it changes; its own write comes back as an event that changes nothing)."""
+        name = fs["metadata"]["name"]
+        wanted = dangling_condition(fs, name in config.dangling)
+        current = next((c for c in (fs.get("status") or {}).get("conditions") or [] if c.get("type") == "Dangling"),
+                       None)
+        if current is not None and all(current.get(k) == wanted[k] for k in ("status", "reason", "message")):
+            return
+
+        async def transform(obj: dict) -> dict:
+            conditions = [c for c in (obj.setdefault("status", {}).get("conditions") or [])
+                          if c.get("type") != "Dangling"]
+            obj["status"]["conditions"] = [*conditions, {**wanted, "lastTransitionTime": now_time()}]
+            return obj
+        try:
+            await self._store("flowschemas").guaranteed_update("", name, transform, WriteContext(),
+                                                               subresource="status", admit=False)
+        except errors.StatusError as e:
+            if e.code != 404:   # 404: deleted meanwhile, nothing to mark
+                raise
 
     def apply(self, config: Configuration) -> None:
         """Use `config` from now on. A level whose queues are shaped as before keeps its queue
