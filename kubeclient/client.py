@@ -83,6 +83,22 @@ def _error_from(code: int, body: bytes) -> ApiError:
     return cls(code, reason, status)
 
 
+MAX_RETRIES = 10   # client-go's, for answers that say when to come back
+
+
+def retry_after(code: int, header: str | None) -> float | None:
+    """Seconds to wait before sending the request again, or None: as client-go, a 429 (API
+    Priority and Fairness refused it before it ran, so even a write is safe to resend) with
+    Retry-After of at least a second. Eviction's 429 (a disruption budget) says 0: not retried."""
+    if code != 429 or not header:
+        return None
+    try:
+        seconds = int(header)
+    except ValueError:
+        return None
+    return float(min(seconds, 60)) if seconds >= 1 else None
+
+
 def _clean(params: dict) -> dict:
     return {k: ("true" if v is True else "false" if v is False else v) for k, v in params.items() if v is not None}
 
@@ -146,10 +162,16 @@ class ApiClient:
                       content_type: str = "application/json", raw: bytes | None = None) -> dict:
         content = raw if raw is not None else (orjson.dumps(body) if body is not None else None)
         headers = {"Content-Type": content_type} if content is not None else None
-        try:
-            resp = await self._http.request(method, path, content=content, params=_clean(params or {}), headers=headers)
-        except httpx.TransportError as e:
-            raise ApiError(503, "ServiceUnavailable", {"message": f"{method} {path}: {e!r}"}) from e
+        for attempt in range(MAX_RETRIES + 1):
+            try:
+                resp = await self._http.request(method, path, content=content, params=_clean(params or {}),
+                                                headers=headers)
+            except httpx.TransportError as e:
+                raise ApiError(503, "ServiceUnavailable", {"message": f"{method} {path}: {e!r}"}) from e
+            delay = retry_after(resp.status_code, resp.headers.get("retry-after"))
+            if delay is None or attempt == MAX_RETRIES:
+                break
+            await asyncio.sleep(delay)
         if resp.status_code >= 400:
             raise _error_from(resp.status_code, resp.content)
         return orjson.loads(resp.content) if resp.content else {}

@@ -1,21 +1,30 @@
 """API Priority and Fairness enforced: every API answer names its FlowSchema and priority
 level; a one-seat level is saturated by requests whose bodies the test holds back (each
 keeps its seat until its body arrives), so the next request of that user is answered 429
-with Retry-After while another user's `kubectl get pods` answers; a watch holds its seat
-only while it is set up. Users are the admin impersonating them, as `kubectl --as`."""
+with Retry-After while another user's `kubectl get pods` answers, and our own client
+(kubeclient, as a service account of the level) waits as Retry-After says and gets its
+answer once the seat is free; a watch holds its seat only while it is set up. Users are
+the admin impersonating them, as `kubectl --as`."""
 from __future__ import annotations
 
 import contextlib
+import asyncio
 import re
 import socket
 import ssl
+import threading
 import uuid
 
 import pytest
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
+from kubeclient.client import ApiClient
+from kubeclient.kubeconfig import ClusterConfig
+from kubeclient.resources import CONFIGMAPS
+
 SLOW = "apf-slow-user"
+SLOW_SA = "apf-slow-sa"
 
 
 def _metric(admin_http, name: str, level: str) -> float | None:
@@ -59,7 +68,8 @@ def tiny_level(api_client, admin_http, namespace):
     fc.create_flow_schema({"metadata": {"name": name}, "spec": {
         "priorityLevelConfiguration": {"name": name}, "matchingPrecedence": 100,
         "distinguisherMethod": {"type": "ByUser"},
-        "rules": [{"subjects": [{"kind": "User", "user": {"name": SLOW}}],
+        "rules": [{"subjects": [{"kind": "User", "user": {"name": SLOW}},
+                                {"kind": "ServiceAccount", "serviceAccount": {"namespace": namespace, "name": SLOW_SA}}],
                    "resourceRules": [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"],
                                       "namespaces": ["*"], "clusterScope": True}]}]}})
     rbac = client.RbacAuthorizationV1Api(api_client)
@@ -67,7 +77,8 @@ def tiny_level(api_client, admin_http, namespace):
         "metadata": {"name": "apf-users"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io",
                                                        "kind": "ClusterRole", "name": "edit"},
         "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": SLOW},
-                     {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "apf-other-user"}]})
+                     {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "apf-other-user"},
+                     {"kind": "ServiceAccount", "name": SLOW_SA, "namespace": namespace}]})
     seats = _wait_for(lambda: _metric(admin_http, "apiserver_flowcontrol_nominal_limit_seats", name),
                       "the new priority level in use")
     yield name, int(seats), fc.read_flow_schema(name).metadata.uid
@@ -114,7 +125,19 @@ def test_every_answer_names_its_flow_schema_and_priority_level(server, api_clien
         alice.close()
 
 
-def test_a_saturated_level_answers_429_while_others_are_served(server, kubectl, admin_http, namespace, tiny_level):
+def _sa_token(api_client, namespace: str) -> str:
+    core = client.CoreV1Api(api_client)
+    core.create_namespaced_service_account(namespace, {"metadata": {"name": SLOW_SA}})
+    return core.create_namespaced_service_account_token(SLOW_SA, namespace, {"spec": {"audiences": []}}).status.token
+
+
+async def _kubeclient_list(server, token: str, namespace: str) -> dict:
+    async with ApiClient(ClusterConfig(server.url, ca_pem=server.ca_file.read_text(), token=token)) as kc:
+        return await kc.list(CONFIGMAPS, namespace)
+
+
+def test_a_saturated_level_answers_429_while_others_are_served(server, kubectl, admin_http, api_client, namespace,
+                                                                tiny_level):
     level, seats, fs_uid = tiny_level
     path = f"/api/v1/namespaces/{namespace}/configmaps"
     held = [_HeldBack(server, path, SLOW, b'{"metadata": {"name": "held-%d"}}' % i) for i in range(seats)]
@@ -129,8 +152,18 @@ def test_a_saturated_level_answers_429_while_others_are_served(server, kubectl, 
         # another user, another flow schema: answered at once
         out = kubectl("get", "pods", "-n", namespace, "--as", "apf-other-user")
         assert "No resources found" in out.stderr + out.stdout
-        assert _metric(admin_http, "apiserver_flowcontrol_rejected_requests_total", level) >= 1
+        rejected = _metric(admin_http, "apiserver_flowcontrol_rejected_requests_total", level)
+        assert rejected >= 1
+        # kubeclient, as the level's service account: refused, it waits Retry-After and asks again
+        answer: dict = {}
+        waiter = threading.Thread(target=lambda: answer.update(asyncio.run(_kubeclient_list(
+            server, _sa_token(api_client, namespace), namespace))))
+        waiter.start()
+        _wait_for(lambda: _metric(admin_http, "apiserver_flowcontrol_rejected_requests_total", level) > rejected,
+                  "kubeclient's request refused")
         assert [h.finish() for h in held] == ["HTTP/1.1 201 Created"] * seats
+        waiter.join(30)
+        assert len(answer["items"]) == seats
         assert client.CoreV1Api(slow).list_namespaced_config_map(namespace).items
     finally:
         slow.close()
