@@ -21,6 +21,7 @@ import contextlib
 import ssl
 from urllib.parse import urlsplit
 
+from .client import ApiError, _error_from
 from .kubeconfig import ClusterConfig
 
 _MAX_BATCH = 256  # requests written at once on one connection
@@ -93,6 +94,11 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
             return status, bytes(body)
         body += await reader.readexactly(size)
         await reader.readexactly(2)
+
+
+def error_from(status: int, raw: bytes) -> ApiError:
+    """The ApiError the regular client raises for this failed answer."""
+    return _error_from(status, raw)
 
 
 class PipelinedWriter:
