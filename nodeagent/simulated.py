@@ -4,8 +4,9 @@ A SimulatedNodes plays the node agent of many Nodes from one process, through th
 API as any node agent would (nothing is faked on the server side): it registers
 each Node (Ready, with capacity, a pod CIDR and the simulated-node label),
 renews its Lease every renew_interval with jitter (a merge PATCH of renewTime,
-pipelined with the other nodes' over a few HTTP/1.1 connections: 5,000 nodes need
-500 renewals/s, more than one process can send through httpx), reports its status again on
+pipelined with the other nodes' over a few HTTP/1.1 connections, as the pods'
+status writes: 5,000 nodes need 500 renewals/s, more than one process can send
+through httpx), reports its status again on
 upstream's cadence (nodeStatusReportFrequency, 5 minutes) or on change, and
 confirms at once the deletion of a pod bound to it. With run_pods it also moves
 bound pods through KWOK's default stages (simulated_pods.py): Running and Ready
@@ -131,11 +132,9 @@ class SimulatedNodes:
     async def _renew_often(self, name: str) -> None:
         """The periodic renewal: only renewTime changes, so a merge PATCH (no read, no
         conflict) sent down the pipeline; a Lease gone meanwhile is made again."""
-        if self._renewals is None:
-            self._renewals = PipelinedWriter(self.client.config, user_agent="pocketkube-simulated-nodes")
         body = orjson.dumps({"spec": {"holderIdentity": name, "renewTime": micro_time()}})
         try:
-            status, raw = await self._renewals.send("PATCH", LEASES.path(LEASE_NS, name), body,
+            status, raw = await self._pipeline().send("PATCH", LEASES.path(LEASE_NS, name), body,
                                                     "application/merge-patch+json")
         except ConnectionError as e:
             log.warning("simulated node %s: lease renewal lost: %s", name, e)
@@ -144,6 +143,11 @@ class SimulatedNodes:
             await self._renew(name)
         elif status >= 400:
             log.warning("simulated node %s: lease renewal: %d %s", name, status, raw[:200])
+
+    def _pipeline(self) -> PipelinedWriter:
+        if self._renewals is None:
+            self._renewals = PipelinedWriter(self.client.config, user_agent="pocketkube-simulated-nodes")
+        return self._renewals
 
     async def set_ready(self, name: str, status: str = "True") -> None:
         """Report the Ready condition (a heartbeat; a transition when it changes)."""
@@ -201,17 +205,21 @@ class SimulatedNodes:
 
     async def _advance(self, stage: str, node: str, pod: dict) -> None:
         m = pod["metadata"]
+        # Down the pipeline (as the renewals): only the answer's status matters. A refusal
+        # (gone or changed meanwhile) is left alone: the watch brings the newer pod, and
+        # it is looked at again.
         try:
-            async with self._sem:
-                if stage == "delete":
-                    await self.client.delete(PODS, m["name"], m["namespace"], grace_period_seconds=0,
-                                             preconditions={"uid": m["uid"]})
-                else:
-                    status = (running_status(pod, self.ips[node].assign(m["uid"])) if stage == "run"
-                              else completed_status(pod))
-                    await self.client.update_status(PODS, {**pod, "status": status}, m["namespace"])
-        except ApiError:
-            pass  # gone or changed meanwhile: the watch brings the newer pod, and it is looked at again
+            if stage == "delete":
+                body = {"apiVersion": "v1", "kind": "DeleteOptions", "gracePeriodSeconds": 0,
+                        "preconditions": {"uid": m["uid"]}}
+                await self._pipeline().send("DELETE", PODS.path(m["namespace"], m["name"]), orjson.dumps(body))
+            else:
+                status = (running_status(pod, self.ips[node].assign(m["uid"])) if stage == "run"
+                          else completed_status(pod))
+                await self._pipeline().send("PUT", PODS.path(m["namespace"], m["name"], "status"),
+                                            orjson.dumps({**pod, "status": status}))
+        except ConnectionError as e:
+            log.warning("simulated pod %s/%s: %s", m["namespace"], m["name"], e)
         finally:
             self._busy.discard(m["uid"])
         if stage != "delete":
