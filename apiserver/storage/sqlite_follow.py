@@ -31,7 +31,8 @@ from .stream import WatchStream, bookmark
 log = logging.getLogger(__name__)
 
 POLL_INTERVAL_S = 1.0    # without a wake-up, as kine polls
-_CHUNK = 5000            # rows per read of the log
+_CHUNK = 5000            # rows per read of the log on a reader thread
+_LOOP_CHUNK = 200        # rows read on the event loop itself (see _read_up_to)
 
 
 class LogFollower:
@@ -47,6 +48,7 @@ class LogFollower:
         self._stopped = False
         self._task: asyncio.Task | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._head: int | None = None   # the head read in this turn of the event loop
 
     def ensure_started(self) -> None:
         if self._task is not None:
@@ -81,12 +83,25 @@ class LogFollower:
         self.request_read()
 
     def head(self) -> int:
-        """The newest revision in the file; asks for a read when we have not seen it yet."""
+        """The newest revision in the file; asks for a read when we have not seen it yet.
+
+        One read per turn of the event loop serves every consistent read of that turn (an
+        admitted create makes several): the forgetting callback is queued now, so it runs
+        at the start of the next turn, before the callbacks of anything the next poll
+        brings in. A request therefore never gets a head read before it arrived, and the
+        query (which gives up the GIL, to the reader and writer threads) runs once a turn,
+        not once a read."""
         self.ensure_started()
-        head = sqlite_log.read_current_revision(self._head_conn)
+        head = self._head
+        if head is None:
+            head = self._head = sqlite_log.read_current_revision(self._head_conn)
+            self._loop.call_soon(self._forget_head)
         if head > self.store._published:
             self.request_read()
         return head
+
+    def _forget_head(self) -> None:
+        self._head = None
 
     # ---- ordering ---------------------------------------------------------------
     def _publish(self, events: list) -> None:
@@ -108,24 +123,36 @@ class LogFollower:
             store._published = max(store._published, end)
             store._resolve(results)
 
-    async def _read_up_to(self, target: int | None) -> bool:
-        """Read and fan out the log after what was published, up to target; True if more remains."""
+    async def _read_up_to(self, target: int | None, on_loop: bool) -> bool:
+        """Read and fan out the log after what was published, up to target; True if more remains.
+
+        on_loop: read at most _LOOP_CHUNK rows on the event loop's own connection. Under
+        writes from every worker this runs after nearly each commit for a handful of rows;
+        handing that to a reader thread and back cost more than the read (the submit, the
+        wake-up of the loop, the GIL passed to and fro). Longer catch-ups go to the pool."""
         store = self.store
         self._reading = True
         try:
-            events, seen, compacted = await store._read(sqlite_log.read_log_after, store._published, target, _CHUNK)
+            if on_loop:
+                limit = _LOOP_CHUNK
+                events, seen, compacted = sqlite_log.read_log_after(self._head_conn, store._published, target, limit)
+            else:
+                limit = _CHUNK
+                events, seen, compacted = await store._read(sqlite_log.read_log_after, store._published, target, limit)
         finally:
             self._reading = False
         store._compacted = max(store._compacted, compacted)
         self._publish(events)
         store._published = max(store._published, seen)
-        return len(events) == _CHUNK
+        return len(events) == limit
 
     async def _catch_up(self) -> None:
+        on_loop = True   # a few rows, usually; a full read says there are many: the pool then
         while True:
             self._apply_pending()
             target = min(self._pending) if self._pending else None
-            more = await self._read_up_to(target)
+            more = await self._read_up_to(target, on_loop)
+            on_loop = not more
             self._apply_pending()
             if not (more or self._pending):
                 return
