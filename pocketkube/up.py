@@ -26,9 +26,10 @@ log = logging.getLogger("pocketkube.up")
 
 
 def add_up_flags(p: argparse.ArgumentParser) -> None:
-    from apiserver.assembly.options import add_flags
+    from apiserver.assembly.options import add_flags, add_worker_flags
 
     add_flags(p, default_data_dir="_output/local-up")
+    add_worker_flags(p)
     p.add_argument("--no-controllers", action="store_true", help="do not run the scheduler and controllers")
     p.add_argument("--no-nodeagent", action="store_true", help="do not run a node agent")
     p.add_argument("--node-name", default=None, help="name of the node agent's Node (default: the host name)")
@@ -156,7 +157,9 @@ async def _bootstrapped_agent(creds, node: str, root, settings: dict) -> None:
 
 def run_up(ns: argparse.Namespace) -> int:
     from apiserver.assembly.options import options_from_args
-    from apiserver.assembly.server import ServerSetupError, configure_logging, install_signal_handlers, serve
+    from apiserver.assembly.server import (ServerSetupError, WorkerRole, configure_logging, install_signal_handlers,
+                                           listen_with_credentials, serve)
+    from apiserver.assembly.workers import HelperWorkers
 
     opts = options_from_args(ns)
     if not ns.no_controllers and opts.kubelet_certificate_authority is None:
@@ -164,6 +167,17 @@ def run_up(ns: argparse.Namespace) -> int:
         # CSRs: its own node agent's, and those of nodes that `pocketkube join`): verify them
         opts.kubelet_certificate_authority = opts.data_dir / "pki" / "ca.crt"
     configure_logging()
+    role = helpers = None
+    if opts.workers > 1:
+        # This process serves as worker 0 beside the components; workers 1.. are forked now,
+        # before any thread or event loop exists here.
+        try:
+            socks, creds = listen_with_credentials(opts, sockets=opts.workers)
+        except ServerSetupError as e:
+            print(f"pocketkube up: {e}", file=sys.stderr)
+            return 1
+        role = WorkerRole(0, socks[0], creds)
+        helpers = HelperWorkers(opts, socks, creds)
     from .componentlogs import install
 
     # each component's own log, served by the node agent as its mirror pod's log
@@ -183,7 +197,7 @@ def run_up(ns: argparse.Namespace) -> int:
         signalled = asyncio.Event()        # set by SIGINT/SIGTERM
         server_shutdown = asyncio.Event()  # set once the components are gone
         install_signal_handlers(signalled)
-        server = asyncio.create_task(serve(opts, server_shutdown, on_ready=on_ready))
+        server = asyncio.create_task(serve(opts, server_shutdown, on_ready=on_ready, worker=role))
         stopping = asyncio.create_task(signalled.wait())
         await asyncio.wait({server, stopping}, return_when=asyncio.FIRST_COMPLETED)
         # Components go first, closing their connections, so the server's graceful
@@ -195,6 +209,8 @@ def run_up(ns: argparse.Namespace) -> int:
                 await t
         stopping.cancel()
         server_shutdown.set()
+        if helpers is not None:
+            helpers.stop_soon()
         await server
 
     try:
@@ -202,4 +218,7 @@ def run_up(ns: argparse.Namespace) -> int:
     except ServerSetupError as e:
         print(f"pocketkube up: {e}", file=sys.stderr)
         return 1
+    finally:
+        if helpers is not None:
+            helpers.stop()
     return 0

@@ -268,7 +268,7 @@ def cores_available() -> int:
 
 
 def add_worker_flags(p: argparse.ArgumentParser) -> None:
-    """Flags of `pocketkube apiserver` alone (`up` runs everything in one process)."""
+    """--workers of `pocketkube apiserver` and `up` (whose process is worker 0, beside the components)."""
     p.add_argument("--workers", type=parse_workers, default=1,
                    help="API-server processes serving the one port and store, each using a core "
                         "(default 1; 0: one per core)")

@@ -27,6 +27,7 @@ a race to another server.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import ctypes.util
 import logging
@@ -126,22 +127,72 @@ class _Supervisor:
                 pass
 
     def _fork(self, index: int) -> None:
-        parent = os.getpid()
-        # Signals wait until the child has put its own handlers in place (the parent's would
-        # signal the child's copies of its siblings).
-        signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
-        try:
-            pid = os.fork()
-            if pid == 0:
-                for i, sock in enumerate(self.socks):
-                    if i != index:
-                        sock.close()   # the other workers' queues are theirs alone
-                _worker_process(self.opts, WorkerRole(index, self.socks[index], self.creds), parent)  # never returns
-            self.children[pid] = index
-            self.started_at[index] = time.monotonic()
-            log.info("worker %d is pid %d", index, pid)
-        finally:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
+        pid = _fork_worker(self.opts, self.socks, self.creds, index)
+        self.children[pid] = index
+        self.started_at[index] = time.monotonic()
+
+
+def _fork_worker(opts: ServerOptions, socks: list, creds, index: int) -> int:
+    """Fork worker `index` on socks[index]; its pid (in the parent)."""
+    parent = os.getpid()
+    # Signals wait until the child has put its own handlers in place (the parent's would
+    # signal the child's copies of its siblings).
+    signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+    try:
+        pid = os.fork()
+        if pid == 0:
+            for i, sock in enumerate(socks):
+                if i != index:
+                    sock.close()   # the other workers' queues are theirs alone
+            _worker_process(opts, WorkerRole(index, socks[index], creds), parent)  # never returns
+        log.info("worker %d is pid %d", index, pid)
+        return pid
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
+
+
+class HelperWorkers:
+    """Workers 1..N-1 of a process that is worker 0 itself: `pocketkube up`, whose controllers,
+    node agent and proxy share worker 0's event loop. Forked before that process starts any
+    thread or event loop. Not restarted when they die (forking again from a process running
+    threads is not safe): their socket is theirs alone, so the kernel then sends every new
+    connection to the workers left, and the death is logged."""
+
+    def __init__(self, opts: ServerOptions, socks: list, creds):
+        self._signalled = False
+        self.pids = [_fork_worker(opts, socks, creds, index) for index in range(1, len(socks))]
+        for sock in socks[1:]:
+            sock.close()   # a dead helper's queue must close with it, not wait for a restart
+        self._watcher = threading.Thread(target=self._watch, name="worker-watch", daemon=True)
+        self._watcher.start()
+
+    def _watch(self) -> None:
+        for pid in self.pids:
+            try:
+                _, status = os.waitpid(pid, 0)
+            except ChildProcessError:
+                continue
+            code = os.waitstatus_to_exitcode(status)
+            if code not in (0, -signal.SIGTERM):
+                log.warning("API server worker pid %d exited with %s; the other workers serve on", pid, code)
+
+    def stop_soon(self) -> None:
+        """One SIGTERM each: they drain as the server does (a second one would stop them at once)."""
+        if not self._signalled:
+            self._signalled = True
+            for pid in self.pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGTERM)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """stop_soon, then wait for them; SIGKILL what is left after `timeout`."""
+        self.stop_soon()
+        self._watcher.join(timeout)
+        if self._watcher.is_alive():
+            for pid in self.pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            self._watcher.join(5)
 
 
 def _die_with_parent(parent: int) -> None:

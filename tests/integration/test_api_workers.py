@@ -10,6 +10,8 @@ different workers:
     per-worker connections) never share a clusterIP or a nodePort
   - kill -9 of a worker: it is started again and the server keeps answering;
     SIGTERM stops the server with no process left behind (SQLite only: the same code)
+  - `pocketkube up --workers 2`: its process is worker 0 beside the controllers, the
+    forked worker serves too, and SIGTERM stops both
 """
 from __future__ import annotations
 
@@ -216,3 +218,33 @@ def test_a_killed_worker_is_restarted_and_sigterm_leaves_no_process(workers_serv
         code = srv.stop()
     assert code == 0, srv.log()
     assert not [p for p in set(first) | set(second) if _alive(p)], "a worker outlived the server"
+
+
+def test_up_serves_with_workers_beside_its_components(tmp_path):
+    """`pocketkube up --workers 2`: its own process is worker 0 (with the controllers); the
+    forked worker serves too, a Service written through either gets an address, and
+    SIGTERM stops both."""
+    srv = ServerProcess(tmp_path / "up", extra_args=[*WORKERS, "--no-nodeagent", "--metrics-bind-address", ""],
+                        subcommand="up").start()
+    helpers: list[int] = []
+    try:
+        srv.wait_ready()
+        helpers = _children(srv.proc.pid)
+        assert len(helpers) == 1
+        with ExitStack() as stack:
+            on = _connections_on_each_worker(srv, stack, per_worker=1)
+            ns = _namespace(on["0"][0])
+            ips = [on[w][0].post(f"/api/v1/namespaces/{ns}/services", json={
+                "apiVersion": "v1", "kind": "Service", "metadata": {"name": f"s{w}"},
+                "spec": {"ports": [{"port": 80}], "selector": {"app": "x"}}}).raise_for_status().json()["spec"]["clusterIP"]
+                for w in ("0", "1")]
+            assert len(set(ips)) == 2 and all(ips)
+            # the controllers (in worker 0's process) see what worker 1 wrote: the endpoints controller
+            deadline = time.monotonic() + WATCH_TIMEOUT_S
+            while on["1"][0].get(f"/api/v1/namespaces/{ns}/endpoints/s1").status_code != 200:
+                assert time.monotonic() < deadline, "no Endpoints for a Service created through worker 1"
+                time.sleep(0.1)
+    finally:
+        code = srv.stop()
+    assert code == 0, srv.log()
+    assert not [p for p in helpers if _alive(p)], "a worker outlived `up`"
