@@ -4,6 +4,8 @@ API server. Safe to run on every start: existing objects are left alone,
 except the endpoints, which follow the server's address and port."""
 from __future__ import annotations
 
+import asyncio
+
 from apiserver.machinery.errors import StatusError
 from apiserver.registry.context import WriteContext
 from apiserver.machinery import timeutil
@@ -14,20 +16,30 @@ from apiserver.registry.resources.servicecidrs import DEFAULT_NAME, default_serv
 from .flowcontrol_bootstrap import ensure_flowcontrol_configuration
 
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+RACE_WAIT_S = 10.0   # how long another server's create in flight is waited for
 
 
 async def _create_if_missing(gs, namespace: str, obj: dict) -> None:
-    # Look first: on restart a create would reach the Service IP allocator, which
-    # refuses the (already held) kubernetes clusterIP before the store says 409.
-    if await gs.get_or_none(namespace, obj["metadata"]["name"]) is not None:
-        return
-    try:
-        await gs.create(namespace, obj, WriteContext())
-    except StatusError as e:
-        # Several API servers bootstrapping at once on one etcd: another one's create may win
-        # (a 409, or the allocator's "already allocated" for the kubernetes clusterIP).
-        if e.code != 409 and await gs.get_or_none(namespace, obj["metadata"]["name"]) is None:
-            raise
+    name = obj["metadata"]["name"]
+    deadline = asyncio.get_running_loop().time() + RACE_WAIT_S
+    while True:
+        # Look first: on restart a create would reach the Service IP allocator, which
+        # refuses the (already held) kubernetes clusterIP before the store says 409.
+        if await gs.get_or_none(namespace, name) is not None:
+            return
+        try:
+            await gs.create(namespace, obj, WriteContext())
+            return
+        except StatusError as e:
+            # Several API servers (or workers) bootstrapping at once on one store: another
+            # one's create may win: a 409, or the allocator's "already allocated" for the
+            # kubernetes clusterIP, which the winner holds a moment before its Service is
+            # stored. Look again until it is there (or the winner failed and we may retry).
+            if e.code == 409 or await gs.get_or_none(namespace, name) is not None:
+                return
+            if asyncio.get_running_loop().time() >= deadline:
+                raise
+        await asyncio.sleep(0.05)
 
 
 async def _put(gs, namespace: str, obj: dict) -> None:

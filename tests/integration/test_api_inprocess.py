@@ -84,3 +84,29 @@ async def test_resource_version_match_exact_reads_history(http):
     assert [i["data"] for i in old["items"] if i["metadata"]["name"] == "h"] == [{"v": "1"}]
     new = (await http.get(CM, params={"resourceVersion": rv, "resourceVersionMatch": "NotOlderThan"})).json()
     assert int(new["metadata"]["resourceVersion"]) > int(rv)
+
+
+
+async def test_a_bootstrap_that_finds_the_kubernetes_address_held_waits_for_the_holder(tmp_path):
+    """API-server workers start together on a new store: one's bootstrap may find the
+    kubernetes clusterIP held by another whose Service is not stored yet. It waits (and
+    creates the Service itself should the holder give the address back) instead of failing."""
+    import asyncio
+
+    from apiserver.registry.allocators.ipaddresses import ipaddress_object, key_of
+
+    store = CachedStore(SQLiteStore(str(tmp_path / "state.db")))
+    try:
+        registries = Registries(store, load())
+        other = {"metadata": {"name": "kubernetes", "namespace": "default", "uid": "another-server"}}
+        await store.create(key_of("10.96.0.1"), orjson.dumps(ipaddress_object("10.96.0.1", other)))
+        boot = asyncio.create_task(ensure_defaults(registries, kubernetes_service_ip="10.96.0.1",
+                                                   apiserver_ip="127.0.0.1", apiserver_port=6443))
+        await asyncio.sleep(0.5)
+        assert not boot.done(), boot.exception() if boot.done() else None   # it waits, not fails
+        await store.delete(key_of("10.96.0.1"))   # the other server's create failed: it let go
+        await asyncio.wait_for(boot, 30)
+        svc = await registries.for_plural("", "services").get_or_none("default", "kubernetes")
+        assert svc is not None and svc.obj["spec"]["clusterIP"] == "10.96.0.1"
+    finally:
+        await store.close()

@@ -230,7 +230,7 @@ def test_up_serves_with_workers_beside_its_components(tmp_path):
     try:
         srv.wait_ready()
         helpers = _children(srv.proc.pid)
-        assert len(helpers) == 1
+        assert len(helpers) == 1, srv.log()
         with ExitStack() as stack:
             on = _connections_on_each_worker(srv, stack, per_worker=1)
             ns = _namespace(on["0"][0])
