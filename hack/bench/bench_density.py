@@ -14,6 +14,12 @@ cluster-wide LISTs while the pods come and go.
     python hack/bench/bench_density.py --config 1k           # 1,000 nodes, 30,000 pods
     python hack/bench/bench_density.py --config 5k           # 5,000 nodes, 150,000 pods
     python hack/bench/bench_density.py --nodes 20 --pods 200 --json out.json
+    python hack/bench/bench_density.py --config 5k --max-seconds 720   # bounded: reports what it reached
+
+--max-seconds bounds the run's wall time after the server is up (the shared machine cannot
+give 5k its hour): creating stops at 40% of what remains once the nodes are Ready, the wait
+for Running at 50%, the namespaces created so far are deleted at the same steady rate, and
+the wait for them to go ends at the bound; the report names what was reached.
 """
 from __future__ import annotations
 
@@ -159,6 +165,7 @@ async def probe(client: ApiClient, timed: Timed, times: PodTimes, namespaces: li
 
 async def bench(srv: ServerProcess, log_dir: Path, a: argparse.Namespace) -> dict:
     pid = srv.proc.pid
+    bound = time.monotonic() + a.max_seconds if a.max_seconds else math.inf
     sim = ControllersProcess(srv.kubeconfig, log_dir, "--simulate", str(a.nodes), "--simulate-taint",
                              "--simulate-pods", str(max(110, 2 * a.pods // a.nodes)),
                              name="simulated-nodes", subcommand="nodeagent")
@@ -166,7 +173,7 @@ async def bench(srv: ServerProcess, log_dir: Path, a: argparse.Namespace) -> dic
                              "--controllers=scheduler,replicaset,deployment,garbagecollector,namespace",
                              name="controllers")
     procs = (sim, ctl)
-    result: dict = {"nodes": a.nodes, "pods": a.pods}
+    result: dict = {"nodes": a.nodes, "pods": a.pods, "max_seconds": a.max_seconds}
     async with ApiClient.from_kubeconfig(str(srv.kubeconfig)) as client:
         try:
             t0 = time.monotonic()
@@ -175,8 +182,11 @@ async def bench(srv: ServerProcess, log_dir: Path, a: argparse.Namespace) -> dic
                 items = (await client.list(NODES, label_selector=f"{SIM_LABEL}=true"))["items"]
                 return sum(any(c["type"] == "Ready" and c["status"] == "True" for c in n["status"].get("conditions") or [])
                            for n in items) >= a.nodes
-            await wait_for(nodes_ready, 60 + a.nodes / 10, f"{a.nodes} nodes Ready", procs)
+            result["nodes_all_ready"] = await wait_for(
+                nodes_ready, min(60 + a.nodes / 10, max(1.0, 0.3 * (bound - t0))), f"{a.nodes} nodes Ready", procs)
             result["nodes_ready_s"] = time.monotonic() - t0
+            left = bound - time.monotonic()
+            create_end, running_end = time.monotonic() + 0.4 * left, time.monotonic() + 0.5 * left
             print(f"  {a.nodes} simulated nodes Ready after {result['nodes_ready_s']:.1f}s", flush=True)
 
             times, timed = PodTimes(client), Timed()
@@ -191,11 +201,14 @@ async def bench(srv: ServerProcess, log_dir: Path, a: argparse.Namespace) -> dic
             api0, ctl0, sim0, own0, t0 = cpu_seconds(pid), cpu_seconds(ctl.proc.pid), cpu_seconds(sim.proc.pid), own_cpu(), time.monotonic()
             writes, created = [], 0
             for i in range(n_ns):
+                if time.monotonic() >= create_end:
+                    print(f"  --max-seconds: creating stopped at {created} of {a.pods} pods", flush=True)
+                    break
                 ns = f"density-{i}"
                 await timed("mutating", client.create(NAMESPACES, {"metadata": {"name": ns, "labels": {NS_LABEL: "1"}}}))
                 namespaces.append(ns)
                 j = 0
-                while created < a.pods and j * a.replicas < a.pods_per_namespace:
+                while created < a.pods and j * a.replicas < a.pods_per_namespace and time.monotonic() < create_end:
                     replicas = min(a.replicas, a.pods - created, a.pods_per_namespace - j * a.replicas)
                     delay = t0 + created / a.pod_rate - time.monotonic()
                     if delay > 0:
@@ -204,14 +217,16 @@ async def bench(srv: ServerProcess, log_dir: Path, a: argparse.Namespace) -> dic
                         DEPLOYMENTS, deployment(f"d-{j}", replicas), ns))))
                     created, j = created + replicas, j + 1
             await asyncio.gather(*writes)
+            result["asked"] = created
 
             async def all_running():
-                return len(times.running) >= a.pods
-            ok = await wait_for(all_running, 60 + 3 * a.pods / a.pod_rate, f"{a.pods} pods Running", procs)
+                return len(times.running) >= created
+            ok = await wait_for(all_running, min(60 + 3 * created / a.pod_rate, max(1.0, running_end - time.monotonic())),
+                                f"{created} pods Running", procs)
             result.update(all_running=ok, running=len(times.running), create_s=time.monotonic() - t0,
                           create_cpu={"apiserver": cpu_seconds(pid) - api0, "controllers": cpu_seconds(ctl.proc.pid) - ctl0,
                                       "simulated_nodes": cpu_seconds(sim.proc.pid) - sim0, "bench": own_cpu() - own0})
-            print(f"  {result['running']}/{a.pods} pods Running after {result['create_s']:.1f}s", flush=True)
+            print(f"  {result['running']}/{created} pods Running after {result['create_s']:.1f}s", flush=True)
             result["rss_after_create_mib"] = rss_mib(pid)
 
             # --- delete: the namespaces, at a steady rate ---
@@ -228,7 +243,8 @@ async def bench(srv: ServerProcess, log_dir: Path, a: argparse.Namespace) -> dic
                 if times.informer.list():
                     return False
                 return not (await client.list(NAMESPACES, label_selector=NS_LABEL))["items"]
-            ok = await wait_for(all_gone, 60 + 3 * a.pods / a.pod_rate, "every pod and namespace gone", procs)
+            ok = await wait_for(all_gone, min(60 + 3 * created / a.pod_rate, max(1.0, bound - time.monotonic())),
+                                "every pod and namespace gone", procs)
             result.update(all_deleted=ok, pods_left=len(times.informer.list()), delete_s=time.monotonic() - t0,
                           delete_cpu={"apiserver": cpu_seconds(pid) - api0, "controllers": cpu_seconds(ctl.proc.pid) - ctl0,
                                       "simulated_nodes": cpu_seconds(sim.proc.pid) - sim0, "bench": own_cpu() - own0})
@@ -257,7 +273,10 @@ async def bench(srv: ServerProcess, log_dir: Path, a: argparse.Namespace) -> dic
 
 def report(r: dict) -> None:
     print(f"\nDensity: {r['nodes']} simulated nodes, {r['pods']} pods (2 shared cores)")
-    print(f"  create: all Running {r['all_running']} ({r['running']}) in {r['create_s']:.1f}s; "
+    if r.get("asked", r["pods"]) < r["pods"] or not r.get("nodes_all_ready", True):
+        print(f"  BOUNDED by --max-seconds {r['max_seconds']}: nodes all Ready {r['nodes_all_ready']} "
+              f"after {r['nodes_ready_s']:.0f}s; pods asked for {r['asked']} of {r['pods']}")
+    print(f"  create: all Running {r['all_running']} ({r['running']}/{r.get('asked', r['pods'])}) in {r['create_s']:.1f}s; "
           f"delete: all gone {r['all_deleted']} in {r['delete_s']:.1f}s")
     for phase in ("create_cpu", "delete_cpu"):
         print(f"  CPU s during {phase[:-4]}: " + ", ".join(f"{k} {v:.1f}" for k, v in r[phase].items()))
@@ -289,6 +308,7 @@ def main() -> None:
     ap.add_argument("--replicas", type=int, default=30, help="pods per Deployment")
     ap.add_argument("--pods-per-namespace", type=int, default=300)
     ap.add_argument("--pod-rate", type=float, default=50.0, help="pods per second the Deployments ask for")
+    ap.add_argument("--max-seconds", type=float, help="bound the run's wall time (after the server is up); report what was reached")
     ap.add_argument("--json", type=Path, help="write the results here too")
     a = ap.parse_args()
     nodes, pods = CONFIGS[a.config]
