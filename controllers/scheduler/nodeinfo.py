@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 from kubeclient.quantity import to_units
 
+from ..taints import effective_taints
+
 # What scoring assumes a container without requests uses (upstream's defaults),
 # so that many request-less pods still spread out.
 DEFAULT_MILLI_CPU = 100
@@ -81,9 +83,11 @@ class NodeInfo:
     nonzero_mem: int = 0
     pod_count: int = 0
     ports: dict[tuple[str, str, int], int] = field(default_factory=dict)
+    taints: list[dict] = field(default_factory=list)  # effective_taints(node), kept with the node
 
     def set_node(self, node: dict) -> None:
         self.node = node
+        self.taints = effective_taints(node)
         status = node.get("status") or {}
         alloc = status.get("allocatable") or status.get("capacity") or {}
         self.allocatable = {k: to_units(k, v) for k, v in alloc.items()}

@@ -27,7 +27,7 @@ from ..volumes.matching import SELECTED_NODE
 from .interpod import InterPodCheck
 from .messages import fit_error_message
 from .nodeinfo import ClusterState, PodUsage, pod_nonzero_requests, pod_requests
-from .predicates import filter_node
+from .predicates import PodFit
 from .prebind import ClaimWaiter
 from .preemption import pick_node, priority_of, victims_on
 from .sampling import feasible_nodes_to_find, rotated
@@ -168,10 +168,13 @@ class Scheduler(Controller):
                              volumes) if c is not None and c.active]
         names = list(self.state.nodes)
         enough, looked = feasible_nodes_to_find(len(names)), 0
+        fit = PodFit(pod, requests, extra)
         for name in rotated(names, self._next_start):
             looked += 1
-            info = self._with_nominated(key, pod, name, self.state.nodes[name])
-            failed = filter_node(pod, info, requests, extra)
+            info = self.state.nodes[name]
+            if self.nominated:
+                info = self._with_nominated(key, pod, name, info)
+            failed = fit.check(info)
             if failed:
                 failures[name] = failed
             else:
