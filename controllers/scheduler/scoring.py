@@ -30,8 +30,24 @@ def preferred_affinity_raw(pod: dict, info: NodeInfo) -> int:
                if node_selector_term_matches(p.get("preference") or {}, info.node))
 
 
+def resource_scores(infos: list[NodeInfo], cpu: int, mem: int) -> list[float]:
+    """least_allocated + balanced_allocation of each node, in one loop: a decision scores
+    hundreds of nodes, and two calls and four tuples a node were most of its time."""
+    out = []
+    for i in infos:
+        alloc = i.allocatable
+        acpu, amem = alloc.get("cpu", 0), alloc.get("memory", 0)
+        ucpu, umem = i.nonzero_cpu + cpu, i.nonzero_mem + mem
+        least = ((0.0 if acpu <= 0 or ucpu > acpu else (acpu - ucpu) * 100.0 / acpu)
+                 + (0.0 if amem <= 0 or umem > amem else (amem - umem) * 100.0 / amem)) / 2
+        fcpu = min(1.0, ucpu / acpu) if acpu > 0 else 1.0
+        fmem = min(1.0, umem / amem) if amem > 0 else 1.0
+        out.append(least + (1.0 - abs(fcpu - fmem) / 2) * 100.0)
+    return out
+
+
 def score_nodes(pod: dict, infos: list[NodeInfo], cpu: int, mem: int) -> list[float]:
-    resources = [least_allocated(i, cpu, mem) + balanced_allocation(i, cpu, mem) for i in infos]
+    resources = resource_scores(infos, cpu, mem)
     # a pod without preferences scores 0 on every node: skip asking each node (hundreds a decision)
     if not (((pod.get("spec") or {}).get("affinity") or {}).get("nodeAffinity") or {}).get(
             "preferredDuringSchedulingIgnoredDuringExecution"):

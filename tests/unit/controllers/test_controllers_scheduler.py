@@ -1,7 +1,7 @@
 from controllers.scheduler.messages import fit_error_message
 from controllers.scheduler.nodeinfo import ClusterState, pod_requests
 from controllers.scheduler.predicates import filter_node
-from controllers.scheduler.scoring import score_nodes
+from controllers.scheduler.scoring import balanced_allocation, least_allocated, resource_scores, score_nodes
 
 
 def node(name, cpu="2", mem="4Gi", pods="110", labels=None, taints=None, ready="True", unschedulable=False):
@@ -89,6 +89,19 @@ def test_scores_prefer_emptier_nodes_and_preferred_affinity():
     a, b = score_nodes(pref, [s2.nodes["a"], s2.nodes["b"]], 100, 100 << 20)
     assert a > b
 
+
+
+def test_resource_scores_are_least_allocated_plus_balanced_allocation():
+    # the fused loop scores as the two scores do apart: empty, half-full, overbooked nodes,
+    # nodes reporting no cpu or memory, pods asking for little and for more than fits
+    s = state(node("empty"), node("half", cpu="4", mem="8Gi"), node("full", cpu="1", mem="1Gi"),
+              node("nocpu", cpu="0", mem="4Gi"), node("nomem", cpu="2", mem="0"))
+    s.add_pod("ns/h", pod("h", cpu="2", mem="2Gi"), "half")
+    s.add_pod("ns/f", pod("f", cpu="1500m", mem="2Gi"), "full")
+    infos = list(s.nodes.values())
+    for cpu, mem in ((1, 10 << 20), (100, 200 << 20), (3000, 6 << 30)):
+        assert resource_scores(infos, cpu, mem) == [least_allocated(i, cpu, mem) + balanced_allocation(i, cpu, mem)
+                                                    for i in infos]
 
 def test_failed_scheduling_message_like_upstream():
     failures = {"n1": (["Insufficient cpu"], True),
