@@ -22,8 +22,10 @@ def load_signer(sa_key: Path, sa_pub: Path) -> TokenSigner:
 
 
 def install_auth_apis(registries, token_file, authorizer, sa_key: Path, sa_pub: Path,
-                      issuer: str = DEFAULT_ISSUER, client_ca_file: Path | None = None) -> BearerAuthenticators:
-    """Register the reviews and serviceaccounts/token; return the authenticator chain to serve with."""
+                      issuer: str = DEFAULT_ISSUER, client_ca_file: Path | None = None,
+                      max_token_expiration: int = 0) -> BearerAuthenticators:
+    """Register the reviews and serviceaccounts/token; return the authenticator chain to serve with.
+    `max_token_expiration`: --service-account-max-token-expiration in seconds (0: no cap)."""
     signer = load_signer(sa_key, sa_pub)
     audiences = (issuer,)
     sa_tokens = ServiceAccountTokenAuthenticator(signer, registries, issuers=(issuer,), audiences=audiences)
@@ -33,5 +35,6 @@ def install_auth_apis(registries, token_file, authorizer, sa_key: Path, sa_pub: 
     for (group, plural), create in review_handlers(chain, authorizer).items():
         registries.register_virtual(group, plural, create)
     registries.register_subresource("", "serviceaccounts", "token",
-                                    TokenRequestHandler(signer, registries, issuer, audiences))
+                                    TokenRequestHandler(signer, registries, issuer, audiences,
+                                                        max_expiration_seconds=max_token_expiration))
     return chain

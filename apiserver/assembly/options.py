@@ -58,6 +58,8 @@ class ServerOptions:
     identity_lease_duration_seconds: int = 15
     identity_lease_renew_interval_seconds: float = 10.0
     encryption_provider_config: Path | None = None   # EncryptionConfiguration: which resources, which keys
+    # TokenRequests asking for longer get this (seconds; 0: no cap), as upstream
+    service_account_max_token_expiration: int = 0
     audit_policy_file: Path | None = None
     audit_log_path: str = ""                  # "-" is standard output
     audit_log_maxage: int = 0                 # days
@@ -140,6 +142,16 @@ def parse_ip(value: str) -> str:
         raise argparse.ArgumentTypeError(f"invalid IP address {value!r}") from None
 
 
+def parse_max_token_expiration(value: str) -> int:
+    """--service-account-max-token-expiration: 0 (no cap) or a duration of 1 hour to 2^32 seconds,
+    the bounds kube-apiserver checks at start."""
+    seconds = parse_duration(value)
+    if seconds and not 3600 <= seconds <= 2 ** 32:
+        raise argparse.ArgumentTypeError("the service-account-max-token-expiration must be between 1 hour and "
+                                         "2^32 seconds")
+    return int(seconds)
+
+
 def _csv(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 
@@ -213,6 +225,9 @@ def add_flags(p: argparse.ArgumentParser, *, default_data_dir: str | None = None
     p.add_argument("--encryption-provider-config", type=Path, default=None,
                    help="an apiserver.config.k8s.io/v1 EncryptionConfiguration: resources encrypted at rest "
                         "(aescbc, aesgcm, secretbox, identity)")
+    p.add_argument("--service-account-max-token-expiration", type=parse_max_token_expiration, default=0,
+                   help="the longest a TokenRequest's token may live; longer requests are shortened to it, "
+                        "with a warning (Go duration, 1h to 2^32s; default 0: no cap)")
     p.add_argument("--audit-policy-file", type=Path, default=None,
                    help="an audit.k8s.io/v1 Policy: which requests are audited, at which level")
     p.add_argument("--audit-log-path", default="",
@@ -303,6 +318,7 @@ def options_from_args(ns: argparse.Namespace) -> ServerOptions:
         identity_lease_duration_seconds=ns.identity_lease_duration_seconds,
         identity_lease_renew_interval_seconds=ns.identity_lease_renew_interval_seconds,
         encryption_provider_config=ns.encryption_provider_config,
+        service_account_max_token_expiration=ns.service_account_max_token_expiration,
         audit_policy_file=ns.audit_policy_file,
         audit_log_path=ns.audit_log_path,
         audit_log_maxage=ns.audit_log_maxage,

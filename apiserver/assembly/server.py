@@ -203,7 +203,8 @@ async def build_app(opts: ServerOptions, store, creds: Credentials, port: int, *
         mutate, validate = timed(mutate, "admit", steps), timed(validate, "validate", steps)
     # Auth APIs (reviews, serviceaccounts/token, OIDC discovery); the chain it returns also accepts SA JWTs.
     authenticator = install_auth_apis(registries, creds.tokens, authorizer, creds.pki.sa_key, creds.pki.sa_pub,
-                                      client_ca_file=client_ca_file(opts, creds))
+                                      client_ca_file=client_ca_file(opts, creds),
+                                      max_token_expiration=opts.service_account_max_token_expiration)
     flowcontrol = None
     if opts.enable_priority_and_fairness:   # after ensure_defaults: the mandatory configuration is there
         flowcontrol = FlowControl(registries, opts.max_requests_inflight + opts.max_mutating_requests_inflight)

@@ -3,7 +3,9 @@ and accepting them as credentials (the authenticator), plus the bearer-token cha
 
 TokenRequest (authentication.k8s.io/v1), POSTed to the subresource:
   spec.audiences          default: the API server's own audiences (its issuer)
-  spec.expirationSeconds  default 3600; at least 600, less than 2^32
+  spec.expirationSeconds  default 3600; at least 600, less than 2^32; more than
+                          --service-account-max-token-expiration is shortened
+                          to it, with a warning (as upstream: not an error)
   spec.boundObjectRef     optional Pod or Secret (apiVersion v1) in the same
                           namespace, or a Node; the token dies with that object
                           (a pod's node is recorded too, not checked)
@@ -73,11 +75,13 @@ def token_request_spec(name: str, spec: dict, default_audiences: tuple[str, ...]
 class TokenRequestHandler:
     """The `serviceaccounts/token` subresource (create only)."""
 
-    def __init__(self, signer: TokenSigner, registries, issuer: str, audiences: tuple[str, ...]):
+    def __init__(self, signer: TokenSigner, registries, issuer: str, audiences: tuple[str, ...],
+                 max_expiration_seconds: int = 0):
         self.signer = signer
         self.registries = registries
         self.issuer = issuer
         self.audiences = audiences
+        self.max_expiration_seconds = max_expiration_seconds   # 0: no cap
 
     async def create(self, store, namespace: str, name: str, body: dict, ctx: WriteContext) -> tuple[int, dict]:
         kind = body.get("kind") or "TokenRequest"
@@ -90,6 +94,11 @@ class TokenRequestHandler:
         sa = await store.get(namespace, name)   # 404 serviceaccounts "x" not found
         sa_uid = sa.metadata.get("uid", "")
         bound, node = await self._bound_object(namespace, name, spec.get("boundObjectRef"))
+        cap = self.max_expiration_seconds
+        if cap and spec["expirationSeconds"] > cap:
+            ctx.warnings.append(f"requested expiration of {spec['expirationSeconds']} seconds shortened to "
+                                f"{cap} seconds")
+            spec["expirationSeconds"] = cap
         now = int(time.time())
         claims = token_claims(issuer=self.issuer, audiences=spec["audiences"], namespace=namespace, name=name,
                               uid=sa_uid, expiration_seconds=spec["expirationSeconds"], now=now, bound=bound,

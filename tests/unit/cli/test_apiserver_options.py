@@ -86,3 +86,14 @@ def test_bad_worker_counts_are_refused(bad, capsys):
     with pytest.raises(SystemExit):
         parse_args(["--data-dir", "d", "--workers", bad])
     assert "invalid worker count" in capsys.readouterr().err
+
+
+def test_service_account_max_token_expiration():
+    from apiserver.assembly.options import parse_max_token_expiration
+    assert parse_args(["--data-dir", "d"]).service_account_max_token_expiration == 0   # no cap
+    assert parse_args(["--data-dir", "d", "--service-account-max-token-expiration", "24h"]) \
+        .service_account_max_token_expiration == 86400
+    assert parse_max_token_expiration("1h") == 3600 and parse_max_token_expiration("0") == 0
+    for bad in ("59m", "10m", f"{2 ** 32 + 1}s"):   # kube-apiserver refuses to start: 1 hour to 2^32 seconds
+        with pytest.raises(argparse.ArgumentTypeError, match="between 1 hour and 2\\^32 seconds"):
+            parse_max_token_expiration(bad)
