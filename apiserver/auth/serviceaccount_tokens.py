@@ -236,6 +236,15 @@ class BearerAuthenticators:
 
     async def authenticate(self, headers: dict[str, str]) -> UserInfo | None:
         """The request's user (after impersonation, which may raise a 403 StatusError)."""
+        user = await self.authenticate_requester(headers)
+        return await self.impersonate(user, headers) if user is not None else None
+
+    async def impersonate(self, user: UserInfo, headers: dict[str, str]) -> UserInfo:
+        """Whom `user` acts as: itself, or the Impersonate-* headers' identity it may take (else 403)."""
+        return await impersonate(user, headers, self.authorizer) if self.authorizer is not None else user
+
+    async def authenticate_requester(self, headers: dict[str, str]) -> UserInfo | None:
+        """Who sent the request, before impersonation (what the audit log records as `user`)."""
         user = None
         if self.client_certificates is not None:
             user = self.client_certificates.authenticate_chain(getattr(headers, "client_cert_chain", ()))
@@ -245,8 +254,6 @@ class BearerAuthenticators:
             user = await self.service_accounts.authenticate(headers)
         if user is None and self.bootstrap_tokens is not None:
             user = await self.bootstrap_tokens.authenticate(headers)
-        if user is not None and self.authorizer is not None:
-            user = await impersonate(user, headers, self.authorizer)
         return user
 
     async def review(self, token: str, audiences: tuple[str, ...] = ()) -> tuple[UserInfo, tuple[str, ...]]:

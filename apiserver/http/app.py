@@ -20,7 +20,7 @@ from apiserver.http.audit.middleware import DECISION_KEY, USER_KEY, AuditMiddlew
 from apiserver.http.clusterpage import page_routes
 from apiserver.http.context import RequestContext, Server
 from apiserver.http.flowcontrol.dispatcher import PF_HEADERS_KEY
-from apiserver.http.credentials import RefuseBadCredentials, RequestHeaders, request_credentials
+from apiserver.http.credentials import RefuseBadCredentials, RequestHeaders, authenticate_request, request_credentials
 from apiserver.http.handlers import delete as delete_h, patch as patch_h, read, subresource, watch as watch_h, \
     write
 from apiserver.http.health import health_routes
@@ -100,14 +100,13 @@ def create_app(*, registries, authenticator: Authenticator, authorizer: Authoriz
     derived = _Derived(cat, registries)
 
     async def authenticated(request: Request) -> UserInfo:
-        user = await authenticator.authenticate(_headers(request.scope))
+        user = await authenticate_request(authenticator, request.scope)   # records it for the audit log
         if user is None:
             # `anonymous_paths` (kube-public/cluster-info) are read without credentials, as
             # system:anonymous, whom authorization then judges (kubeadm's Role lets it)
             if request.method != "GET" or request.scope["path"] not in anonymous_paths:
                 raise errors.unauthorized()
-            user = ANONYMOUS
-        request.scope[USER_KEY] = user    # for the audit log
+            user = request.scope[USER_KEY] = ANONYMOUS    # for the audit log
         return user
 
     async def version(request: Request):

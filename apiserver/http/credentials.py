@@ -15,8 +15,10 @@ headers, and the client certificate chain the server passed in the scope
 from __future__ import annotations
 
 from apiserver.auth.tokens import bearer_token
+from apiserver.http.audit.middleware import IMPERSONATED_KEY, USER_KEY
 from apiserver.http.responses import status_response
 from apiserver.machinery import errors
+from apiserver.machinery.user import UserInfo
 
 
 class RequestHeaders(dict):
@@ -37,6 +39,27 @@ def request_credentials(scope) -> RequestHeaders:
     tls = (scope.get("extensions") or {}).get("tls") or {}
     return RequestHeaders([(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]],
                           tuple(tls.get("client_cert_chain") or ()))
+
+
+async def authenticate_request(authenticator, scope) -> UserInfo | None:
+    """The user a request runs as (None: no credentials it accepts). Leaves in the scope, for the
+    audit log, who sent it (USER_KEY) and, when Impersonate-* headers name someone, whom it
+    acts as (IMPERSONATED_KEY): upstream audits the requester as `user`, the other as
+    `impersonatedUser`. An authenticator without the two steps (a test's) is asked once."""
+    headers = request_credentials(scope)
+    requester_of = getattr(authenticator, "authenticate_requester", None)
+    if requester_of is None:
+        user = await authenticator.authenticate(headers)
+        scope[USER_KEY] = user
+        return user
+    requester = await requester_of(headers)
+    if requester is None:
+        return None
+    scope[USER_KEY] = requester     # so a refused impersonation is audited as its sender's
+    user = await authenticator.impersonate(requester, headers)
+    if user is not requester:
+        scope[IMPERSONATED_KEY] = user
+    return user
 
 
 def _authenticates_itself(path: str) -> bool:

@@ -27,9 +27,9 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from apiserver.http.audit.middleware import DECISION_KEY, USER_KEY
+from apiserver.http.audit.middleware import DECISION_KEY
 from apiserver.http import podoptions, spdy_tunnel
-from apiserver.http.credentials import request_credentials
+from apiserver.http.credentials import authenticate_request
 from apiserver.http.requestinfo import parse_request_info
 from apiserver.http.responses import status_response
 from apiserver.machinery import errors, queryparams as qp
@@ -37,10 +37,6 @@ from apiserver.machinery import errors, queryparams as qp
 log = logging.getLogger("apiserver.http.nodeproxy")
 
 DEFAULT_KUBELET_PORT = 10250
-
-
-def _headers(scope) -> dict[str, str]:
-    return request_credentials(scope)
 
 
 def kubelet_address(node: dict) -> tuple[str, int]:
@@ -85,13 +81,12 @@ class NodeProxy:
     # -- who may, and where to -------------------------------------------
     async def _authorize(self, scope, method: str, path: str, query, verb: str | None) -> None:
         """`verb`: what the request counts as; None for the one its method and path say."""
-        user = await self.authenticator.authenticate(_headers(scope))
+        user = await authenticate_request(self.authenticator, scope)   # records it for the audit log
         if user is None:
             raise errors.unauthorized()
         info = parse_request_info(method, path, query)
         info.verb = verb or info.verb
         verb = info.verb
-        scope[USER_KEY] = user     # for the audit log
         ok, reason = await self.authorizer.authorize(user, info)
         scope[DECISION_KEY] = ("allow" if ok else "forbid", reason)
         if not ok:

@@ -124,3 +124,39 @@ def test_denied_and_refused_requests_are_logged(audited):
     assert d["responseStatus"]["code"] == 403 and d["responseStatus"]["reason"] == "Forbidden"
     assert d["annotations"]["authorization.k8s.io/decision"] == "forbid"
     assert r["responseStatus"]["code"] == 401 and r["user"] == {}
+
+
+def test_an_impersonated_request_is_logged_as_its_sender_acting_as_another(audited):
+    srv, log, kubectl = audited
+    who = f"imp-{uuid.uuid4().hex[:6]}"
+    kubectl("create", "rolebinding", who, "--clusterrole=view", f"--user={who}", "-n", "default")
+    kubectl(f"--as={who}", "--as-group=auditors", "get", "pods", "-n", "default")
+
+    def mine(evs):
+        return [e for e in evs if (e.get("impersonatedUser") or {}).get("username") == who and e["verb"] == "list"
+                and e.get("objectRef", {}).get("resource") == "pods"]
+    evs = mine(events(log, mine))
+    assert len(evs) == 1, evs
+    ev = evs[0]
+    assert ev["user"]["username"] == "kubernetes-admin" or "system:masters" in ev["user"].get("groups", [])
+    assert ev["user"]["username"] != who
+    assert ev["impersonatedUser"] == {"username": who, "groups": ["auditors", "system:authenticated"]}
+    assert ev["responseStatus"]["code"] == 200
+    assert ev["annotations"]["authorization.k8s.io/decision"] == "allow"
+
+
+def test_a_refused_impersonation_is_logged_as_its_sender(audited):
+    srv, log, _ = audited
+    with httpx.Client(base_url=srv.url, verify=ssl.create_default_context(cafile=str(srv.ca_file)), timeout=30) as c:
+        r = c.get("/api/v1/namespaces/default/pods",
+                  headers={"Authorization": "Bearer eve-token", "Impersonate-User": "kubernetes-admin"})
+    assert r.status_code == 403
+    assert 'User "eve" cannot impersonate resource "users"' in r.json()["message"]
+    audit_id = r.headers["audit-id"]
+
+    def mine(evs):
+        return [e for e in evs if e["auditID"] == audit_id]
+    evs = mine(events(log, mine))
+    assert len(evs) == 1, evs
+    assert evs[0]["user"]["username"] == "eve" and "impersonatedUser" not in evs[0]
+    assert evs[0]["responseStatus"]["code"] == 403

@@ -46,12 +46,15 @@ def without_managed_fields(obj):
 
 
 def event(*, audit_id: str, stage: str, level: str, request_uri: str, verb: str, user: dict | None,
-          source_ips: list[str], user_agent: str | None, ref: dict | None, received: dt.datetime,
+          impersonated_user: dict | None = None, source_ips: list[str], user_agent: str | None,
+          ref: dict | None, received: dt.datetime,
           stage_time: dt.datetime, code: int | None = None, status_body: dict | None = None,
           request_object=None, response_object=None, annotations: dict | None = None) -> dict:
     ev: dict = {"kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": level, "auditID": audit_id,
-                "stage": stage, "requestURI": request_uri, "verb": verb, "user": user or {},
-                "sourceIPs": source_ips}
+                "stage": stage, "requestURI": request_uri, "verb": verb, "user": user or {}}
+    if impersonated_user:   # `user` stays the requester, as upstream
+        ev["impersonatedUser"] = impersonated_user
+    ev["sourceIPs"] = source_ips
     if user_agent:
         ev["userAgent"] = user_agent
     if ref is not None:

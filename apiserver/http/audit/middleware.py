@@ -1,7 +1,8 @@
 """The ASGI middleware that audits requests as they go by.
 
 It sits outside authentication, so failed logins (401) are audited too. The API
-routes leave the authenticated user (USER_KEY), what the request is about
+routes leave the authenticated user (USER_KEY; the one it impersonates, if any, under
+IMPERSONATED_KEY), what the request is about
 (metrics.INFO_KEY) and the authorizer's decision (DECISION_KEY) in the scope;
 the policy is asked once the response starts, when all three are known.
 Stages: RequestReceived and ResponseComplete for every audited request,
@@ -27,7 +28,8 @@ from . import events
 from .logfile import AuditLog
 from .policy import NOT_AUDITED, Decision, Policy, Request
 
-USER_KEY = "pocketkube.user"            # the authenticated UserInfo
+USER_KEY = "pocketkube.user"            # the authenticated UserInfo: who sent the request
+IMPERSONATED_KEY = "pocketkube.as"      # whom it acts as (Impersonate-* headers), when anyone
 DECISION_KEY = "pocketkube.authz"       # ("allow" | "forbid", reason)
 BODY_LIMIT = 3 * 1024 * 1024
 
@@ -162,10 +164,13 @@ class AuditMiddleware:
         if decision.omit_managed_fields:
             request_object = events.without_managed_fields(request_object)
             response_object = events.without_managed_fields(response_object)
+        impersonated = scope.get(IMPERSONATED_KEY)
         ev = events.event(
             audit_id=audit_id, stage=stage, level=decision.level,
             request_uri=scope["path"] + (f"?{qs}" if qs else ""), verb=info.verb,
-            user=user.to_dict() if user else None, source_ips=[client[0]] if client else [],
+            user=user.to_dict() if user else None,
+            impersonated_user=impersonated.to_dict() if impersonated else None,
+            source_ips=[client[0]] if client else [],
             user_agent=agent.decode("latin-1") if agent else None, ref=ref,
             received=received, stage_time=stage_time or dt.datetime.now(dt.timezone.utc),
             code=state["code"] if with_code else None, status_body=status_body,
