@@ -8,11 +8,12 @@ may change only what is its own.
                 labels under node-restriction.kubernetes.io/, nor its taints on update
   leases        only its own in kube-node-lease
   csinodes      only its own
-  serviceaccounts/token   only bound to a pod bound to it
+  serviceaccounts/token   only bound (by name and uid) to a pod bound to it
 Everything else a node is allowed by the authorizers passes unchanged.
 """
 from __future__ import annotations
 
+from apiserver.machinery import errors
 from apiserver.machinery.podrefs import pod_refs
 from apiserver.machinery.user import node_name
 from apiserver.registry.attributes import Attributes
@@ -107,12 +108,19 @@ class NodeRestriction(Plugin):
                 raise forbidden(attrs, f"node \"{node}\" is not allowed to modify taints")
 
     async def _token(self, node: str, attrs: Attributes) -> None:
-        ref = ((attrs.object or {}).get("spec") or {}).get("boundObjectRef") or {}
-        if ref.get("kind") != "Pod":
-            raise forbidden(attrs, f"node \"{node}\" can only create tokens bound to pods")
-        pod = await self.get("", "pods", attrs.namespace, ref.get("name", ""))
-        if pod is None or (pod.get("spec") or {}).get("nodeName") != node:
-            raise forbidden(attrs, f"node \"{node}\" can only create tokens for pods with spec.nodeName "
-                                   "set to itself")
-        if ref.get("uid") and ref["uid"] != _meta(pod).get("uid"):
-            raise forbidden(attrs, "the UID in the bound object reference does not match the pod")
+        """upstream's wording: the Pod binding (with its uid) is required, and the Node claim the
+        server adds from the pod is then the node's own: no token bound to another node."""
+        ref = ((attrs.object or {}).get("spec") or {}).get("boundObjectRef")
+        if not isinstance(ref, dict) or ref.get("apiVersion") != "v1" or ref.get("kind") != "Pod" \
+                or not ref.get("name"):
+            raise forbidden(attrs, "node requested token not bound to a pod")
+        if not ref.get("uid"):
+            raise forbidden(attrs, "node requested token with a pod binding without a uid")
+        pod = await self.get("", "pods", attrs.namespace, ref["name"])
+        if pod is None:
+            raise errors.not_found("", "pods", ref["name"])
+        if ref["uid"] != _meta(pod).get("uid"):
+            raise forbidden(attrs, f"the UID in the bound object reference ({ref['uid']}) does not match the UID "
+                                   "in record. The object might have been deleted and then recreated")
+        if (pod.get("spec") or {}).get("nodeName") != node:
+            raise forbidden(attrs, "node requested token bound to a pod scheduled on a different node")

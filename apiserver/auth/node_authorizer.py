@@ -39,6 +39,8 @@ class NodeAuthorizer:
     # ---- the graph -----------------------------------------------------------------
     async def _related(self, node: str, attrs) -> tuple[bool | None, str]:
         r, verb = attrs.resource, attrs.verb
+        if r == "serviceaccounts" and (verb != "create" or not attrs.name):
+            return None, "can only create tokens for individual service accounts"   # upstream's words
         allowed_verbs = {"create"} if r == "serviceaccounts" else (
             {"get", "list", "watch"} if r in ("secrets", "configmaps") else {"get"})
         if verb not in allowed_verbs:

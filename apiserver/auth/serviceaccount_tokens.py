@@ -10,7 +10,9 @@ TokenRequest (authentication.k8s.io/v1), POSTed to the subresource:
                           namespace, or a Node; the token dies with that object
                           (a pod's node is recorded too, not checked)
 The answer echoes the request with the spec defaulted and status.token /
-status.expirationTimestamp filled, as upstream does.
+status.expirationTimestamp filled, as upstream does. Admission runs on it as on
+any create (serviceaccounts/token): NodeRestriction lets a node ask only for
+tokens bound to a pod of its own.
 
 A token is accepted while its signature, issuer, audience and expiry check out
 (serviceaccounts.check_claims) AND the service account it names still exists
@@ -26,6 +28,7 @@ from collections import OrderedDict
 from apiserver.machinery import errors
 from apiserver.machinery.timeutil import format_time
 from apiserver.machinery.user import UserInfo
+from apiserver.registry.attributes import Attributes
 from apiserver.registry.context import WriteContext
 
 from .serviceaccounts import (DEFAULT_EXPIRATION_SECONDS, MAX_EXPIRATION_SECONDS, MIN_EXPIRATION_SECONDS,
@@ -90,8 +93,17 @@ class TokenRequestHandler:
         meta = body.get("metadata") or {}
         if meta.get("name") and meta["name"] != name:
             raise errors.bad_request("the name of the object does not match the name on the URL")
-        spec = token_request_spec(name, body.get("spec") or {}, self.audiences)
+        # Admission sees the TokenRequest as upstream's does: mutating first, validating once the
+        # spec is defaulted and checked (NodeRestriction: a node's tokens only for its own pods).
+        attrs = Attributes("CREATE", store.resource, "token", namespace, name, body, None, ctx.user, ctx.dry_run,
+                           ctx.options)
+        await ctx.mutate(attrs)
+        body = attrs.object
         sa = await store.get(namespace, name)   # 404 serviceaccounts "x" not found
+        spec = token_request_spec(name, body.get("spec") or {}, self.audiences)
+        attrs.object = {**body, "spec": spec}
+        await ctx.validate(attrs)
+        ctx.warnings.extend(attrs.warnings)
         sa_uid = sa.metadata.get("uid", "")
         bound, node = await self._bound_object(namespace, name, spec.get("boundObjectRef"))
         cap = self.max_expiration_seconds
@@ -137,8 +149,11 @@ class TokenRequestHandler:
         if kind == "Node":
             return bound, None
         node_name = (obj.obj.get("spec") or {}).get("nodeName") if kind == "Pod" else None
-        node = await self.registries.for_plural("", "nodes").get_or_none("", node_name) if node_name else None
-        return bound, (BoundObject("Node", node_name, node.metadata.get("uid", "")) if node is not None else None)
+        if not node_name:
+            return bound, None
+        # A node that is gone still names where the pod was put (no uid), as upstream.
+        node = await self.registries.for_plural("", "nodes").get_or_none("", node_name)
+        return bound, BoundObject("Node", node_name, node.metadata.get("uid", "") if node is not None else "")
 
 
 class ServiceAccountTokenAuthenticator:

@@ -6,6 +6,8 @@ its own and the other's objects), and the proxy, DNS, scheduler and controller
 manager identities, all by bearer token (--token-auth-file)."""
 from __future__ import annotations
 
+import base64
+import json
 import ssl
 import uuid
 
@@ -52,7 +54,8 @@ def _objects(admin: httpx.Client) -> None:
         r = admin.post(path, json=body)
         assert r.status_code in (201, 409), (path, r.text)
     post("/api/v1/namespaces", {"metadata": {"name": "team"}})
-    post("/api/v1/namespaces/team/serviceaccounts", {"metadata": {"name": "nobody"}})
+    for sa in ("nobody", "default"):     # no controllers here: the pods' "default" is made by hand
+        post("/api/v1/namespaces/team/serviceaccounts", {"metadata": {"name": sa}})
     for name in ("n1", "n2"):
         post("/api/v1/nodes", {"metadata": {"name": name}})
     for name in ("used-by-n1", "used-by-n2", "unused"):
@@ -68,6 +71,16 @@ def _objects(admin: httpx.Client) -> None:
 def _mirror(name: str, node: str, **spec) -> dict:
     return {"metadata": {"name": name, "annotations": {"kubernetes.io/config.mirror": "x"}},
             "spec": {"nodeName": node, "containers": [{"name": "c", "image": "busybox"}], **spec}}
+
+
+def _token_request(ref: dict | None) -> dict:
+    return {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+            "spec": {"boundObjectRef": ref} if ref is not None else {}}
+
+
+def _claims(token: str) -> dict:
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
 
 LEASE = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "spec": {"holderIdentity": "x"}}
@@ -161,3 +174,49 @@ def test_forbidden_messages_name_the_node_and_the_reason(cluster):
     r = cluster["node1"].patch("/api/v1/nodes/n2", json={"metadata": {"labels": {"x": "y"}}},
                                headers={"Content-Type": "application/merge-patch+json"})
     assert r.json()["message"] == 'nodes "n2" is forbidden: node "n1" is not allowed to modify node "n2"'
+
+
+def test_a_node_gets_tokens_only_for_its_own_pods(cluster):
+    """NodeRestriction on serviceaccounts/token: bound to a pod of the node, by name and uid."""
+    admin, node1 = cluster["admin"], cluster["node1"]
+    pods = {n: admin.get(f"/api/v1/namespaces/team/pods/on-{n}").json()["metadata"]["uid"] for n in ("n1", "n2")}
+    n1_uid = admin.get("/api/v1/nodes/n1").json()["metadata"]["uid"]
+    url = "/api/v1/namespaces/team/serviceaccounts/default/token"
+
+    def pod_ref(name, uid):
+        return {"apiVersion": "v1", "kind": "Pod", "name": name, **({"uid": uid} if uid else {})}
+    mine = node1.post(url, json=_token_request(pod_ref("on-n1", pods["n1"])))
+    assert mine.status_code == 201, mine.text
+    token = mine.json()["status"]["token"]
+    claims = _claims(token)["kubernetes.io"]
+    assert claims["pod"] == {"name": "on-n1", "uid": pods["n1"]}
+    assert claims["node"] == {"name": "n1", "uid": n1_uid}     # the pod's node, as upstream records it
+    review = admin.post("/apis/authentication.k8s.io/v1/tokenreviews", json={
+        "apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview", "spec": {"token": token}}).json()
+    assert review["status"]["user"]["username"] == "system:serviceaccount:team:default"
+    assert review["status"]["user"]["extra"]["authentication.kubernetes.io/node-name"] == ["n1"]
+
+    refused = {
+        "node requested token bound to a pod scheduled on a different node": pod_ref("on-n2", pods["n2"]),
+        "node requested token not bound to a pod": None,
+        "node requested token with a pod binding without a uid": pod_ref("on-n1", ""),
+        "the UID in the bound object reference (0000) does not match the UID in record. The object might have "
+        "been deleted and then recreated": pod_ref("on-n1", "0000"),
+    }
+    for reason, ref in refused.items():
+        r = node1.post(url, json=_token_request(ref))
+        assert r.status_code == 403, (ref, r.text)
+        assert r.json()["message"] == f'serviceaccounts "default" is forbidden: {reason}'
+    secret = admin.get("/api/v1/namespaces/team/secrets/used-by-n1").json()["metadata"]["uid"]
+    r = node1.post(url, json=_token_request({"apiVersion": "v1", "kind": "Secret", "name": "used-by-n1",
+                                             "uid": secret}))
+    assert r.status_code == 403 and r.json()["message"].endswith("node requested token not bound to a pod")
+    # a service account no pod of the node runs as: the Node authorizer says no before admission
+    r = node1.post("/api/v1/namespaces/team/serviceaccounts/nobody/token",
+                   json=_token_request(pod_ref("on-n1", pods["n1"])))
+    assert r.status_code == 403
+    assert r.json()["message"].endswith("no relationship found between node 'n1' and this object")
+    # another node, for its own pod: allowed; an admin is not restricted
+    r = cluster["node2"].post(url, json=_token_request(pod_ref("on-n2", pods["n2"])))
+    assert r.status_code == 201 and _claims(r.json()["status"]["token"])["kubernetes.io"]["node"]["name"] == "n2"
+    assert admin.post(url, json=_token_request(None)).status_code == 201
