@@ -183,9 +183,13 @@ class NodeProxy:
         ns, name, sub = p["namespace"], p["name"], scope["path"].rsplit("/", 1)[-1]
         request = Request(scope, receive)
         try:
+            # authorized first, as upstream's filters do: a caller without the right gets its 403
+            # whatever else is wrong with the request
+            method = scope["method"]
+            await self._authorize(scope, method, scope["path"], request.query_params,
+                                  "create" if method == "POST" else "get")
             if not spdy_tunnel.is_spdy_upgrade(scope):
                 raise errors.bad_request("Upgrade request required")
-            await self._authorize(scope, "POST", scope["path"], request.query_params, "create")
             pod, host, port = await self._pod_target(ns, name)
             params = podoptions.stream_params(request.query_params)
             if sub == "portforward":
