@@ -206,7 +206,8 @@ def main() -> None:
     ap.add_argument("--warmup", type=float, default=2, help="seconds of each load before the measured one")
     ap.add_argument("--concurrency", type=int, default=32)
     ap.add_argument("--workers", default="1,2", help="worker counts to compare, comma-separated")
-    ap.add_argument("--etcd", metavar="URL", help="run on etcd (--etcd-servers URL) instead of SQLite")
+    ap.add_argument("--etcd", metavar="URL", help="run on etcd (--etcd-servers URL; 'local': a one-member etcd "
+                                                   "started here, in /dev/shm) instead of SQLite")
     ap.add_argument("--data-dir", help="parent of the servers' data dirs (default: a fresh one in /tmp, on disk)")
     a = ap.parse_args()
     if not shutil.which("wrk"):
@@ -217,10 +218,18 @@ def main() -> None:
           f"{a.duration:.0f}s per load after {a.warmup:.0f}s warm-up; {len(os.sched_getaffinity(0))} cores "
           f"shared by server and wrk", flush=True)
     runs: dict[int, dict] = {}
+    etcd = None
     try:
+        if a.etcd == "local":
+            from tests.etcd_cluster import EtcdCluster
+
+            etcd = EtcdCluster(1).start()
+            a.etcd = etcd.client_urls[0]
         for w in counts:
             runs[w] = measure(w, base, a)
     finally:
+        if etcd is not None:
+            etcd.stop()
         if not a.data_dir:
             shutil.rmtree(base, ignore_errors=True)
 
