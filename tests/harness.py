@@ -28,6 +28,16 @@ READY_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 15.0
 
 
+def one_worker(subcommand: str, args: list[str]) -> list[str]:
+    """`--workers 1` for a server started without --workers. The API server defaults to one
+    process per core; tests start many servers side by side on a 2-core CI machine, where
+    each at one process starts faster and leaves the cores to the others. The worker
+    tests (tests/integration/test_api_workers.py) ask for two."""
+    if subcommand not in ("apiserver", "up") or any(a == "--workers" or a.startswith("--workers=") for a in args):
+        return []
+    return ["--workers", "1"]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -130,7 +140,7 @@ class ServerProcess:
             self.port = free_port()
         self.log_path = self.data_dir / f"apiserver-{self.port}.log"
         cmd = [sys.executable, "-m", "pocketkube", self.subcommand, "--data-dir", str(self.data_dir),
-               "--secure-port", str(self.port), *self.extra_args]
+               "--secure-port", str(self.port), *one_worker(self.subcommand, self.extra_args), *self.extra_args]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         env.pop("KUBECONFIG", None)
         with open(self.log_path, "ab") as log:

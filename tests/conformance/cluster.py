@@ -14,6 +14,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from tests.harness import one_worker
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -93,7 +95,7 @@ def fresh_pocketkube(data_dir: Path, *, timeout: float = 60.0, extra_args: list[
            "--service-cluster-ip-range", f"10.{random.randint(100, 250)}.0.0/16"]
     # a kubelet port of its own too: two suites at once on one host would otherwise share 10250
     cmd += ["--node-name", node, "--kubelet-port", str(_free_port())] if with_pods else ["--no-nodeagent"]
-    cmd += list(extra_args)
+    cmd += one_worker("up", list(extra_args)) + list(extra_args)
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
     url = f"https://127.0.0.1:{port}"
     try:

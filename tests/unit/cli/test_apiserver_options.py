@@ -73,10 +73,14 @@ def test_connection_limits_default_to_kube_apiservers_and_parse():
     assert (o.max_connections, o.max_connections_per_client) == (30, 20)
 
 
-def test_workers_default_to_one_and_zero_means_one_per_core():
+def test_workers_default_to_one_per_core():
     from apiserver.assembly.options import cores_available
 
-    assert parse_args(["--data-dir", "d"]).workers == 1
+    assert parse_args(["--data-dir", "d"]).workers == cores_available() >= 1
+    assert parse_args(["--data-dir", "d", "--etcd-servers", "http://127.0.0.1:2379"]).workers == 1
+    assert parse_args(["--data-dir", "d", "--etcd-servers", "http://127.0.0.1:2379", "--workers", "0"]).workers \
+        == cores_available()
+    assert parse_args(["--data-dir", "d", "--workers", "1"]).workers == 1
     assert parse_args(["--data-dir", "d", "--workers", "3"]).workers == 3
     assert parse_args(["--data-dir", "d", "--workers", "0"]).workers == cores_available() >= 1
 
