@@ -32,6 +32,26 @@ async def test_create_then_get(store):
     assert await store.current_revision() == rev
 
 
+async def test_current_revision_reflects_every_write_acknowledged_before_it_was_asked(store):
+    """Consistent reads ask for it; asked while other reads are asking (etcd shares one Range
+    among concurrent callers), it still covers a write acknowledged just before."""
+    stop = asyncio.Event()
+
+    async def other_readers() -> None:
+        while not stop.is_set():
+            await store.current_revision()
+            await asyncio.sleep(0)   # a store answering from memory never yields by itself
+
+    readers = [asyncio.create_task(other_readers()) for _ in range(4)]
+    try:
+        for i in range(40):
+            rev = await store.create(P + f"ns/r{i}", b"{}")
+            assert await store.current_revision() >= rev
+    finally:
+        stop.set()
+        await asyncio.gather(*readers)
+
+
 async def test_create_existing_key_fails(store):
     await store.create(P + "ns/a", b"1")
     with pytest.raises(KeyExistsError):
