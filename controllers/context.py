@@ -60,6 +60,14 @@ class Context:
         self.informers = InformerFactory(client, self.options.resync_period)
         self._recorders: dict[str, EventRecorder] = {}
 
+    def with_client(self, client: ApiClient) -> "Context":
+        """A context for one controller that writes with its own credentials (a service
+        account's, --use-service-account-credentials) and reads through the informers
+        shared with the rest; its events go out with that client too."""
+        view = Context.__new__(Context)
+        view.client, view.options, view.informers, view._recorders = client, self.options, self.informers, {}
+        return view
+
     def recorder(self, component: str) -> EventRecorder:
         if component not in self._recorders:
             self._recorders[component] = EventRecorder(self.client, component)
@@ -67,5 +75,9 @@ class Context:
 
     async def close(self) -> None:
         await self.informers.stop()
+        await self.close_recorders()
+
+    async def close_recorders(self) -> None:
         for r in self._recorders.values():
             await r.close()
+        self._recorders.clear()

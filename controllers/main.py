@@ -26,6 +26,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--leader-elect-resource-name", default="kube-controller-manager")
     p.add_argument("--leader-elect-resource-namespace", default="kube-system")
     p.add_argument("--identity", help="leader-election identity (default: host_pid_random)")
+    p.add_argument("--use-service-account-credentials", default=False, nargs="?", const=True,
+                   type=lambda s: s.lower() not in ("false", "0", "no"),
+                   help="run each controller with a ServiceAccount of its own in kube-system (a token from "
+                        "TokenRequest, renewed), as RBAC's system:controller:* roles expect; off: every controller "
+                        "writes as this process's own credentials, which then need the rights of them all")
     p.add_argument("--node-monitor-grace-period", type=duration, default=40.0)
     p.add_argument("--node-monitor-period", type=duration, default=5.0)
     p.add_argument("--default-unreachable-toleration-seconds", type=int, default=300,
@@ -71,7 +76,8 @@ async def _main(ns: argparse.Namespace) -> int:
         ns.kubeconfig, [ns.controllers], options=options_from(ns), leader_elect=ns.leader_elect,
         identity=ns.identity, lease_duration=ns.leader_elect_lease_duration,
         renew_deadline=ns.leader_elect_renew_deadline, retry_period=ns.leader_elect_retry_period,
-        lease_name=ns.leader_elect_resource_name, lease_namespace=ns.leader_elect_resource_namespace))
+        lease_name=ns.leader_elect_resource_name, lease_namespace=ns.leader_elect_resource_namespace,
+        service_account_credentials=ns.use_service_account_credentials))
     return 0
 
 

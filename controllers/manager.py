@@ -15,6 +15,7 @@ import uuid
 from kubeclient import ApiClient, LeaderElector
 
 from .context import Context, Options
+from .credentials import SERVICE_ACCOUNTS, ServiceAccountTokens
 from .registry import load, select
 
 log = logging.getLogger(__name__)
@@ -22,29 +23,52 @@ LEASE_NAME = "kube-controller-manager"
 
 
 class Manager:
-    def __init__(self, client: ApiClient, names: list[str], options: Options | None = None):
+    def __init__(self, client: ApiClient, names: list[str], options: Options | None = None, *,
+                 service_account_credentials: bool = False):
         self.client, self.names, self.options = client, names, options or Options()
+        self.service_account_credentials = service_account_credentials
         self.ctx: Context | None = None
         self.controllers: dict[str, object] = {}
+        self.tokens: ServiceAccountTokens | None = None
+        self._views: list[Context] = []
         self._task: asyncio.Task | None = None
+
+    async def _contexts(self) -> dict[str, Context]:
+        """Each controller's context: the shared one, or (--use-service-account-credentials) a
+        view of it whose client writes as the controller's own ServiceAccount."""
+        if not self.service_account_credentials:
+            return {name: self.ctx for name in self.names}
+        self.tokens = ServiceAccountTokens(self.client)
+        clients = await asyncio.gather(*(self.tokens.client_for(SERVICE_ACCOUNTS[n]) for n in self.names))
+        views = {n: self.ctx.with_client(c) for n, c in zip(self.names, clients)}
+        self._views = list(views.values())
+        return views
 
     async def start(self) -> None:
         self.ctx = Context(self.client, self.options)
+        contexts = await self._contexts()
         for name in self.names:
             try:
-                self.controllers[name] = load(name)(self.ctx)
+                self.controllers[name] = load(name)(contexts[name])
             except Exception:
                 log.exception("controller %s failed to start", name)
         self.ctx.informers.start()
         self._task = asyncio.ensure_future(asyncio.gather(*(c.run() for c in self.controllers.values())))
         self._task.add_done_callback(_report_end)
-        log.info("controllers started: %s", ", ".join(self.controllers))
+        log.info("controllers started%s: %s", " (each with its service account)" if self.tokens else "",
+                 ", ".join(self.controllers))
 
     async def stop(self) -> None:
         if self._task:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+        for view in self._views:
+            await view.close_recorders()
+        self._views.clear()
+        if self.tokens:
+            await self.tokens.close()
+            self.tokens = None
         if self.ctx:
             await self.ctx.close()
         self.controllers.clear()
@@ -55,12 +79,15 @@ async def run_controllers(kubeconfig_path: str | None, controllers: list[str] | 
                           identity: str | None = None, lease_duration: float = 15.0,
                           renew_deadline: float = 10.0, retry_period: float = 2.0,
                           lease_name: str = LEASE_NAME, lease_namespace: str = "kube-system",
-                          client: ApiClient | None = None, started: asyncio.Event | None = None) -> None:
-    """Run until cancelled. `started` is set once this process leads and its controllers run."""
+                          client: ApiClient | None = None, started: asyncio.Event | None = None,
+                          service_account_credentials: bool = False) -> None:
+    """Run until cancelled. `started` is set once this process leads and its controllers run.
+    With service_account_credentials each controller writes as its own ServiceAccount
+    (credentials.py)."""
     names = select(list(controllers))
     own_client = client is None
     client = client or ApiClient.from_kubeconfig(kubeconfig_path, user_agent="pocketkube-controller-manager")
-    manager = Manager(client, names, options)
+    manager = Manager(client, names, options, service_account_credentials=service_account_credentials)
 
     async def lead():
         await manager.start()

@@ -143,6 +143,15 @@ class ApiClient:
         # requests in flight finish on the old client; it is closed once they surely have
         asyncio.get_running_loop().call_later(120, lambda: asyncio.ensure_future(old.aclose()))
 
+    def use_token(self, token: str) -> None:
+        """Send this bearer token from now on (a refreshed one): requests after this call
+        carry it; watches already open keep the one they were opened with."""
+        import dataclasses
+        self.config = dataclasses.replace(self.config, token=token)
+        self._headers["Authorization"] = f"Bearer {token}"
+        for http in (self._http, self._watch_http):
+            http.headers["Authorization"] = f"Bearer {token}"
+
     @classmethod
     def from_kubeconfig(cls, path: str | None = None, context: str | None = None, **kw) -> "ApiClient":
         return cls(load_kubeconfig(path, context), **kw)

@@ -119,6 +119,12 @@ class PipelinedWriter:
         self._conns: list[_Connection] = []
         self._next = 0
 
+    def use_token(self, token: str) -> None:
+        """Requests queued from now on carry this bearer token (a refreshed one)."""
+        head = [line for line in self._headers.decode().split("\r\n") if line and
+                not line.lower().startswith("authorization:")]
+        self._headers = ("\r\n".join([*head, f"Authorization: Bearer {token}"]) + "\r\n").encode()
+
     async def _open(self):
         ssl_ctx = None
         if self.tls:

@@ -13,6 +13,8 @@
                                         group of the page's token (apiserver.auth.credentials)
   the components' own roles           rbac_component_roles.py (proxy, DNS, scheduler, controller
                                         manager); nodes are authorized by the Node mode
+  system:controller:*, system:kube-controller-manager   rbac_controller_roles.py: each
+                                        controller's, and the manager's own identity's
 
 Created when missing on every start; existing ones are left as the operator made them.
 """
@@ -24,6 +26,7 @@ from apiserver.registry.context import WriteContext
 from apiserver.registry.options import DeleteOptions
 
 from . import rbac_component_roles as components
+from . import rbac_controller_roles as controllers
 
 GROUP = "rbac.authorization.k8s.io"
 API_VERSION = f"{GROUP}/v1"
@@ -173,6 +176,25 @@ def _role_binding(namespace: str, name: str, role: str, kind: str, subject: str)
 
 
 ROLE_BINDINGS = [_role_binding(*b) for b in components.NAMESPACED_BINDINGS]
+
+
+def _to_service_account(binding: dict, account: str) -> dict:
+    binding["subjects"] = [{"kind": "ServiceAccount", "name": account, "namespace": "kube-system"}]
+    return binding
+
+
+# --use-service-account-credentials: each controller's role, bound to its account in kube-system
+CLUSTER_ROLES += [_role(controllers.PREFIX + a, rules) for a, rules in controllers.CONTROLLER_ROLES.items()]
+CLUSTER_ROLE_BINDINGS += [_to_service_account(_binding(controllers.PREFIX + a, controllers.PREFIX + a, []), a)
+                          for a in controllers.CONTROLLER_ROLES]
+CLUSTER_ROLES += [_role(name, rules) for name, _ns, rules in controllers.NAMESPACED_CONTROLLER_ROLES]
+ROLE_BINDINGS += [_to_service_account(_role_binding(ns, name, name, "User", ""), controllers.BOOTSTRAP_SIGNER)
+                  for name, ns, _rules in controllers.NAMESPACED_CONTROLLER_ROLES]
+CLUSTER_ROLE_BINDINGS += [_to_service_account(_binding(f"pocketkube:{controllers.SCHEDULER_ACCOUNT}:{role}", role, []),
+                                              controllers.SCHEDULER_ACCOUNT) for role in controllers.SCHEDULER_ROLES]
+CLUSTER_ROLES.append(_role(controllers.MANAGER_USER, controllers.MANAGER_ROLE))
+CLUSTER_ROLE_BINDINGS.append(_binding(controllers.MANAGER_USER, controllers.MANAGER_USER,
+                                      [("User", controllers.MANAGER_USER)]))
 
 
 async def ensure_bootstrap_policy(registries) -> None:

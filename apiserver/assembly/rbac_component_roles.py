@@ -11,13 +11,17 @@ component calls).
                              kube-dns Service and EndpointSlice
   system:kube-scheduler, system:volume-scheduler   the scheduler's, for a scheduler
                              run on its own (user system:kube-scheduler)
-  pocketkube:controller-manager   the controller manager, scheduler included (user
-                             system:kube-controller-manager). Broader than upstream's,
-                             whose controllers each run with a service account of
-                             their own: every verb on every object, but none of
-                             impersonate, escalate, bind or approve, so it cannot
-                             grant itself or anyone more than it holds (the
-                             escalation guard checks its RBAC writes)
+  pocketkube:controller-manager   a controller manager run WITHOUT
+                             --use-service-account-credentials, scheduler included, whose
+                             every controller writes as its own identity: bound to the group
+                             pocketkube:shared-controller-credentials (`pocketkube up
+                             --use-service-account-credentials=false` puts its credentials in
+                             it). Every verb on every object, but none of impersonate,
+                             escalate, bind or approve, so it cannot grant itself or anyone
+                             more than it holds (the escalation guard checks its RBAC writes).
+                             With the flag (the default of `up`), the user
+                             system:kube-controller-manager has upstream's narrow role and each
+                             controller its own (rbac_controller_roles.py)
   system:node                what nodes may do (the Node authorizer grants it to each
                              node for its own objects; not bound, as upstream)
 """
@@ -71,17 +75,20 @@ ROLES = {
     "system:node": [*NODE_RULES, *GRAPH_RULES],
 }
 
+SHARED_CONTROLLER_CREDENTIALS = "pocketkube:shared-controller-credentials"
 # (binding name, role, subject kind, subject name)
 CLUSTER_BINDINGS = [
     ("system:node-proxier", "system:node-proxier", "User", "system:kube-proxy"),
     ("system:kube-dns", "system:kube-dns", "User", "system:kube-dns"),
     ("system:kube-scheduler", "system:kube-scheduler", "User", "system:kube-scheduler"),
     ("system:volume-scheduler", "system:volume-scheduler", "User", "system:kube-scheduler"),
-    ("pocketkube:controller-manager", "pocketkube:controller-manager", "User", "system:kube-controller-manager"),
+    (SHARED_CONTROLLER_CREDENTIALS, "pocketkube:controller-manager", "Group", SHARED_CONTROLLER_CREDENTIALS),
 ]
 # (namespace, binding name, cluster role, subject kind, subject name)
 NAMESPACED_BINDINGS = [
     ("kube-system", "pocketkube:kube-dns-publisher", "pocketkube:kube-dns-publisher", "User", "system:kube-dns"),
 ]
 # What an older pocketkube bound and this one no longer wants (removed at start).
-RETIRED_CLUSTER_BINDINGS = ["pocketkube:components"]
+RETIRED_CLUSTER_BINDINGS = ["pocketkube:components",
+                            # bound the user system:kube-controller-manager to every verb
+                            "pocketkube:controller-manager"]

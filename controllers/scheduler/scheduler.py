@@ -86,6 +86,7 @@ class Scheduler(Controller):
         self._binds = asyncio.Semaphore(self.max_binds_in_flight)
         self._bind_tasks: set[asyncio.Task] = set()
         self._pipe: PipelinedWriter | None = None  # binds (_post_binding)
+        self._pipe_token: str | None = None  # the bearer token it sends
         self.pods = self.ctx.informers.informer(PODS)
         self.nodes = self.ctx.informers.informer(NODES)
         self.pods.add_handler(self._pod_added, self._pod_updated, self._pod_deleted)
@@ -344,6 +345,9 @@ class Scheduler(Controller):
         much CPU as the decision itself."""
         if self._pipe is None:
             self._pipe = PipelinedWriter(self.client.config, connections=4, user_agent="pocketkube-scheduler")
+        elif self.client.config.token and self._pipe_token != self.client.config.token:
+            self._pipe.use_token(self.client.config.token)   # the client's token was refreshed
+        self._pipe_token = self.client.config.token
         try:
             status, raw = await self._pipe.send("POST", PODS.path(ns, name, "binding"), orjson.dumps(binding))
         except ConnectionError as e:

@@ -84,7 +84,9 @@ class Proc:
 def component_tokens(nodes: list[str]) -> dict[str, tuple[str, str]]:
     """user -> (token, groups) for the identities the cluster's components run as."""
     users = {f"system:node:{n}": "system:nodes" for n in nodes}
-    users["system:kube-controller-manager"] = ""
+    # without --use-service-account-credentials every controller writes as the manager: the
+    # group that may (apiserver/assembly/rbac_component_roles.py)
+    users["system:kube-controller-manager"] = "pocketkube:shared-controller-credentials"
     return {u: (uuid.uuid4().hex, g) for u, g in users.items()}
 
 
