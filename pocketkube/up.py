@@ -31,6 +31,12 @@ def add_up_flags(p: argparse.ArgumentParser) -> None:
     add_flags(p, default_data_dir="_output/local-up")
     add_worker_flags(p)
     p.add_argument("--no-controllers", action="store_true", help="do not run the scheduler and controllers")
+    p.add_argument("--use-service-account-credentials", default=True,
+                   type=lambda s: s.lower() not in ("false", "0", "no"),
+                   help="run each controller with a ServiceAccount of its own, held to its system:controller:* "
+                        "role (default true, as kubeadm sets it); false: every controller writes as "
+                        "system:kube-controller-manager, put in the group pocketkube:shared-controller-credentials "
+                        "that may write everything")
     p.add_argument("--no-nodeagent", action="store_true", help="do not run a node agent")
     p.add_argument("--node-name", default=None, help="name of the node agent's Node (default: the host name)")
     p.add_argument("--kubelet-port", type=int, default=10250, help="port of the node agent's kubelet API")
@@ -85,13 +91,17 @@ def _start_components(ns: argparse.Namespace, running, logs) -> list[asyncio.Tas
         from controllers.context import Options
         from controllers.manager import run_controllers
 
-        kc = creds.kubeconfig_for("system:kube-controller-manager")
+        from apiserver.assembly.rbac_component_roles import SHARED_CONTROLLER_CREDENTIALS
+
+        per_controller = ns.use_service_account_credentials
+        kc = creds.kubeconfig_for("system:kube-controller-manager",
+                                  [] if per_controller else [SHARED_CONTROLLER_CREDENTIALS])
         # the local-path provisioner deletes volume directories itself: only beside our own node agent
         extra = {} if ns.no_nodeagent else {"local_path_dir": str(running.opts.data_dir.resolve() / "local-path")}
         pki = creds.pki   # csrsigning issues with the cluster CA, as kubeadm points the controller manager at it
         tasks.append(asyncio.create_task(_supervise("controllers", run_controllers(str(kc), options=Options(
             cluster_signing_cert_file=str(pki.ca_cert), cluster_signing_key_file=str(pki.ca_key),
-            extra=extra))), name="controllers"))
+            extra=extra), service_account_credentials=per_controller)), name="controllers"))
     if not ns.no_nodeagent:
         from nodeagent.agent import run_agent
 
