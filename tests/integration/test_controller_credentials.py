@@ -118,11 +118,12 @@ async def test_workloads_complete_and_each_write_is_the_controllers_own(cluster)
     (SA + "deployment-controller", ["create", "replicasets", "-n", "default"], "yes"),
     (SA + "deployment-controller", ["delete", "pods", "-n", "default"], "no"),
     (SA + "job-controller", ["create", "pods", "-n", "default"], "yes"),
-    (SA + "kube-scheduler", ["create", "pods/binding", "-n", "default"], "yes"),
+    (SA + "kube-scheduler", ["create", "pods", "--subresource=binding", "-n", "default"], "yes"),
     (SA + "generic-garbage-collector", ["delete", "configmaps", "-A"], "yes"),
     (MANAGER, ["delete", "secrets", "-A"], "no"),
     (MANAGER, ["create", "replicasets", "-n", "default"], "no"),
-    (MANAGER, ["create", "serviceaccounts/token", "-n", "kube-system"], "yes"),
+    (MANAGER, ["create", "pods", "--subresource=binding", "-n", "default"], "no"),
+    (MANAGER, ["create", "serviceaccounts", "--subresource=token", "-n", "kube-system"], "yes"),
     (MANAGER, ["watch", "secrets", "-A"], "yes"),   # its shared informers
 ])
 def test_can_i(cluster, user, args, answer):
