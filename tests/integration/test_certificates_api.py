@@ -69,7 +69,9 @@ async def test_onboarding_a_user_as_the_docs_describe(signing_controllers, kubec
     assert f"{name} approved" in kubectl("certificate", "approve", name, version=version).stdout
     pem = await issued(kubectl, name)
     cert = x509.load_pem_x509_certificate(pem)
-    assert cert.not_valid_after_utc - cert.not_valid_before_utc <= dt.timedelta(seconds=86400 + 300)
+    # expirationSeconds honoured (the signer's default is a year): a day from now, begun 5 minutes back
+    lifetime = cert.not_valid_after_utc - cert.not_valid_before_utc
+    assert dt.timedelta(seconds=86400) < lifetime <= dt.timedelta(seconds=86400 + 300)
     assert "Approved,Issued" in kubectl("get", "csr", name).stdout
     crt = tmp_path / f"{name}.crt"
     crt.write_bytes(pem)
