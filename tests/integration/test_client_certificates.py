@@ -138,3 +138,22 @@ def test_a_client_certificate_issued_by_an_intermediate_logs_in_with_the_chain(s
                 assert r.status_code == 201 and r.json()["status"]["userInfo"]["username"] == "kai"
             else:   # the leaf alone does not chain to the client CA
                 assert r.status_code == 401
+
+
+def test_client_ca_file_names_the_cas_whose_certificates_log_in(server_factory, kubectl_cache_dir, tmp_path):
+    """--client-ca-file: a bundle holding only a team's CA decides. Its certificates log in; the
+    cluster CA's (the admin kubeconfig's) are then a 401, as upstream's; tokens still log in."""
+    team_ca = pki.make_ca("team-ca")
+    (tmp_path / "team-ca.crt").write_bytes(pki.cert_pem(team_ca[0]))
+    srv = server_factory(extra_args=["--client-ca-file", str(tmp_path / "team-ca.crt")])
+    cert, key = pki.make_client_cert(*team_ca, "tess", ["testers"])
+    kubeconfig = write_kubeconfig(tmp_path / "tess.kubeconfig", render_kubeconfig(
+        server=srv.url, ca_pem=srv.ca_file.read_bytes(), user="tess",
+        client_cert_pem=pki.cert_pem(cert), client_key_pem=pki.key_pem(key)))
+    out = kubectl_runner(kubeconfig, kubectl_cache_dir)("auth", "whoami").stdout
+    assert "tess" in out and "[testers system:authenticated]" in out
+    cp = kubectl_runner(srv.kubeconfig, kubectl_cache_dir)("get", "namespaces", check=False)
+    assert cp.returncode == 1 and "You must be logged in to the server" in cp.stderr
+    with srv.http_client() as admin:   # the admin's bearer token
+        r = admin.post(SSR_PATH, content=SSR, headers={"Content-Type": "application/json"})
+        assert r.status_code == 201 and r.json()["status"]["userInfo"]["username"] == "kubernetes-admin"
