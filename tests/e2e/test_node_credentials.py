@@ -28,15 +28,45 @@ pytestmark = pytest.mark.podman
 IMAGE = "localhost/busybox"
 
 
+# The user of the client certificate the API server is told to show node agents
+# (--kubelet-client-certificate/-key): in no group, it may reach them only through the
+# role the fixture binds to it, as kubeadm binds its apiserver-kubelet-client.
+KUBELET_CLIENT = "e2e-apiserver-kubelet-client"
+
+
+def _kubelet_client_files(base, pki_dir) -> list[str]:
+    """Made as kubeadm makes them before the server's first start: the cluster CA (which the
+    server then reuses) and a client certificate it signs; the server's flags naming the latter."""
+    pki_dir.mkdir(parents=True)
+    ca_cert, ca_key = pki.make_ca()
+    (pki_dir / "ca.crt").write_bytes(pki.cert_pem(ca_cert))
+    (pki_dir / "ca.key").write_bytes(pki.key_pem(ca_key))
+    (pki_dir / "ca.key").chmod(0o600)
+    cert, key = pki.make_client_cert(ca_cert, ca_key, KUBELET_CLIENT)
+    (base / "kubelet-client.crt").write_bytes(pki.cert_pem(cert))
+    (base / "kubelet-client.key").write_bytes(pki.key_pem(key))
+    return ["--kubelet-client-certificate", str(base / "kubelet-client.crt"),
+            "--kubelet-client-key", str(base / "kubelet-client.key")]
+
+
+def _let_the_api_server_reach_kubelets(c) -> None:
+    c.kubectl("create", "clusterrole", "e2e-kubelet-api", "--verb=get,create",
+              "--resource=nodes/proxy,nodes/log,nodes/stats,nodes/metrics")
+    c.kubectl("create", "clusterrolebinding", "e2e-kubelet-api", "--clusterrole=e2e-kubelet-api",
+              f"--user={KUBELET_CLIENT}")
+
+
 @pytest.fixture(scope="module")
 def rbac_cluster(tmp_path_factory):
     base = tmp_path_factory.mktemp("node-credentials")
-    pki = base / "apiserver" / "pki"   # where the cluster's server keeps its CA (made at its first start)
+    pki_dir = base / "apiserver" / "pki"   # where the cluster's server keeps its CA
     # node agents serve certificates of the cluster CA (CSRs, auto-approved), which the server verifies
-    with running_cluster(base, server_args=["--kubelet-certificate-authority", str(pki / "ca.crt")],
-                         controller_args=["--cluster-signing-cert-file", str(pki / "ca.crt"),
-                                          "--cluster-signing-key-file", str(pki / "ca.key")],
-                         agent_args=["--rotate-server-certificates"]) as c:
+    with running_cluster(base, server_args=["--kubelet-certificate-authority", str(pki_dir / "ca.crt"),
+                                            *_kubelet_client_files(base, pki_dir)],
+                         controller_args=["--cluster-signing-cert-file", str(pki_dir / "ca.crt"),
+                                          "--cluster-signing-key-file", str(pki_dir / "ca.key")],
+                         agent_args=["--rotate-server-certificates"],
+                         before_agent=_let_the_api_server_reach_kubelets) as c:
         yield c
 
 
@@ -122,12 +152,15 @@ def test_a_client_certificate_is_authorized_by_subject_access_review(rbac_cluste
         assert r.status_code == 403
         assert r.text == "Forbidden (user=jane, verb=get, resource=nodes, subresource=proxy)"
         assert h.get("/stats/summary").text == "Forbidden (user=jane, verb=get, resource=nodes, subresource=stats)"
+        assert h.get("/logs/").text == "Forbidden (user=jane, verb=get, resource=nodes, subresource=log)"
     k("create", "clusterrole", "node-proxy-reader", "--verb=get", "--resource=nodes/proxy")
     k("create", "clusterrolebinding", "kim-node-proxy", "--clusterrole=node-proxy-reader", "--user=kim")
     with _client(kubelet_url, _user_cert(rbac_cluster, tmp_path, "kim")) as h:
         r = h.get("/pods")
         assert r.status_code == 200 and r.json()["kind"] == "PodList"
         assert h.get("/stats/summary").status_code == 403
+        # nodes/proxy is not nodes/log: the node's logs are asked about on their own
+        assert h.get("/logs/").text == "Forbidden (user=kim, verb=get, resource=nodes, subresource=log)"
 
 
 def test_a_bearer_token_is_reviewed_then_authorized(rbac_cluster, kubelet_url):
@@ -157,6 +190,18 @@ def test_logs_and_exec_through_the_api_server(rbac_cluster, version):
         cp = c.kubectl("exec", pod, "-n", ns, "--", "sh", "-c", "echo in-pod; exit 3", version=version, check=False)
         assert (cp.returncode, cp.stdout) == (3, "in-pod\n")
         assert json.loads(c.kubectl("get", "--raw", f"/api/v1/nodes/{c.node}/proxy/pods").stdout)["kind"] == "PodList"
+
+
+def test_the_api_server_shows_node_agents_the_certificate_its_flags_name(rbac_cluster):
+    """--kubelet-client-certificate/-key: the server issues none of its own, and the node agent
+    sees the flags' user (its SubjectAccessReview refuses that user what the role leaves out)."""
+    c = rbac_cluster
+    assert not (c.server.data_dir / "pki" / "apiserver-kubelet-client.crt").exists()
+    assert c.kubectl("get", "--raw", f"/api/v1/nodes/{c.node}/proxy/healthz").stdout == "ok"
+    with c.server.http_client() as admin:   # system:masters to the API server, KUBELET_CLIENT beyond it
+        r = admin.get(f"/api/v1/nodes/{c.node}/proxy/spec/")
+    assert r.status_code == 403
+    assert r.text == f"Forbidden (user={KUBELET_CLIENT}, verb=get, resource=nodes, subresource=spec)"
 
 
 def _pocketkube(*args: str) -> subprocess.CompletedProcess:

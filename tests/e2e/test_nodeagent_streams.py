@@ -158,6 +158,69 @@ spec:
                      == "Succeeded")
 
 
+@pytest.mark.parametrize("version", ["1.27", "1.33"])    # SPDY, WebSocket
+def test_attach_interactive_tty(cluster, ns, version):
+    """kubectl attach -it under a terminal: keystrokes reach the container's own shell on its
+    tty, the terminal's size follows, and the shell's exit ends kubectl."""
+    binary = kubectl_binary(version)
+    if binary is None:
+        pytest.skip(f"kubectl {version} is not installed")
+    manifest = f"""
+apiVersion: v1
+kind: Pod
+metadata: {{name: shell}}
+spec:
+  restartPolicy: Never
+  containers:
+  - {{name: c, image: {IMAGE}, stdin: true, tty: true, command: ["sh"]}}
+"""
+    cluster.kubectl("apply", "-n", ns, "-f", "-", input=manifest)
+    cluster.wait_for("shell Running", lambda: cluster.get("pod", "shell", "-n", ns)["status"].get("phase")
+                     == "Running")
+    env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
+    env["HOME"] = str(cluster.base / "kubectl-home")
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(str(binary), [str(binary), f"--kubeconfig={cluster.server.kubeconfig}", "attach", "-it",
+                                "shell", "-c", "c", "-n", ns], env)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 29, 97, 0, 0))
+    out, reaped = b"", False
+
+    def drain_until(marker: bytes, timeout: float = 20) -> None:
+        nonlocal out
+        deadline = time.monotonic() + timeout
+        while marker not in out and time.monotonic() < deadline:
+            if select.select([fd], [], [], 0.1)[0]:
+                try:
+                    out += os.read(fd, 4096)
+                except OSError:
+                    return
+    try:
+        drain_until(b"press enter")   # kubectl's hint: the shell printed its prompt before we came
+        os.write(fd, b"\r")
+        drain_until(b"# ")             # a fresh prompt: attached
+        os.write(fd, b"tty; stty size; echo $((6*7))\r")
+        drain_until(b"42\r\n")
+        os.write(fd, b"exit 3\r")
+        deadline = time.monotonic() + 30
+        while not reaped and time.monotonic() < deadline:
+            drain_until(b"never printed", timeout=0.2)   # keep reading so kubectl never blocks on output
+            reaped = os.waitpid(pid, os.WNOHANG)[0] == pid
+        assert reaped, f"kubectl attach still running after the shell exited: {out[-500:]!r}"
+    finally:
+        if not reaped:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+        os.close(fd)
+    # a container's own terminal may be named /dev/console (the runtime binds its pty there)
+    assert (b"/dev/pts/" in out or b"/dev/console" in out) and b"not a tty" not in out, out[-1000:]
+    assert b"29 97" in out and b"42" in out, out[-1000:]
+    done = cluster.wait_for("shell ended", lambda: (cluster.get("pod", "shell", "-n", ns)["status"]
+                                                    .get("containerStatuses") or [{}])[0].get("state", {})
+                            .get("terminated"))
+    assert done["exitCode"] == 3
+
+
 @pytest.mark.parametrize("version", ["1.27", "1.33"])
 def test_cp_both_ways(cluster, ns, chatty, version, tmp_path):
     """kubectl cp runs tar through exec: into the pod on stdin, out of it on stdout."""

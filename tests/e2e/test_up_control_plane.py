@@ -1,14 +1,19 @@
 """`pocketkube up` shows its control plane as kubeadm does: a mirror pod per component
 in kube-system, owned by the node agent (Ready from the component's health, its own
-log through `kubectl logs`, back when deleted), seen through kubectl and the Python client."""
+log through `kubectl logs`, back when deleted), seen through kubectl and the Python client;
+and that node agent got its credentials as a joining node does (bootstrap token, CSRs)."""
 from __future__ import annotations
 
+import base64
+import json
 import os
 import random
 import time
 import uuid
 
 import pytest
+from cryptography import x509
+from cryptography.x509.oid import NameOID
 
 from tests.e2e.conftest import podman_problem
 from tests.harness import free_port, kubectl_runner, running_server
@@ -89,3 +94,28 @@ def test_deleted_mirror_pod_comes_back(up):
         cp = kubectl("get", "pod", "-n", "kube-system", name, "-o", "jsonpath={.metadata.uid}", check=False)
         return cp.returncode == 0 and cp.stdout not in ("", before)
     _wait("the mirror pod created anew", new_uid, srv)
+
+
+def test_its_node_agent_joined_as_a_joining_node_does(up):
+    """`up`'s own node agent takes `pocketkube join`'s path: a bootstrap token, a client certificate
+    for system:node:<node> through an auto-approved CSR, a kubelet-serving certificate the same way,
+    which the API server verifies (--kubelet-certificate-authority) on its way to the node."""
+    srv, node, kubectl = up
+
+    def csrs() -> dict:
+        items = json.loads(kubectl("get", "csr", "-o", "json").stdout)["items"]
+        by_signer = {x["spec"]["signerName"]: x for x in items if (x.get("status") or {}).get("certificate")}
+        return by_signer if {"kubernetes.io/kube-apiserver-client-kubelet",
+                             "kubernetes.io/kubelet-serving"} <= set(by_signer) else None
+    issued = _wait("the node's client and serving certificates", csrs, srv)
+    client = issued["kubernetes.io/kube-apiserver-client-kubelet"]
+    assert client["spec"]["username"].startswith("system:bootstrap:")
+    assert [(c["type"], c["reason"]) for c in client["status"]["conditions"]] == [("Approved", "AutoApproved")]
+    subject = x509.load_pem_x509_certificate(base64.b64decode(client["status"]["certificate"])).subject
+    assert [a.value for a in subject.get_attributes_for_oid(NameOID.COMMON_NAME)] == [f"system:node:{node}"]
+    assert [a.value for a in subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)] == ["system:nodes"]
+    serving = issued["kubernetes.io/kubelet-serving"]
+    assert serving["spec"]["username"] == f"system:node:{node}"
+    kubeconfig = (srv.data_dir / "nodeagent" / "kubelet.kubeconfig").read_text()
+    assert f"name: system:node:{node}" in kubeconfig and "client-certificate-data" in kubeconfig
+    assert kubectl("get", "--raw", f"/api/v1/nodes/{node}/proxy/healthz").stdout == "ok"
