@@ -196,7 +196,7 @@ spec:
                 except OSError:
                     return
     try:
-        drain_until(b"press enter")   # kubectl's hint: the shell printed its prompt before we came
+        drain_until(b"pressing enter")   # kubectl's hint: the shell printed its prompt before we came
         os.write(fd, b"\r")
         drain_until(b"# ")             # a fresh prompt: attached
         os.write(fd, b"tty; stty size; echo $((6*7))\r")
