@@ -15,7 +15,8 @@ Facts about kubectl itself that shape the tour (true against any server):
   kubectl looks for the field on the Table objects and fails, on a real cluster too.
 - `apply --prune` without `--prune-allowlist` walks kubectl's compiled-in list
   (PersistentVolumeClaim, Job, Deployment, Ingress...) and fails on the first kind the
-  server does not serve; pocketkube serves a subset, so the tour names its kinds.
+  server does not serve. pocketkube serves them all (test_kubectl_workload_commands prunes
+  without a list); the tour names its kinds to keep its -v=8 log to the kinds it uses.
 """
 from __future__ import annotations
 
