@@ -10,6 +10,7 @@ The current value of a key is its newest row, unless that row is a tombstone.
 from __future__ import annotations
 
 import sqlite3
+import time
 
 from .interface import (
     CompactedError,
@@ -42,13 +43,29 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 def connect(path: str) -> sqlite3.Connection:
     # isolation_level=None: we issue BEGIN/COMMIT ourselves.
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA busy_timeout=10000")
+    _enter_wal(conn)
     # NORMAL with WAL: a crash of the machine (not the process) can lose the last
     # commits but never corrupts; that is kine's and most embedded setups' choice.
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA busy_timeout=10000")
     conn.execute("PRAGMA cache_size=-65536")
     return conn
+
+
+def _enter_wal(conn: sqlite3.Connection, timeout: float = 10.0) -> None:
+    """PRAGMA journal_mode=WAL, again while another process opening the same file (API server
+    workers start together) holds the lock: SQLite can answer "database is locked" at once
+    there, without waiting in the busy handler."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def init_schema(conn: sqlite3.Connection) -> None:

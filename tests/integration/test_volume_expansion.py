@@ -46,7 +46,12 @@ async def _bound(core, namespace: str, name: str):
 
 async def test_local_path_claim_grows_and_never_shrinks(controllers, api_client, kubectl, namespace):
     core = client.CoreV1Api(api_client)
-    cls = client.StorageV1Api(api_client).read_storage_class("local-path")
+    storage = client.StorageV1Api(api_client)
+
+    def default_class():   # the provisioner makes it once it leads: a moment after the lease
+        found = [c for c in storage.list_storage_class().items if c.metadata.name == "local-path"]
+        return found[0] if found else None
+    cls = await poll(default_class, what="the local-path StorageClass")
     assert cls.allow_volume_expansion is True
     # the scheduler's part (selected-node) done by hand: no pod needs to run
     core.create_namespaced_persistent_volume_claim(namespace, _claim("data", "1Gi", "local-path", "expand-node"))
