@@ -14,6 +14,8 @@ from typing import Awaitable, Callable
 
 from starlette.requests import Request
 
+from asgilifespan import answer_lifespan
+
 from apiserver.http.health import health_routes
 from apiserver.http.responses import status_response
 from apiserver.machinery import errors
@@ -40,13 +42,7 @@ class StartupGate:
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "lifespan":   # the real (Starlette) app has no lifespan work of its own
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
+            return await answer_lifespan(receive, send)
         if self.app is not None:
             return await self.app(scope, receive, send)
         if scope["type"] != "http":

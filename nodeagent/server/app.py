@@ -33,6 +33,7 @@ from starlette.websockets import WebSocket
 
 import rawupgrade
 import tlspeer
+from asgilifespan import OwnLifespan
 from kubeclient import metrics
 
 from ..runtime import labels as L
@@ -65,29 +66,6 @@ class _Asgi:
 
     async def __call__(self, scope, receive, send):
         await self.fn(scope, receive, send)
-
-
-class _OwnLifespan:
-    """The kubelet API has no start-up or shutdown work, so it answers hypercorn's lifespan
-    messages itself instead of letting Starlette's router do it. A client that keeps an idle
-    TLS connection open when the agent stops (the API server's pool to this kubelet, under
-    `pocketkube up`) outlasts hypercorn's graceful timeout; hypercorn 0.18 then leaves its
-    lifespan task waiting, asyncio.run cancels it at exit, and Starlette reports that
-    cancellation as a LifespanFailureError traceback. Here it is a plain cancellation."""
-
-    def __init__(self, app):
-        self.app = app
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "lifespan":
-            return await self.app(scope, receive, send)
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await send({"type": "lifespan.shutdown.complete"})
-                return
 
 
 def _truthy(v: str | None) -> bool:
@@ -184,7 +162,7 @@ class KubeletServer:
         cfg.create_ssl_context = create_ssl_context
         rawupgrade.install()   # SPDY upgrades reach the app (kubectl before 1.30)
         app = RequireAuth(self.app, self.auth) if self.auth is not None else self.app
-        self._task = asyncio.ensure_future(serve(_OwnLifespan(app), cfg, shutdown_trigger=self._stop.wait))
+        self._task = asyncio.ensure_future(serve(OwnLifespan(app), cfg, shutdown_trigger=self._stop.wait))
         return self.port
 
     def reload_certificate(self, cert: str, key: str) -> None:
