@@ -5,7 +5,6 @@ Metadata level; every response names its events in an Audit-Id header."""
 from __future__ import annotations
 
 import base64
-import json
 import ssl
 import time
 import uuid
@@ -13,13 +12,10 @@ import uuid
 import httpx
 import pytest
 
+from tests.audit_support import audit_events, audit_log_flags, audit_policy
 from tests.harness import kubectl_runner, running_server
 
-POLICY = """
-apiVersion: audit.k8s.io/v1
-kind: Policy
-omitStages: [RequestReceived]
-rules:
+POLICY = audit_policy("""\
 - level: None
   nonResourceURLs: ["/healthz*", "/readyz*", "/livez*"]
 - level: Metadata
@@ -28,18 +24,17 @@ rules:
   resources: [{group: "", resources: [configmaps]}]
   omitManagedFields: true
 - level: Metadata
-"""
+""")
 
 
 @pytest.fixture(scope="module")
 def audited(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("audit")
-    (tmp / "policy.yaml").write_text(POLICY)
     (tmp / "tokens.csv").write_text('eve-token,eve,2001,"outsiders"\n')
     log = tmp / "logs" / "audit.log"
     with running_server(tmp / "data", extra_args=[
             "--authorization-mode=RBAC", "--token-auth-file", str(tmp / "tokens.csv"),
-            "--audit-policy-file", str(tmp / "policy.yaml"), "--audit-log-path", str(log)]) as srv:
+            *audit_log_flags(tmp, POLICY, log)]) as srv:
         yield srv, log, kubectl_runner(srv.kubeconfig, tmp / "kubectl")
 
 
@@ -47,10 +42,7 @@ def events(log, want, timeout=10.0) -> list[dict]:
     """The log's events once `want(events)` holds (the writer thread is asynchronous)."""
     deadline = time.monotonic() + timeout
     while True:
-        text = log.read_text() if log.exists() else ""
-        # Only whole lines: the writer may be between the two halves of a long line.
-        complete = text[:text.rfind("\n") + 1]
-        evs = [json.loads(line) for line in complete.splitlines()]
+        evs = audit_events(log)
         if want(evs) or time.monotonic() > deadline:
             return evs
 

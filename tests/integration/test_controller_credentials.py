@@ -13,18 +13,15 @@ import pytest
 import yaml
 
 from controllers_support import FAST_FLAGS, leading_controllers, poll, simulated_cluster
+from tests.audit_support import audit_events, audit_log_flags, audit_policy
 from tests.harness import kubectl_runner, running_server
 from workloads_support import PodRunner
 
-POLICY = """
-apiVersion: audit.k8s.io/v1
-kind: Policy
-omitStages: [RequestReceived]
-rules:
+POLICY = audit_policy("""\
 - level: None
   verbs: [get, list, watch]
 - level: Metadata
-"""
+""")
 SA = "system:serviceaccount:kube-system:"
 MANAGER = "system:kube-controller-manager"
 FLAGS = [*FAST_FLAGS[2:], "--node-monitor-grace-period", "40s", "--node-monitor-period", "5s"]
@@ -35,11 +32,9 @@ def cluster(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("sacreds")
     token = f"cm-{uuid.uuid4().hex}"
     (tmp / "tokens.csv").write_text(f'{token},{MANAGER},{MANAGER}\n')
-    (tmp / "policy.yaml").write_text(POLICY)
     log = tmp / "audit.log"
     with running_server(tmp / "data", extra_args=[
-            "--token-auth-file", str(tmp / "tokens.csv"),
-            "--audit-policy-file", str(tmp / "policy.yaml"), "--audit-log-path", str(log)]) as srv:
+            "--token-auth-file", str(tmp / "tokens.csv"), *audit_log_flags(tmp, POLICY, log)]) as srv:
         cfg = yaml.safe_load(srv.kubeconfig.read_text())
         for u in cfg["users"]:
             u["user"] = {"token": token}
@@ -47,11 +42,6 @@ def cluster(tmp_path_factory):
         manager.write_text(yaml.safe_dump(cfg))
         with leading_controllers(manager, tmp, "--use-service-account-credentials", *FLAGS, name="sacreds") as proc:
             yield srv, log, kubectl_runner(srv.kubeconfig, tmp / "kubectl"), proc, manager
-
-
-def audit(log) -> list[dict]:
-    text = log.read_text() if log.exists() else ""
-    return [json.loads(line) for line in text[:text.rfind("\n") + 1].splitlines()]
 
 
 def writers(events: list[dict], resource: str, verb: str, subresource: str | None = None,
@@ -99,7 +89,7 @@ async def test_workloads_complete_and_each_write_is_the_controllers_own(cluster)
         finally:
             await runner.stop()
 
-    events = audit(log)
+    events = audit_events(log)
     assert writers(events, "replicasets", "create", namespace=ns) == {SA + "deployment-controller"}
     assert writers(events, "pods", "create", namespace=ns) == {SA + "replicaset-controller", SA + "job-controller"}
     assert writers(events, "pods", "create", "binding", namespace=ns) == {SA + "kube-scheduler"}

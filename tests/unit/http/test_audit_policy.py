@@ -5,12 +5,9 @@ import pytest
 
 from apiserver.http.audit.events import response_status, without_managed_fields
 from apiserver.http.audit.policy import Policy, PolicyError, Request, parse
+from tests.audit_support import audit_policy
 
-POLICY = """
-apiVersion: audit.k8s.io/v1
-kind: Policy
-omitStages: [RequestReceived]
-rules:
+POLICY = audit_policy("""\
 - level: None
   users: ["system:kube-proxy"]
   verbs: [watch]
@@ -30,7 +27,7 @@ rules:
 - level: RequestResponse
   verbs: [create]
   omitManagedFields: true
-"""
+""")
 
 
 def req(**kw) -> Request:
