@@ -20,6 +20,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.harness import REPO_ROOT, ServerProcess, kubectl_runner
 
@@ -223,6 +224,14 @@ def running_cluster(base: Path, nodes: list[str] | None = None, *, server_args: 
             pass  # best effort: never fail a session on cleanup
         finally:
             server.stop()
+
+
+def pod_manifest(name: str, *containers: dict, restart_policy: str | None = "Never", **spec) -> str:
+    """One pod's YAML for `kubectl apply -f -` (several joined by "---\\n"): these containers,
+    restartPolicy Never unless told (None: the API's default, Always), other spec fields as given."""
+    spec = {**({"restartPolicy": restart_policy} if restart_policy else {}), **spec, "containers": list(containers)}
+    return yaml.safe_dump({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": spec},
+                          sort_keys=False)
 
 
 @contextlib.contextmanager

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.e2e.conftest import pod_manifest
+
 pytestmark = pytest.mark.podman
 
 IMAGE = "localhost/busybox"
@@ -44,50 +46,29 @@ def test_run_reaches_running_with_upstream_shaped_status(cluster, ns):
     assert lease["spec"]["holderIdentity"] == cluster.node
 
 
-STATUS_PODS = f"""
-apiVersion: v1
-kind: Pod
-metadata: {{name: completes}}
-spec:
-  restartPolicy: Never
-  containers: [{{name: c, image: {IMAGE}, command: ["true"]}}]
----
-apiVersion: v1
-kind: Pod
-metadata: {{name: fails}}
-spec:
-  restartPolicy: Never
-  containers: [{{name: c, image: {IMAGE}, command: ["sh", "-c", "exit 3"]}}]
----
-apiVersion: v1
-kind: Pod
-metadata: {{name: crashes}}
-spec:
-  containers: [{{name: c, image: {IMAGE}, command: ["sh", "-c", "exit 1"]}}]
----
-apiVersion: v1
-kind: Pod
-metadata: {{name: noimage}}
-spec:
-  containers: [{{name: c, image: localhost/no-such-image:1}}]
----
-apiVersion: v1
-kind: Pod
-metadata: {{name: initwaits}}
-spec:
-  initContainers: [{{name: init, image: {IMAGE}, command: ["sleep", "3600"]}}]
-  containers: [{{name: c, image: {IMAGE}, command: ["sleep", "3600"]}}]
----
-apiVersion: v1
-kind: Pod
-metadata: {{name: initdone}}
-spec:
-  initContainers: [{{name: init, image: {IMAGE}, command: ["sh", "-c", "echo ok > /w/ok"],
-                     volumeMounts: [{{name: w, mountPath: /w}}]}}]
-  containers: [{{name: c, image: {IMAGE}, command: ["sh", "-c", "cat /w/ok; sleep 3600"],
-                volumeMounts: [{{name: w, mountPath: /w}}]}}]
-  volumes: [{{name: w, emptyDir: {{}}}}]
-"""
+def _c(command: list[str], **fields) -> dict:
+    return {"name": "c", "image": IMAGE, "command": command, **fields}
+
+
+def _init(command: list[str], **fields) -> dict:
+    return {"name": "init", "image": IMAGE, "command": command, **fields}
+
+
+def _w() -> list[dict]:   # a fresh list each time: a shared one would dump as a YAML alias
+    return [{"name": "w", "mountPath": "/w"}]
+
+
+STATUS_PODS = "---\n".join([
+    pod_manifest("completes", _c(["true"])),
+    pod_manifest("fails", _c(["sh", "-c", "exit 3"])),
+    pod_manifest("crashes", _c(["sh", "-c", "exit 1"]), restart_policy=None),
+    pod_manifest("noimage", {"name": "c", "image": "localhost/no-such-image:1"}, restart_policy=None),
+    pod_manifest("initwaits", _c(["sleep", "3600"]), restart_policy=None,
+                 initContainers=[_init(["sleep", "3600"])]),
+    pod_manifest("initdone", _c(["sh", "-c", "cat /w/ok; sleep 3600"], volumeMounts=_w()), restart_policy=None,
+                 initContainers=[_init(["sh", "-c", "echo ok > /w/ok"], volumeMounts=_w())],
+                 volumes=[{"name": "w", "emptyDir": {}}]),
+])
 
 
 def test_statuses_as_kubectl_shows_them(cluster, ns):

@@ -2,18 +2,15 @@
 API server's node proxy to the node agent's kubelet API."""
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-import pty
-import select
-import struct
 import subprocess
-import termios
 import time
 
 import pytest
 
+from tests.e2e.conftest import pod_manifest
+from tests.e2e.terminal import KubectlTerminal
 from tests.harness import kubectl_binary
 
 pytestmark = pytest.mark.podman
@@ -65,32 +62,16 @@ def test_exec_interactive_tty(cluster, ns, chatty, version):
     binary = kubectl_binary(version)
     if binary is None:
         pytest.skip(f"kubectl {version} is not installed")
-    env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
-    env["HOME"] = str(cluster.base / "kubectl-home")
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execve(str(binary), [str(binary), f"--kubeconfig={cluster.server.kubeconfig}", "exec", "-it",
-                                chatty, "-n", ns, "--", "sh"], env)
-    # the terminal size travels on the resize channel to the container's tty
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 111, 0, 0))
-    out = b""
-
-    def drain_until(marker: bytes, timeout: float = 15) -> None:
-        nonlocal out
-        deadline = time.monotonic() + timeout
-        while marker not in out and time.monotonic() < deadline:
-            if select.select([fd], [], [], 0.1)[0]:
-                try:
-                    out += os.read(fd, 4096)
-                except OSError:
-                    return
-    drain_until(b"# ")
-    os.write(fd, b"tty; stty size; echo $((6*7))\r")
-    drain_until(b"42")
-    os.write(fd, b"exit 5\r")
-    drain_until(b"exit code 5")
-    _, status = os.waitpid(pid, 0)
-    os.close(fd)
+    term = KubectlTerminal(binary, cluster.server.kubeconfig, cluster.base / "kubectl-home",
+                           "exec", "-it", chatty, "-n", ns, "--", "sh", rows=33, cols=111, timeout=15)
+    term.drain_until(b"# ")
+    term.write(b"tty; stty size; echo $((6*7))\r")
+    term.drain_until(b"42")
+    term.write(b"exit 5\r")
+    term.drain_until(b"exit code 5")
+    _, status = os.waitpid(term.pid, 0)
+    os.close(term.fd)
+    out = term.out
     assert b"/dev/pts/" in out and b"42" in out and b"33 111" in out
     assert os.waitstatus_to_exitcode(status) == 5
 
@@ -141,15 +122,8 @@ def test_kubelet_api_only_answers_the_api_server(cluster):
 
 @pytest.mark.parametrize("version", ["1.27", "1.33"])
 def test_attach_with_stdin(cluster, ns, version):
-    manifest = f"""
-apiVersion: v1
-kind: Pod
-metadata: {{name: att}}
-spec:
-  restartPolicy: Never
-  containers:
-  - {{name: c, image: {IMAGE}, stdin: true, stdinOnce: true, command: ["sh", "-c", "read line; echo got $line"]}}
-"""
+    manifest = pod_manifest("att", {"name": "c", "image": IMAGE, "stdin": True, "stdinOnce": True,
+                                    "command": ["sh", "-c", "read line; echo got $line"]})
     cluster.kubectl("apply", "-n", ns, "-f", "-", input=manifest)
     cluster.wait_for("att Running", lambda: cluster.get("pod", "att", "-n", ns)["status"].get("phase") == "Running")
     cp = cluster.kubectl("attach", "-i", "att", "-c", "c", "-n", ns, input="hi\n", timeout=30, version=version)
@@ -165,53 +139,31 @@ def test_attach_interactive_tty(cluster, ns, version):
     binary = kubectl_binary(version)
     if binary is None:
         pytest.skip(f"kubectl {version} is not installed")
-    manifest = f"""
-apiVersion: v1
-kind: Pod
-metadata: {{name: shell}}
-spec:
-  restartPolicy: Never
-  containers:
-  - {{name: c, image: {IMAGE}, stdin: true, tty: true, command: ["sh"]}}
-"""
+    manifest = pod_manifest("shell", {"name": "c", "image": IMAGE, "stdin": True, "tty": True, "command": ["sh"]})
     cluster.kubectl("apply", "-n", ns, "-f", "-", input=manifest)
     cluster.wait_for("shell Running", lambda: cluster.get("pod", "shell", "-n", ns)["status"].get("phase")
                      == "Running")
-    env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
-    env["HOME"] = str(cluster.base / "kubectl-home")
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execve(str(binary), [str(binary), f"--kubeconfig={cluster.server.kubeconfig}", "attach", "-it",
-                                "shell", "-c", "c", "-n", ns], env)
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 29, 97, 0, 0))
-    out, reaped = b"", False
-
-    def drain_until(marker: bytes, timeout: float = 20) -> None:
-        nonlocal out
-        deadline = time.monotonic() + timeout
-        while marker not in out and time.monotonic() < deadline:
-            if select.select([fd], [], [], 0.1)[0]:
-                try:
-                    out += os.read(fd, 4096)
-                except OSError:
-                    return
+    term = KubectlTerminal(binary, cluster.server.kubeconfig, cluster.base / "kubectl-home",
+                           "attach", "-it", "shell", "-c", "c", "-n", ns, rows=29, cols=97, timeout=20)
+    reaped = False
     try:
-        drain_until(b"pressing enter")   # kubectl's hint: the shell printed its prompt before we came
-        os.write(fd, b"\r")
-        drain_until(b"# ")             # a fresh prompt: attached
-        os.write(fd, b"tty; stty size; echo $((6*7))\r")
-        drain_until(b"42\r\n")
-        os.write(fd, b"exit 3\r")
+        term.drain_until(b"pressing enter")   # kubectl's hint: the shell printed its prompt before we came
+        term.write(b"\r")
+        term.drain_until(b"# ")             # a fresh prompt: attached
+        term.write(b"tty; stty size; echo $((6*7))\r")
+        term.drain_until(b"42\r\n")
+        term.write(b"exit 3\r")
         deadline = time.monotonic() + 30
         while not reaped and time.monotonic() < deadline:
-            drain_until(b"never printed", timeout=0.2)   # keep reading so kubectl never blocks on output
-            reaped = os.waitpid(pid, os.WNOHANG)[0] == pid
-        assert reaped, f"kubectl attach still running after the shell exited: {out[-500:]!r}"
+            term.drain_until(b"never printed", timeout=0.2)   # keep reading so kubectl never blocks on output
+            reaped = os.waitpid(term.pid, os.WNOHANG)[0] == term.pid
+        assert reaped, f"kubectl attach still running after the shell exited: {term.out[-500:]!r}"
     finally:
         if not reaped:
-            os.kill(pid, 9)
-            os.waitpid(pid, 0)
-        os.close(fd)
+            os.kill(term.pid, 9)
+            os.waitpid(term.pid, 0)
+        os.close(term.fd)
+    out = term.out
     # a container's own terminal may be named /dev/console (the runtime binds its pty there)
     assert (b"/dev/pts/" in out or b"/dev/console" in out) and b"not a tty" not in out, out[-1000:]
     assert b"29 97" in out and b"42" in out, out[-1000:]
