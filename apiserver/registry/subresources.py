@@ -2,11 +2,13 @@
 and those other parts of the server register: eviction, token...).
 
 A handler answers some of get / update / create for `<resource>/<name>/<sub>`;
-the HTTP layer calls whichever the verb needs (PATCH = get, patch, update).
+the HTTP layer calls whichever the verb needs. PATCH calls `patch` with a function from
+what GET shows to the body wanted; the handler runs it inside the store's read-modify-write
+loop (as upstream's patcher runs inside its update loop), so it may run more than once.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Callable, Protocol
 
 from apiserver.registry.context import WriteContext
 
@@ -19,6 +21,9 @@ class SubresourceHandler(Protocol):
 
     async def update(self, store: "GenericStore", namespace: str, name: str, body: dict,
                      ctx: WriteContext) -> dict: ...
+
+    async def patch(self, store: "GenericStore", namespace: str, name: str,
+                    patched: Callable[[dict], dict], ctx: WriteContext) -> dict: ...
 
     async def create(self, store: "GenericStore", namespace: str, name: str, body: dict,
                      ctx: WriteContext) -> tuple[int, dict]: ...

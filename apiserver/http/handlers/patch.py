@@ -91,37 +91,29 @@ def _apply(ct: str, current: dict, doc, group: str, version: str, kind: str) -> 
         raise errors.StatusError(422, "Invalid", str(e)) from None
 
 
-_SUBRESOURCE_PATCH_ATTEMPTS = 5
-
-
 async def _patch_custom_subresource(rc: RequestContext, ct: str, doc, out, wctx):
-    """PATCH of /scale and the like: get, patch, update through the handler."""
+    """PATCH of /scale and the like: the handler applies the patch to what it would GET, inside
+    the store's read-modify-write loop, as upstream's patcher runs inside its update loop: a
+    controller writing the object meanwhile is retried, not the client's 409 (a patch that sets
+    another resourceVersion still gets its 409)."""
     r = rc.resource
     sub = rc.resource.subresource(rc.info.subresource)
     handler = rc.server.registries.subresource(r.group, r.plural, rc.info.subresource)
-    if handler is None or not hasattr(handler, "get") or not hasattr(handler, "update"):
+    if handler is None or not hasattr(handler, "patch"):
         raise errors.method_not_allowed()
     group = sub.group if sub and sub.group is not None else r.group
     version = sub.version if sub and sub.version else r.version
     kind = sub.kind if sub else r.kind
     schema = schemas.for_kind(group, version, kind)
-    for attempt in range(_SUBRESOURCE_PATCH_ATTEMPTS):
-        current = await handler.get(rc.store, rc.namespace, rc.info.name)
-        patched = _apply(ct, current, doc, group, version, kind)
-        bad_type = schema is not None and typecheck.first_type_error(patched, schema, kind)
+
+    def patched(current: dict) -> dict:
+        new = _apply(ct, current, doc, group, version, kind)
+        bad_type = schema is not None and typecheck.first_type_error(new, schema, kind)
         if bad_type:   # what the handler reads must have its declared shape, as after Go's decoding
             raise errors.bad_request(bad_type)
-        try:
-            result = await handler.update(rc.store, rc.namespace, rc.info.name, patched, wctx)
-            break
-        except errors.StatusError as e:
-            # A patch that names no resourceVersion applies to whatever is stored, as upstream's
-            # patcher does inside its update loop: a controller writing the object between our
-            # get and update is not the client's conflict. A patch that pins one keeps its 409.
-            pinned = (patched.get("metadata") or {}).get("resourceVersion") != \
-                (current.get("metadata") or {}).get("resourceVersion")
-            if e.code != 409 or pinned or attempt == _SUBRESOURCE_PATCH_ATTEMPTS - 1:
-                raise
+        return new
+
+    result = await handler.patch(rc.store, rc.namespace, rc.info.name, patched, wctx)
     return object_response(orjson.dumps(result), out, 200, wctx.warnings, rc.pretty)
 
 

@@ -189,14 +189,25 @@ class CustomScale:
     async def get(self, store, namespace: str, name: str) -> dict:
         return self.scale_of((await store.get(namespace, name)).obj)
 
-    async def update(self, store, namespace: str, name: str, body: dict, ctx: WriteContext) -> dict:
+    @staticmethod
+    def _replicas(body: dict, name: str) -> int:
         replicas = (body.get("spec") or {}).get("replicas", 0)
         if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
             raise errors.invalid("autoscaling", "Scale", name, [field.invalid(
                 "spec.replicas", replicas, "must be greater than or equal to 0")])
-        rv = (body.get("metadata") or {}).get("resourceVersion")
+        return replicas
 
+    async def update(self, store, namespace: str, name: str, body: dict, ctx: WriteContext) -> dict:
+        self._replicas(body, name)   # a bad body is refused before the object is read
+        return await self.patch(store, namespace, name, lambda _scale: body, ctx)
+
+    async def patch(self, store, namespace: str, name: str, patched, ctx: WriteContext) -> dict:
+        """`patched(scale)`: the Scale wanted, computed inside the store's read-modify-write loop
+        (as ScaleSubresource.patch)."""
         async def transform(obj: dict) -> dict:
+            body = patched(self.scale_of(obj))
+            replicas = self._replicas(body, name)
+            rv = (body.get("metadata") or {}).get("resourceVersion")
             if rv and obj["metadata"].get("resourceVersion") != rv:
                 raise errors.stale_update(store.resource.group, store.resource.plural, name)
             jsonpath.set_value(obj, self.spec_path, replicas)

@@ -39,7 +39,8 @@ class ScaleSubresource:
     async def get(self, store, namespace: str, name: str) -> dict:
         return self.scale_of((await store.get(namespace, name)).obj)
 
-    async def update(self, store, namespace: str, name: str, body: dict, ctx: WriteContext) -> dict:
+    def _replicas(self, body: dict, name: str) -> int:
+        """The replicas a Scale asks for, or the error that refuses it."""
         if body.get("kind") not in (None, "Scale"):
             raise errors.bad_request(f'expected Scale, got {body.get("kind")}')
         replicas = (body.get("spec") or {}).get("replicas", 0)
@@ -47,9 +48,21 @@ class ScaleSubresource:
             raise errors.invalid("autoscaling", "Scale", name, [errors.Cause(
                 "FieldValueInvalid", f"Invalid value: {replicas}: must be greater than or equal to 0",
                 "spec.replicas")])
-        rv = (body.get("metadata") or {}).get("resourceVersion")
+        return replicas
 
+    async def update(self, store, namespace: str, name: str, body: dict, ctx: WriteContext) -> dict:
+        self._replicas(body, name)   # a bad body is refused before the object is read
+        return await self.patch(store, namespace, name, lambda _scale: body, ctx)
+
+    async def patch(self, store, namespace: str, name: str, patched: Callable[[dict], dict],
+                    ctx: WriteContext) -> dict:
+        """`patched(scale)` is the Scale wanted, from the stored object's; it runs inside the
+        store's read-modify-write loop, so a write between read and write is retried, not a 409
+        (unless the Scale it returns names another resourceVersion)."""
         async def transform(obj: dict) -> dict:
+            body = patched(self.scale_of(obj))
+            replicas = self._replicas(body, name)
+            rv = (body.get("metadata") or {}).get("resourceVersion")
             if rv and obj["metadata"].get("resourceVersion") != rv:
                 raise errors.stale_update(self.group, self.plural, name)
             obj.setdefault("spec", {})["replicas"] = replicas

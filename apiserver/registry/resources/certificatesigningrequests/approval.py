@@ -8,6 +8,8 @@ question (the `approve` verb on `signers`), asked in validating admission.
 """
 from __future__ import annotations
 
+import copy
+
 from apiserver.machinery import errors
 from apiserver.registry.context import WriteContext
 from apiserver.registry.objects import now_rfc3339
@@ -33,15 +35,25 @@ class ApprovalHandler:
     async def get(self, store, namespace: str, name: str) -> dict:
         return (await store.get(namespace, name)).copy()
 
-    async def update(self, store, namespace: str, name: str, body: dict, ctx: WriteContext) -> dict:
+    @staticmethod
+    def _check(body: dict) -> None:
         if body.get("kind") not in (None, "CertificateSigningRequest"):
             raise errors.bad_request(f'expected CertificateSigningRequest, got {body.get("kind")}')
-        meta = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
-        rv = meta.get("resourceVersion")
-        status = body.get("status") if isinstance(body.get("status"), dict) else {}
-        wanted = list(status.get("conditions") or [])
 
+    async def update(self, store, namespace: str, name: str, body: dict, ctx: WriteContext) -> dict:
+        self._check(body)   # a bad body is refused before the object is read
+        return await self.patch(store, namespace, name, lambda _csr: body, ctx)
+
+    async def patch(self, store, namespace: str, name: str, patched, ctx: WriteContext) -> dict:
+        """`patched(csr)`: the CertificateSigningRequest wanted, from a copy of the stored one,
+        computed inside the store's read-modify-write loop (a concurrent write is retried)."""
         async def transform(csr: dict) -> dict:
+            body = patched(copy.deepcopy(csr))
+            self._check(body)
+            meta = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
+            rv = meta.get("resourceVersion")
+            status = body.get("status") if isinstance(body.get("status"), dict) else {}
+            wanted = list(status.get("conditions") or [])
             if rv and csr["metadata"].get("resourceVersion") != rv:
                 raise errors.stale_update("certificates.k8s.io", "certificatesigningrequests", name)
             old_status = csr.get("status") or {}
