@@ -8,9 +8,6 @@ accepted and do nothing; an unknown name is an error, as upstream.
 """
 from __future__ import annotations
 
-import time
-
-from apiserver.machinery.errors import StatusError
 from apiserver.registry.attributes import Attributes
 
 from .default_toleration_seconds import DefaultTolerationSeconds
@@ -25,6 +22,7 @@ from .resource_quota import ResourceQuota
 from .runtime_class import RuntimeClass
 from .service_account import ServiceAccount
 from .storage_protection import DefaultStorageClass, StorageObjectInUseProtection
+from .timing import observe_step
 from .validating_admission_policy import ValidatingAdmissionPolicy
 from .webhooks import MutatingAdmissionWebhook, ValidatingAdmissionWebhook
 
@@ -89,14 +87,7 @@ def build_chain(plugin_names: list[str] | None, registries, settings: AdmissionS
 
         async def timed(attrs: Attributes) -> None:
             for name, step in steps:
-                start, rejected = time.perf_counter(), "false"
-                try:
-                    await step(attrs)
-                except StatusError:
-                    rejected = "true"
-                    raise
-                finally:
-                    controller_timings.observe((name, kind, attrs.operation, rejected), time.perf_counter() - start)
+                await observe_step(controller_timings, (name, kind), attrs.operation, step(attrs))
         return timed
 
     return run(mutators, "admit"), run(validators, "validate")

@@ -22,6 +22,10 @@ class RuntimeClass(Plugin):
     validating = True
 
     async def _class_of(self, attrs: Attributes) -> tuple[dict, dict | None]:
+        """The pod's spec and its RuntimeClass; no class for anything but a pod's CREATE
+        naming one."""
+        if attrs.operation != "CREATE" or not is_pod(attrs):
+            return {}, None
         spec = attrs.object.get("spec") if isinstance(attrs.object, dict) else None
         if not isinstance(spec, dict) or not spec.get("runtimeClassName"):
             return {}, None
@@ -32,8 +36,6 @@ class RuntimeClass(Plugin):
         return spec, rc
 
     async def admit(self, attrs: Attributes) -> None:
-        if attrs.operation != "CREATE" or not is_pod(attrs):
-            return
         spec, rc = await self._class_of(attrs)
         if rc is None:
             return
@@ -59,8 +61,6 @@ class RuntimeClass(Plugin):
             spec["tolerations"] = tolerations
 
     async def validate(self, attrs: Attributes) -> None:
-        if attrs.operation != "CREATE" or not is_pod(attrs):
-            return
         spec, rc = await self._class_of(attrs)
         if rc is None:
             return

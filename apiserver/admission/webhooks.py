@@ -10,7 +10,6 @@ and add warnings. A webhook that cannot be reached fails the write
 from __future__ import annotations
 
 import base64
-import time
 import uuid
 
 import jsonpatch
@@ -20,6 +19,7 @@ from apiserver.machinery.errors import StatusError
 from apiserver.registry.attributes import Attributes
 
 from .plugin import Plugin
+from .timing import observe_step
 from .webhook_match import webhook_matches
 
 GROUP = "admissionregistration.k8s.io"
@@ -119,16 +119,9 @@ class _Webhooks(Plugin):
     async def _one(self, webhook: dict, attrs: Attributes) -> None:
         if self.timings is None:
             return await self._one_untimed(webhook, attrs)
-        start, rejected = time.perf_counter(), "false"
-        try:
-            await self._one_untimed(webhook, attrs)
-        except errors.StatusError:
-            rejected = "true"
-            raise
-        finally:
-            kind = "admit" if self.is_mutating else "validating"
-            self.timings.observe((webhook.get("name", ""), kind, attrs.operation, rejected),
-                                 time.perf_counter() - start)
+        kind = "admit" if self.is_mutating else "validating"
+        await observe_step(self.timings, (webhook.get("name", ""), kind), attrs.operation,
+                           self._one_untimed(webhook, attrs))
 
     async def _one_untimed(self, webhook: dict, attrs: Attributes) -> None:
         name = webhook.get("name", "")

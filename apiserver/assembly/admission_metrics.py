@@ -7,10 +7,8 @@
 """
 from __future__ import annotations
 
-import time
-
 from promtext import Histogram
-from apiserver.machinery.errors import StatusError
+from apiserver.admission.timing import observe_step
 
 _BUCKETS = (0.005, 0.025, 0.1, 0.5, 1.0, 2.5)
 
@@ -37,12 +35,5 @@ def webhook_histogram() -> Histogram:
 
 def timed(step, kind: str, histogram: Histogram):
     async def run(attrs) -> None:
-        start, rejected = time.perf_counter(), "false"
-        try:
-            await step(attrs)
-        except StatusError:
-            rejected = "true"
-            raise
-        finally:
-            histogram.observe((kind, attrs.operation, rejected), time.perf_counter() - start)
+        await observe_step(histogram, (kind,), attrs.operation, step(attrs))
     return run
