@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from density_slo import THRESHOLDS, percentile, server_latencies, worst_by_class  # noqa: E402
 from kubeclient import ApiClient, ApiError, Informer  # noqa: E402
 from kubeclient.resources import DEPLOYMENTS, NAMESPACES, NODES, PODS  # noqa: E402
-from tests.harness import ServerProcess  # noqa: E402
+from tests.harness import ServerProcess, running_server  # noqa: E402
 from tests.integration.controllers_support import ControllersProcess  # noqa: E402
 
 CONFIGS = {"dev": (100, 3000), "1k": (1000, 30000), "5k": (5000, 150000)}
@@ -314,14 +314,8 @@ def main() -> None:
     a = ap.parse_args()
     nodes, pods = CONFIGS[a.config]
     a.nodes, a.pods = a.nodes or nodes, a.pods or pods
-    with tempfile.TemporaryDirectory() as d:
-        srv = ServerProcess(Path(d) / "server")
-        srv.start()
-        try:
-            srv.wait_ready()
-            r = asyncio.run(bench(srv, Path(d), a))
-        finally:
-            srv.stop()
+    with tempfile.TemporaryDirectory() as d, running_server(Path(d) / "server") as srv:
+        r = asyncio.run(bench(srv, Path(d), a))
     report(r)
     if a.json:
         a.json.write_text(json.dumps(r, indent=1, default=str))

@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO / "tests" / "integration"))
 from nodeagent.simulated import SimulatedNodes  # noqa: E402
 from kubeclient import ApiClient  # noqa: E402
 from kubeclient.resources import DEPLOYMENTS, NAMESPACES  # noqa: E402
-from tests.harness import ServerProcess  # noqa: E402
+from tests.harness import ServerProcess, running_server  # noqa: E402
 from tests.integration.controllers_support import ControllersProcess  # noqa: E402
 from workloads_support import PodRunner  # noqa: E402
 
@@ -106,14 +106,8 @@ def main() -> None:
     ap.add_argument("--nodes", type=int, default=100)
     ap.add_argument("--replicas", type=int, default=1000)
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as d:
-        srv = ServerProcess(Path(d) / "server")
-        srv.start()
-        try:
-            srv.wait_ready()
-            asyncio.run(bench(srv, Path(d), args.nodes, args.replicas))
-        finally:
-            srv.stop()
+    with tempfile.TemporaryDirectory() as d, running_server(Path(d) / "server") as srv:
+        asyncio.run(bench(srv, Path(d), args.nodes, args.replicas))
 
 
 if __name__ == "__main__":

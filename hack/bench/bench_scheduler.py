@@ -23,7 +23,7 @@ sys.path.insert(0, str(REPO))
 from nodeagent.simulated import SimulatedNodes  # noqa: E402
 from kubeclient import ApiClient  # noqa: E402
 from kubeclient.resources import NAMESPACES, PODS  # noqa: E402
-from tests.harness import ServerProcess  # noqa: E402
+from tests.harness import running_server  # noqa: E402
 from tests.integration.controllers_support import ControllersProcess  # noqa: E402
 
 DENSITY_RATE = 20.0
@@ -90,14 +90,8 @@ def main() -> None:
     ap.add_argument("--nodes", type=int, default=100)
     ap.add_argument("--pods", type=int, default=1000)
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as d:
-        srv = ServerProcess(Path(d) / "server")
-        srv.start()
-        try:
-            srv.wait_ready()
-            asyncio.run(bench(srv.kubeconfig, Path(d), args.nodes, args.pods))
-        finally:
-            srv.stop()
+    with tempfile.TemporaryDirectory() as d, running_server(Path(d) / "server") as srv:
+        asyncio.run(bench(srv.kubeconfig, Path(d), args.nodes, args.pods))
 
 
 if __name__ == "__main__":

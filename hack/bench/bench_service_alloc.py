@@ -22,7 +22,7 @@ sys.path.insert(0, str(REPO))
 
 from kubeclient import ApiClient  # noqa: E402
 from kubeclient.resources import NAMESPACES, SERVICES, Resource  # noqa: E402
-from tests.harness import ServerProcess  # noqa: E402
+from tests.harness import running_server  # noqa: E402
 
 IPADDRESSES = Resource("networking.k8s.io", "v1", "ipaddresses")
 BLOCK = 1000
@@ -72,14 +72,8 @@ def main() -> None:
     ap.add_argument("--services", type=int, default=10000)
     ap.add_argument("--concurrency", type=int, default=8)
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as d:
-        srv = ServerProcess(Path(d) / "server")
-        srv.start()
-        try:
-            srv.wait_ready()
-            asyncio.run(bench(srv.kubeconfig, args.services, args.concurrency))
-        finally:
-            srv.stop()
+    with tempfile.TemporaryDirectory() as d, running_server(Path(d) / "server") as srv:
+        asyncio.run(bench(srv.kubeconfig, args.services, args.concurrency))
 
 
 if __name__ == "__main__":
