@@ -56,6 +56,23 @@ def _wait(cond, what: str, timeout: float = GENEROUS_S) -> None:
         time.sleep(0.1)
 
 
+def _read_response(sock: ssl.SSLSocket) -> bytes:
+    """One whole HTTP/1.1 response with a Content-Length (it may come in several records)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, f"closed mid-response after {data!r}"
+        data += chunk
+    head, body = data.split(b"\r\n\r\n", 1)
+    length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                  if line.lower().startswith(b"content-length:"))
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        assert chunk, "closed mid-body"
+        body += chunk
+    return data
+
+
 def _rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -135,6 +152,19 @@ def test_idle_keep_alive_and_silent_handshake_are_closed(strict_server):
         assert s.recv(65536).startswith(b"HTTP/1.1 200 OK")
         _wait(lambda: _closed_by_server(s), "the idle keep-alive connection to be closed")
         _wait(lambda: _closed_by_server(raw), "the silent TLS handshake to be closed")
+
+
+def test_a_connection_in_use_outlives_the_idle_timeout(strict_server):
+    """Idleness is continuous quiet: requests half a second apart for longer than the
+    3 s timeout keep one connection open (each answer starts the timer again), and
+    quiet after them closes it."""
+    with _tls(strict_server) as s:
+        start = time.monotonic()
+        while time.monotonic() - start < 5:
+            s.sendall(b"GET /version HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            assert _read_response(s).startswith(b"HTTP/1.1 200 OK")
+            time.sleep(0.5)
+        _wait(lambda: _closed_by_server(s), "the connection to be closed once quiet")
 
 
 def test_a_keep_alive_connection_closed_for_idleness_is_reused_cleanly(strict_server):

@@ -27,7 +27,7 @@ import rawupgrade
 import tlspeer
 
 from ..options import ConnectionLimits
-from . import connection_limits, h2_late_data, h2_streams, header_timeout, peer_gone, status_line, tls_buffers
+from . import connection_limits, h2_late_data, h2_streams, header_timeout, idle_watch, peer_gone, status_line, tls_buffers
 
 log = logging.getLogger("apiserver")
 
@@ -76,6 +76,7 @@ async def serve_app(app, sock: socket.socket, *, certfile: Path, keyfile: Path, 
     h2_late_data.install()
     h2_streams.install()
     header_timeout.install()
+    idle_watch.install()
     peer_gone.install()
     tls_buffers.install()
     status_line.install()
