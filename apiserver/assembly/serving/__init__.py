@@ -41,9 +41,9 @@ H2_MAX_CONCURRENT_STREAMS = 1000
 
 
 def _config(certfile: Path, keyfile: Path, graceful_timeout: float, limits: ConnectionLimits):
-    from hypercorn.config import Config
+    from .date_header import DateCachingConfig
 
-    cfg = Config()
+    cfg = DateCachingConfig()
     cfg.certfile = str(certfile)
     cfg.keyfile = str(keyfile)
     cfg.alpn_protocols = ["h2", "http/1.1"]
