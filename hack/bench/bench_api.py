@@ -196,13 +196,38 @@ def list_seconds(t: Target, ns: str, expect: int) -> float:
     return best
 
 
+STAMP = re.compile(rb'"bench/sent":"([\d.]+)"')   # the sent-at annotation of each update
+
+
+async def watch_stamps(host: str, port: int, ctx: ssl.SSLContext, request: bytes, rounds: int,
+                       latencies: list[float], connected=lambda: None) -> None:
+    """One raw HTTP/1.1 watch stream: send `request`, call connected() once the response
+    headers are in, then add now minus the sent-at stamp of each event carrying one to
+    `latencies`, until `rounds` have come or the stream ends."""
+    reader, writer = await asyncio.open_connection(host, int(port), ssl=ctx, limit=2**22)
+    writer.write(request)
+    await reader.readuntil(b"\r\n\r\n")
+    connected()
+    seen = 0
+    try:
+        while seen < rounds:
+            line = await reader.readline()
+            if not line:
+                return
+            m = STAMP.search(line)
+            if m and m.group(1) != b"0":
+                latencies.append(time.time() - float(m.group(1)))
+                seen += 1
+    finally:
+        writer.close()
+
+
 async def watch_latency(t: Target, ns: str, watchers: int, rounds: int) -> tuple[float, float, int]:
     """Open `watchers` raw HTTP/1.1 watch streams, update one pod `rounds` times, and
     measure the delay from just before each write to each watcher's receipt."""
     import httpx
     host, port = t.url.removeprefix("https://").rsplit(":", 1)
     ctx = ssl.create_default_context(cafile=t.ca)
-    stamp = re.compile(rb'"bench/sent":"([\d.]+)"')
     latencies: list[float] = []
     async with httpx.AsyncClient(base_url=t.url, verify=t.tls(), headers=t.headers(), timeout=60) as c:
         r = await c.post(f"/api/v1/namespaces/{ns}/pods", json=pod("watched", **{"bench/sent": "0"}))
@@ -213,27 +238,10 @@ async def watch_latency(t: Target, ns: str, watchers: int, rounds: int) -> tuple
                    f"Accept: application/json\r\n\r\n").encode()
         ready = asyncio.Semaphore(0)
 
-        async def watcher() -> None:
-            reader, writer = await asyncio.open_connection(host, int(port), ssl=ctx, limit=2**22)
-            writer.write(request)
-            await reader.readuntil(b"\r\n\r\n")
-            ready.release()
-            seen = 0
-            try:
-                while seen < rounds:
-                    line = await reader.readline()
-                    if not line:
-                        return
-                    m = stamp.search(line)
-                    if m and m.group(1) != b"0":
-                        latencies.append(time.time() - float(m.group(1)))
-                        seen += 1
-            finally:
-                writer.close()
-
         tasks = []
         for _ in range(watchers):
-            tasks.append(asyncio.create_task(watcher()))
+            tasks.append(asyncio.create_task(watch_stamps(host, port, ctx, request, rounds, latencies,
+                                                          ready.release)))
         for _ in range(watchers):
             await ready.acquire()
         for _ in range(rounds):

@@ -18,7 +18,6 @@ import asyncio
 import json
 import multiprocessing
 import os
-import re
 import shutil
 import ssl
 import sys
@@ -30,9 +29,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "hack" / "bench"))
 
-from bench_api import Target, ensure_namespace, pod, start_pocketkube_hypercorn  # noqa: E402
-
-STAMP = re.compile(rb'"bench/sent":"([\d.]+)"')
+from bench_api import Target, ensure_namespace, pod, start_pocketkube_hypercorn, watch_stamps  # noqa: E402
 
 
 async def _watchers(url: str, ca: str, token: str, path: str, n: int, rounds: int, ready, go) -> list[float]:
@@ -42,26 +39,10 @@ async def _watchers(url: str, ca: str, token: str, path: str, n: int, rounds: in
                f"Accept: application/json\r\n\r\n").encode()
     latencies: list[float] = []
 
-    async def watcher() -> None:
-        reader, writer = await asyncio.open_connection(host, int(port), ssl=ctx, limit=2**22)
-        writer.write(request)
-        await reader.readuntil(b"\r\n\r\n")
-        seen = 0
-        try:
-            while seen < rounds:
-                line = await reader.readline()
-                if not line:
-                    return
-                m = STAMP.search(line)
-                if m and m.group(1) != b"0":
-                    latencies.append(time.time() - float(m.group(1)))
-                    seen += 1
-        finally:
-            writer.close()
-
     tasks = []
     for i in range(0, n, 50):  # connect in batches: a burst of TLS handshakes overflows the backlog
-        batch = [asyncio.create_task(watcher()) for _ in range(min(50, n - i))]
+        batch = [asyncio.create_task(watch_stamps(host, port, ctx, request, rounds, latencies))
+                 for _ in range(min(50, n - i))]
         tasks += batch
         await asyncio.sleep(0.05)
     await asyncio.sleep(1)
