@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from tests.conversion_webhook import ConversionWebhook, crd as converted_crd  # noqa: E402
-from tests.harness import ServerProcess  # noqa: E402
+from tests.harness import ServerProcess, running_server  # noqa: E402
 
 GROUP = "bench.pocketkube.test"
 CRD = {
@@ -128,13 +128,8 @@ def main() -> None:
     p.add_argument("--duration", type=float, default=5.0)
     p.add_argument("--concurrency", type=int, default=16)
     args = p.parse_args()
-    with tempfile.TemporaryDirectory() as d:
-        srv = ServerProcess(Path(d)).start()
-        try:
-            srv.wait_ready()
-            asyncio.run(run(srv, args))
-        finally:
-            srv.stop()
+    with tempfile.TemporaryDirectory() as d, running_server(Path(d)) as srv:
+        asyncio.run(run(srv, args))
 
 
 if __name__ == "__main__":

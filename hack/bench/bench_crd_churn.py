@@ -25,7 +25,7 @@ import httpx
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from tests.harness import ServerProcess  # noqa: E402
+from tests.harness import ServerProcess, running_server  # noqa: E402
 
 PROTO_V2 = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
 CM = "/api/v1/namespaces/default/configmaps/bench-cm"
@@ -99,13 +99,8 @@ def main() -> None:
     p.add_argument("--crds", type=int, default=10)
     p.add_argument("--idle", type=float, default=3.0)
     args = p.parse_args()
-    with tempfile.TemporaryDirectory() as d:
-        srv = ServerProcess(Path(d)).start()
-        try:
-            srv.wait_ready()
-            asyncio.run(run(srv, args))
-        finally:
-            srv.stop()
+    with tempfile.TemporaryDirectory() as d, running_server(Path(d)) as srv:
+        asyncio.run(run(srv, args))
 
 
 if __name__ == "__main__":
