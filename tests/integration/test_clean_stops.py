@@ -94,3 +94,24 @@ def test_a_server_that_never_reached_its_storage_stops_cleanly(tmp_path):
     assert _stopped(srv, signal.SIGTERM) == 0, srv.log()
     log_text = srv.log(100000)
     assert "Traceback" not in log_text, log_text[-4000:]
+
+
+def test_an_idle_pooled_connection_does_not_hold_the_stop(tmp_path):
+    # The official client keeps its TLS connection in a pool and reads nothing from it, so it
+    # never answers the server's close_notify; asyncio would wait 30 s for that answer.
+    from kubernetes import client, config
+
+    srv = ServerProcess(tmp_path, extra_args=["--shutdown-timeout", "2s"]).start().wait_ready()
+    api = config.new_client_from_config(config_file=str(srv.kubeconfig))
+    try:
+        client.CoreV1Api(api).list_namespace()
+        srv.proc.send_signal(signal.SIGTERM)
+        try:
+            # well inside asyncio's 30 s SSL shutdown wait: the stop honours --shutdown-timeout
+            code = srv.proc.wait(15)
+        finally:
+            srv.stop()
+    finally:
+        api.close()
+    assert code == 0, srv.log()
+    _assert_quiet(srv)

@@ -11,6 +11,7 @@ change of HTTP server touches this package alone.
   connection_limits.py        caps on connections per client address and in total, at accept()
   header_timeout.py           HTTP/1.1 headers must arrive whole in time (slowloris)
   peer_gone.py                a client gone mid-response ends quietly; idle HTTP/2 closes with GOAWAY
+  tls_close.py                at shutdown, a TLS peer that never answers close_notify is dropped
   tls_buffers.py              a TLS connection's read buffer sized to TLS records, not 256 KiB
   status_line.py              `HTTP/1.1 404 Not Found`, as Go writes it
 """
@@ -27,7 +28,8 @@ import rawupgrade
 import tlspeer
 
 from ..options import ConnectionLimits
-from . import connection_limits, h2_late_data, h2_streams, header_timeout, idle_watch, peer_gone, status_line, tls_buffers
+from . import (connection_limits, h2_late_data, h2_streams, header_timeout, idle_watch, peer_gone, status_line,
+               tls_buffers, tls_close)
 
 log = logging.getLogger("apiserver")
 
@@ -78,6 +80,7 @@ async def serve_app(app, sock: socket.socket, *, certfile: Path, keyfile: Path, 
     header_timeout.install()
     idle_watch.install()
     peer_gone.install()
+    tls_close.install()   # after peer_gone: wraps its idle close
     tls_buffers.install()
     status_line.install()
     rawupgrade.install()   # HTTP/1.1 upgrades to SPDY reach the app (kubectl before 1.30)
