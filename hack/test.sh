@@ -94,35 +94,76 @@ step() {
   return 0
 }
 
+lane() {
+  # lane NAME LOG CMD...: run CMD in the background, its output to LOG; records into
+  # $LOG_DIR/NAME.result what step() would print. Waited for by finish_lanes.
+  local name=$1 log=$2; shift 2
+  rm -f "$log.result"
+  ( start=$SECONDS; "$@" >"$log" 2>&1; rc=$?
+    echo "$([ $rc -eq 0 ] && echo ok || echo "FAILED (exit $rc)") in $((SECONDS - start))s" >"$log.result" ) &
+  LANE_PIDS+=("$!"); LANE_NAMES+=("$name"); LANE_LOGS+=("$log")
+}
+finish_lanes() {
+  local i
+  for i in "${!LANE_PIDS[@]}"; do
+    wait "${LANE_PIDS[$i]}"
+    say "${LANE_NAMES[$i]} (ran beside the others; its output:)"
+    cat "${LANE_LOGS[$i]}"
+    NAMES+=("${LANE_NAMES[$i]}"); RESULTS+=("$(cat "${LANE_LOGS[$i]}.result" 2>/dev/null || echo "FAILED (no result)")")
+  done
+}
+declare -a LANE_PIDS=() LANE_NAMES=() LANE_LOGS=()
+
 if [ $# -gt 0 ]; then
   step "pytest $*" python -m pytest -q "$@"
 else
   step "import contracts (lint-imports)" lint-imports --no-cache
   step "unit tests" python -m pytest -q -p no:cacheprovider tests/unit tests/test_layers.py
-  others=()
-  for d in tests/integration tests/conformance tests/e2e; do
-    if [ -n "$(find "$d" -name 'test_*.py' -print -quit 2>/dev/null)" ]; then
-      others+=("$d")
-    fi
+  # Two lanes side by side on the machine's cores: the clusters of the conformance and e2e
+  # tests spend most of their time waiting for pods and controllers, the integration tests
+  # keep one API server busy; together they fit the CI budget that one after the other would
+  # not. Every test starts its own servers on its own ports, node names and Podman sockets,
+  # so the lanes share nothing but the host. POCKETKUBE_TEST_LANES=1 runs them one by one.
+  # Each lane has its own pytest base directory (Unix socket paths stay short).
+  clusters=()
+  for d in tests/conformance tests/e2e; do
+    if [ -n "$(find "$d" -name 'test_*.py' -print -quit 2>/dev/null)" ]; then clusters+=("$d"); fi
   done
-  if [ ${#others[@]} -gt 0 ]; then
-    step "integration, conformance and e2e tests" python -m pytest -q -p no:cacheprovider "${others[@]}"
+  # The integration suite once more with its API server on a real etcd (started and stopped
+  # by the fixture), so both storage backends are proven. Left out: files that test what
+  # sits above the store (the HTTP fuzzer, kubectl's tour on every version, TLS client
+  # certificates and CSRs, audit, raw upgrades, the authorization matrix) or start private
+  # servers that prove etcd themselves (encryption at rest): run twice, they would prove
+  # nothing more.
+  above_the_store=()
+  for f in test_fuzz_openapi test_kubectl_tour_matrix test_client_certificates test_certificates_api \
+           test_audit_log test_raw_upgrade test_authorization_matrix storage/test_encryption_at_rest; do
+    above_the_store+=(--ignore "tests/integration/$f.py")
+  done
+  integration() {
+    local base=$1; shift
+    python -m pytest -q -p no:cacheprovider --basetemp="$base/sqlite" tests/integration "$@"
+  }
+  on_etcd() {
+    local base=$1
+    env POCKETKUBE_TEST_BACKEND=etcd python -m pytest -q -p no:cacheprovider --basetemp="$base/etcd" \
+      tests/integration "${above_the_store[@]}"
+  }
+  TMP_BASE=$(mktemp -d /tmp/pk-test-XXXXXX)
+  if [ "${POCKETKUBE_TEST_LANES:-2}" = 1 ]; then
+    [ ${#clusters[@]} -gt 0 ] && step "conformance and e2e tests" \
+      python -m pytest -q -p no:cacheprovider --basetemp="$TMP_BASE/clusters" "${clusters[@]}"
+    step "integration tests" integration "$TMP_BASE"
+    command -v etcd >/dev/null && step "integration tests on etcd" on_etcd "$TMP_BASE"
+  else
+    [ ${#clusters[@]} -gt 0 ] && lane "conformance and e2e tests" "$LOG_DIR/clusters.log" \
+      python -m pytest -q -p no:cacheprovider --basetemp="$TMP_BASE/clusters" "${clusters[@]}"
+    step "integration tests" integration "$TMP_BASE"
+    command -v etcd >/dev/null && step "integration tests on etcd" on_etcd "$TMP_BASE"
+    finish_lanes
   fi
-  # The same integration suite once more with its API server on a real etcd
-  # (started and stopped by the fixture), so both storage backends are proven.
-  # Left out: files that test what sits above the store (the HTTP fuzzer, kubectl's
-  # tour on every version, TLS client certificates and CSRs, audit, raw upgrades,
-  # the authorization matrix) or start private servers that prove etcd themselves
-  # (encryption at rest): run twice, they would prove nothing more.
-  if command -v etcd >/dev/null; then
-    above_the_store=()
-    for f in test_fuzz_openapi test_kubectl_tour_matrix test_client_certificates test_certificates_api \
-             test_audit_log test_raw_upgrade test_authorization_matrix storage/test_encryption_at_rest; do
-      above_the_store+=(--ignore "tests/integration/$f.py")
-    done
-    step "integration tests on etcd" env POCKETKUBE_TEST_BACKEND=etcd \
-      python -m pytest -q -p no:cacheprovider tests/integration "${above_the_store[@]}"
-  fi
+  # kept when something failed: the servers' logs are in it
+  case "${RESULTS[*]}" in *FAILED*) say "test directories kept: $TMP_BASE" ;; *) rm -rf "$TMP_BASE" ;; esac
 fi
 
 echo
