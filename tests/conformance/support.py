@@ -7,7 +7,7 @@ import urllib.parse
 import threading
 import time
 
-from kubernetes import watch
+from kubernetes import client, watch
 
 
 def wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.2, what: str = "condition"):
@@ -116,3 +116,15 @@ def raw_request(api_client, method: str, path: str, *, body: bytes | str | None 
         body = body.encode()
     r = api_client.rest_client.pool_manager.request(method, url, body=body, headers=hdrs, preload_content=True)
     return RawResponse(r.status, r.headers, r.data)
+
+
+def retry_on_conflict(update, attempts: int = 5):
+    """client-go's retry.RetryOnConflict: read-modify-write again when another writer (a
+    controller, or the node agent writing a pod's status) got there first."""
+    for _ in range(attempts - 1):
+        try:
+            return update()
+        except client.ApiException as e:
+            if e.status != 409:
+                raise
+    return update()

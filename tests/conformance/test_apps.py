@@ -9,7 +9,7 @@ import pytest
 from kubernetes import client
 
 from tests.conformance.rows import row
-from tests.conformance.support import Watcher, wait_for
+from tests.conformance.support import Watcher, retry_on_conflict, wait_for
 
 IMAGE = "localhost/busybox"
 SLEEP = ["sleep", "3600"]
@@ -54,10 +54,12 @@ def test_deployment_lifecycle(apps, ns):
     found = apps.list_deployment_for_all_namespaces(label_selector="test-deployment-static=true").items
     assert any(d.metadata.name == "test-deployment" and d.metadata.labels.get("test-deployment") == "patched"
                for d in found)
-    d = apps.read_namespaced_deployment_status("test-deployment", ns)
-    d.status.conditions = (d.status.conditions or []) + [client.V1DeploymentCondition(
-        type="StatusUpdate", status="True", reason="E2E", message="Set from e2e test")]
-    updated = apps.replace_namespaced_deployment_status("test-deployment", ns, d)
+    def update_status():   # the deployment controller writes the status too
+        d = apps.read_namespaced_deployment_status("test-deployment", ns)
+        d.status.conditions = (d.status.conditions or []) + [client.V1DeploymentCondition(
+            type="StatusUpdate", status="True", reason="E2E", message="Set from e2e test")]
+        return apps.replace_namespaced_deployment_status("test-deployment", ns, d)
+    updated = retry_on_conflict(update_status)
     assert any(c.type == "StatusUpdate" for c in updated.status.conditions)
     patched = apps.patch_namespaced_deployment_status("test-deployment", ns, {"status": {"readyReplicas": 2}})
     assert patched.status.ready_replicas == 2
@@ -143,8 +145,12 @@ def test_replicaset_scale_subresource(apps, ns):
         "replicas": 1, "selector": {"matchLabels": labels}, "template": _template(labels)}})
     scale = apps.read_namespaced_replica_set_scale("test-rs", ns)
     assert scale.spec.replicas == 1 and scale.status.selector == "name=sample-pod"
-    scale.spec.replicas = 2
-    apps.replace_namespaced_replica_set_scale("test-rs", ns, scale)
+
+    def update_scale():   # the replicaset controller writes the object's status meanwhile
+        scale = apps.read_namespaced_replica_set_scale("test-rs", ns)
+        scale.spec.replicas = 2
+        return apps.replace_namespaced_replica_set_scale("test-rs", ns, scale)
+    retry_on_conflict(update_scale)
     assert apps.read_namespaced_replica_set("test-rs", ns).spec.replicas == 2
     wait_for(lambda: (apps.read_namespaced_replica_set("test-rs", ns).status.replicas or 0) == 2, timeout=60,
              what="two pods")
@@ -252,14 +258,11 @@ def test_job_runs_to_completion(batch, ns):
 
 def _update_pod(core, ns, name, change):
     """Read, change, replace; again on conflict (the node and controllers write the pod too), as upstream's Update does."""
-    for attempt in range(10):
+    def update():
         pod = core.read_namespaced_pod(name, ns)
         change(pod)
-        try:
-            return core.replace_namespaced_pod(name, ns, pod)
-        except client.ApiException as e:
-            if e.status != 409 or attempt == 9:
-                raise
+        return core.replace_namespaced_pod(name, ns, pod)
+    return retry_on_conflict(update, attempts=10)
 
 
 @row("Jobs, orphan pods, re-adoption", release="v1.16", needs="CTRL+POD",
@@ -294,15 +297,11 @@ def test_job_status_endpoints(batch, ns):
     patched = batch.patch_namespaced_job_status("suspended", ns, {"metadata": {"annotations": {"patched": "true"}},
                                                                   "status": {"startTime": "2024-01-01T00:00:00Z"}})
     assert patched.metadata.annotations["patched"] == "true"
-    for attempt in range(10):  # the job controller writes this status too: retry on conflict, as upstream does
+    def update_status():   # the job controller writes this status too: retry on conflict, as upstream does
         j = batch.read_namespaced_job_status("suspended", ns)
         j.metadata.annotations["updated"] = "true"
-        try:
-            assert batch.replace_namespaced_job_status("suspended", ns, j).metadata.annotations["updated"] == "true"
-            break
-        except client.ApiException as e:
-            if e.status != 409 or attempt == 9:
-                raise
+        return batch.replace_namespaced_job_status("suspended", ns, j)
+    assert retry_on_conflict(update_status, attempts=10).metadata.annotations["updated"] == "true"
 
 
 @row("CronJob API Operations", release="v1.21", needs="API",

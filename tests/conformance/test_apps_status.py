@@ -3,10 +3,8 @@ server and controllers (Deployment, ReplicaSet, DaemonSet, StatefulSet, Job,
 PodDisruptionBudget), written from their upstream descriptions."""
 from __future__ import annotations
 
-from kubernetes import client
-
 from tests.conformance.rows import row
-from tests.conformance.support import wait_for
+from tests.conformance.support import retry_on_conflict, wait_for
 
 IMAGE = "localhost/busybox"
 SLEEP = ["sleep", "3600"]
@@ -29,14 +27,11 @@ def _spec(labels: dict, replicas: int | None = 0, **extra) -> dict:
 def _add_status_condition(read, replace, name, ns):
     """Read the status, append a condition and replace it; retried on conflict
     because the controller writes the same status (as upstream does)."""
-    for attempt in range(10):
+    def update_status():
         obj = read(name, ns)
         obj.status.conditions = (obj.status.conditions or []) + [dict(CONDITION)]
-        try:
-            return replace(name, ns, obj)
-        except client.ApiException as e:
-            if e.status != 409 or attempt == 9:
-                raise
+        return replace(name, ns, obj)
+    return retry_on_conflict(update_status, attempts=10)
 
 
 def _has_condition(obj, type_: str, status: str = "True") -> bool:
@@ -82,9 +77,11 @@ def test_replicaset_replace_and_patch(apps, ns):
     apps.create_namespaced_replica_set(ns, {"metadata": {"name": "test-rs"}, "spec": _spec(labels, replicas=1)})
     wait_for(lambda: (apps.read_namespaced_replica_set("test-rs", ns).status.replicas or 0) == 1, timeout=60,
              what="one replica")
-    rs = apps.read_namespaced_replica_set("test-rs", ns)
-    rs.spec.replicas = 2
-    assert apps.replace_namespaced_replica_set("test-rs", ns, rs).spec.replicas == 2
+    def update():   # the replicaset controller writes the status meanwhile
+        rs = apps.read_namespaced_replica_set("test-rs", ns)
+        rs.spec.replicas = 2
+        return apps.replace_namespaced_replica_set("test-rs", ns, rs)
+    assert retry_on_conflict(update).spec.replicas == 2
     wait_for(lambda: (apps.read_namespaced_replica_set("test-rs", ns).status.replicas or 0) == 2, timeout=60,
              what="two replicas after the replace")
     patched = apps.patch_namespaced_replica_set("test-rs", ns, {"spec": {"replicas": 3}})
@@ -113,10 +110,13 @@ def test_statefulset_scale_subresource(apps, ns):
     labels = {"e2e": "sts-scale"}
     apps.create_namespaced_stateful_set(ns, {"metadata": {"name": "ss"},
                                              "spec": _spec(labels, replicas=0, serviceName="test")})
-    scale = apps.read_namespaced_stateful_set_scale("ss", ns)
-    assert scale.spec.replicas == 0
-    scale.spec.replicas = 2
-    assert apps.replace_namespaced_stateful_set_scale("ss", ns, scale).spec.replicas == 2
+    assert apps.read_namespaced_stateful_set_scale("ss", ns).spec.replicas == 0
+
+    def update_scale():   # the statefulset controller writes the status meanwhile
+        scale = apps.read_namespaced_stateful_set_scale("ss", ns)
+        scale.spec.replicas = 2
+        return apps.replace_namespaced_stateful_set_scale("ss", ns, scale)
+    assert retry_on_conflict(update_scale).spec.replicas == 2
     assert apps.read_namespaced_stateful_set("ss", ns).spec.replicas == 2
     patched = apps.patch_namespaced_stateful_set_scale("ss", ns, {"spec": {"replicas": 4}})
     assert patched.spec.replicas == 4
@@ -146,15 +146,11 @@ def test_job_lifecycle(batch, ns):
                                                "containers": [{"name": "c", "image": IMAGE, "command": SLEEP}]}}}})
     patched = batch.patch_namespaced_job("e2e-job", ns, {"metadata": {"labels": {"e2e-job-patched": "true"}}})
     assert patched.metadata.labels["e2e-job-patched"] == "true"
-    for attempt in range(10):  # the job controller writes the object too
+    def update():   # the job controller writes the object too
         j = batch.read_namespaced_job("e2e-job", ns)
         j.metadata.annotations = {**(j.metadata.annotations or {}), "updated": "true"}
-        try:
-            assert batch.replace_namespaced_job("e2e-job", ns, j).metadata.annotations["updated"] == "true"
-            break
-        except client.ApiException as e:
-            if e.status != 409 or attempt == 9:
-                raise
+        return batch.replace_namespaced_job("e2e-job", ns, j)
+    assert retry_on_conflict(update, attempts=10).metadata.annotations["updated"] == "true"
     assert any(x.metadata.name == "e2e-job" for x in batch.list_job_for_all_namespaces(
         label_selector="e2e-job-label=lifecycle").items)
     batch.delete_collection_namespaced_job(ns, label_selector="e2e-job-label=lifecycle",
@@ -171,15 +167,11 @@ def _pdb(name: str, **spec) -> dict:
      codename="[sig-apps] DisruptionController should create a PodDisruptionBudget")
 def test_pdb_create_update_patch_delete(policy, ns):
     policy.create_namespaced_pod_disruption_budget(ns, _pdb("foo", minAvailable="2%"))
-    for attempt in range(10):  # the disruption controller writes the same object's status
+    def update():   # the disruption controller writes the same object's status
         pdb = policy.read_namespaced_pod_disruption_budget("foo", ns)
         pdb.spec.min_available = 2
-        try:
-            policy.replace_namespaced_pod_disruption_budget("foo", ns, pdb)
-            break
-        except client.ApiException as e:
-            if e.status != 409 or attempt == 9:
-                raise
+        return policy.replace_namespaced_pod_disruption_budget("foo", ns, pdb)
+    retry_on_conflict(update, attempts=10)
     assert policy.read_namespaced_pod_disruption_budget("foo", ns).spec.min_available == 2
     patched = policy.patch_namespaced_pod_disruption_budget("foo", ns, {"spec": {"minAvailable": 3}})
     assert patched.spec.min_available == 3

@@ -11,7 +11,7 @@ import uuid
 from kubernetes import client
 
 from tests.conformance.rows import row
-from tests.conformance.support import Watcher, todict, wait_for
+from tests.conformance.support import Watcher, retry_on_conflict, wait_for
 
 IMAGE = "localhost/busybox"
 
@@ -74,9 +74,12 @@ def test_pods_updated(core, ns):
     core.create_namespaced_pod(ns, _pod(name, {"name": "foo", "time": value}))
     _wait_running(core, ns, name)
     new_value = "updated-" + value
-    pod = core.read_namespaced_pod(name, ns)
-    pod.metadata.labels["time"] = new_value
-    core.replace_namespaced_pod(name, ns, pod)
+
+    def update():   # the framework's podClient.Update: read-modify-write, retried on conflict
+        pod = core.read_namespaced_pod(name, ns)
+        pod.metadata.labels["time"] = new_value
+        return core.replace_namespaced_pod(name, ns, pod)
+    retry_on_conflict(update)
     found = core.list_namespaced_pod(ns, label_selector=f"time={new_value}").items
     assert [p.metadata.name for p in found] == [name]
 
@@ -129,16 +132,12 @@ def test_pods_lifecycle_and_podstatus(core, ns):
 
     # read-modify-write of the status, retried on conflict as upstream's step is: the
     # node agent writes the same status and may get in between
-    for attempt in range(10):
+    def update_status():
         status = core.read_namespaced_pod_status(name, ns)
         status.status.conditions = [c for c in status.status.conditions if c.type != "Ready"] + [
             client.V1PodCondition(type="Ready", status="True")]
-        try:
-            core.replace_namespaced_pod_status(name, ns, status)
-            break
-        except client.ApiException as e:
-            if e.status != 409 or attempt == 9:
-                raise
+        return core.replace_namespaced_pod_status(name, ns, status)
+    retry_on_conflict(update_status, attempts=10)
     got = core.read_namespaced_pod_status(name, ns)
     assert any(c.type == "Ready" and c.status == "True" for c in got.status.conditions)
 

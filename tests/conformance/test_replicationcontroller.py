@@ -6,7 +6,7 @@ import uuid
 from kubernetes import client
 
 from tests.conformance.rows import row
-from tests.conformance.support import Watcher, wait_for
+from tests.conformance.support import Watcher, retry_on_conflict, wait_for
 
 IMAGE = "localhost/busybox"
 
@@ -48,11 +48,14 @@ def test_rc_lifecycle(core, ns):
     w.expect_event("MODIFIED", timeout=60)
     _status_of(w, lambda s: s.get("replicas") == 2 and s.get("readyReplicas") == 2)
 
-    rc = core.read_namespaced_replication_controller(name, ns)
-    assert rc.metadata.labels["test-rc"] == "patched"
-    rc.status.available_replicas = 1
-    rc.status.ready_replicas = 1
-    core.replace_namespaced_replication_controller_status(name, ns, rc)
+    assert core.read_namespaced_replication_controller(name, ns).metadata.labels["test-rc"] == "patched"
+
+    def update_status():   # the replication controller writes the status too
+        rc = core.read_namespaced_replication_controller(name, ns)
+        rc.status.available_replicas = 1
+        rc.status.ready_replicas = 1
+        return core.replace_namespaced_replication_controller_status(name, ns, rc)
+    retry_on_conflict(update_status)
     w.expect_event("MODIFIED", timeout=60)
 
     rcs = core.list_replication_controller_for_all_namespaces(label_selector="test-rc-static=true").items

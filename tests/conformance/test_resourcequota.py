@@ -9,7 +9,7 @@ import pytest
 from kubernetes import client
 
 from tests.conformance.rows import row
-from tests.conformance.support import wait_for
+from tests.conformance.support import retry_on_conflict, wait_for
 
 HARD = {"pods": "5", "services": "10", "ephemeral-storage": "50Gi", "services.nodeports": "1", "services.loadbalancers": "1",
         "cpu": "1", "memory": "500Mi", "configmaps": "10", "persistentvolumeclaims": "10",
@@ -142,10 +142,13 @@ def test_quota_pod(core, ns):
      codename="[sig-api-machinery] ResourceQuota should be able to update and delete ResourceQuota.")
 def test_quota_update_and_delete(core, ns):
     core.create_namespaced_resource_quota(ns, _quota(hard={"cpu": "1", "memory": "500Mi"}))
-    quota = core.read_namespaced_resource_quota("test-quota", ns)
-    assert quota.spec.hard == {"cpu": "1", "memory": "500Mi"}
-    quota.spec.hard = {"cpu": "2", "memory": "1Gi"}
-    updated = core.replace_namespaced_resource_quota("test-quota", ns, quota)
+    assert core.read_namespaced_resource_quota("test-quota", ns).spec.hard == {"cpu": "1", "memory": "500Mi"}
+
+    def update():   # the quota controller writes the status of a new quota meanwhile
+        quota = core.read_namespaced_resource_quota("test-quota", ns)
+        quota.spec.hard = {"cpu": "2", "memory": "1Gi"}
+        return core.replace_namespaced_resource_quota("test-quota", ns, quota)
+    updated = retry_on_conflict(update)
     assert updated.spec.hard == {"cpu": "2", "memory": "1Gi"}
     core.delete_namespaced_resource_quota("test-quota", ns)
     with pytest.raises(client.ApiException) as err:
@@ -175,9 +178,11 @@ def test_quota_status(core, ns):
     name = "e2e-rq-status-" + uuid.uuid4().hex[:5]
     hard = {"cpu": "500m", "memory": "500Mi"}
     core.create_namespaced_resource_quota(ns, {"metadata": {"name": name}, "spec": {"hard": hard}})
-    quota = core.read_namespaced_resource_quota(name, ns)
-    quota.status = client.V1ResourceQuotaStatus(hard=hard, used={"cpu": "0", "memory": "0"})
-    updated = core.replace_namespaced_resource_quota_status(name, ns, quota)
+    def update_status():   # the quota controller writes the status of a new quota too
+        quota = core.read_namespaced_resource_quota(name, ns)
+        quota.status = client.V1ResourceQuotaStatus(hard=hard, used={"cpu": "0", "memory": "0"})
+        return core.replace_namespaced_resource_quota_status(name, ns, quota)
+    updated = retry_on_conflict(update_status)
     assert updated.status.hard == hard and updated.spec.hard == hard
 
     new_hard = {"cpu": "1", "memory": "1Gi"}

@@ -6,19 +6,7 @@ import uuid
 from kubernetes import client
 
 from tests.conformance.rows import row
-from tests.conformance.support import wait_for
-
-
-def retry_on_conflict(update, attempts: int = 5):
-    """client-go's retry.RetryOnConflict: read-modify-write again when another writer (the PV
-    controller binding the pair) got there first."""
-    for _ in range(attempts - 1):
-        try:
-            return update()
-        except client.ApiException as e:
-            if e.status != 409:
-                raise
-    return update()
+from tests.conformance.support import retry_on_conflict, wait_for
 
 
 def _pv(ns: str, labels: dict) -> dict:

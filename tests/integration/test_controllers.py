@@ -272,7 +272,7 @@ async def _exists(client, res, name, ns=None):
         raise
 
 
-async def test_deleting_a_namespace_removes_everything_in_it(cluster):
+async def test_deleting_a_namespace_removes_everything_in_it(cluster, controllers):
     client, _ = cluster
     ns = f"doomed-{uuid.uuid4().hex[:6]}"
     await client.create(NAMESPACES, {"metadata": {"name": ns}})
@@ -282,7 +282,12 @@ async def test_deleting_a_namespace_removes_everything_in_it(cluster):
         "schedulerName": "nobody", "containers": [{"name": "c", "image": "busybox"}]}}, ns)
     await client.create(LEASES, {"metadata": {"name": "l"}, "spec": {}}, ns)
     await client.delete(NAMESPACES, ns)
-    await poll(lambda: _gone(client, NAMESPACES, ns), timeout=60, what="namespace to disappear")
+    try:
+        await poll(lambda: _gone(client, NAMESPACES, ns), timeout=60, what="namespace to disappear")
+    except AssertionError as e:
+        # what the namespace controller says is left, and what it logged
+        left = (await client.get(NAMESPACES, ns)).get("status")
+        raise AssertionError(f"{e}\nstatus: {left}\ncontrollers:\n{controllers.log(40)}") from None
     for res in (CONFIGMAPS, SERVICES, PODS, LEASES):
         assert (await client.list(res, ns)).get("items") == [], res.plural
 
