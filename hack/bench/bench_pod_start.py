@@ -84,7 +84,24 @@ async def pods_run(client: ApiClient, ns: str, node: str, n: int) -> list[float]
     watch.close()
     for x in names:
         await client.delete(PODS, x, ns, grace_period_seconds=0)
+    await runtime_pods_gone(node)
     return [running[x] - created[x] for x in names]
+
+
+async def runtime_pods_gone(node: str, deadline_s: float = 120.0) -> None:
+    """Wait until the node agent has removed the deleted pods from Podman. The API object
+    goes at once (grace 0) but the teardown runs on: without this wait it overlaps the
+    next measurement (raw `podman run` or pods), which then competes for Podman's locks.
+    Raw `podman rm` is waited for too, so both sides start from an idle Podman."""
+    env = {**os.environ, "CONTAINERS_CONF": CONF}
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        out = subprocess.run(["podman", "pod", "ps", "-q", "--filter", f"label=io.pocketkube.node={node}"],
+                             env=env, capture_output=True, text=True).stdout.strip()
+        if not out:
+            return
+        await asyncio.sleep(0.2)
+    print(f"warning: runtime pods of {node} still present after {deadline_s:.0f}s", file=sys.stderr)
 
 
 async def main(args) -> None:
