@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 
@@ -17,6 +18,10 @@ _PVS = Resource("", "v1", "persistentvolumes", False)
 _RUNTIMECLASSES = Resource("node.k8s.io", "v1", "runtimeclasses", False)
 
 
+def _failed(task: asyncio.Future) -> bool:
+    return task.done() and (task.cancelled() or task.exception() is not None)
+
+
 class ApiSources:
     """ConfigMaps, Secrets, Services and tokens read from the API for env and volumes.
     A short cache keeps a pod start from asking twice; volumes refresh through it."""
@@ -25,16 +30,18 @@ class ApiSources:
 
     def __init__(self, client: ApiClient):
         self.client = client
-        self._cache: dict[tuple, tuple[float, object]] = {}
+        self._cache: dict[tuple, tuple[float, asyncio.Future]] = {}
 
     async def _cached(self, key: tuple, fetch):
+        """The cache holds the fetch itself, so callers asking while it runs (a pod
+        worker prefetching while its sandbox starts, then its container start) share it."""
         hit = self._cache.get(key)
         now = time.monotonic()
-        if hit and now - hit[0] < self.TTL:
-            return hit[1]
-        val = await fetch()
-        self._cache[key] = (now, val)
-        return val
+        if hit and now - hit[0] < self.TTL and not _failed(hit[1]):
+            return await asyncio.shield(hit[1])
+        task = asyncio.ensure_future(fetch())
+        self._cache[key] = (now, task)
+        return await asyncio.shield(task)
 
     async def _get(self, res, ns: str, name: str) -> dict | None:
         async def fetch():
@@ -60,6 +67,12 @@ class ApiSources:
 
     async def runtime_class(self, name: str) -> dict | None:
         return await self._get(_RUNTIMECLASSES, "", name)
+
+    def prefetch_service_env(self, namespace: str) -> None:
+        """Start reading the namespace's Services now (a pod's sandbox is being made);
+        the container start then finds them in the cache."""
+        task = asyncio.ensure_future(self.service_env(namespace))
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
 
     async def service_env(self, namespace: str) -> dict[str, str]:
         async def fetch():
@@ -89,6 +102,35 @@ class ApiSources:
             return None  # the API server cannot issue tokens (yet): project what exists
 
 
+class ImageInfo:
+    """Podman's image inspections, shared for TTL seconds: the pods starting together
+    (30 replicas of one image) ask once, and a pod worker can ask while its sandbox
+    starts. An image found missing is not kept, so a pull is always preceded by a fresh look."""
+
+    TTL = 2.0
+
+    def __init__(self, podman: Podman):
+        self.podman = podman
+        self._cache: dict[str, tuple[float, asyncio.Future]] = {}
+
+    async def inspect(self, ref: str) -> dict | None:
+        hit = self._cache.get(ref)
+        now = time.monotonic()
+        if hit and now - hit[0] < self.TTL and not _failed(hit[1]) \
+                and not (hit[1].done() and hit[1].result() is None):
+            return await asyncio.shield(hit[1])
+        task = asyncio.ensure_future(self.podman.image_inspect(ref))
+        self._cache[ref] = (now, task)
+        return await asyncio.shield(task)
+
+    def prefetch(self, ref: str) -> None:
+        task = asyncio.ensure_future(self.inspect(ref))
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+
+    def forget(self, ref: str) -> None:
+        self._cache.pop(ref, None)
+
+
 @dataclass
 class AgentContext:
     client: ApiClient
@@ -103,3 +145,8 @@ class AgentContext:
     cluster_domain: str = "cluster.local"
     host_resolv_conf: str = "/etc/resolv.conf"
     host_hosts_file: str = "/etc/hosts"
+    images: ImageInfo | None = None
+
+    def __post_init__(self) -> None:
+        if self.images is None:
+            self.images = ImageInfo(self.podman)

@@ -74,7 +74,9 @@ class PodManager:
             try:
                 async for status, attrs in container_events(self.ctx.podman):
                     uid = attrs.get(L.POD_UID)
-                    if uid and status in ("died", "start", "oom", "exited") and uid in self.workers:
+                    # Not "start": containers start only when their worker starts them, and it
+                    # already looks at what it started; waking on it cost every pod start a sync.
+                    if uid and status in ("died", "oom", "exited") and uid in self.workers:
                         self.workers[uid].wake.set()
             except asyncio.CancelledError:
                 raise

@@ -55,7 +55,7 @@ async def ensure_image(ctx: AgentContext, pod: dict, c: dict, fpath: str,
     """The image's inspect data, or the waiting reason. Always/IfNotPresent try a
     pull when the image is missing; with no registry reachable that fails fast."""
     image = c.get("image", "")
-    info = await ctx.podman.image_inspect(image)
+    info = await ctx.images.inspect(image)
     policy = c.get("imagePullPolicy") or ("Always" if image.endswith(":latest") or ":" not in image.split("/")[-1]
                                           else "IfNotPresent")
     if info is not None:
@@ -74,7 +74,8 @@ async def ensure_image(ctx: AgentContext, pod: dict, c: dict, fpath: str,
     ctx.recorder.event(pod, "Normal", "Pulling", f'Pulling image "{image}"', fpath)
     try:
         await ctx.podman.image_pull(image)
-        info = await ctx.podman.image_inspect(image)
+        ctx.images.forget(image)
+        info = await ctx.images.inspect(image)
     except PodmanError as e:
         info, err = None, e.message
     else:
@@ -156,6 +157,7 @@ async def start_attempt(ctx: AgentContext, pod: dict, c: dict, *, kind: str, att
     try:
         cid = await ctx.podman.container_create(cspec)
     except PodmanError as e:
+        ctx.images.forget(c["image"])   # in case the image went: look again next time
         ctx.recorder.event(pod, "Warning", "Failed", f"Error: {e.message}", fpath)
         return "CreateContainerError", e.message
     ctx.recorder.event(pod, "Normal", "Created", f"Created container {c['name']}", fpath)

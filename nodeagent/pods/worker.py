@@ -77,6 +77,8 @@ class PodWorker:
         self.finished = asyncio.Event()
         self.sandbox_id = ""
         self.sandbox_checked = 0.0
+        self.adopt_checked = False   # a sandbox of an earlier agent was looked for
+        self.fresh_sandbox = False   # made by this worker and not yet listed: it holds no containers
         self.relisted: float | None = None   # when this pod's containers were last listed
         self.pod_ip = ""
         self.volume_paths: dict[str, str] | None = None
@@ -158,21 +160,22 @@ class PodWorker:
         pm = self.ctx.podman
         meta = self.pod["metadata"]
         name = L.sandbox_name(meta["namespace"], meta["name"], self.uid)
+        if not self.sandbox_id and not self.adopt_checked:
+            # A new pod: create its sandbox straight away rather than asking first
+            # whether it exists; a 409 (the name is taken: an agent restarted and the
+            # sandbox is still there) falls back to adopting it below.
+            self.adopt_checked = True
+            created = await self._create_sandbox(adopt_on_conflict=True)
+            if created is False:
+                return False
+            if created:
+                return True
         info = await pm.pod_inspect(name)
         if info is None:
-            refused = await self._resolve_runtime_handler()
-            if refused:
-                self.ctx.recorder.event(self.pod, "Warning", "FailedCreatePodSandBox",
-                                        f"Failed to create pod sandbox: {refused}")
+            created = await self._create_sandbox()
+            if not created:
                 return False
-            try:
-                self.sandbox_id = await pm.pod_create(specgen.sandbox_spec(self.pod, self.ctx.node_name))
-                await pm.pod_start(self.sandbox_id)
-            except PodmanError as e:
-                self.ctx.recorder.event(self.pod, "Warning", "FailedCreatePodSandBox",
-                                        f"Failed to create pod sandbox: {e.message}")
-                return False
-            info = await pm.pod_inspect(self.sandbox_id)
+            return True
         self.sandbox_id = info["Id"]
         if info.get("State") not in ("Running", "Degraded") and info.get("InfraContainerID"):
             await pm.container_start(info["InfraContainerID"])
@@ -181,6 +184,43 @@ class PodWorker:
         elif not self.pod_ip and info.get("InfraContainerID"):
             infra = await pm.container_inspect(info["InfraContainerID"]) or {}
             self.pod_ip = ((infra.get("NetworkSettings") or {}).get("IPAddress")) or ""
+        return True
+
+    async def _create_sandbox(self, adopt_on_conflict: bool = False) -> bool | None:
+        """Create and start the Podman pod. True: made (sandbox_id and pod_ip set);
+        None: one of that name exists already (adopt_on_conflict); False: it cannot be made."""
+        pm = self.ctx.podman
+        refused = await self._resolve_runtime_handler()
+        if refused:
+            self.ctx.recorder.event(self.pod, "Warning", "FailedCreatePodSandBox",
+                                    f"Failed to create pod sandbox: {refused}")
+            return False
+        try:
+            sid = await pm.pod_create(specgen.sandbox_spec(self.pod, self.ctx.node_name))
+        except PodmanError as e:
+            if e.status == 409 and adopt_on_conflict:
+                return None
+            self.ctx.recorder.event(self.pod, "Warning", "FailedCreatePodSandBox",
+                                    f"Failed to create pod sandbox: {e.message}")
+            return False
+        self.sandbox_id = sid
+        self.fresh_sandbox = True
+        try:
+            await pm.pod_start(sid)
+        except PodmanError as e:
+            self.ctx.recorder.event(self.pod, "Warning", "FailedCreatePodSandBox",
+                                    f"Failed to create pod sandbox: {e.message}")
+            return False
+        if self.pod["spec"].get("hostNetwork"):
+            self.pod_ip = self.ctx.host_ip
+            return True
+        # Podman names a pod's infra container after the pod's id: one inspect gives
+        # the address, without first inspecting the pod for the infra container's id.
+        infra = await pm.container_inspect(f"{sid[:12]}-infra")
+        if infra is None:
+            info = await pm.pod_inspect(sid) or {}
+            infra = await pm.container_inspect(info.get("InfraContainerID") or "") if info else None
+        self.pod_ip = (((infra or {}).get("NetworkSettings") or {}).get("IPAddress")) or ""
         return True
 
     async def _resolve_runtime_handler(self) -> str | None:
@@ -215,7 +255,9 @@ class PodWorker:
         spec = self.pod["spec"]
         return (spec.get("initContainers") or []) + (spec.get("containers") or [])
 
-    async def _start(self, c: dict, kind: str, attempt: int) -> None:
+    async def _start(self, c: dict, kind: str, attempt: int, *, resync: bool = True) -> None:
+        """resync: sync again at once after a successful start (to set the new attempt's
+        probes); False when the caller looks at the started container itself."""
         bo = self.pull_backoff.setdefault(c["name"], BackOff())
         waiting = await start_attempt(self.ctx, self.pod, c, kind=kind, attempt=attempt,
                                       sandbox_id=self.sandbox_id, pod_ip=self.pod_ip,
@@ -227,7 +269,8 @@ class PodWorker:
         else:
             self.waiting.pop(c["name"], None)
             self.pull_backoff.pop(c["name"], None)
-            self.wake.set()
+            if resync:
+                self.wake.set()
 
     async def _restart_or_wait(self, c: dict, kind: str, latest: Attempt) -> None:
         """A stopped container that policy says must run again: restart it now,
@@ -261,6 +304,13 @@ class PodWorker:
     async def sync(self) -> None:
         meta, spec = self.pod["metadata"], self.pod["spec"]
         self.start_time = self.start_time or (self.pod.get("status") or {}).get("startTime") or timestamps.now()
+        if not self.sandbox_id:
+            # What the first container start reads, read while the sandbox is made.
+            for c in self._all_containers():
+                if c.get("image"):
+                    self.ctx.images.prefetch(c["image"])
+            if spec.get("enableServiceLinks", True):
+                self.ctx.sources.prefetch_service_env(meta["namespace"])
         if not await self._ensure_sandbox():
             return await self._report()
         if self.volume_paths is None or time.monotonic() - self.volumes_at > VOLUME_REFRESH:
@@ -274,7 +324,11 @@ class PodWorker:
                 if self.volume_paths is None:
                     return await self._report()
         self._check_deadline()
-        runtime = await self._runtime_attempts()
+        if self.fresh_sandbox:   # just made here: no container to list yet
+            self.fresh_sandbox = False
+            runtime: dict[str, list[Attempt]] = {}
+        else:
+            runtime = await self._runtime_attempts()
         running = {a.id for attempts in runtime.values() for a in attempts if a.running}
         for stale in [cid for cid in self.probes if cid not in running]:
             for p in self.probes.pop(stale):
@@ -298,12 +352,14 @@ class PodWorker:
                 if policy != "Never":
                     await self._restart_or_wait(c, "init", latest)
             break
+        started: list[dict] = []
         if inits_done and not final:
             for c in spec.get("containers") or []:
                 attempts = runtime.get(c["name"]) or []
                 latest = attempts[0] if attempts else None
                 if latest is None:
-                    await self._start(c, "app", 0)
+                    await self._start(c, "app", 0, resync=False)
+                    started.append(c)
                 elif latest.running:
                     self.waiting.pop(c["name"], None)
                     await self._watch_probes(c, latest)
@@ -311,7 +367,21 @@ class PodWorker:
                     await self._restart_or_wait(c, "app", latest)
                 elif latest.exited:
                     self.waiting.pop(c["name"], None)
-        await self._report()
+        after: dict[str, list[Attempt]] | None = None
+        if started:
+            # Containers started just now: look at them once more and set their probes
+            # (readiness without a probe is true) before reporting, so the first status
+            # says Running and Ready in one write, not Running then Ready a sync later.
+            after = await self._runtime_attempts()
+            for c in started:
+                latest = (after.get(c["name"]) or [None])[0]
+                if c["name"] in self.waiting or latest is None:
+                    continue    # not started (a waiting reason): retried on the usual schedule
+                if latest.running:
+                    await self._watch_probes(c, latest)
+                else:   # it stopped already, or its start failed: act on it at once
+                    self.wake.set()
+        await self._report(after)
 
     def _check_deadline(self) -> None:
         ads = self.pod["spec"].get("activeDeadlineSeconds")
@@ -435,9 +505,10 @@ class PodWorker:
                     log.warning("final delete of %s/%s: %s", meta["namespace"], meta["name"], e)
 
     # -- status ------------------------------------------------------------
-    async def _report(self) -> None:
+    async def _report(self, runtime: dict[str, list[Attempt]] | None = None) -> None:
         spec = self.pod["spec"]
-        runtime = await self._runtime_attempts() if self.sandbox_id else {}
+        if runtime is None:
+            runtime = await self._runtime_attempts() if self.sandbox_id else {}
 
         def view(c: dict, kind: str) -> ContainerView:
             attempts = runtime.get(c["name"]) or []
