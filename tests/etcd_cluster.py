@@ -18,12 +18,13 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import tempfile
 import time
 import urllib.request
+
+from tests.ports import free_port
 
 
 def make_certs(directory: str) -> tuple[str, str, str, str, str]:
@@ -79,12 +80,6 @@ def make_certs(directory: str) -> tuple[str, str, str, str, str]:
     return (write("ca.crt", ca.public_bytes(pem)),
             write("server.crt", server.public_bytes(pem)), write("server.key", key_pem(server_key)),
             write("client.crt", client.public_bytes(pem)), write("client.key", key_pem(client_key)))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class EtcdCluster:

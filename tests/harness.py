@@ -12,7 +12,6 @@ import io
 import os
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -21,6 +20,8 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tests.ports import free_port  # noqa: F401  (tests import it from here)
 
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -36,12 +37,6 @@ def one_worker(subcommand: str, args: list[str]) -> list[str]:
     if subcommand not in ("apiserver", "up") or any(a == "--workers" or a.startswith("--workers=") for a in args):
         return []
     return ["--workers", "1"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def kubectl_dir() -> Path | None:

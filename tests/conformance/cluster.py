@@ -6,7 +6,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -15,14 +14,9 @@ import urllib.request
 from pathlib import Path
 
 from tests.harness import one_worker
+from tests.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _ready(url: str) -> bool:
@@ -79,7 +73,7 @@ def fresh_pocketkube(data_dir: Path, *, timeout: float = 60.0, extra_args: list[
     """`pocketkube up` on a new data dir: API server, scheduler and controllers, and a
     node agent when Podman works here. Yields the admin kubeconfig path; stops it after.
     Its output is in data_dir/pocketkube.log; extra_args go to `pocketkube up`."""
-    port = _free_port()
+    port = free_port()
     node = f"conformance-{port}"
     with_pods = podman_usable()
     log = open(data_dir / "pocketkube.log", "wb")
@@ -93,8 +87,9 @@ def fresh_pocketkube(data_dir: Path, *, timeout: float = 60.0, extra_args: list[
            "--no-service-lb",
            # a service range of its own: clusters side by side on one host do not share ClusterIPs
            "--service-cluster-ip-range", f"10.{random.randint(100, 250)}.0.0/16"]
-    # a kubelet port of its own too: two suites at once on one host would otherwise share 10250
-    cmd += ["--node-name", node, "--kubelet-port", str(_free_port())] if with_pods else ["--no-nodeagent"]
+    # a kubelet port of its own too (two suites at once on one host would otherwise share 10250):
+    # 0, any free one, which the node agent binds at once and reports in its Node's status
+    cmd += ["--node-name", node, "--kubelet-port", "0"] if with_pods else ["--no-nodeagent"]
     cmd += one_worker("up", list(extra_args)) + list(extra_args)
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
     url = f"https://127.0.0.1:{port}"

@@ -11,7 +11,6 @@ import contextlib
 import ipaddress
 import os
 import random
-import socket
 import subprocess
 import sys
 
@@ -19,6 +18,7 @@ import pytest
 
 from tests.e2e.conftest import Proc, running_cluster
 from tests.harness import REPO_ROOT
+from tests.ports import free_port
 
 
 def nft_map(table: str, name: str) -> str:
@@ -39,12 +39,6 @@ def nodeport_programmed(table: str, proto: str, port: int) -> bool:
 def cleanup_proxy(node: str, cidr: str) -> None:
     subprocess.run([sys.executable, "-m", "pocketkube", "proxy", "--cleanup", "--hostname-override", node,
                     "--service-cluster-ip-range", cidr], cwd=REPO_ROOT, capture_output=True, timeout=60)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextlib.contextmanager

@@ -16,7 +16,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from tests.e2e.conftest import podman_problem
-from tests.harness import free_port, kubectl_runner, running_server
+from tests.harness import kubectl_runner, running_server
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,7 @@ def up(tmp_path_factory):
         pytest.skip(problem)
     node = f"cp-{uuid.uuid4().hex[:6]}"
     base = tmp_path_factory.mktemp("up-control-plane")
-    args = ["--node-name", node, "--kubelet-port", str(free_port()), "--dns-upstream", "none",
+    args = ["--node-name", node, "--kubelet-port", "0", "--dns-upstream", "none",
             "--dns-port", "0", "--no-service-lb",
             "--service-cluster-ip-range", f"10.{random.randint(100, 250)}.0.0/16"]
     with running_server(base / "data", extra_args=args, subcommand="up") as srv:

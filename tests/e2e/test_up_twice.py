@@ -11,11 +11,13 @@ from contextlib import ExitStack
 import pytest
 
 from tests.e2e.conftest import IMAGE, podman_problem
-from tests.harness import free_port, kubectl_runner, running_server
+from tests.harness import kubectl_runner, running_server
 
 
 def _up_args(node: str, second_octet: int) -> list[str]:
-    return ["--node-name", node, "--kubelet-port", str(free_port()), "--dns-upstream", "none",
+    # kubelet port 0: the node agent binds any free one at once and reports it in its Node's
+    # status (a port probed here and bound seconds later could be taken by then)
+    return ["--node-name", node, "--kubelet-port", "0", "--dns-upstream", "none",
             "--dns-port", "0", "--no-service-lb", "--metrics-bind-address", "127.0.0.1:0",
             "--service-cluster-ip-range", f"10.{second_octet}.0.0/16"]
 

@@ -3,7 +3,6 @@
 pods are scheduled on simulated nodes. Parsed by prometheus_client's parser."""
 from __future__ import annotations
 
-import socket
 import uuid
 
 import httpx
@@ -13,12 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from kubeclient.resources import PODS
 
 from controllers_support import leading_controllers, poll, simulated_cluster
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.ports import free_port
 
 
 @pytest.fixture(scope="module")
