@@ -59,17 +59,23 @@ class Informer:
 
     def assume(self, obj: dict) -> None:
         """Put an object we just wrote into the cache before its watch event arrives,
-        unless the cache already holds a newer version (the watch can be ahead of
-        the write's response). resourceVersions are compared as integers, which
+        unless the watch is already past that write (it can be ahead of the write's
+        response): then the cache holds that version, a newer one, or none because the
+        object was deleted since. Put back then, a deleted object would live on in the
+        cache with no event ever to remove it (a Job deleted just after its status was
+        written kept its controller counting pods it could no longer own, their
+        finalizers never released). resourceVersions are compared as integers, which
         both our store and etcd produce; anything else is left to the watch."""
         key = object_key(obj)
         current = self.cache.get(key)
-        if current is not None:
-            try:
-                if int(obj["metadata"]["resourceVersion"]) <= int(current["metadata"]["resourceVersion"]):
-                    return
-            except (KeyError, TypeError, ValueError):
+        try:
+            rv = int(obj["metadata"]["resourceVersion"])
+            if self.resource_version is not None and rv <= int(self.resource_version):
                 return
+            if current is not None and rv <= int(current["metadata"]["resourceVersion"]):
+                return
+        except (KeyError, TypeError, ValueError):
+            return
         self.cache[key] = obj
 
     # --- the loop ------------------------------------------------------------------------
