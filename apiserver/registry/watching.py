@@ -86,6 +86,34 @@ class WatchStream:
         buffered = getattr(it, "buffered", None)
         return buffered is not None and buffered() > 0
 
+    def deliver_directly(self, write) -> bool:
+        """Arm (or with None, disarm) direct delivery: until disarmed, each event that
+        needs no waiting goes from the storage fan-out straight to write(type, StoredObject)
+        -> bool, translated as next() would, without waking this watch's task. A refused
+        event (False) and everything after it wait for next() as usual. False when
+        direct delivery is not possible now (events or an error still to be read, an
+        asynchronous conversion, a storage stream that cannot)."""
+        it = self._it
+        deliver_to = getattr(it, "deliver_to", None)
+        if write is None:
+            if deliver_to is not None:
+                deliver_to(None)
+            return False
+        if deliver_to is None or self._initial or self._failed or self._pending is not None \
+                or self.store.strategy.converts_async:
+            return False
+
+        def sink(ev: WatchEvent) -> bool:
+            revision = self.revision
+            out = self._translate(ev)
+            if out is None or write(*out):
+                return True
+            self.revision = revision  # next() translates it again
+            return False
+
+        deliver_to(sink)
+        return True
+
     async def next(self):
         """The next event: (type, StoredObject), ("ERROR", StatusError), or None
         when a tick passed; raises StopAsyncIteration when the storage stream ends."""

@@ -40,12 +40,25 @@ class WatchStream:
         self._error: BaseException | None = None
         self._closed = False
         self._on_close: Callable[["WatchStream"], None] | None = None
+        self._sink: Callable[[WatchEvent], bool] | None = None
         self.overflowed = False
 
     # producer side ---------------------------------------------------------
     def push(self, event: WatchEvent) -> None:
         if self._closed:
             return
+        if self._sink is not None and not self._buf and event.type != "BOOKMARK":
+            rev = event.kv.mod_revision
+            if rev <= self.last_revision:
+                return  # already delivered (replay overlap)
+            try:
+                taken = self._sink(event)
+            except Exception:  # the consumer will meet it again, buffered, and report it
+                log.exception("watch on %s: direct delivery failed", self.prefix)
+                taken = False
+            if taken:
+                self.last_revision = rev
+                return
         if self._max_buffer is not None and len(self._buf) >= self._max_buffer:
             log.warning("closing watch on %s: %d events unread", self.prefix, len(self._buf))
             self.overflowed = True
@@ -71,6 +84,14 @@ class WatchStream:
         self._closed = True
         self._wake()
         self._unregister()
+
+    def deliver_to(self, sink: Callable[[WatchEvent], bool] | None) -> None:
+        """While set (and nothing is buffered), push() hands each event straight to
+        `sink` instead of buffering it and waking the consumer: one call in the
+        producer's loop instead of a task switch per watcher. sink returns False to
+        refuse an event, which is then buffered as usual, and so are all after it until
+        the consumer has read them. Bookmarks (ticks, progress) are always buffered."""
+        self._sink = sink
 
     def request_progress(self) -> None:  # overridden by producers that know a revision
         pass

@@ -14,6 +14,7 @@ change of HTTP server touches this package alone.
   tls_close.py                at shutdown, a TLS peer that never answers close_notify is dropped
   tls_buffers.py              a TLS connection's read buffer sized to TLS records, not 256 KiB
   status_line.py              `HTTP/1.1 404 Not Found`, as Go writes it
+  direct_body.py              a watch's events written straight to its HTTP/1.1 connection
 """
 from __future__ import annotations
 
@@ -28,8 +29,8 @@ import rawupgrade
 import tlspeer
 
 from ..options import ConnectionLimits
-from . import (connection_limits, h2_late_data, h2_streams, header_timeout, idle_watch, peer_gone, status_line,
-               tls_buffers, tls_close)
+from . import (connection_limits, direct_body, h2_late_data, h2_streams, header_timeout, idle_watch, peer_gone,
+               status_line, tls_buffers, tls_close)
 
 log = logging.getLogger("apiserver")
 
@@ -83,6 +84,7 @@ async def serve_app(app, sock: socket.socket, *, certfile: Path, keyfile: Path, 
     tls_close.install()   # after peer_gone: wraps its idle close
     tls_buffers.install()
     status_line.install()
+    direct_body.install()
     rawupgrade.install()   # HTTP/1.1 upgrades to SPDY reach the app (kubectl before 1.30)
     asyncio.get_running_loop().set_exception_handler(_quiet_connection_teardown)
     cfg = _config(certfile, keyfile, graceful_timeout, limits)

@@ -19,6 +19,8 @@ from apiserver.machinery import errors
 from apiserver.registry.options import ListOptions
 from apiserver.registry.watching import bookmark_object, encode_event, encode_stored_event
 
+# The scope extension of serving/direct_body.py (its EXTENSION): only the key is known here.
+DIRECT_BODY = "pocketkube.direct_body"
 # Buffered events joined into one write, up to about this many bytes.
 BATCH_BYTES = 64 * 1024
 
@@ -54,7 +56,21 @@ async def watch(rc: RequestContext):
     counted = metrics.watch_events.values if metrics is not None else {}
     event_key = (resource.group, resource.version, resource.kind)
 
+    # Plain JSON events over HTTP/1.1 may be written straight to the connection by the
+    # fan-out itself while this watch is idle (see serving/direct_body.py); the
+    # response starts, bursts, refusals (a slow reader), bookmarks and the end go
+    # through this generator and ASGI as before.
+    opener = (rc.request.scope.get("extensions") or {}).get(DIRECT_BODY) if not out.convert else None
+    direct_write = None
+
+    def deliver(kind: str, item) -> bool:
+        if not direct_write(encode_stored_event(kind, item)):
+            return False
+        counted[event_key] = counted.get(event_key, 0) + 1
+        return True
+
     async def events():
+        nonlocal direct_write, opener
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         stream.tick_every(interval if opts.allow_bookmarks else timeout, deadline)
@@ -68,10 +84,20 @@ async def watch(rc: RequestContext):
                     yield b"".join(pending)
                     pending.clear()
                     size = 0
+                armed = False
+                if not pending and opener is not None:
+                    if direct_write is None:  # the response has started: its headers are out
+                        direct_write = opener["open"]()
+                        if direct_write is None:
+                            opener = None
+                    armed = direct_write is not None and stream.deliver_directly(deliver)
                 try:
                     ev = await stream.next()
                 except StopAsyncIteration:
                     break
+                finally:
+                    if armed:
+                        stream.deliver_directly(None)
                 if loop.time() >= deadline:
                     break
                 if ev is None:

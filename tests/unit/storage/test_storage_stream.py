@@ -60,3 +60,45 @@ async def test_take_buffered_returns_what_iteration_would_and_leaves_the_end_to_
         raise AssertionError("expected the stream to end")
     except StopAsyncIteration:
         pass
+
+
+async def test_deliver_to_takes_events_without_waking_and_keeps_order_after_a_refusal():
+    s = WatchStream("/registry/pods/", 1, max_buffer=None)
+    taken, accept = [], [True]
+
+    def sink(e):
+        if accept[0]:
+            taken.append(e.revision)
+        return accept[0]
+
+    s.deliver_to(sink)
+    waiting = asyncio.ensure_future(s.__anext__())
+    await asyncio.sleep(0)
+    s.push(ev(1))          # already delivered (from_revision): dropped, as iteration drops it
+    s.push(ev(2))
+    s.push(ev(3))
+    await asyncio.sleep(0)
+    assert taken == [2, 3] and not waiting.done() and s.buffered() == 0
+    accept[0] = False
+    s.push(ev(4))          # refused: buffered, the consumer woken
+    accept[0] = True
+    s.push(ev(5))          # accepted by the sink, but queued behind 4 so the order holds
+    s.push(bookmark(5))    # bookmarks always go to the consumer
+    assert taken == [2, 3]
+    s.deliver_to(None)
+    got = [await waiting] + s.take_buffered()
+    assert [(e.type, e.revision) for e in got] == [("ADDED", 4), ("ADDED", 5), ("BOOKMARK", 5)]
+    s.push(ev(3))          # older than what the sink took: dropped
+    assert s.take_buffered() == []
+
+
+async def test_deliver_to_a_failing_sink_buffers_the_event():
+    s = WatchStream("/registry/pods/", 0, max_buffer=None)
+
+    def sink(e):
+        raise RuntimeError("boom")
+
+    s.deliver_to(sink)
+    s.push(ev(1))
+    s.deliver_to(None)
+    assert [e.revision for e in s.take_buffered()] == [1]
