@@ -18,8 +18,39 @@ _PVS = Resource("", "v1", "persistentvolumes", False)
 _RUNTIMECLASSES = Resource("node.k8s.io", "v1", "runtimeclasses", False)
 
 
-def _failed(task: asyncio.Future) -> bool:
-    return task.done() and (task.cancelled() or task.exception() is not None)
+class SharedFetches:
+    """Fetches kept for `ttl` seconds by key, the fetch itself rather than its answer, so
+    callers asking while one runs (a pod worker prefetching while its sandbox starts, then
+    its container start; 30 replicas starting together) share it. A fetch that failed, or
+    whose answer `keep` refuses, is not reused."""
+
+    def __init__(self, ttl: float, keep=lambda value: True):
+        self.ttl = ttl
+        self.keep = keep
+        self._entries: dict[object, tuple[float, asyncio.Future]] = {}
+
+    def _reusable(self, task: asyncio.Future) -> bool:
+        if not task.done():
+            return True
+        return not task.cancelled() and task.exception() is None and self.keep(task.result())
+
+    async def get(self, key, fetch):
+        hit = self._entries.get(key)
+        now = time.monotonic()
+        if hit and now - hit[0] < self.ttl and self._reusable(hit[1]):
+            return await asyncio.shield(hit[1])
+        task = asyncio.ensure_future(fetch())
+        self._entries[key] = (now, task)
+        return await asyncio.shield(task)
+
+    def forget(self, key) -> None:
+        self._entries.pop(key, None)
+
+
+def start_in_background(aw) -> None:
+    """Run `aw` without waiting for it (a prefetch); its error is left to whoever asks next."""
+    task = asyncio.ensure_future(aw)
+    task.add_done_callback(lambda t: t.cancelled() or t.exception())
 
 
 class ApiSources:
@@ -30,18 +61,10 @@ class ApiSources:
 
     def __init__(self, client: ApiClient):
         self.client = client
-        self._cache: dict[tuple, tuple[float, asyncio.Future]] = {}
+        self._fetches = SharedFetches(self.TTL)
 
     async def _cached(self, key: tuple, fetch):
-        """The cache holds the fetch itself, so callers asking while it runs (a pod
-        worker prefetching while its sandbox starts, then its container start) share it."""
-        hit = self._cache.get(key)
-        now = time.monotonic()
-        if hit and now - hit[0] < self.TTL and not _failed(hit[1]):
-            return await asyncio.shield(hit[1])
-        task = asyncio.ensure_future(fetch())
-        self._cache[key] = (now, task)
-        return await asyncio.shield(task)
+        return await self._fetches.get(key, fetch)
 
     async def _get(self, res, ns: str, name: str) -> dict | None:
         async def fetch():
@@ -71,8 +94,7 @@ class ApiSources:
     def prefetch_service_env(self, namespace: str) -> None:
         """Start reading the namespace's Services now (a pod's sandbox is being made);
         the container start then finds them in the cache."""
-        task = asyncio.ensure_future(self.service_env(namespace))
-        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        start_in_background(self.service_env(namespace))
 
     async def service_env(self, namespace: str) -> dict[str, str]:
         async def fetch():
@@ -111,24 +133,16 @@ class ImageInfo:
 
     def __init__(self, podman: Podman):
         self.podman = podman
-        self._cache: dict[str, tuple[float, asyncio.Future]] = {}
+        self._fetches = SharedFetches(self.TTL, keep=lambda info: info is not None)
 
     async def inspect(self, ref: str) -> dict | None:
-        hit = self._cache.get(ref)
-        now = time.monotonic()
-        if hit and now - hit[0] < self.TTL and not _failed(hit[1]) \
-                and not (hit[1].done() and hit[1].result() is None):
-            return await asyncio.shield(hit[1])
-        task = asyncio.ensure_future(self.podman.image_inspect(ref))
-        self._cache[ref] = (now, task)
-        return await asyncio.shield(task)
+        return await self._fetches.get(ref, lambda: self.podman.image_inspect(ref))
 
     def prefetch(self, ref: str) -> None:
-        task = asyncio.ensure_future(self.inspect(ref))
-        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        start_in_background(self.inspect(ref))
 
     def forget(self, ref: str) -> None:
-        self._cache.pop(ref, None)
+        self._fetches.forget(ref)
 
 
 @dataclass

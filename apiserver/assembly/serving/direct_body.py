@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import functools
 
-EXTENSION = "pocketkube.direct_body"
+from apiserver.http.handlers.watch import DIRECT_BODY as EXTENSION   # the key the watch handler reads
+
 _MARK = "pocketkube_direct_body"
 
 # The stream writer's own default high-water mark: past it an ordinary send would wait.

@@ -19,7 +19,8 @@ from apiserver.machinery import errors
 from apiserver.registry.options import ListOptions
 from apiserver.registry.watching import bookmark_object, encode_event, encode_stored_event
 
-# The scope extension of serving/direct_body.py (its EXTENSION): only the key is known here.
+# The scope extension under which the server (assembly/serving/direct_body.py) offers to write a
+# response body straight to its HTTP/1.1 connection; the server takes this key from here.
 DIRECT_BODY = "pocketkube.direct_body"
 # Buffered events joined into one write, up to about this many bytes.
 BATCH_BYTES = 64 * 1024
