@@ -17,7 +17,7 @@ from kubeclient import ApiError, metrics, timestamps
 from kubeclient.resources import PODS
 
 from ..runtime import labels as L
-from ..runtime import specgen
+from ..runtime import ordered, specgen
 from ..runtime.podman import PodmanError
 from . import spec as S
 from . import volumes
@@ -97,6 +97,7 @@ class PodWorker:
         self.deadline_exceeded = False
         self.evicted = ""  # the node-pressure eviction message, once evicted
         self.seen_at: float | None = time.monotonic()   # until the pod first runs (pod start duration)
+        self.rank = time.monotonic()   # its turn for Podman's start calls: first seen, first served
         _WORKERS.add(self)
 
     # -- inputs ------------------------------------------------------------
@@ -116,6 +117,7 @@ class PodWorker:
 
     # -- loop --------------------------------------------------------------
     async def run(self) -> None:
+        ordered.serving(self.rank)   # this task's Podman start calls go in the pod's turn
         try:
             while True:
                 self.wake.clear()
