@@ -154,6 +154,7 @@ kind: Pod
 metadata: {{name: hostnet}}
 spec:
   hostNetwork: true
+  securityContext: {{seccompProfile: {{type: RuntimeDefault}}}}
   terminationGracePeriodSeconds: 1
   containers: [{{name: c, image: {IMAGE}, command: ["sleep", "3600"]}}]
 ---
@@ -181,5 +182,9 @@ def test_security_context_limits_host_network_and_oom(cluster, ns):
     assert features["status"]["qosClass"] == "Guaranteed"
     hostnet = cluster.get("pod", "hostnet", "-n", ns)["status"]
     assert hostnet["podIP"] == hostnet["hostIP"]
+    # seccomp as the kubelet sets it: none given is Unconfined (0), RuntimeDefault filters (2)
+    for pod, mode in (("features", "0"), ("hostnet", "2")):
+        status = cluster.kubectl("exec", pod, "-n", ns, "--", "cat", "/proc/1/status").stdout
+        assert f"Seccomp:\t{mode}" in status.splitlines(), (pod, status)
     term = cluster.get("pod", "oom", "-n", ns)["status"]["containerStatuses"][0]["state"]["terminated"]
     assert term["reason"] == "OOMKilled" and term["exitCode"] == 137

@@ -40,3 +40,31 @@ def test_sandbox_and_container_specs():
     # both rlimits or none: one alone replaces the containers.conf defaults and breaks starts here
     assert {r["type"] for r in cs["r_limits"]} == {"nofile", "nproc"} and cs["r_limits"] is RLIMITS
     assert all(r["hard"] <= 20000 for r in RLIMITS)
+
+
+def test_seccomp_as_the_kubelet_sets_it():
+    """No profile is Unconfined (the kubelet without --seccomp-default), sandbox included;
+    RuntimeDefault leaves Podman's default filter; the container's profile wins over the pod's."""
+    import copy
+
+    import pytest
+
+    def spec(pod_sc=None, c_sc=None):
+        pod = copy.deepcopy(POD)
+        if pod_sc:
+            pod["spec"]["securityContext"] = {"seccompProfile": pod_sc}
+        c = {"name": "c", "image": "i", "command": ["true"], **({"securityContext": {"seccompProfile": c_sc}}
+                                                                 if c_sc else {})}
+        cs = container_spec(pod, c, command=["true"], node="n1", kind="app", attempt=0, sandbox_id="sb",
+                            image="i", env={}, mounts=[], seccomp_root="/var/lib/agent/seccomp")
+        return sandbox_spec(pod, "n1").get("security_opt"), cs.get("seccomp_profile_path")
+
+    assert spec() == (["seccomp=unconfined"], "unconfined")
+    assert spec({"type": "Unconfined"}) == (["seccomp=unconfined"], "unconfined")
+    assert spec({"type": "RuntimeDefault"}) == (None, None)
+    assert spec({"type": "RuntimeDefault"}, {"type": "Unconfined"}) == (None, "unconfined")
+    assert spec(None, {"type": "RuntimeDefault"}) == (["seccomp=unconfined"], None)
+    assert spec(None, {"type": "Localhost", "localhostProfile": "p/audit.json"}) == \
+        (["seccomp=unconfined"], "/var/lib/agent/seccomp/p/audit.json")
+    with pytest.raises(ValueError, match="localhostProfile"):
+        spec(None, {"type": "Localhost", "localhostProfile": "../../etc/x.json"})
