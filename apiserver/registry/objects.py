@@ -9,8 +9,9 @@ so a list is a join of cached byte strings and a watch event is encoded once.
 from __future__ import annotations
 
 import datetime
+import os
+import threading
 import time
-import uuid
 from collections import OrderedDict
 
 import orjson
@@ -187,5 +188,28 @@ def now_micro() -> str:
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+# uuid4() reads 16 bytes from the kernel per call, and os.urandom releases the GIL around
+# getrandom(): under load the event loop then waits for the SQLite threads to hand the GIL
+# back (2.5% of the API server's CPU in the density run). The same random bytes, read 4 KiB
+# at a time; the lock keeps two threads from taking the same slice.
+_RANDOM_CHUNK = 4096
+_random = {"buf": b"", "pos": 0}
+_random_lock = threading.Lock()
+
+
+def _random16() -> bytearray:
+    with _random_lock:
+        pos = _random["pos"]
+        if pos + 16 > len(_random["buf"]):
+            _random["buf"], pos = os.urandom(_RANDOM_CHUNK), 0
+        _random["pos"] = pos + 16
+        return bytearray(_random["buf"][pos:pos + 16])
+
+
 def new_uid() -> str:
-    return str(uuid.uuid4())
+    """A random (version 4, RFC 4122 variant) UUID in its usual text form, as str(uuid.uuid4())."""
+    b = _random16()
+    b[6] = (b[6] & 0x0F) | 0x40
+    b[8] = (b[8] & 0x3F) | 0x80
+    h = b.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
