@@ -130,18 +130,24 @@ def _is_free_form(s: dict) -> bool:
 
 
 def _walk(obj: Any, schema: dict | None, prefix: str, found: list[tuple[str, dict | None, str, str]],
-          sequences: KeySequences | None = None) -> None:
+          sequences: KeySequences | None = None, memo: dict | None = None) -> None:
     """Collect, in document order, ("unknown", parent, key, path) for every field the
     schema does not declare and ("duplicate", None, key, path) for every repeat."""
     if schema is None:
         return
-    s = schemas.resolve(schema)
+    if memo is None:
+        memo = schemas.memo("fieldvalidation")
+    hit = memo.get(id(schema))
+    if hit is None or hit[0] is not schema:
+        s = schemas.resolve(schema)
+        items = s.get("items")
+        hit = memo[id(schema)] = (schema, (_is_free_form(s), s.get("properties") or {}, s.get("additionalProperties"),
+                                           items if isinstance(items, dict) else None))
+    free, props, extra, items = hit[1]
     if isinstance(obj, dict):
-        if _is_free_form(s):
+        if free:
             _walk_duplicates(obj, prefix, found, sequences)
             return
-        props = s.get("properties") or {}
-        extra = s.get("additionalProperties")
         entry = sequences.get(id(obj)) if sequences else None
         keys = entry[1] if entry is not None and entry[0] is obj else obj.keys()
         seen: set[str] = set()
@@ -153,18 +159,17 @@ def _walk(obj: Any, schema: dict | None, prefix: str, found: list[tuple[str, dic
             seen.add(key)
             value = obj[key]
             if key in props:
-                _walk(value, props[key], path, found, sequences)
+                _walk(value, props[key], path, found, sequences, memo)
             elif isinstance(extra, dict):
-                _walk(value, extra, path, found, sequences)
+                _walk(value, extra, path, found, sequences, memo)
             elif extra is True:
                 continue
             else:
                 found.append(("unknown", obj, key, path))
     elif isinstance(obj, list):
-        items = s.get("items")
-        if isinstance(items, dict):
+        if items is not None:
             for i, value in enumerate(obj):
-                _walk(value, items, f"{prefix}[{i}]", found, sequences)
+                _walk(value, items, f"{prefix}[{i}]", found, sequences, memo)
 
 
 def _walk_duplicates(obj: Any, prefix: str, found: list, sequences: KeySequences | None) -> None:

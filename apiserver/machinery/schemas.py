@@ -52,6 +52,28 @@ def remove_definitions(names) -> None:
     _definitions = {k: v for k, v in definitions().items() if k not in gone}
 
 
+# Facts the body walkers (typecheck, timestamps, fieldvalidation) derive from a schema node
+# ($ref followed, the types it allows, its properties) for every value of every request body:
+# worked out once per node and kept by the node's identity, one memo per walker, for one
+# definitions snapshot (a $ref resolves against it; a changed CRD replaces the snapshot).
+_MEMO_LIMIT = 200_000   # a custom resource's schema may be built anew per request: stay bounded
+_memos: tuple[dict, dict[str, dict]] | None = None
+
+
+def memo(walker: str) -> dict[int, tuple]:
+    """The walker's memo: id(schema node) -> (node, facts). Entries hold their node, so an
+    id is not reused while its entry lives; check `entry[0] is node` on a hit."""
+    global _memos
+    defs = definitions()
+    m = _memos
+    if m is None or m[0] is not defs:
+        m = _memos = (defs, {})
+    d = m[1].get(walker)
+    if d is None or len(d) > _MEMO_LIMIT:
+        d = m[1][walker] = {}
+    return d
+
+
 def definition(name: str) -> dict:
     return definitions()[name]
 

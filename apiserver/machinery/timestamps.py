@@ -35,8 +35,27 @@ def _q(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+# Strings that parsed, by layout: a body's timestamps mostly repeat (one write stamps several
+# fields with the same second, and every object of a burst shares it), and a check is a
+# pure function of the string, so a string seen to parse is not parsed again.
+_PARSED: tuple[set[str], set[str]] = (set(), set())
+_PARSED_LIMIT = 4096
+
+
 def parse_error(value: str, micro: bool) -> str | None:
     """Go's time.Parse error text for `value`, or None when it parses."""
+    parsed = _PARSED[micro]
+    if value in parsed:
+        return None
+    err = _parse_error(value, micro)
+    if err is None:
+        if len(parsed) >= _PARSED_LIMIT:
+            parsed.clear()
+        parsed.add(value)
+    return err
+
+
+def _parse_error(value: str, micro: bool) -> str | None:
     layout = RFC3339_MICRO if micro else RFC3339
     rest = value
     got: dict[str, int] = {}
@@ -87,25 +106,41 @@ def parse_error(value: str, micro: bool) -> str | None:
 
 def first_bad_time(obj: Any, schema: dict | None) -> str | None:
     """The parse error of the first Time/MicroTime field of `obj` that does not parse."""
+    return _first_bad_time(obj, schema, schemas.memo("timestamps"))
+
+
+def _first_bad_time(obj: Any, schema: dict | None, memo: dict) -> str | None:
     if schema is None or obj is None:
         return None
+    hit = memo.get(id(schema))
+    if hit is None or hit[0] is not schema:
+        hit = memo[id(schema)] = (schema, _facts(schema))
+    time_kind, props, extra, items = hit[1]
+    if time_kind is not None:
+        return parse_error(obj, time_kind == MICRO_TIME) if isinstance(obj, str) else None
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            sub = props.get(key) if key in props else extra
+            err = _first_bad_time(value, sub, memo)
+            if err:
+                return err
+    elif isinstance(obj, list) and items is not None:
+        for value in obj:
+            err = _first_bad_time(value, items, memo)
+            if err:
+                return err
+    return None
+
+
+def _facts(schema: dict) -> tuple:
+    """(TIME or MICRO_TIME when the node is one, else None; properties; the schema of a map's
+    values or None; the schema of a list's items or None) of one schema node."""
     while "allOf" in schema and len(schema["allOf"]) == 1 and "$ref" not in schema:
         schema = schema["allOf"][0]
     name = schemas.ref_name(schema)
     if name in (TIME, MICRO_TIME):
-        return parse_error(obj, name == MICRO_TIME) if isinstance(obj, str) else None
+        return name, {}, None, None
     s = schemas.resolve(schema)
-    if isinstance(obj, dict):
-        props = s.get("properties") or {}
-        extra = s.get("additionalProperties")
-        for key, value in obj.items():
-            sub = props.get(key) if key in props else (extra if isinstance(extra, dict) else None)
-            err = first_bad_time(value, sub)
-            if err:
-                return err
-    elif isinstance(obj, list) and isinstance(s.get("items"), dict):
-        for value in obj:
-            err = first_bad_time(value, s["items"])
-            if err:
-                return err
-    return None
+    extra, items = s.get("additionalProperties"), s.get("items")
+    return (None, s.get("properties") or {}, extra if isinstance(extra, dict) else None,
+            items if isinstance(items, dict) else None)

@@ -90,36 +90,46 @@ def first_type_error(obj: Any, schema: dict, kind: str | None = None) -> str | N
         kind = ((schema.get("x-kubernetes-group-version-kind") or [{}])[0]).get("kind", "Object")
     # (value, schema, dotted path without list indices as Go writes it, enclosing struct)
     stack: list[tuple[Any, dict, str, str]] = [(obj, schema, "", kind)]
+    facts_of = schemas.memo("typecheck")
     while stack:
         value, sch, path, struct = stack.pop()
         if value is None:
             continue
-        ref = schemas.ref_name(sch)
-        s = schemas.resolve(sch)
-        types = _allowed(s)
+        hit = facts_of.get(id(sch))
+        if hit is None or hit[0] is not sch:
+            hit = facts_of[id(sch)] = (sch, _facts(sch))
+        types, free, short_ref, props, extra, items = hit[1]
         if types and not _fits(value, types):
-            if isinstance(value, float) and types & {"integer"}:
+            if isinstance(value, float) and "integer" in types:
                 got = f"number {value:g}"
             else:
                 got = _json_type(value)
             where = f"Go struct field {struct}.{path}" if path else "Go value"
             return f"json: cannot unmarshal {got} into {where} of type {_go_type(sch)}"
-        if _free_form(s):
+        if free:
             continue
-        inner = ref.rsplit(".", 1)[-1] if ref else struct
+        inner = struct if short_ref is None else short_ref
         children: list[tuple[Any, dict, str, str]] = []
         if isinstance(value, dict):
-            props = s.get("properties") or {}
-            extra = s.get("additionalProperties")
             for key, child in value.items():
                 child_schema = props.get(key)
-                if child_schema is None and isinstance(extra, dict):
+                if child_schema is None:
                     child_schema = extra
                 if child_schema is not None:
                     children.append((child, child_schema, f"{path}.{key}" if path else key, inner))
         elif isinstance(value, list):
-            items = s.get("items")
-            if isinstance(items, dict):
+            if items is not None:
                 children.extend((child, items, path, inner) for child in value)
         stack.extend(reversed(children))
     return None
+
+
+def _facts(sch: dict) -> tuple:
+    """(allowed types, free-form, the struct name a $ref gives, properties, the schema of a
+    map's values or None, the schema of a list's items or None) of one schema node."""
+    ref = schemas.ref_name(sch)
+    s = schemas.resolve(sch)
+    extra, items = s.get("additionalProperties"), s.get("items")
+    return (frozenset(_allowed(s)), _free_form(s), ref.rsplit(".", 1)[-1] if ref else None,
+            s.get("properties") or {}, extra if isinstance(extra, dict) else None,
+            items if isinstance(items, dict) else None)
