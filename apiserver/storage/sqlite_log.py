@@ -149,26 +149,39 @@ class Writer:
         gone = KeyValue(key, cur.value, rev, cur.create_revision)
         return gone, WatchEvent("DELETED", gone, cur)
 
-    def compact(self, revision: int) -> int:
-        """Delete rows no read at or after `revision` can need: tombstones at or
-        below it, and rows superseded by a newer row at or below it. Returns the
-        new horizon."""
+    def mark_compacted(self, revision: int) -> int:
+        """Record the horizon (reads below it are refused from now on) without deleting
+        anything yet: sweep() deletes the rows it frees, a slice at a time. Returns it."""
         horizon = read_compacted_revision(self.conn)
         revision = min(revision, self.revision)
         if revision <= horizon:
             return horizon
-        self.conn.execute(
-            "DELETE FROM log WHERE id <= :rev AND (deleted = 1 OR EXISTS ("
-            " SELECT 1 FROM log AS newer WHERE newer.name = log.name"
-            " AND newer.id > log.id AND newer.id <= :rev))",
-            {"rev": revision},
-        )
         self.conn.execute(
             "INSERT INTO meta (key, value) VALUES ('compact_rev', ?)"
             " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (revision,),
         )
         return revision
+
+    def sweep(self, after: int, horizon: int, limit: int) -> tuple[int, int]:
+        """Delete, among the rows with after < id <= horizon (at most `limit` of them
+        looked at; 0: all), those a read at or after the horizon cannot need.
+        Returns (the id swept up to, horizon when done; rows deleted)."""
+        upto = horizon
+        if limit > 0:
+            row = self.conn.execute(
+                "SELECT id FROM log WHERE id > ? AND id <= ? ORDER BY id LIMIT 1 OFFSET ?",
+                (after, horizon, limit - 1),
+            ).fetchone()
+            if row is not None:
+                upto = row[0]
+        cur = self.conn.execute(
+            "DELETE FROM log WHERE id > :lo AND id <= :hi AND (deleted = 1 OR EXISTS ("
+            " SELECT 1 FROM log AS newer WHERE newer.name = log.name"
+            " AND newer.id > log.id AND newer.id <= :rev))",
+            {"lo": after, "hi": upto, "rev": horizon},
+        )
+        return upto, max(cur.rowcount, 0)
 
 
 def _check_readable(revision: int, current: int, compacted: int) -> int:

@@ -64,3 +64,39 @@ async def test_etcd_servers_share_one_compaction(etcd_endpoint):
     finally:
         await a.close()
         await b.close()
+
+
+async def test_sqlite_compaction_deletes_in_slices_between_writes(tmp_path, monkeypatch):
+    """A compaction deletes what it frees a few rows per write batch; the result is the
+    one a single DELETE gave: each key's newest row at or below the horizon, every row
+    above it, no tombstone at or below it."""
+    import sqlite3
+
+    from apiserver.storage import sqlite as sqlite_store
+    monkeypatch.setattr(sqlite_store, "_SWEEP_ROWS", 7)
+    store = SQLiteStore(str(tmp_path / "s.db"))
+    try:
+        for k in range(5):
+            await store.create(f"{P}ns/k{k}", b"0")
+        for i in range(1, 20):
+            for k in range(5):
+                await store.update(f"{P}ns/k{k}", str(i).encode())
+        await store.delete(P + "ns/k4")
+        horizon = await store.current_revision()
+        await store.update(P + "ns/k0", b"after")
+        writes = [asyncio.ensure_future(store.update(P + "ns/k1", str(100 + i).encode())) for i in range(10)]
+        await store.compact(horizon)
+        await asyncio.gather(*writes)
+        assert await store.compacted_revision() == horizon
+        with sqlite3.connect(str(tmp_path / "s.db")) as db:
+            rows = db.execute("SELECT id, name, deleted FROM log ORDER BY id").fetchall()
+        below = [(name, deleted) for rid, name, deleted in rows if rid <= horizon]
+        assert sorted(below) == [(f"{P}ns/k{k}", 0) for k in range(4)]   # k4's tombstone went too
+        assert len([r for r in rows if r[0] > horizon]) == 11
+        assert (await store.get(P + "ns/k0")).value == b"after"
+        assert (await store.get(P + "ns/k1")).value == b"109"
+        assert await store.get(P + "ns/k4") is None
+        with pytest.raises(CompactedError):
+            await store.list(P, revision=horizon - 1)
+    finally:
+        await store.close()
