@@ -197,6 +197,15 @@ _random = {"buf": b"", "pos": 0}
 _random_lock = threading.Lock()
 
 
+def _forget_random_bytes() -> None:
+    # a forked worker (assembly/workers.py) must not hand out the bytes its parent or a
+    # sibling already has: the same slice in two processes is the same uid twice
+    _random["buf"], _random["pos"] = b"", 0
+
+
+os.register_at_fork(after_in_child=_forget_random_bytes)
+
+
 def _random16() -> bytearray:
     with _random_lock:
         pos = _random["pos"]

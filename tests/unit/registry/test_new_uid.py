@@ -26,3 +26,20 @@ def test_new_uid_never_repeats_across_threads():
         t.join()
     everything = [u for out in seen for u in out]
     assert len(set(everything)) == len(everything) == 20000
+
+
+def test_a_forked_process_does_not_repeat_its_parents_uids():
+    import os
+    objects.new_uid()   # the parent holds a partly used chunk
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        os.write(w, "\n".join(objects.new_uid() for _ in range(10)).encode())
+        os._exit(0)
+    os.close(w)
+    with os.fdopen(r) as f:
+        child = set(f.read().split("\n"))
+    os.waitpid(pid, 0)
+    parent = {objects.new_uid() for _ in range(10)}
+    assert len(child) == 10 and not child & parent
