@@ -116,6 +116,10 @@ class SimulatedNodes:
                 except ApiError as e:
                     if not (e.conflict or e.not_found):
                         raise
+            elif await self._create_lease(name):
+                # a node met for the first time has no Lease yet, as a rule: one create
+                # instead of a GET answered 404 and then the create (5,000 nodes registering)
+                return
             try:
                 lease = await self.client.get(LEASES, name, LEASE_NS)
                 lease["spec"]["renewTime"] = micro_time()
@@ -123,11 +127,21 @@ class SimulatedNodes:
             except ApiError as e:
                 if not e.not_found:
                     raise
-                self._leases[name] = await self.client.create(LEASES, {
-                    "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
-                    "metadata": {"name": name, "namespace": LEASE_NS},
-                    "spec": {"holderIdentity": name, "leaseDurationSeconds": LEASE_DURATION,
-                             "renewTime": micro_time()}}, LEASE_NS)
+                await self._create_lease(name)
+
+    async def _create_lease(self, name: str) -> bool:
+        """Create the node's Lease; False when one exists already."""
+        try:
+            self._leases[name] = await self.client.create(LEASES, {
+                "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+                "metadata": {"name": name, "namespace": LEASE_NS},
+                "spec": {"holderIdentity": name, "leaseDurationSeconds": LEASE_DURATION,
+                         "renewTime": micro_time()}}, LEASE_NS)
+            return True
+        except ApiError as e:
+            if not e.already_exists:
+                raise
+            return False
 
     async def _renew_often(self, name: str) -> None:
         """The periodic renewal: only renewTime changes, so a merge PATCH (no read, no

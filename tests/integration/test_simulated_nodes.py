@@ -3,6 +3,7 @@ the nodes register Ready, a Deployment's pods (tolerating the simulated-node tai
 run on them with IPs from each node's pod CIDR, and deletions are honoured at once."""
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import uuid
@@ -101,3 +102,35 @@ async def test_deployment_pods_run_on_simulated_nodes_and_deletion_is_honoured(s
     await poll(lambda: not _json(kubectl, "get", "pods", "-n", namespace, "-l", "app=web")["items"],
                timeout=60, interval=0.3, what="every pod gone")
     assert proc.proc.poll() is None, proc.log()
+
+
+async def test_a_simulated_node_creates_its_lease_or_renews_the_one_it_finds(server):
+    """A node met for the first time creates its Lease at once; one whose Lease is there
+    already (its agent restarted) renews that Lease rather than failing or replacing it."""
+    from kubeclient import ApiClient, ApiError
+    from kubeclient.resources import LEASES, NODES
+    from nodeagent.simulated import LEASE_NS, SimulatedNodes
+
+    tag = f"simlease{uuid.uuid4().hex[:6]}"
+    fresh, known = f"{tag}-fresh", f"{tag}-known"
+    async with ApiClient.from_kubeconfig(str(server.kubeconfig)) as client:
+        old = await client.create(LEASES, {
+            "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+            "metadata": {"name": known, "namespace": LEASE_NS},
+            "spec": {"holderIdentity": known, "leaseDurationSeconds": 40,
+                     "renewTime": "2020-01-01T00:00:00.000000Z"}}, LEASE_NS)
+        sim = SimulatedNodes(client)
+        try:
+            await sim.add(fresh)
+            await sim.add(known)
+            made = await client.get(LEASES, fresh, LEASE_NS)
+            assert made["spec"]["holderIdentity"] == fresh
+            renewed = await client.get(LEASES, known, LEASE_NS)
+            assert renewed["metadata"]["uid"] == old["metadata"]["uid"]
+            assert renewed["spec"]["renewTime"] > "2020-01-01T00:00:00.000000Z"
+        finally:
+            await sim.stop()
+            for name in (fresh, known):
+                for res, ns in ((NODES, None), (LEASES, LEASE_NS)):
+                    with contextlib.suppress(ApiError):
+                        await client.delete(res, name, ns)
