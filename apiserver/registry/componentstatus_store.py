@@ -66,7 +66,7 @@ class ComponentStatusStore(GenericStore):
         why = lease_problem(lease.obj if lease is not None else None, timeutil.now())
         return component_status(name, not why, why)
 
-    async def get(self, namespace: str, name: str) -> StoredObject:
+    async def get(self, namespace: str, name: str, resource_version: str = "") -> StoredObject:
         if name not in COMPONENTS:  # upstream answers 500 "Component not found"; bad input is a 4xx here
             raise self.not_found(name)
         return _wrap(await self._check(name))

@@ -46,6 +46,12 @@ class ListOptions:
         if match and match not in ("NotOlderThan", "Exact"):
             raise _list_options_invalid("resourceVersionMatch", f'Unsupported value: "{match}": supported values: '
                                         '"Exact", "NotOlderThan", ""', "FieldValueNotSupported")
+        if match and o.continue_token:
+            raise _list_options_invalid("resourceVersionMatch", "Forbidden: resourceVersionMatch is forbidden "
+                                        "when continue is provided", "FieldValueForbidden")
+        if match == "Exact" and o.resource_version == "0":
+            raise _list_options_invalid("resourceVersionMatch", 'Forbidden: resourceVersionMatch "exact" is '
+                                        'forbidden for resourceVersion "0"', "FieldValueForbidden")
         if o.continue_token and o.resource_version not in ("", "0"):
             raise bad_request("specifying resource version is not allowed when using continue")
         if o.resource_version and o.resource_version != "0":

@@ -90,8 +90,18 @@ class GenericStore:
         return self.strategy.to_storage(obj)
 
     # --- reading ------------------------------------------------------------
-    async def get(self, namespace: str, name: str) -> StoredObject:
-        kv = await _guard(self.storage.get(self.key(namespace, name)))
+    async def get(self, namespace: str, name: str, resource_version: str = "") -> StoredObject:
+        """resource_version as a GET's query gives it: "" the current object; "0" any version
+        this server has (its watch cache); N one not older than N (504 when N is in the future)."""
+        key = self.key(namespace, name)
+        if resource_version:
+            rv = parse_resource_version(resource_version)
+            try:
+                kv = await _guard(self.storage.get_not_older_than(key, rv))
+            except FutureRevisionError as e:
+                raise errors.timeout(f"Too large resource version: {e.requested}, current: {e.current}")
+        else:
+            kv = await _guard(self.storage.get(key))
         if kv is None:
             raise self.not_found(name)
         return (await self.resolve([self.cache.get(kv)]))[0]
@@ -138,24 +148,32 @@ class GenericStore:
     async def list(self, namespace: str, opts: ListOptions) -> ListPage:
         prefix = self.list_prefix(namespace)
         lsel, fsel = self.selection(opts)
-        revision, start = 0, None
+        # As upstream (api-concepts, "Semantics for get and list"): no resourceVersion, the
+        # newest state; a continue token, its snapshot; "0", any state this server has (the
+        # watch cache's); N with NotOlderThan (or no match and no limit), a state not older
+        # than N; N with Exact (or no match but a limit, the legacy rule), exactly N.
+        revision, start, not_older_than = 0, None, None
         if opts.continue_token:
             revision, start = decode_continue(opts.continue_token, prefix)
             revision = max(revision, 0)  # LATEST: the newest revision
-        elif opts.resource_version not in ("", "0"):
+        elif opts.resource_version:
             rv = parse_resource_version(opts.resource_version)
-            if opts.resource_version_match == "Exact":
+            match = opts.resource_version_match
+            if rv and (match == "Exact" or (not match and opts.limit)):
                 revision = rv
-            else:  # NotOlderThan: the current state is newer or equal
-                current = await _guard(self.storage.current_revision())
-                if rv > current:
-                    raise errors.timeout(f"Too large resource version: {rv}, current: {current}")
+            else:
+                not_older_than = rv
         items: list[StoredObject] = []
         filtering = lsel is not None or fsel is not None
         while True:
             want = opts.limit - len(items) if opts.limit else 0
             try:
-                res = await _guard(self.storage.list(prefix, limit=want, start_key=start, revision=revision))
+                if not_older_than is not None:   # the first page; the next ones are at its revision
+                    res = await _guard(self.storage.list_not_older_than(prefix, not_older_than, limit=want,
+                                                                        start_key=start))
+                    not_older_than = None
+                else:
+                    res = await _guard(self.storage.list(prefix, limit=want, start_key=start, revision=revision))
             except CompactedError:
                 if opts.continue_token:
                     raise errors.continue_expired(encode_continue(LATEST, start, prefix) if start else None)

@@ -295,6 +295,35 @@ class CachedStore(Store):
         items, more, remaining = state.list(prefix, limit, start_key)
         return ListResult(items, revision or state.revision, more, remaining)
 
+    # ---- reads that may be older: resourceVersion "0" (any) or N (not older than N) ----
+    async def get_not_older_than(self, key: str, revision: int) -> KeyValue | None:
+        rc = self._cache(key)
+        if rc is not None and await self._exact_revision(rc) >= max(revision, 1):
+            return rc.state.items.get(key)
+        return await super().get_not_older_than(key, revision)
+
+    async def list_not_older_than(
+        self, prefix: str, revision: int, *, limit: int = 0, start_key: str | None = None
+    ) -> ListResult:
+        rc = self._cache(prefix)
+        if rc is not None:
+            rev = await self._exact_revision(rc)
+            if rev >= max(revision, 1):
+                items, more, remaining = rc.state.list(prefix, limit, start_key)
+                return ListResult(items, rev, more, remaining)
+        return await super().list_not_older_than(prefix, revision, limit=limit, start_key=start_key)
+
+    async def _exact_revision(self, rc: _ResourceCache) -> int:
+        """The newest revision the cache holds the exact state of, without asking the
+        backend; 0 while it loads (upstream's cacher then reads "any" from storage too).
+        A bookmark from an etcd that may send one ahead of its events does not count."""
+        state = rc.state
+        if not rc.ready.is_set() or state is None:
+            return 0
+        if state.revision == state.last_event_revision or await self.reliable_progress():
+            return state.revision
+        return state.last_event_revision
+
     def watch(self, prefix: str, from_revision: int, *, max_buffer: int | None = -1) -> WatchStream:
         if max_buffer == -1:
             max_buffer = self.watcher_buffer

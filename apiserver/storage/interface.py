@@ -179,6 +179,28 @@ class Store(abc.ABC):
     async def close(self) -> None:
         """Release connections and background tasks."""
 
+    async def get_not_older_than(self, key: str, revision: int) -> KeyValue | None:
+        """The key's value in a state no older than `revision`; 0: any state this server has
+        (upstream's GET with resourceVersion "0", or another, "not older than"). A backend
+        answers a current read; the watch cache answers from memory when it may.
+        FutureRevisionError when `revision` is newer than the store's."""
+        await self._check_not_future(revision)
+        return await self.get(key)
+
+    async def list_not_older_than(
+        self, prefix: str, revision: int, *, limit: int = 0, start_key: str | None = None
+    ) -> ListResult:
+        """A list (see `list`) at a revision no older than `revision` (0: any), as
+        get_not_older_than; the ListResult's revision is the snapshot's."""
+        await self._check_not_future(revision)
+        return await self.list(prefix, limit=limit, start_key=start_key)
+
+    async def _check_not_future(self, revision: int) -> None:
+        if revision:
+            current = await self.current_revision()
+            if revision > current:
+                raise FutureRevisionError(revision, current)
+
     async def reliable_progress(self) -> bool:
         """True when a BOOKMARK answering request_progress() is never ahead of
         events still to be delivered, so a watch cache may serve consistent

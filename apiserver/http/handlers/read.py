@@ -7,6 +7,7 @@ from apiserver.http.context import RequestContext
 from apiserver.http.negotiation import JSON, negotiate
 from apiserver.http.responses import object_response
 from apiserver.http.tables import list_parts, render_list, render_one, stream_list
+from apiserver.machinery import queryparams as qp
 from apiserver.machinery.fieldvalidation import warning_header
 from apiserver.registry.options import ListOptions
 
@@ -18,7 +19,7 @@ ITEMS_PER_CHUNK = 200
 
 async def get(rc: RequestContext):
     out = negotiate(rc.request.headers.get("accept"))
-    item = await rc.store.get(rc.namespace, rc.info.name)
+    item = await rc.store.get(rc.namespace, rc.info.name, qp.string(rc.query, "resourceVersion"))
     body = render_one(rc.resource, rc.store.strategy, item, out, rc.query)
     return object_response(body, out, pretty=rc.pretty, warnings=_deprecation(rc))
 

@@ -14,7 +14,7 @@ from apiserver.http.context import RequestContext
 from apiserver.http.negotiation import negotiate
 from apiserver.http.responses import dict_response, object_response
 from apiserver.http.tables import render_one
-from apiserver.machinery import errors, schemas, typecheck
+from apiserver.machinery import errors, queryparams as qp, schemas, typecheck
 
 
 def _handler(rc: RequestContext):
@@ -25,7 +25,7 @@ def _handler(rc: RequestContext):
 async def get(rc: RequestContext):
     out = negotiate(rc.request.headers.get("accept"))
     if rc.info.subresource == "status":
-        item = await rc.store.get(rc.namespace, rc.info.name)
+        item = await rc.store.get(rc.namespace, rc.info.name, qp.string(rc.query, "resourceVersion"))
         return object_response(render_one(rc.resource, rc.store.strategy, item, out, rc.query), out,
                                pretty=rc.pretty)
     h = _handler(rc)
