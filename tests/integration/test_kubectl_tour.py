@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import subprocess
+import threading
 import time
 
 import pytest
@@ -139,6 +141,60 @@ def test_get_watch_sees_add_modify_delete(kubectl, kubectl_cache_dir, server, na
         watcher.wait(10)
     events = [fields[0] for fields in lines if fields and fields[0] in ("ADDED", "MODIFIED", "DELETED")]
     assert events == ["ADDED", "MODIFIED", "DELETED"], lines
+
+
+def test_get_watch_json_over_http2_sees_every_event_in_order(kubectl, kubectl_cache_dir, server, namespace):
+    # `kubectl get -w -o json` watches plain JSON over HTTP/2 (kubectl's transport), the
+    # form the server writes straight into the stream as each event commits.
+    binary = kubectl_binary("1.33")
+    if binary is None:
+        pytest.skip("kubectl 1.33 is not installed")
+    env = {**{k: v for k, v in os.environ.items() if k != "KUBECONFIG"}, "HOME": str(kubectl_cache_dir)}
+    watcher = subprocess.Popen([str(binary), f"--kubeconfig={server.kubeconfig}",
+                                f"--cache-dir={kubectl_cache_dir / '1.33'}", "-n", namespace, "-v=6",
+                                "get", "configmaps", "-w", "--watch-only", "--output-watch-events", "-o", "json"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    watching = threading.Event()
+    out: queue.Queue = queue.Queue()
+
+    def read_stderr():   # -v=6 logs each response: the watch is open once its GET is answered
+        for line in watcher.stderr:
+            if "watch=true" in line and "200 OK" in line:
+                watching.set()
+
+    def read_stdout():
+        for line in watcher.stdout:
+            out.put(line)
+
+    for reader in (read_stderr, read_stdout):
+        threading.Thread(target=reader, daemon=True).start()
+    events = []
+    try:
+        watching.wait(30)   # if the log line is missed, the events still come (replayed from the LIST's version)
+        for i in range(5):
+            kubectl("-n", namespace, "create", "configmap", f"jw{i}", f"--from-literal=n={i}")
+        kubectl("-n", namespace, "label", "configmap", "jw0", "x=y")
+        kubectl("-n", namespace, "delete", "configmap", "jw1")
+        decoder, text = json.JSONDecoder(), ""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(events) < 7:
+            try:
+                text += out.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            try:
+                event, _ = decoder.raw_decode(text.strip())
+            except ValueError:
+                continue   # an object printed over several lines: not whole yet
+            events.append(event)
+            text = ""
+    finally:
+        watcher.terminate()
+        watcher.wait(10)
+    assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == \
+        [("ADDED", f"jw{i}") for i in range(5)] + [("MODIFIED", "jw0"), ("DELETED", "jw1")]
+    revisions = [int(e["object"]["metadata"]["resourceVersion"]) for e in events]
+    assert revisions == sorted(set(revisions))
 
 
 def test_delete_wait_and_delete_all(kubectl, namespace):

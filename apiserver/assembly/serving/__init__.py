@@ -14,7 +14,9 @@ change of HTTP server touches this package alone.
   tls_close.py                at shutdown, a TLS peer that never answers close_notify is dropped
   tls_buffers.py              a TLS connection's read buffer sized to TLS records, not 256 KiB
   status_line.py              `HTTP/1.1 404 Not Found`, as Go writes it
-  direct_body.py              a watch's events written straight to its HTTP/1.1 connection
+  direct_body.py              a watch's events written straight to its connection (HTTP/1.1 here,
+                              HTTP/2 in h2_direct.py: DATA frames gathered per connection)
+  tls_write.py                a TLS write with the fewest Python layers, for that fan-out
 """
 from __future__ import annotations
 

@@ -10,8 +10,8 @@ made once for every connection that gets the same bytes object).
 
   scope["extensions"][EXTENSION]["open"]() -> write(data) -> bool | None
 
-`open()` answers None when the response cannot be written this way (HTTP/2, an
-upgraded connection, a body that is not chunked, headers not sent yet). `write`
+Over HTTP/2 the same `open()` gives h2_direct.py's writer (a DATA frame per event).
+`open()` answers None when the response cannot be written this way (an upgraded connection, a body that is not chunked, headers not sent yet). `write`
 answers False, writing nothing, when the connection is closing, an ordinary
 send is in flight, or the transport already holds HIGH_WATER bytes: the app then
 sends through ASGI as usual, which waits for the reader (flow control stays
@@ -23,6 +23,8 @@ from __future__ import annotations
 import functools
 
 from apiserver.http.handlers.watch import DIRECT_BODY as EXTENSION   # the key the watch handler reads
+
+from . import h2_direct, tls_write
 
 _MARK = "pocketkube_direct_body"
 
@@ -60,14 +62,14 @@ def _open(stream):
     lock = getattr(server, "send_lock", None)
     if writer is None or lock is None:
         return None
-    transport = writer.transport
+    send = tls_write.writer(writer.transport, HIGH_WATER)
 
     def write(data: bytes) -> bool:
-        if lock.locked() or transport.is_closing() or transport.get_write_buffer_size() > HIGH_WATER:
+        if lock.locked():
             return False
         if data:
-            transport.write(_framed(data))
-        return True
+            return send(_framed(data))
+        return not writer.transport.is_closing()
 
     return write
 
@@ -75,6 +77,7 @@ def _open(stream):
 def install() -> None:
     from hypercorn.protocol.events import Request
     from hypercorn.protocol.h11 import H11Protocol
+    from hypercorn.protocol.h2 import H2Protocol
     from hypercorn.protocol.http_stream import HTTPStream
 
     if getattr(HTTPStream.handle, _MARK, False):
@@ -82,8 +85,12 @@ def install() -> None:
     original = HTTPStream.handle
 
     async def handle(self, event):
-        if isinstance(event, Request) and isinstance(getattr(self.send, "__self__", None), H11Protocol):
-            self.app = _WithExtension(self.app, {"open": functools.partial(_open, self)})
+        if isinstance(event, Request):
+            protocol = getattr(self.send, "__self__", None)
+            if isinstance(protocol, H11Protocol):
+                self.app = _WithExtension(self.app, {"open": functools.partial(_open, self)})
+            elif isinstance(protocol, H2Protocol):
+                self.app = _WithExtension(self.app, {"open": functools.partial(h2_direct.open_writer, self)})
         await original(self, event)
 
     setattr(handle, _MARK, True)
