@@ -103,9 +103,19 @@ class WatchStream:
                 or self.store.strategy.converts_async:
             return False
 
+        selection = (self.opts.label_selector, self.opts.field_selector)
+
         def sink(ev: WatchEvent) -> bool:
+            global _last_translated
             revision = self.revision
-            out = self._translate(ev)
+            last = _last_translated
+            if last[0] is ev and last[1] is self.store and last[2] == selection:
+                # Watchers with one selection see an event alike: filtered once for all of them.
+                self.revision = ev.kv.mod_revision
+                out = last[3]
+            else:
+                out = self._translate(ev)
+                _last_translated = (ev, self.store, selection, out)
             if out is None or write(*out):
                 return True
             self.revision = revision  # next() translates it again
@@ -190,6 +200,11 @@ class WatchStream:
                 await close()
             except Exception:
                 pass
+
+
+# The last event translated by direct delivery, with the store and selection it was
+# translated for: the fan-out offers one event to each watcher of a resource in turn.
+_last_translated: tuple = (None, None, None, None)
 
 
 def encode_event(kind: str, obj_json: bytes) -> bytes:

@@ -43,11 +43,10 @@ async def watch(rc: RequestContext):
     resource, strategy, query = rc.resource, rc.store.strategy, rc.query
 
     def render(kind: str, item) -> bytes:
-        nonlocal first
+        # A Table's first event carries the column definitions: `first` is cleared by the
+        # caller once the event is out (a direct write may refuse it, and then it is rendered again).
         if out.convert == "Table":
-            body = table(resource, strategy, [item], out, query, with_columns=first)
-            first = False
-            return encode_event(kind, body)
+            return encode_event(kind, table(resource, strategy, [item], out, query, with_columns=first))
         if out.convert == "PartialObjectMetadata":
             return encode_event(kind, orjson.dumps(partial(item.obj, out.api_version)))
         return encode_stored_event(kind, item)
@@ -57,21 +56,23 @@ async def watch(rc: RequestContext):
     counted = metrics.watch_events.values if metrics is not None else {}
     event_key = (resource.group, resource.version, resource.kind)
 
-    # Plain JSON events over HTTP/1.1 may be written straight to the connection by the
-    # fan-out itself while this watch is idle (see serving/direct_body.py); the
-    # response starts, bursts, refusals (a slow reader), bookmarks and the end go
-    # through this generator and ASGI as before.
-    opener = (rc.request.scope.get("extensions") or {}).get(DIRECT_BODY) if not out.convert else None
+    # Events may be written straight to the connection (an HTTP/1.1 chunk, an HTTP/2
+    # DATA frame) by the fan-out itself while this watch is idle (see
+    # serving/direct_body.py); the response's start, bursts, refusals (a slow reader),
+    # bookmarks and the end go through this generator and ASGI as before.
+    opener = (rc.request.scope.get("extensions") or {}).get(DIRECT_BODY)
     direct_write = None
 
     def deliver(kind: str, item) -> bool:
-        if not direct_write(encode_stored_event(kind, item)):
+        nonlocal first
+        if not direct_write(render(kind, item)):
             return False
+        first = False
         counted[event_key] = counted.get(event_key, 0) + 1
         return True
 
     async def events():
-        nonlocal direct_write, opener
+        nonlocal direct_write, opener, first
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         stream.tick_every(interval if opts.allow_bookmarks else timeout, deadline)
@@ -110,6 +111,7 @@ async def watch(rc: RequestContext):
                     pending.append(encode_event("ERROR", orjson.dumps(item.status())))
                     break
                 chunk = render(kind, item)
+                first = False
                 pending.append(chunk)
                 size += len(chunk)
                 counted[event_key] = counted.get(event_key, 0) + 1
