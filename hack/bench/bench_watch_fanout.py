@@ -27,6 +27,7 @@ import json
 import multiprocessing
 import os
 import shutil
+import select
 import selectors
 import socket
 import ssl
@@ -39,8 +40,24 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "hack" / "bench"))
 
-from bench_api import STAMP, Target, ensure_namespace, pod  # noqa: E402
+from bench_api import Target, ensure_namespace, pod  # noqa: E402
 from tests.harness import ServerProcess  # noqa: E402
+
+
+MARK = b'"bench/sent":"'   # the sent-at annotation of each update, found with bytes.find (cheaper than a regex)
+
+
+def _stamps(buf: bytes, end: int):
+    """The sent-at stamps (floats) of the events in buf[:end], the initial "0" left out."""
+    out = []
+    i = buf.find(MARK, 0, end)
+    while i >= 0:
+        i += len(MARK)
+        j = buf.find(b'"', i, end)
+        if buf[i:j] != b"0":
+            out.append(float(buf[i:j]))
+        i = buf.find(MARK, j, end)
+    return out
 
 
 def _watchers(url: str, ca: str, token: str, path: str, n: int, rounds: int, ready, out) -> None:
@@ -57,29 +74,32 @@ def _watchers(url: str, ca: str, token: str, path: str, n: int, rounds: int, rea
         s.sendall(request)
         s.setblocking(False)
         socks.append(s)
-    sel = selectors.DefaultSelector()
+    ep = select.epoll()
     state = {}
     for s in socks:
-        sel.register(s, selectors.EVENT_READ)
-        state[s] = [b"", 0, False]   # unparsed tail, events seen, headers read
+        ep.register(s.fileno(), select.EPOLLIN)
+        state[s.fileno()] = [b"", 0, False, s]   # unparsed tail, events seen, headers read, socket
+    room = bytearray(1 << 16)   # one receive buffer, reused (a fresh 64 KiB per recv cost more than the read)
+    view = memoryview(room)
     latencies: list[float] = []
     started = 0   # watches whose response headers came: the server has set them up
     cpu = 0.0
     open_ = n
     deadline = time.monotonic() + rounds * 0.3 + 120
     while open_ and time.monotonic() < deadline:
-        for key, _ in sel.select(1):
-            s = key.fileobj
+        for fd, _ in ep.poll(1):
+            st = state[fd]
+            s = st[3]
             try:
-                data = s.recv(1 << 16)
+                got = s.recv_into(room)
+                data = bytes(view[:got])
                 while s.pending():   # records already decrypted-ready in OpenSSL's buffer
                     data += s.recv(1 << 16)
             except (ssl.SSLWantReadError, BlockingIOError):
                 continue
             now = time.time()
-            st = state[s]
             if not data:
-                sel.unregister(s)
+                ep.unregister(fd)
                 open_ -= 1
                 continue
             buf = st[0] + data
@@ -99,12 +119,11 @@ def _watchers(url: str, ca: str, token: str, path: str, n: int, rounds: int, rea
                 st[0] = buf
                 continue
             st[0] = buf[cut + 1:]
-            for m in STAMP.finditer(buf, 0, cut):
-                if m.group(1) != b"0":
-                    latencies.append(now - float(m.group(1)))
-                    st[1] += 1
+            for stamp in _stamps(buf, cut):
+                latencies.append(now - stamp)
+                st[1] += 1
             if st[1] >= rounds:
-                sel.unregister(s)
+                ep.unregister(fd)
                 open_ -= 1
     cpu = time.process_time() - cpu
     for s in socks:
@@ -190,10 +209,9 @@ def _h2_watchers(url: str, ca: str, token: str, path: str, n: int, conns: int, r
                         continue
                     st[0] = chunk[cut + 1:]
                     before = st[1]
-                    for m in STAMP.finditer(chunk, 0, cut):
-                        if m.group(1) != b"0":
-                            latencies.append(now - float(m.group(1)))
-                            st[1] += 1
+                    for stamp in _stamps(chunk, cut):
+                        latencies.append(now - stamp)
+                        st[1] += 1
                     if before < rounds <= st[1]:
                         open_ -= 1
                 elif kind == 1 and st is not None:   # the response's HEADERS
