@@ -124,8 +124,8 @@ class _Flusher:
             async with self.lock:
                 self.waiting = False
                 data = self.conn.data_to_send()
-                if data:
-                    writer = self.server.writer
+                writer = self.server.writer
+                if data and not writer.transport.is_closing():
                     writer.write(data)
                     await writer.drain()
         except (ConnectionError, RuntimeError, OSError):
