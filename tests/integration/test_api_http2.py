@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import orjson
 import pytest
@@ -51,64 +52,118 @@ def test_table_watch_carries_columns_first(http, namespace):
     assert [e["object"]["rows"][0]["cells"][0] for e in events] == ["t1", "t2"]
 
 
-def _watch_lines(http, path: str, params: dict, want: int, ready: threading.Event, start_reading: threading.Event,
-                 out: list) -> None:
-    """Read one watch until `want` non-bookmark events came (or the watch's timeout ended it)."""
-    with http.stream("GET", path, params=params) as r:
-        assert r.status_code == 200
-        ready.set()
-        start_reading.wait(60)
-        for line in r.iter_lines():
-            if not line:
-                continue
-            event = orjson.loads(line)
-            if event["type"] != "BOOKMARK":
-                out.append((event["type"], event["object"]["metadata"]["name"],
-                            int(event["object"]["metadata"]["resourceVersion"])))
-            if len(out) >= want:
-                return
+
+def _h2_watches(server, path: str, streams: int, slow: set[int], writes_done: threading.Event,
+                want: int, deadline: float) -> dict[int, list[tuple[str, str, int]]]:
+    """`streams` watches of `path` on one HTTP/2 connection, read with the h2 library. The
+    fast ones acknowledge what they read at once; the `slow` ones (indexes) acknowledge
+    nothing until writes_done is set, so their flow-control windows (64 KiB) run out and
+    the server must hold their events back. Returns each stream's events."""
+    import socket
+    import ssl
+
+    import h2.config
+    import h2.connection
+    import h2.events
+
+    host, port = server.url.removeprefix("https://").rsplit(":", 1)
+    ctx = ssl.create_default_context(cafile=str(server.ca_file))
+    ctx.set_alpn_protocols(["h2"])
+    sock = ctx.wrap_socket(socket.create_connection((host, int(port)), timeout=10), server_hostname=host)
+    assert sock.selected_alpn_protocol() == "h2"
+    conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
+    conn.initiate_connection()
+    conn.increment_flow_control_window(2**30)   # only the streams' own windows limit the server
+    ids = []
+    for _ in range(streams):
+        sid = conn.get_next_available_stream_id()
+        conn.send_headers(sid, [(":method", "GET"), (":scheme", "https"), (":authority", f"{host}:{port}"),
+                                (":path", path), ("authorization", f"Bearer {server.token}"),
+                                ("accept", "application/json")], end_stream=True)
+        ids.append(sid)
+    sock.sendall(conn.data_to_send())
+    slow_ids = {ids[i] for i in slow}
+    held: dict[int, int] = {sid: 0 for sid in slow_ids}   # bytes read but not yet acknowledged
+    tails = {sid: b"" for sid in ids}
+    events: dict[int, list] = {sid: [] for sid in ids}
+    sock.settimeout(0.2)
+    while any(len(events[sid]) < want for sid in ids) and time.monotonic() < deadline:
+        if held and writes_done.is_set():
+            for sid, n in held.items():
+                conn.acknowledge_received_data(n, sid)
+            held = {}
+        try:
+            data = sock.recv(1 << 16)
+        except (socket.timeout, ssl.SSLWantReadError):
+            data = None
+        if data == b"":
+            break
+        for ev in conn.receive_data(data) if data else []:
+            if isinstance(ev, h2.events.DataReceived):
+                if ev.stream_id in held:
+                    held[ev.stream_id] += ev.flow_controlled_length
+                else:
+                    conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+                lines = (tails[ev.stream_id] + ev.data).split(b"\n")
+                tails[ev.stream_id] = lines.pop()
+                for line in lines:
+                    e = orjson.loads(line)
+                    if e["type"] != "BOOKMARK":
+                        meta = e["object"]["metadata"]
+                        events[ev.stream_id].append((e["type"], meta["name"], int(meta["resourceVersion"])))
+            elif isinstance(ev, h2.events.StreamReset):
+                raise AssertionError(f"stream {ev.stream_id} reset: {ev.error_code}")
+        out = conn.data_to_send()
+        if out:
+            sock.sendall(out)
+    sock.close()
+    return events
 
 
-def test_watches_on_one_connection_get_every_event_in_order_fast_or_slow(http, namespace):
-    # Several watches of one collection on one client (over HTTP/2: streams of one
-    # connection, as client-go multiplexes them). The fast ones read as events come (the
-    # server writes each event straight to them); the slow one reads nothing until every
-    # write is done, so its window (HTTP/2) or socket fills and later events wait in the
-    # server's ordinary path. Each must see every event exactly once, in order.
+def test_watches_on_one_http2_connection_fast_and_slow_get_every_event_in_order(server, namespace):
+    # Four watches multiplexed on one HTTP/2 connection, as client-go opens them. Three read
+    # as events come (the server writes each event straight into the connection); one
+    # acknowledges nothing until every write is done, so its window runs out and its later
+    # events wait in the server's ordinary path, behind the ones already sent. Among the
+    # small events, two are larger than an HTTP/2 frame (the ordinary path splits them).
+    # Every watch must see every event exactly once, in order.
     base = f"/api/v1/namespaces/{namespace}/configmaps"
+    http = server.http_client()
     rv = http.get(base).json()["metadata"]["resourceVersion"]
-    writes = 12
-    params = {"watch": "true", "resourceVersion": rv, "timeoutSeconds": "60"}
-    go = threading.Event()
-    go.set()
-    slow_go = threading.Event()
-    readers = []
-    for slow in (False, False, False, True):
-        ready, out = threading.Event(), []
-        t = threading.Thread(target=_watch_lines, daemon=True,
-                             args=(http, base, params, writes, ready, slow_go if slow else go, out))
-        t.start()
-        readers.append((t, ready, out))
-    for _, ready, _ in readers:
-        assert ready.wait(30)
-    filler = "x" * 20_000   # 12 events of ~20 KB: more than a stream's initial 64 KiB window
+    writes = 30
     expected = []
-    for i in range(writes):
-        name = f"ordered-{i}"
-        if i % 3 == 2:   # modify an earlier one: MODIFIED events between the ADDED ones
-            name = f"ordered-{i - 1}"
-            r = http.patch(f"{base}/{name}", content=orjson.dumps({"data": {"n": str(i)}}),
-                           headers={"Content-Type": "application/merge-patch+json"})
-            expected.append(("MODIFIED", name))
-        else:
-            r = http.post(base, json={"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name},
-                                      "data": {"filler": filler}})
-            expected.append(("ADDED", name))
-        assert r.status_code in (200, 201), r.text
-    slow_go.set()
-    for t, _, out in readers:
-        t.join(60)
-        assert not t.is_alive()
-        assert [(kind, name) for kind, name, _ in out] == expected
-        revisions = [v for _, _, v in out]
+    writes_done = threading.Event()
+    failures = []
+
+    def write_all():
+        try:
+            for i in range(writes):
+                name = f"h2o-{i}"
+                if i % 3 == 2:   # MODIFIED events between the ADDED ones
+                    name = f"h2o-{i - 1}"
+                    r = http.patch(f"{base}/{name}", content=orjson.dumps({"data": {"n": str(i)}}),
+                                   headers={"Content-Type": "application/merge-patch+json"})
+                    expected.append(("MODIFIED", name))
+                else:
+                    filler = "x" * (20_000 if i in (10, 20) else 3_000)
+                    r = http.post(base, json={"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name},
+                                              "data": {"filler": filler}})
+                    expected.append(("ADDED", name))
+                assert r.status_code in (200, 201), r.text
+        except BaseException as e:   # reported by the test's thread
+            failures.append(e)
+        finally:
+            writes_done.set()
+
+    writer = threading.Thread(target=write_all, daemon=True)
+    path = f"{base}?watch=true&resourceVersion={rv}&timeoutSeconds=60"
+    # The writes start once the reader is in its loop (its streams are open before the first read).
+    threading.Timer(0.5, writer.start).start()
+    events = _h2_watches(server, path, 4, {3}, writes_done, writes, time.monotonic() + 60)
+    writer.join(30)
+    http.close()
+    assert not failures, failures
+    for got in events.values():
+        assert [(kind, name) for kind, name, _ in got] == expected
+        revisions = [v for _, _, v in got]
         assert revisions == sorted(set(revisions))

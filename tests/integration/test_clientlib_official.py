@@ -128,3 +128,39 @@ def _until(cond, timeout: float = 20.0) -> None:
         if time.monotonic() > end:
             raise AssertionError("condition not reached")
         time.sleep(0.05)
+
+
+def test_concurrent_watches_see_every_event_once_in_order(api_client, namespace):
+    # Several official-client watches (HTTP/1.1, one connection each) while objects change
+    # quickly: the server writes each event straight to every idle watch, and a watch
+    # that is busy gets it through its own task; either way, each sees all, in order.
+    core = client.CoreV1Api(api_client)
+    rv = core.list_namespaced_config_map(namespace).metadata.resource_version
+    writes, watchers = 24, 4
+    seen: list[list] = [[] for _ in range(watchers)]
+
+    def follow(out: list) -> None:
+        w = watch.Watch()
+        for ev in w.stream(client.CoreV1Api(api_client).list_namespaced_config_map, namespace,
+                           label_selector="app=fan", resource_version=rv, timeout_seconds=60):
+            out.append((ev["type"], ev["object"].metadata.name, int(ev["object"].metadata.resource_version)))
+            if len(out) >= writes:
+                w.stop()
+
+    threads = [threading.Thread(target=follow, args=(out,), daemon=True) for out in seen]
+    for t in threads:
+        t.start()
+    expected = []
+    for i in range(writes):
+        if i % 4 == 3:
+            core.patch_namespaced_config_map(f"fan-{i - 1}", namespace, {"data": {"n": str(i)}})
+            expected.append(("MODIFIED", f"fan-{i - 1}"))
+        else:
+            core.create_namespaced_config_map(namespace, _cm(f"fan-{i}", {"app": "fan"}))
+            expected.append(("ADDED", f"fan-{i}"))
+    for t in threads:
+        t.join(60)
+        assert not t.is_alive()
+    for out in seen:
+        assert [(kind, name) for kind, name, _ in out] == expected
+        assert [v for _, _, v in out] == sorted({v for _, _, v in out})

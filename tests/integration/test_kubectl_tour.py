@@ -114,24 +114,50 @@ def test_label_annotate_patch_replace_edit(kubectl, namespace, monkeypatch, tmp_
     assert json.loads(kubectl(*ns, "get", "cm", "conf", "-o", "json").stdout)["data"] == {"replaced": "edited"}
 
 
-def test_get_watch_sees_add_modify_delete(kubectl, kubectl_cache_dir, server, namespace):
+def _start_watch(kubectl_cache_dir, server, namespace, *args: str):
+    """`kubectl get configmaps -w <args>` running, and once its watch request has been
+    answered (kubectl -v=6 logs it; before that, a change could land in its initial LIST
+    instead of its watch): (process, queue of its stdout lines)."""
     binary = kubectl_binary("1.33")
     if binary is None:
         pytest.skip("kubectl 1.33 is not installed")
     env = {**{k: v for k, v in os.environ.items() if k != "KUBECONFIG"}, "HOME": str(kubectl_cache_dir)}
     watcher = subprocess.Popen([str(binary), f"--kubeconfig={server.kubeconfig}",
-                                f"--cache-dir={kubectl_cache_dir / '1.33'}", "-n", namespace,
-                                "get", "configmaps", "-w", "--output-watch-events"],
+                                f"--cache-dir={kubectl_cache_dir / '1.33'}", "-n", namespace, "-v=6",
+                                "get", "configmaps", "-w", *args],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    watching = threading.Event()
+    out: queue.Queue = queue.Queue()
+
+    def read_stderr():
+        for line in watcher.stderr:
+            if "watch=true" in line and "200 OK" in line:
+                watching.set()
+
+    def read_stdout():
+        for line in watcher.stdout:
+            out.put(line)
+
+    for reader in (read_stderr, read_stdout):
+        threading.Thread(target=reader, daemon=True).start()
+    if not watching.wait(30):
+        watcher.kill()
+        raise AssertionError("kubectl get -w: no watch request answered in 30 s")
+    return watcher, out
+
+
+def test_get_watch_sees_add_modify_delete(kubectl, kubectl_cache_dir, server, namespace):
+    watcher, out = _start_watch(kubectl_cache_dir, server, namespace, "--output-watch-events")
     try:
-        deadline = time.monotonic() + 20
         kubectl("-n", namespace, "create", "configmap", "watched", "--from-literal=a=1")
         kubectl("-n", namespace, "label", "configmap", "watched", "x=y")
         kubectl("-n", namespace, "delete", "configmap", "watched")
         lines = []
+        deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            line = watcher.stdout.readline()
-            if not line:
+            try:
+                line = out.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
                 break
             lines.append(line.split())
             if line.startswith("DELETED"):
@@ -146,31 +172,10 @@ def test_get_watch_sees_add_modify_delete(kubectl, kubectl_cache_dir, server, na
 def test_get_watch_json_over_http2_sees_every_event_in_order(kubectl, kubectl_cache_dir, server, namespace):
     # `kubectl get -w -o json` watches plain JSON over HTTP/2 (kubectl's transport), the
     # form the server writes straight into the stream as each event commits.
-    binary = kubectl_binary("1.33")
-    if binary is None:
-        pytest.skip("kubectl 1.33 is not installed")
-    env = {**{k: v for k, v in os.environ.items() if k != "KUBECONFIG"}, "HOME": str(kubectl_cache_dir)}
-    watcher = subprocess.Popen([str(binary), f"--kubeconfig={server.kubeconfig}",
-                                f"--cache-dir={kubectl_cache_dir / '1.33'}", "-n", namespace, "-v=6",
-                                "get", "configmaps", "-w", "--watch-only", "--output-watch-events", "-o", "json"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    watching = threading.Event()
-    out: queue.Queue = queue.Queue()
-
-    def read_stderr():   # -v=6 logs each response: the watch is open once its GET is answered
-        for line in watcher.stderr:
-            if "watch=true" in line and "200 OK" in line:
-                watching.set()
-
-    def read_stdout():
-        for line in watcher.stdout:
-            out.put(line)
-
-    for reader in (read_stderr, read_stdout):
-        threading.Thread(target=reader, daemon=True).start()
+    watcher, out = _start_watch(kubectl_cache_dir, server, namespace, "--watch-only", "--output-watch-events",
+                                "-o", "json")
     events = []
     try:
-        watching.wait(30)   # if the log line is missed, the events still come (replayed from the LIST's version)
         for i in range(5):
             kubectl("-n", namespace, "create", "configmap", f"jw{i}", f"--from-literal=n={i}")
         kubectl("-n", namespace, "label", "configmap", "jw0", "x=y")
