@@ -19,6 +19,7 @@ import logging
 import grpc
 
 from .etcd_conn import KeyMap, open_channel, range_end, rpc, store_error
+from .etcd_gets import CoalescedGets
 from .etcd_watch import EtcdWatch
 from .interface import (
     CompactedError,
@@ -87,6 +88,7 @@ class EtcdStore(Store):
         self._maint_stub = None
         self._revision_next: asyncio.Future | None = None   # the next current_revision round's answer
         self._revision_rounds: asyncio.Task | None = None
+        self._gets = CoalescedGets(self._call)
 
     # ---- connection -------------------------------------------------------
     def _connect(self):
@@ -176,8 +178,8 @@ class EtcdStore(Store):
 
     # ---- reads -------------------------------------------------------------
     async def get(self, key: str) -> KeyValue | None:
-        resp = await self._call("Range", rpc.RangeRequest(key=self.keys.to_etcd(key)))
-        return _kv(self.keys, resp.kvs[0]) if resp.kvs else None
+        kv = await self._gets.get(self.keys.to_etcd(key))   # with the GETs beside it: etcd_gets.py
+        return _kv(self.keys, kv) if kv is not None else None
 
     async def list(
         self, prefix: str, *, limit: int = 0, start_key: str | None = None, revision: int = 0
@@ -319,6 +321,7 @@ class EtcdStore(Store):
             self._revision_rounds.cancel()
         if self._revision_next is not None and not self._revision_next.done():
             self._revision_next.set_exception(UnavailableError("the store is closed"))
+        self._gets.close(UnavailableError("the store is closed"))
         if self._compactor is not None:
             self._compactor.cancel()
             self._compactor = None

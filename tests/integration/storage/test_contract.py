@@ -52,6 +52,34 @@ async def test_current_revision_reflects_every_write_acknowledged_before_it_was_
         await asyncio.gather(*readers)
 
 
+async def test_concurrent_gets_each_see_every_write_acknowledged_before(store):
+    """Many GETs at once (etcd answers those arriving together in one read, at most 128 keys a
+    read, one key asked twice answered to both): each gets its own key's value, None for a
+    missing one, and a GET asked after a write acknowledged sees it, while others read on."""
+    keys = [P + f"ns/g{i}" for i in range(300)]
+    revs = await asyncio.gather(*(store.create(k, k.encode()) for k in keys))
+    asked = keys + keys[:50] + [P + "ns/none"]
+    got = await asyncio.gather(*(store.get(k) for k in asked))
+    assert [kv.value if kv else None for kv in got] == [k.encode() for k in keys + keys[:50]] + [None]
+    assert [kv.mod_revision for kv in got[:300]] == revs
+    stop = asyncio.Event()
+
+    async def other_readers(i: int) -> None:
+        while not stop.is_set():
+            assert (await store.get(keys[i])).value == keys[i].encode()
+            await asyncio.sleep(0)
+
+    readers = [asyncio.create_task(other_readers(i)) for i in range(8)]
+    try:
+        for i in range(30):
+            rev = await store.update(keys[100], str(i).encode())
+            kv = await store.get(keys[100])
+            assert (kv.value, kv.mod_revision) == (str(i).encode(), rev)
+    finally:
+        stop.set()
+        await asyncio.gather(*readers)
+
+
 async def test_create_existing_key_fails(store):
     await store.create(P + "ns/a", b"1")
     with pytest.raises(KeyExistsError):
