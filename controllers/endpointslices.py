@@ -111,4 +111,4 @@ class EndpointSliceController(ServiceIndex):
         except ApiError as e:
             if not e.not_found:
                 raise
-        self.slices.cache.pop(object_key(sl), None)
+        self.slices.forget(object_key(sl))

@@ -27,7 +27,10 @@ class Informer:
         self.client, self.resource, self.namespace = client, resource, namespace
         self.label_selector, self.field_selector = label_selector, field_selector
         self.resync_period = resync_period
-        self.cache: dict[str, dict] = {}
+        self.cache: dict[str, dict] = {}  # key -> object; change it through _put/_drop (the index follows)
+        # namespace -> {key: object}: a controller's sync lists one namespace's objects, once per
+        # event; scanning the whole cache for it cost O(every pod) per pod event at scale
+        self._by_namespace: dict[str | None, dict[str, dict]] = {}
         self._handlers: list[tuple[Callable | None, Callable | None, Callable | None]] = []
         self._synced = asyncio.Event()
         self.resource_version: str | None = None
@@ -40,7 +43,36 @@ class Informer:
     def list(self, namespace: str | None = None) -> list[dict]:
         if namespace is None:
             return list(self.cache.values())
-        return [o for o in self.cache.values() if o.get("metadata", {}).get("namespace") == namespace]
+        return list(self._by_namespace.get(namespace, {}).values())
+
+    def _put(self, key: str, obj: dict) -> None:
+        old = self.cache.get(key)
+        if old is not None:
+            old_ns = (old.get("metadata") or {}).get("namespace")
+            ns = (obj.get("metadata") or {}).get("namespace")
+            if old_ns != ns:  # not for the same key from the API; kept exact all the same
+                self._unindex(key, old)
+        self.cache[key] = obj
+        self._by_namespace.setdefault((obj.get("metadata") or {}).get("namespace"), {})[key] = obj
+
+    def _drop(self, key: str) -> dict | None:
+        old = self.cache.pop(key, None)
+        if old is not None:
+            self._unindex(key, old)
+        return old
+
+    def _unindex(self, key: str, obj: dict) -> None:
+        ns = (obj.get("metadata") or {}).get("namespace")
+        objs = self._by_namespace.get(ns)
+        if objs is not None:
+            objs.pop(key, None)
+            if not objs:
+                del self._by_namespace[ns]
+
+    def forget(self, key: str) -> None:
+        """Drop an object from the cache without calling handlers: one we just deleted, so
+        that a sync before its watch event does not count it."""
+        self._drop(key)
 
     @property
     def has_synced(self) -> bool:
@@ -76,7 +108,7 @@ class Informer:
                 return
         except (KeyError, TypeError, ValueError):
             return
-        self.cache[key] = obj
+        self._put(key, obj)
 
     # --- the loop ------------------------------------------------------------------------
     def _call(self, fn, *args) -> None:
@@ -96,10 +128,10 @@ class Informer:
         key = object_key(obj)
         old = self.cache.get(key)
         if etype == "DELETED":
-            self.cache.pop(key, None)
+            self._drop(key)
             self._emit(2, obj)
         else:
-            self.cache[key] = obj
+            self._put(key, obj)
             if old is None:
                 self._emit(0, obj)
             else:
@@ -117,7 +149,7 @@ class Informer:
             fresh[object_key(item)] = item
         for key, old in list(self.cache.items()):
             if key not in fresh:
-                self.cache.pop(key)
+                self._drop(key)
                 self._emit(2, old)
         for key, obj in fresh.items():
             self._apply("MODIFIED" if key in self.cache else "ADDED", obj)

@@ -24,3 +24,26 @@ def test_assume_never_brings_back_an_object_the_watch_saw_deleted():
     assert inf.get("n/p") is None
     inf.assume(obj(7))   # a write the watch has not delivered yet is assumed
     assert inf.get("n/p")["metadata"]["resourceVersion"] == "7"
+
+
+def test_list_by_namespace_follows_adds_updates_deletes_assumes_and_forgets():
+    inf = Informer(None, PODS)
+    obj = lambda ns, name, rv: {"metadata": {"namespace": ns, "name": name, "resourceVersion": str(rv)}}
+    names = lambda ns: sorted(o["metadata"]["name"] for o in inf.list(ns))
+    inf._apply("ADDED", obj("a", "p1", 1))
+    inf._apply("ADDED", obj("a", "p2", 2))
+    inf._apply("ADDED", obj("b", "p1", 3))
+    assert names("a") == ["p1", "p2"] and names("b") == ["p1"] and names("c") == []
+    inf._apply("MODIFIED", obj("a", "p1", 4))
+    assert [o["metadata"]["resourceVersion"] for o in inf.list("a") if o["metadata"]["name"] == "p1"] == ["4"]
+    inf._apply("DELETED", obj("a", "p2", 5))
+    assert names("a") == ["p1"]
+    inf.assume(obj("c", "p9", 6))
+    assert names("c") == ["p9"]
+    inf.forget("c/p9")
+    assert names("c") == [] and inf.get("c/p9") is None
+    inf._apply("DELETED", obj("b", "p1", 7))
+    assert names("b") == [] and len(inf.list()) == 1
+    # every namespace's list is what a scan of the whole cache finds
+    for ns in ("a", "b", "c"):
+        assert inf.list(ns) == [o for o in inf.list() if o["metadata"]["namespace"] == ns]
