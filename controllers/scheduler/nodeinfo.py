@@ -84,13 +84,20 @@ class NodeInfo:
     pod_count: int = 0
     ports: dict[tuple[str, str, int], int] = field(default_factory=dict)
     taints: list[dict] = field(default_factory=list)  # effective_taints(node), kept with the node
+    # PodFit's node-only filters' answers for this node object, by the pod's constraints
+    placement: dict[bytes, tuple | None] = field(default_factory=dict)
+    alloc_cpu: int = 0  # allocatable["cpu"], ["memory"] (set_node)
+    alloc_mem: int = 0
 
     def set_node(self, node: dict) -> None:
         self.node = node
+        self.placement.clear()
         self.taints = effective_taints(node)
         status = node.get("status") or {}
         alloc = status.get("allocatable") or status.get("capacity") or {}
         self.allocatable = {k: to_units(k, v) for k, v in alloc.items()}
+        # read for every node scored: plain attributes rather than two dict lookups each time
+        self.alloc_cpu, self.alloc_mem = self.allocatable.get("cpu", 0), self.allocatable.get("memory", 0)
 
     def add(self, usage: PodUsage, sign: int = 1) -> None:
         for k, v in usage.requests.items():
@@ -113,19 +120,28 @@ class ClusterState:
         self.nodes: dict[str, NodeInfo] = {}
         self.usage: dict[str, PodUsage] = {}  # pod key -> what it takes where
         self.with_anti_affinity = 0  # placed pods with required anti-affinity (0: skip that check)
+        self._names: list[str] | None = None  # list(self.nodes), kept until a node comes or goes
+
+    def node_names(self) -> list[str]:
+        """The nodes' names in a stable order (do not modify): every decision walks it."""
+        if self._names is None:
+            self._names = list(self.nodes)
+        return self._names
 
     def set_node(self, node: dict) -> None:
         name = node["metadata"]["name"]
         info = self.nodes.get(name)
         if info is None:
             info = self.nodes[name] = NodeInfo(node)
+            self._names = None
             for key, usage in self.usage.items():
                 if usage.node == name:
                     info.add(usage)
         info.set_node(node)
 
     def remove_node(self, name: str) -> None:
-        self.nodes.pop(name, None)
+        if self.nodes.pop(name, None) is not None:
+            self._names = None
 
     def add_pod(self, key: str, pod: dict, node: str) -> None:
         """Count the pod against `node` (idempotent: re-adding moves it)."""

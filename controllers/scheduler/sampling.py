@@ -9,6 +9,8 @@ where the previous one stopped, so that over many pods every node gets its turn.
 """
 from __future__ import annotations
 
+from itertools import chain, islice
+
 MIN_FEASIBLE_NODES_TO_FIND = 100
 MIN_FEASIBLE_NODES_PERCENTAGE = 5
 DEFAULT_PERCENTAGE = 50  # minus one per 125 nodes, as upstream's adaptive percentage
@@ -23,9 +25,10 @@ def feasible_nodes_to_find(all_nodes: int, percentage: int = 0) -> int:
     return max(all_nodes * percentage // 100, MIN_FEASIBLE_NODES_TO_FIND)
 
 
-def rotated(names: list[str], start: int) -> list[str]:
-    """names from index start (mod len), wrapping around."""
+def rotated(names: list[str], start: int):
+    """names from index start (mod len), wrapping around, without copying the list: a
+    decision at 5,000 nodes walks a tenth of them."""
     if not names:
-        return names
+        return iter(())
     start %= len(names)
-    return names[start:] + names[:start]
+    return chain(islice(names, start, None), islice(names, 0, start))

@@ -167,15 +167,15 @@ class Scheduler(Controller):
         key = f"{pod['metadata'].get('namespace')}/{pod['metadata']['name']}"
         extra = [c for c in (InterPodCheck(pod, self.state, key), TopologySpreadCheck(pod, self.state, key),
                              volumes) if c is not None and c.active]
-        names = list(self.state.nodes)
+        names, nodes, nominated = self.state.node_names(), self.state.nodes, self.nominated
         enough, looked = feasible_nodes_to_find(len(names)), 0
-        fit = PodFit(pod, requests, extra)
+        check = PodFit(pod, requests, extra).check
         for name in rotated(names, self._next_start):
             looked += 1
-            info = self.state.nodes[name]
-            if self.nominated:
+            info = nodes[name]
+            if nominated:
                 info = self._with_nominated(key, pod, name, info)
-            failed = fit.check(info)
+            failed = check(info)
             if failed:
                 failures[name] = failed
             else:

@@ -103,6 +103,29 @@ def test_resource_scores_are_least_allocated_plus_balanced_allocation():
         assert resource_scores(infos, cpu, mem) == [least_allocated(i, cpu, mem) + balanced_allocation(i, cpu, mem)
                                                     for i in infos]
 
+def test_node_only_filters_are_remembered_per_kind_of_pod_until_the_node_changes():
+    taint = {"key": "k", "value": "v", "effect": "NoSchedule"}
+    s = state(node("n1", labels={"zone": "a"}, taints=[taint]))
+    info = s.nodes["n1"]
+    tolerant = pod(tolerations=[{"key": "k", "operator": "Exists"}])
+    picky = pod(tolerations=[{"key": "k", "operator": "Exists"}], nodeSelector={"zone": "b"})
+    untainted = (["node(s) had untolerated taint {k: v}"], False)
+    for _ in range(2):  # asked again, each kind of pod gets its own answer, not the other's
+        assert filter_node(pod(), info) == untainted
+        assert filter_node(tolerant, info) is None
+        assert filter_node(picky, info) == (["node(s) didn't match Pod's node affinity/selector"], False)
+    # the answers are about the node object: a changed node is looked at again
+    s.set_node(node("n1", labels={"zone": "b"}, unschedulable=True))
+    assert filter_node(pod(), info) == (["node(s) were unschedulable"], False)
+    s.set_node(node("n1", labels={"zone": "b"}))
+    assert filter_node(pod(), info) is None and filter_node(picky, info) is None
+    # what the pods on it use is never remembered
+    s.set_node(node("n1", cpu="1", labels={"zone": "b"}))
+    assert filter_node(pod(cpu="600m"), info) is None
+    s.add_pod("ns/a", pod("a", cpu="600m"), "n1")
+    assert filter_node(pod(cpu="600m"), info) == (["Insufficient cpu"], True)
+
+
 def test_failed_scheduling_message_like_upstream():
     failures = {"n1": (["Insufficient cpu"], True),
                 "n2": (["node(s) had untolerated taint {node.kubernetes.io/unreachable: }"], False),

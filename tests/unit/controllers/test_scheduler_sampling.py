@@ -23,6 +23,6 @@ def test_an_explicit_percentage_is_honoured():
 
 
 def test_the_search_starts_where_the_last_one_stopped_and_wraps():
-    assert rotated(["a", "b", "c"], 1) == ["b", "c", "a"]
-    assert rotated(["a", "b", "c"], 4) == ["b", "c", "a"]
-    assert rotated([], 3) == []
+    assert list(rotated(["a", "b", "c"], 1)) == ["b", "c", "a"]
+    assert list(rotated(["a", "b", "c"], 4)) == ["b", "c", "a"]
+    assert list(rotated([], 3)) == []
