@@ -172,6 +172,19 @@ def test_gc_graph_tracks_dependents_through_owner_changes():
     assert g.dependents_of("X") == []
 
 
+def test_gc_graph_remembers_deleted_uids_as_absent_within_a_bound():
+    g = Graph(absent_size=2)
+    res = Resource("", "v1", "configmaps")
+    for uid in ("A", "B", "C"):
+        g.upsert(Node(res, {"metadata": {"name": uid.lower(), "namespace": "ns", "uid": uid}}))
+    assert g.deleted("A").name == "a" and "A" not in g.nodes and "A" in g.absent
+    g.deleted("B")
+    g.deleted("C")
+    assert list(g.absent) == ["B", "C"]  # the oldest is forgotten: then the API is asked again
+    g.upsert(Node(res, {"metadata": {"name": "c", "namespace": "ns", "uid": "C"}}))
+    assert "C" not in g.absent  # seen alive again: absence is not trusted over it
+
+
 def test_hostname_set_when_the_pod_subdomain_names_the_service():
     svc = {"metadata": {"name": "s", "namespace": "ns"}, "spec": {"clusterIP": "None", "selector": {"app": "a"}}}
     named = pod("a", "10.0.0.2", True)
