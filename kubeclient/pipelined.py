@@ -44,17 +44,17 @@ class _Connection:
                 try:
                     if writer is None:
                         reader, writer = await self.owner._open()
-                    writer.write(b"".join(req for req, _ in batch))
-                    for _, fut in batch:
+                    writer.write(b"".join(req for req, _, _ in batch))
+                    for _, fut, full in batch:
                         answer = await _read_response(reader)
                         if not fut.done():
-                            fut.set_result(answer)
+                            fut.set_result(answer if full else answer[:2])
                     break
                 except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as e:
                     if writer is not None:
                         writer.close()
                     reader = writer = None
-                    answered = any(fut.done() for _, fut in batch)
+                    answered = any(fut.done() for _, fut, _ in batch)
                     # a kept-alive connection the server closed while idle: once more on a new one
                     if fresh or answered or attempt == 1:
                         _fail(batch, e)
@@ -67,16 +67,17 @@ class _Connection:
 
 
 def _fail(batch: list, e: Exception) -> None:
-    for _, fut in batch:
+    for _, fut, _ in batch:
         if not fut.done():
             fut.set_exception(ConnectionError(f"pipelined request lost: {e!r}"))
 
 
-async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, str | None]:
+    """(status, body, Retry-After header or None)."""
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.split(b"\r\n")
     status = int(lines[0].split(b" ", 2)[1])
-    length, chunked = 0, False
+    length, chunked, retry_after = 0, False, None
     for line in lines[1:]:
         name, _, value = line.partition(b":")
         name = name.strip().lower()
@@ -84,14 +85,16 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
             length = int(value)
         elif name == b"transfer-encoding" and b"chunked" in value.lower():
             chunked = True
+        elif name == b"retry-after":
+            retry_after = value.strip().decode("latin-1")
     if not chunked:
-        return status, await reader.readexactly(length) if length else b""
+        return status, await reader.readexactly(length) if length else b"", retry_after
     body = bytearray()
     while True:
         size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
         if size == 0:
             await reader.readuntil(b"\r\n")
-            return status, bytes(body)
+            return status, bytes(body), retry_after
         body += await reader.readexactly(size)
         await reader.readexactly(2)
 
@@ -136,6 +139,14 @@ class PipelinedWriter:
                                              server_hostname=self.host if self.tls else None)
 
     def send(self, method: str, path: str, body: bytes, content_type: str = "application/json") -> asyncio.Future:
+        """A future of (status, raw answer)."""
+        return self._queue(method, path, body, content_type, False)
+
+    def send_full(self, method: str, path: str, body: bytes, content_type: str = "application/json") -> asyncio.Future:
+        """A future of (status, raw answer, Retry-After header or None)."""
+        return self._queue(method, path, body, content_type, True)
+
+    def _queue(self, method: str, path: str, body: bytes, content_type: str, full: bool) -> asyncio.Future:
         if not self._conns:
             self._conns = [_Connection(self) for _ in range(self._n)]
         conn = self._conns[self._next % self._n]
@@ -143,7 +154,7 @@ class PipelinedWriter:
         request = (f"{method} {path} HTTP/1.1\r\n".encode() + self._headers +
                    f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
         fut = asyncio.get_running_loop().create_future()
-        conn.queue.put_nowait((request, fut))
+        conn.queue.put_nowait((request, fut, full))
         return fut
 
     async def close(self) -> None:
