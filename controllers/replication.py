@@ -16,7 +16,8 @@ from kubeclient.timestamps import epoch_time
 from kubeclient.resources import PODS, REPLICATIONCONTROLLERS
 
 from .base import Controller
-from .ownership import Expectations, PodOwnerTracking, claim_pods, owner_ref
+from .ownership import CONTROLLER_INDEX, Expectations, PodOwnerTracking, claim_pods, controller_index, owner_ref, \
+    pods_to_claim
 from .podutil import controller_ref, deletion_rank, is_active, pod_available, seconds_until_available
 from .selectors import matches_labels
 from .servicepods import pod_ready
@@ -95,6 +96,7 @@ class ReplicationManager(Controller):
     def setup(self) -> None:
         self.rcs = self.ctx.informers.informer(self.resource)
         self.pods = self.ctx.informers.informer(PODS)
+        self.pods.add_index(CONTROLLER_INDEX, controller_index)
         self.expectations = Expectations()
         self.recorder = self.ctx.recorder(self.component)
         self.rcs.add_handler(*self.enqueue_handlers())
@@ -119,7 +121,7 @@ class ReplicationManager(Controller):
             return
         deleting = bool(rc["metadata"].get("deletionTimestamp"))
         # only active pods are claimed (upstream's FilterActivePods first): a finished pod is nobody's replica
-        owned = await claim_pods(self.client, rc, [p for p in self.pods.list(ns) if is_active(p)],
+        owned = await claim_pods(self.client, rc, [p for p in pods_to_claim(self.pods, rc) if is_active(p)],
                                  lambda labels: self.selects(rc, labels),
                                  self.api_version, self.kind)
         active = [p for p in owned if is_active(p)]

@@ -12,12 +12,27 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
 from .client import ApiClient, ApiError, ResourceExpired
 from .resources import Resource, object_key
 
 log = logging.getLogger(__name__)
+
+
+NAMESPACE_INDEX = "namespace"
+
+
+def _namespace_of(obj: dict) -> str | None:
+    return (obj.get("metadata") or {}).get("namespace")
+
+
+def _unbucket(buckets: dict, value, key: str) -> None:
+    objs = buckets.get(value)
+    if objs is not None:
+        objs.pop(key, None)
+        if not objs:
+            del buckets[value]
 
 
 class Informer:
@@ -27,10 +42,12 @@ class Informer:
         self.client, self.resource, self.namespace = client, resource, namespace
         self.label_selector, self.field_selector = label_selector, field_selector
         self.resync_period = resync_period
-        self.cache: dict[str, dict] = {}  # key -> object; change it through _put/_drop (the index follows)
-        # namespace -> {key: object}: a controller's sync lists one namespace's objects, once per
-        # event; scanning the whole cache for it cost O(every pod) per pod event at scale
-        self._by_namespace: dict[str | None, dict[str, dict]] = {}
+        self.cache: dict[str, dict] = {}  # key -> object; change it through _put/_drop (the indexes follow)
+        # index name -> (value of an object, {value: {key: object}}). A controller's sync reads one
+        # namespace's objects (or one owner's), once per event; scanning the whole cache for them
+        # cost O(every pod) per pod event at scale
+        self._indexes: dict[str, tuple[Callable[[dict], Hashable | None], dict]] = {}
+        self.add_index(NAMESPACE_INDEX, _namespace_of)
         self._handlers: list[tuple[Callable | None, Callable | None, Callable | None]] = []
         self._synced = asyncio.Event()
         self.resource_version: str | None = None
@@ -43,31 +60,41 @@ class Informer:
     def list(self, namespace: str | None = None) -> list[dict]:
         if namespace is None:
             return list(self.cache.values())
-        return list(self._by_namespace.get(namespace, {}).values())
+        return self.by_index(NAMESPACE_INDEX, namespace)
+
+    def add_index(self, name: str, value_of: Callable[[dict], Hashable | None]) -> None:
+        """Keep the objects grouped by value_of(obj) (None: not indexed), for by_index. Informers
+        are shared: a second add under the same name keeps the first."""
+        if name in self._indexes:
+            return
+        buckets: dict = {}
+        self._indexes[name] = (value_of, buckets)
+        for key, obj in self.cache.items():
+            value = value_of(obj)
+            if value is not None:
+                buckets.setdefault(value, {})[key] = obj
+
+    def by_index(self, name: str, value: Hashable) -> list[dict]:
+        return list(self._indexes[name][1].get(value, {}).values())
 
     def _put(self, key: str, obj: dict) -> None:
         old = self.cache.get(key)
-        if old is not None:
-            old_ns = (old.get("metadata") or {}).get("namespace")
-            ns = (obj.get("metadata") or {}).get("namespace")
-            if old_ns != ns:  # not for the same key from the API; kept exact all the same
-                self._unindex(key, old)
         self.cache[key] = obj
-        self._by_namespace.setdefault((obj.get("metadata") or {}).get("namespace"), {})[key] = obj
+        for value_of, buckets in self._indexes.values():
+            value = value_of(obj)
+            if old is not None:
+                old_value = value_of(old)
+                if old_value != value:
+                    _unbucket(buckets, old_value, key)
+            if value is not None:
+                buckets.setdefault(value, {})[key] = obj
 
     def _drop(self, key: str) -> dict | None:
         old = self.cache.pop(key, None)
         if old is not None:
-            self._unindex(key, old)
+            for value_of, buckets in self._indexes.values():
+                _unbucket(buckets, value_of(old), key)
         return old
-
-    def _unindex(self, key: str, obj: dict) -> None:
-        ns = (obj.get("metadata") or {}).get("namespace")
-        objs = self._by_namespace.get(ns)
-        if objs is not None:
-            objs.pop(key, None)
-            if not objs:
-                del self._by_namespace[ns]
 
     def forget(self, key: str) -> None:
         """Drop an object from the cache without calling handlers: one we just deleted, so

@@ -185,6 +185,31 @@ def test_gc_graph_remembers_deleted_uids_as_absent_within_a_bound():
     assert "C" not in g.absent  # seen alive again: absence is not trusted over it
 
 
+def test_pods_to_claim_are_the_owners_and_its_namespaces_orphans():
+    from controllers.ownership import CONTROLLER_INDEX, controller_index, pods_to_claim
+    from kubeclient.informer import Informer
+    from kubeclient.resources import PODS
+    inf = Informer(None, PODS)
+    inf.add_index(CONTROLLER_INDEX, controller_index)
+    ref = lambda uid: [{"uid": uid, "controller": True, "kind": "ReplicaSet", "name": uid}]
+    pod = lambda ns, name, refs=None: {"metadata": {"namespace": ns, "name": name, "resourceVersion": "1",
+                                                    **({"ownerReferences": refs} if refs else {})}}
+    for p in (pod("a", "mine", ref("R")), pod("a", "orphan"), pod("a", "other", ref("S")), pod("b", "orphan"),
+              pod("a", "not-controller", [{"uid": "R", "kind": "ReplicaSet", "name": "R"}])):
+        inf._apply("ADDED", p)
+    rs = {"metadata": {"namespace": "a", "name": "R", "uid": "R"}}
+    names = sorted(p["metadata"]["name"] for p in pods_to_claim(inf, rs))
+    assert names == ["mine", "not-controller", "orphan"]  # an owner reference that is not the controller: an orphan
+    # exactly what claim_pods would act on among the namespace's pods
+    from controllers.podutil import controller_ref
+    assert names == sorted(p["metadata"]["name"] for p in inf.list("a")
+                           if (controller_ref(p) or {}).get("uid") in ("R", None))
+    inf._apply("MODIFIED", pod("a", "orphan", ref("R")))  # adopted
+    assert sorted(p["metadata"]["name"] for p in pods_to_claim(inf, rs)) == ["mine", "not-controller", "orphan"]
+    assert pods_to_claim(inf, {"metadata": {"namespace": "a", "name": "S2", "uid": "S2"}})[0]["metadata"]["name"] \
+        == "not-controller"
+
+
 def test_hostname_set_when_the_pod_subdomain_names_the_service():
     svc = {"metadata": {"name": "s", "namespace": "ns"}, "spec": {"clusterIP": "None", "selector": {"app": "a"}}}
     named = pod("a", "10.0.0.2", True)

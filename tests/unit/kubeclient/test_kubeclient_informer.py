@@ -47,3 +47,20 @@ def test_list_by_namespace_follows_adds_updates_deletes_assumes_and_forgets():
     # every namespace's list is what a scan of the whole cache finds
     for ns in ("a", "b", "c"):
         assert inf.list(ns) == [o for o in inf.list() if o["metadata"]["namespace"] == ns]
+
+
+def test_a_named_index_follows_objects_whose_value_changes():
+    inf = Informer(None, PODS)
+    obj = lambda name, owner, rv: {"metadata": {"namespace": "a", "name": name, "resourceVersion": str(rv),
+                                                "labels": {"owner": owner} if owner else {}}}
+    inf._apply("ADDED", obj("p1", None, 1))
+    inf.add_index("owner", lambda o: o["metadata"]["labels"].get("owner"))  # added late: indexes what is cached
+    inf._apply("ADDED", obj("p2", "x", 2))
+    inf.add_index("owner", lambda o: "ignored")  # a second add under the name keeps the first
+    assert [o["metadata"]["name"] for o in inf.by_index("owner", "x")] == ["p2"]
+    inf._apply("MODIFIED", obj("p1", "x", 3))  # gains a value
+    inf._apply("MODIFIED", obj("p2", "y", 4))  # moves
+    assert [o["metadata"]["name"] for o in inf.by_index("owner", "x")] == ["p1"]
+    assert [o["metadata"]["resourceVersion"] for o in inf.by_index("owner", "y")] == ["4"]  # the newest object
+    inf._apply("DELETED", obj("p2", "y", 5))
+    assert inf.by_index("owner", "y") == [] and inf.by_index("owner", "nobody") == []
