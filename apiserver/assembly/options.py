@@ -286,19 +286,18 @@ def default_workers(ns: argparse.Namespace) -> int:
     workers = getattr(ns, "workers", None)
     if workers is not None:
         return workers
-    return 1 if ns.etcd_servers else cores_available()
+    return cores_available()
 
 
 def add_worker_flags(p: argparse.ArgumentParser) -> None:
     """--workers of `pocketkube apiserver` and `up` (whose process is worker 0, beside the components)."""
-    # Default (None): one per core on the embedded SQLite store, where two processes beat one
-    # at 32 concurrent clients on two cores for GET, create and update; one on etcd, which
-    # shares the cores here and then served less with two (hack/bench/bench_workers.py,
-    # README's Benchmarks).
+    # Default (None): one per core, on SQLite and on etcd: at 32 concurrent clients on two cores
+    # two processes beat one for GET, create and update on SQLite, and on etcd (sharing the
+    # cores) for GET since consistent GETs share one etcd read per round (storage/etcd_gets.py),
+    # creates and updates there about even (hack/bench/bench_workers.py, README's Benchmarks).
     p.add_argument("--workers", type=parse_workers, default=None,
                    help="API-server processes serving the one port and store, each using a core "
-                        f"(0: one per core the process may run on, here {cores_available()}; default: "
-                        "that on the embedded store, 1 with --etcd-servers)")
+                        f"(0: one per core the process may run on, here {cores_available()}; the default)")
 
 
 def options_from_args(ns: argparse.Namespace) -> ServerOptions:

@@ -77,7 +77,7 @@ def test_workers_default_to_one_per_core():
     from apiserver.assembly.options import cores_available
 
     assert parse_args(["--data-dir", "d"]).workers == cores_available() >= 1
-    assert parse_args(["--data-dir", "d", "--etcd-servers", "http://127.0.0.1:2379"]).workers == 1
+    assert parse_args(["--data-dir", "d", "--etcd-servers", "http://127.0.0.1:2379"]).workers == cores_available()
     assert parse_args(["--data-dir", "d", "--etcd-servers", "http://127.0.0.1:2379", "--workers", "0"]).workers \
         == cores_available()
     assert parse_args(["--data-dir", "d", "--workers", "1"]).workers == 1
