@@ -44,7 +44,8 @@ async def run_agent(kubeconfig: str, node_name: str, *, root_dir: str | None = N
                     eviction_hard: str = DEFAULT_EVICTION_HARD, reserved_memory: int = 0,
                     housekeeping_interval: float = 10.0, pressure_transition_period: float = 300.0,
                     orphan_sweep_period: float = 30.0,
-                    rotate_certificates: bool = False, rotate_server_certificates: bool = False) -> None:
+                    rotate_certificates: bool = False, rotate_server_certificates: bool = False,
+                    seccomp_default: bool = True) -> None:
     """Run until cancelled.
 
     `static_pods` are the components running on this node beside the agent (what
@@ -113,7 +114,8 @@ async def run_agent(kubeconfig: str, node_name: str, *, root_dir: str | None = N
         ctx = AgentContext(client=client, podman=podman, recorder=recorder,
                            node_name=node_name, host_ip=host_ip, root_dir=root_dir,
                            sources=ApiSources(client), node_allocatable=reporter.allocatable,
-                           cluster_dns=list(cluster_dns or []), cluster_domain=cluster_domain)
+                           cluster_dns=list(cluster_dns or []), cluster_domain=cluster_domain,
+                           seccomp_default=seccomp_default)
         manager = PodManager(ctx, sweep_period=orphan_sweep_period)
         manager_box["m"] = manager
         log.info("node agent %s running (host %s, kubelet port %s)", node_name, host_ip, port)

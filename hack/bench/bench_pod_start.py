@@ -4,7 +4,7 @@ beside raw `podman run -d` of the same image in the same run.
 Starts its own API server and node agent (as separate processes, like a real
 node); pods are bound with spec.nodeName so the number is the node agent's.
 
-  python hack/bench/bench_pod_start.py [--pods 30] [--rounds 3]
+  python hack/bench/bench_pod_start.py [--pods 30] [--rounds 3] [--seccomp-default false]
 """
 from __future__ import annotations
 
@@ -112,7 +112,8 @@ async def main(args) -> None:
     node = f"bench-{uuid.uuid4().hex[:6]}"
     env = {**os.environ, "CONTAINERS_CONF": CONF}
     agent = subprocess.Popen([sys.executable, "-m", "pocketkube", "nodeagent", "--kubeconfig", str(srv.kubeconfig),
-                              "--node-name", node, "--root-dir", str(base / "node"), "--port", "0"],
+                              "--node-name", node, "--root-dir", str(base / "node"), "--port", "0",
+                              "--seccomp-default", args.seccomp_default],
                              cwd=REPO, env=env, stdout=open(base / "agent.log", "wb"), stderr=subprocess.STDOUT)
     client = ApiClient.from_kubeconfig(str(srv.kubeconfig))
     try:
@@ -154,4 +155,7 @@ if __name__ == "__main__":
     p = argparse.ArgumentParser()
     p.add_argument("--pods", type=int, default=30)
     p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--seccomp-default", default="true",
+                   help="the node agent's flag: true (default) filters containers as raw `podman run` "
+                        "does; false runs them Unconfined, as upstream's kubelet without the flag")
     asyncio.run(main(p.parse_args()))

@@ -159,6 +159,7 @@ class AgentContext:
     cluster_domain: str = "cluster.local"
     host_resolv_conf: str = "/etc/resolv.conf"
     host_hosts_file: str = "/etc/hosts"
+    seccomp_default: bool = True     # the kubelet's --seccomp-default, on here by default
     images: ImageInfo | None = None
 
     def __post_init__(self) -> None:

@@ -148,7 +148,8 @@ async def start_attempt(ctx: AgentContext, pod: dict, c: dict, *, kind: str, att
         command = S.argv(c, info.get("Config") or {}, full_env)
         cspec = specgen.container_spec(pod, c, command=command, node=ctx.node_name, kind=kind, attempt=attempt,
                                        sandbox_id=sandbox_id, image=c["image"], env=full_env, mounts=mounts,
-                                       seccomp_root=os.path.join(ctx.root_dir, "seccomp"))
+                                       seccomp_root=os.path.join(ctx.root_dir, "seccomp"),
+                                       seccomp_default=ctx.seccomp_default)
         if runtime_handler:  # the RuntimeClass's handler: the OCI runtime Podman runs it with
             cspec["oci_runtime"] = runtime_handler
     except (EnvError, volumes.VolumeError, ValueError) as e:

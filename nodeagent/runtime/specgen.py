@@ -24,21 +24,23 @@ def hostname_of(pod: dict) -> str:
     return (spec.get("hostname") or pod["metadata"]["name"])[:63]
 
 
-def seccomp_profile(pod: dict, container: dict | None) -> dict:
-    """The seccompProfile that applies: the container's, else the pod's, else Unconfined
-    (the kubelet's default without --seccomp-default)."""
+def seccomp_profile(pod: dict, container: dict | None, *, seccomp_default: bool = True) -> dict:
+    """The seccompProfile that applies: the container's, else the pod's, else RuntimeDefault
+    (the kubelet's --seccomp-default, which pocketkube turns on: secure by default) or, with
+    it turned off, Unconfined as upstream's kubelet does without the flag."""
     for sc in ((container or {}).get("securityContext"), (pod.get("spec") or {}).get("securityContext")):
         prof = (sc or {}).get("seccompProfile")
         if prof and prof.get("type"):
             return prof
-    return {"type": "Unconfined"}
+    return {"type": "RuntimeDefault" if seccomp_default else "Unconfined"}
 
 
-def seccomp_path(pod: dict, container: dict, seccomp_root: str) -> str | None:
+def seccomp_path(pod: dict, container: dict, seccomp_root: str, *, seccomp_default: bool = True) -> str | None:
     """What Podman runs the container with: "unconfined", a Localhost profile's file, or
-    None for Podman's default filter (RuntimeDefault). Unconfined is also the cheaper start:
-    runc compiling the default filter cost each container start 20-60 ms here."""
-    prof = seccomp_profile(pod, container)
+    None for Podman's default filter (RuntimeDefault). Unconfined starts faster (runc
+    compiling the default filter cost each container start 20-60 ms here), which is why
+    --seccomp-default=false exists, but it is the user's choice to make."""
+    prof = seccomp_profile(pod, container, seccomp_default=seccomp_default)
     if prof["type"] == "RuntimeDefault":
         return None
     if prof["type"] == "Localhost":
@@ -57,9 +59,11 @@ def sandbox_spec(pod: dict, node: str) -> dict:
         "labels": L.pod_labels(node, meta["namespace"], meta["name"], meta["uid"]),
         "share": ["net", "ipc", "uts"],
     }
-    if seccomp_profile(pod, None)["type"] == "Unconfined":
-        # the infra container, as the kubelet's sandbox: Unconfined unless the pod sets a
-        # profile (then Podman's default, catatonit being all it runs)
+    if seccomp_profile(pod, None, seccomp_default=False)["type"] == "Unconfined":
+        # the infra container runs only catatonit, alone in its PID namespace (pods here
+        # never share theirs), so none of the pod's processes can reach it: it runs
+        # unconfined unless the pod itself names a profile, and each pod start saves
+        # runc's ~60 ms of compiling the default filter for it
         out["security_opt"] = ["seccomp=unconfined"]
     hostadd = []
     for alias in spec.get("hostAliases") or []:
@@ -126,9 +130,10 @@ def user_of(pod: dict, container: dict) -> str | None:
 
 def container_spec(pod: dict, container: dict, *, command: list[str], node: str, kind: str, attempt: int,
                    sandbox_id: str, image: str, env: dict[str, str], mounts: list[dict],
-                   seccomp_root: str = "") -> dict:
+                   seccomp_root: str = "", seccomp_default: bool = True) -> dict:
     """command: the full command line (pods.spec.argv), env: the resolved environment;
-    seccomp_root: where Localhost seccomp profiles are (the kubelet's <root-dir>/seccomp)."""
+    seccomp_root: where Localhost seccomp profiles are (the kubelet's <root-dir>/seccomp);
+    seccomp_default: RuntimeDefault for containers that name no profile (--seccomp-default)."""
     meta, spec = pod["metadata"], pod.get("spec") or {}
     if not command:
         raise ValueError("no command specified")
@@ -167,7 +172,7 @@ def container_spec(pod: dict, container: dict, *, command: list[str], node: str,
     user = user_of(pod, container)
     if user:
         out["user"] = user
-    seccomp = seccomp_path(pod, container, seccomp_root)
+    seccomp = seccomp_path(pod, container, seccomp_root, seccomp_default=seccomp_default)
     if seccomp:
         out["seccomp_profile_path"] = seccomp
     csc = container.get("securityContext") or {}

@@ -42,28 +42,32 @@ def test_sandbox_and_container_specs():
     assert all(r["hard"] <= 20000 for r in RLIMITS)
 
 
-def test_seccomp_as_the_kubelet_sets_it():
-    """No profile is Unconfined (the kubelet without --seccomp-default), sandbox included;
-    RuntimeDefault leaves Podman's default filter; the container's profile wins over the pod's."""
+def test_seccomp_is_runtime_default_unless_turned_off():
+    """No profile is RuntimeDefault (--seccomp-default, on by default) and, with the flag
+    off, Unconfined as upstream's kubelet; the sandbox (catatonit alone in its PID namespace)
+    is unconfined unless the pod names a profile; the container's profile wins over the pod's."""
     import copy
 
     import pytest
 
-    def spec(pod_sc=None, c_sc=None):
+    def spec(pod_sc=None, c_sc=None, seccomp_default=True):
         pod = copy.deepcopy(POD)
         if pod_sc:
             pod["spec"]["securityContext"] = {"seccompProfile": pod_sc}
         c = {"name": "c", "image": "i", "command": ["true"], **({"securityContext": {"seccompProfile": c_sc}}
                                                                  if c_sc else {})}
         cs = container_spec(pod, c, command=["true"], node="n1", kind="app", attempt=0, sandbox_id="sb",
-                            image="i", env={}, mounts=[], seccomp_root="/var/lib/agent/seccomp")
+                            image="i", env={}, mounts=[], seccomp_root="/var/lib/agent/seccomp",
+                            seccomp_default=seccomp_default)
         return sandbox_spec(pod, "n1").get("security_opt"), cs.get("seccomp_profile_path")
 
-    assert spec() == (["seccomp=unconfined"], "unconfined")
+    assert spec() == (["seccomp=unconfined"], None)
+    assert spec(seccomp_default=False) == (["seccomp=unconfined"], "unconfined")
     assert spec({"type": "Unconfined"}) == (["seccomp=unconfined"], "unconfined")
     assert spec({"type": "RuntimeDefault"}) == (None, None)
+    assert spec({"type": "RuntimeDefault"}, seccomp_default=False) == (None, None)
     assert spec({"type": "RuntimeDefault"}, {"type": "Unconfined"}) == (None, "unconfined")
-    assert spec(None, {"type": "RuntimeDefault"}) == (["seccomp=unconfined"], None)
+    assert spec(None, {"type": "RuntimeDefault"}, seccomp_default=False) == (["seccomp=unconfined"], None)
     assert spec(None, {"type": "Localhost", "localhostProfile": "p/audit.json"}) == \
         (["seccomp=unconfined"], "/var/lib/agent/seccomp/p/audit.json")
     with pytest.raises(ValueError, match="localhostProfile"):
