@@ -124,10 +124,13 @@ class JobController(Controller):
             done_idx |= {i for p in pods if (p.get("status") or {}).get("phase") == "Succeeded"
                          for i in [jobutil.pod_index(p)] if i is not None and i < int(spec.get("completions") or 0)}
         finished = jobutil.is_finished(job) or _interim(status)
+        # a Job being deleted (foreground: the garbage collector is deleting its pods) is
+        # counted and its pods released, but never managed: upstream creates no pod for it
+        deleting = bool(job["metadata"].get("deletionTimestamp"))
         if not finished and fatal:
             finished = self._finish(job, status, "Failed", "PodFailurePolicy", fatal, now)
         if not finished:
-            finished = await self._manage(key, job, status, active, pods, succeeded, failed, done_idx, now)
+            finished = await self._manage(key, job, status, active, pods, succeeded, failed, done_idx, now, deleting)
         if finished and not jobutil.is_finished(job) and not unc_s and not unc_f:
             self._final_condition(job, status, finished, now)  # every pod is counted: now it is final
         if finished:
@@ -147,14 +150,17 @@ class JobController(Controller):
                     self.queue.add_after(key, 0.05)
                     return
                 raise
-        # 2. only now that the uids are recorded may their finalizers go
+        # 2. only now that the uids are recorded may their finalizers go (every pod's, once the
+        # Job is being deleted: nothing will count a pod still running after it is gone)
         release = [p for p in pods if jobutil.TRACKING_FINALIZER in (p["metadata"].get("finalizers") or [])
-                   and (p["metadata"]["uid"] in unc_s + unc_f or p in ignored or (finished and _finished_phase(p)))]
+                   and (p["metadata"]["uid"] in unc_s + unc_f or p in ignored or deleting
+                        or (finished and _finished_phase(p)))]
         await asyncio.gather(*(self._remove_finalizer(p) for p in release))
         if jobutil.is_finished({"status": status}):
             await self._ttl(dict(job, status=status), key, now)
 
-    async def _manage(self, key, job, status, active, pods, succeeded, failed, done_idx, now) -> str | None:
+    async def _manage(self, key, job, status, active, pods, succeeded, failed, done_idx, now,
+                      deleting: bool) -> str | None:
         spec = job.get("spec") or {}
         indexed = spec.get("completionMode") == "Indexed"
         completions = spec.get("completions")
@@ -170,6 +176,8 @@ class JobController(Controller):
                 (not indexed and completions is not None and succeeded >= int(completions)) or \
                 (completions is None and succeeded > 0 and not active):
             return self._finish(job, status, "Complete", "CompletionsReached", "Reached expected number of succeeded pods", now)
+        if deleting:
+            return None  # no pod created, deleted or suspended for a Job being deleted
         if spec.get("suspend"):
             await self._delete_pods(job, key, active)
             active.clear()

@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 
+from kubeclient import Informer
 from kubeclient.client import ApiError
 from kubeclient.resources import DEPLOYMENTS, JOBS, PODS, REPLICASETS
 
@@ -279,6 +280,64 @@ async def test_deleting_a_running_job_leaves_no_pod_behind(cluster, namespace, k
         await poll(no_pods, timeout=60, what="the Job's pods gone")
     finally:
         runner.finish_jobs = True
+
+
+async def test_a_job_deleted_in_the_foreground_gets_no_replacement_pods(cluster, namespace, kubectl):
+    """While the garbage collector deletes a Job's pods (foreground), the job controller
+    counts them but creates none in their place: upstream does not manage a Job being
+    deleted. A finalizer of the test's own holds the Job in that state until we look."""
+    client, _, runner = cluster
+    runner.finish_jobs = False  # its pods keep running
+    hold = "pocketkube.test/hold"
+    seen: set[str] = set()  # every pod ever added in the namespace, through a watch
+    pods = Informer(client, PODS, namespace)
+    pods.add_handler(lambda p: seen.add(p["metadata"]["name"]))
+    watching = asyncio.ensure_future(pods.run())
+    try:
+        await pods.wait_synced()
+        job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "fg", "finalizers": [hold]},
+               "spec": {"parallelism": 2, "completions": 4, "template": {"spec": {
+                   "restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox"}]}}}}
+        await run(kubectl, "create", "-n", namespace, "-f", "-", input=json.dumps(job))
+
+        async def active():
+            return ((await client.get(JOBS, "fg", namespace)).get("status") or {}).get("active") == 2
+        await poll(active, timeout=60, what="two active pods")
+        first = {p["metadata"]["name"] for p in (await client.list(PODS, namespace))["items"]}
+        await run(kubectl, "delete", "job", "fg", "-n", namespace, "--cascade=foreground", "--wait=false")
+
+        async def collected():  # the GC found no dependent left (none is being created): let the Job go
+            j = await client.get(JOBS, "fg", namespace)
+            owned = [p for p in (await client.list(PODS, namespace))["items"]
+                     if any(r["uid"] == j["metadata"]["uid"] for r in p["metadata"].get("ownerReferences") or [])]
+            if j["metadata"].get("finalizers") != [hold] or owned:
+                return None
+            try:
+                await client.patch(JOBS, "fg", {"metadata": {"finalizers": None,
+                                                             "resourceVersion": j["metadata"]["resourceVersion"]}},
+                                   namespace)
+            except ApiError as e:
+                if e.conflict:
+                    return None  # the controller wrote meanwhile: look again
+                raise
+            return True
+        await poll(collected, timeout=60, what="the Job's pods deleted by the garbage collector")
+
+        async def job_gone():
+            try:
+                await client.get(JOBS, "fg", namespace)
+            except ApiError as e:
+                return e.not_found
+        await poll(job_gone, timeout=60, what="the Job gone")
+        # a pod added now is seen after every pod added before it: the watch is then complete
+        await client.create(PODS, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "marker"},
+                                   "spec": {"containers": [{"name": "c", "image": "busybox"}]}}, namespace)
+        await poll(lambda: "marker" in seen, timeout=30, what="the marker pod through the watch")
+        assert seen - {"marker"} == first, f"pods created while the Job was being deleted: {seen - first - {'marker'}}"
+    finally:
+        runner.finish_jobs = True
+        watching.cancel()
+        await asyncio.gather(watching, return_exceptions=True)
 
 
 async def test_statefulset_claims_a_volume_per_ordinal(cluster, namespace, kubectl):
