@@ -196,6 +196,29 @@ def test_an_early_answer_while_the_client_still_sends_logs_no_traceback(strict_s
     assert "Traceback" not in log and "APPLICATION_DATA_AFTER_CLOSE_NOTIFY" not in log, log[-3000:]
 
 
+def test_an_answer_before_the_body_was_sent_keeps_the_connection(strict_server):
+    """An answer decided from the headers alone (here a 401: no token) goes out before the
+    client has sent its body. As with Go's server, the connection then takes the next
+    request once the body is in; one whose body is too large to read through says
+    `Connection: close`, and is closed after the answer."""
+    body = b'{"metadata": {"name": "x"}}'
+    head = (b"POST /api/v1/namespaces/default/configmaps HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n")
+    with _tls(strict_server) as s:
+        for _ in range(2):   # twice on the one connection, then a GET on it
+            s.sendall(head % len(body))
+            answer = _read_response(s)   # whole, before the body goes
+            assert answer.startswith(b"HTTP/1.1 401") and b"connection: close" not in answer.lower(), answer
+            s.sendall(body)
+        s.sendall(b"GET /version HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert _read_response(s).startswith(b"HTTP/1.1 200 OK")
+    with _tls(strict_server) as s:
+        s.sendall(head % (4 << 20))
+        answer = _read_response(s)
+        assert answer.startswith(b"HTTP/1.1 401") and b"connection: close" in answer.lower(), answer
+        _wait(lambda: _closed_by_server(s), "the connection closed after its answer")
+
+
 def test_connections_over_the_caps_are_closed(server_factory):
     srv = server_factory(extra_args=["--max-connections", "30", "--max-connections-per-client", "20"])
     mine = [_tls(srv) for _ in range(20)]

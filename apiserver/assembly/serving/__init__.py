@@ -17,6 +17,7 @@ change of HTTP server touches this package alone.
   direct_body.py              a watch's events written straight to its connection (HTTP/1.1 here,
                               HTTP/2 in h2_direct.py: DATA frames gathered per connection)
   tls_write.py                a TLS write with the fewest Python layers, for that fan-out
+  unread_body.py              an answer given before the request body was read keeps the connection
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ import tlspeer
 
 from ..options import ConnectionLimits
 from . import (connection_limits, direct_body, h2_late_data, h2_streams, header_timeout, idle_watch, peer_gone,
-               status_line, tls_buffers, tls_close)
+               status_line, tls_buffers, tls_close, unread_body)
 
 log = logging.getLogger("apiserver")
 
@@ -88,6 +89,7 @@ async def serve_app(app, sock: socket.socket, *, certfile: Path, keyfile: Path, 
     status_line.install()
     direct_body.install()
     rawupgrade.install()   # HTTP/1.1 upgrades to SPDY reach the app (kubectl before 1.30)
+    unread_body.install()  # after rawupgrade: wraps its stream_send
     asyncio.get_running_loop().set_exception_handler(_quiet_connection_teardown)
     cfg = _config(certfile, keyfile, graceful_timeout, limits)
     if client_ca_file is not None:
