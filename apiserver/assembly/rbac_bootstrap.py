@@ -15,6 +15,8 @@
                                         manager); nodes are authorized by the Node mode
   system:controller:*, system:kube-controller-manager   rbac_controller_roles.py: each
                                         controller's, and the manager's own identity's
+  system::leader-locking-kube-controller-manager   (a Role in kube-system) any Lease there, for
+                                        the manager's leader election under another lease name
 
 Created when missing on every start; existing ones are left as the operator made them.
 """
@@ -195,11 +197,21 @@ CLUSTER_ROLE_BINDINGS += [_to_service_account(_binding(f"pocketkube:{controllers
 CLUSTER_ROLES.append(_role(controllers.MANAGER_USER, controllers.MANAGER_ROLE))
 CLUSTER_ROLE_BINDINGS.append(_binding(controllers.MANAGER_USER, controllers.MANAGER_USER,
                                       [("User", controllers.MANAGER_USER)]))
+# kube-system Roles (upstream's leader locking), each bound by a RoleBinding of the same name
+ROLES = [{"apiVersion": API_VERSION, "kind": "Role", "rules": controllers.LEADER_LOCKING_RULES,
+          "metadata": {"name": controllers.LEADER_LOCKING, "namespace": "kube-system", **_META}}]
+ROLE_BINDINGS.append({
+    "apiVersion": API_VERSION, "kind": "RoleBinding",
+    "metadata": {"name": controllers.LEADER_LOCKING, "namespace": "kube-system", **_META},
+    "roleRef": {"apiGroup": GROUP, "kind": "Role", "name": controllers.LEADER_LOCKING},
+    "subjects": [{"kind": "User", "apiGroup": GROUP, "name": name} if kind == "User" else
+                 {"kind": kind, "name": name, "namespace": "kube-system"}
+                 for kind, name in controllers.LEADER_LOCKING_SUBJECTS]})
 
 
 async def ensure_bootstrap_policy(registries) -> None:
     for plural, objs in (("clusterroles", CLUSTER_ROLES), ("clusterrolebindings", CLUSTER_ROLE_BINDINGS),
-                         ("rolebindings", ROLE_BINDINGS)):
+                         ("roles", ROLES), ("rolebindings", ROLE_BINDINGS)):
         gs = registries.for_plural(GROUP, plural)
         for obj in objs:
             ns = obj["metadata"].get("namespace", "")

@@ -167,3 +167,14 @@ MANAGER_ROLE = [
     _r(["create"], "authorization.k8s.io", "subjectaccessreviews"),
     _r(["list", "watch"], "*", "*"),   # the informers it shares with its controllers
 ]
+
+# Upstream's Role in kube-system for the manager's leader election: any Lease there, so that
+# --leader-elect-resource-name may name another than kube-controller-manager (the cluster role
+# above allows that one only); bound to the manager's user and its accounts, as upstream binds it.
+LEADER_LOCKING = "system::leader-locking-kube-controller-manager"
+LEADER_LOCKING_RULES = [
+    _r(["watch"], "", "configmaps"),
+    _r(["get", "update"], "", "configmaps", names=["kube-controller-manager"]),
+    _r(["get", "watch", "list", "create", "update"], "coordination.k8s.io", "leases")]
+LEADER_LOCKING_SUBJECTS = [("User", MANAGER_USER), ("ServiceAccount", "kube-controller-manager"),
+                           ("ServiceAccount", "leader-election-controller")]

@@ -12,7 +12,8 @@ import uuid
 import pytest
 import yaml
 
-from controllers_support import FAST_FLAGS, leading_controllers, poll, simulated_cluster
+from controllers_support import (FAST_FLAGS, ControllersProcess, leading_controllers, poll, simulated_cluster,
+                                 wait_leader)
 from tests.audit_support import audit_events, audit_log_flags, audit_policy
 from tests.harness import kubectl_runner, running_server
 from workloads_support import PodRunner
@@ -115,11 +116,29 @@ async def test_workloads_complete_and_each_write_is_the_controllers_own(cluster)
     (MANAGER, ["create", "pods", "--subresource=binding", "-n", "default"], "no"),
     (MANAGER, ["create", "serviceaccounts", "--subresource=token", "-n", "kube-system"], "yes"),
     (MANAGER, ["watch", "secrets", "-A"], "yes"),   # its shared informers
+    (MANAGER, ["update", "leases/another-lease", "-n", "kube-system"], "yes"),   # any name in kube-system
+    (MANAGER, ["update", "leases/another-lease", "-n", "default"], "no"),
 ])
 def test_can_i(cluster, user, args, answer):
     kubectl = cluster[2]
     cp = kubectl("auth", "can-i", f"--as={user}", *args, check=False)
     assert cp.stdout.strip() == answer, (user, args, cp.stdout, cp.stderr)
+
+
+def test_the_manager_leads_under_another_lease_name(cluster, tmp_path):
+    """--leader-elect-resource-name with the manager's own narrow identity: upstream's
+    system::leader-locking-kube-controller-manager Role lets it hold any Lease in kube-system."""
+    srv, _log, _kubectl, _proc, manager = cluster
+    ident = f"other-{uuid.uuid4().hex[:6]}"
+    proc = ControllersProcess(manager, tmp_path, "--identity", ident, "--use-service-account-credentials",
+                              "--controllers", "podgc", "--leader-elect-resource-name", "another-manager",
+                              "--leader-elect-retry-period", "500ms", name="another")
+    try:
+        wait_leader(srv.kubeconfig, ident, lease="another-manager")
+    except AssertionError as e:
+        raise AssertionError(f"{e}\n{proc.log()}") from None
+    finally:
+        proc.stop()
 
 
 async def test_a_token_is_renewed_before_it_expires(cluster):
