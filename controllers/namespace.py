@@ -51,7 +51,7 @@ def remaining_conditions(counts: dict[str, int], finalizers: dict[str, int], fai
 
 class NamespaceController(Controller):
     name = "namespace"
-    workers = 4
+    workers = 10   # upstream's --concurrent-namespace-syncs
 
     def setup(self) -> None:
         self.namespaces = self.ctx.informers.informer(NAMESPACES)
@@ -73,13 +73,18 @@ class NamespaceController(Controller):
         failures = [f for f in await asyncio.gather(*(self._delete_all(ar, key) for ar in resources)) if f]
         counts: dict[str, int] = {}
         finalizers: dict[str, int] = {}
-        for ar in resources:
-            try:
-                items = (await self.client.list(ar.resource, key)).get("items") or []
-            except ApiError as e:
-                if e.code not in (404, 405):
-                    failures.append(f"list {ar.resource.plural}: {e.message}")
+        # listed side by side too: one namespace's sync is some 120 requests, and a backlog of
+        # namespaces (every test's, on a shared server) waited behind their round trips one by one
+        listed = await asyncio.gather(*(self.client.list(ar.resource, key) for ar in resources),
+                                      return_exceptions=True)
+        for ar, got in zip(resources, listed):
+            if isinstance(got, ApiError):
+                if got.code not in (404, 405):
+                    failures.append(f"list {ar.resource.plural}: {got.message}")
                 continue
+            if isinstance(got, BaseException):
+                raise got
+            items = got.get("items") or []
             if items:
                 name = f"{ar.resource.plural}.{ar.resource.group}" if ar.resource.group else ar.resource.plural
                 counts[name] = len(items)
