@@ -70,7 +70,7 @@ def _read_response(sock: ssl.SSLSocket) -> bytes:
         chunk = sock.recv(65536)
         assert chunk, "closed mid-body"
         body += chunk
-    return data
+    return head + b"\r\n\r\n" + body
 
 
 def _rss_kib(pid: int) -> int:
@@ -217,6 +217,29 @@ def test_an_answer_before_the_body_was_sent_keeps_the_connection(strict_server):
         answer = _read_response(s)
         assert answer.startswith(b"HTTP/1.1 401") and b"connection: close" in answer.lower(), answer
         _wait(lambda: _closed_by_server(s), "the connection closed after its answer")
+
+
+def test_refused_upgrades_answer_a_status_and_say_what_happens_to_the_connection(strict_server):
+    """exec into a missing pod: the SPDY upgrade (kubectl before 1.30) is refused with a
+    Status and the connection takes the next request; the WebSocket one is refused with a
+    Status that says `Connection: close`, as the connection then closes."""
+    path = b"/api/v1/namespaces/default/pods/missing/exec?command=true&stdout=true"
+    auth = b"Authorization: Bearer %s\r\n" % strict_server.token.encode()
+    with _tls(strict_server) as s:
+        s.sendall(b"POST %s HTTP/1.1\r\nHost: x\r\n%sConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n"
+                  b"X-Stream-Protocol-Version: v4.channel.k8s.io\r\n\r\n" % (path, auth))
+        answer = _read_response(s)
+        assert answer.startswith(b"HTTP/1.1 404") and b'"kind":"Status"' in answer.replace(b" ", b""), answer
+        s.sendall(b"GET /version HTTP/1.1\r\nHost: x\r\n%s\r\n" % auth)
+        assert _read_response(s).startswith(b"HTTP/1.1 200 OK")
+    with _tls(strict_server) as s:
+        s.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\n%sConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                  b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                  b"Sec-WebSocket-Protocol: v5.channel.k8s.io\r\n\r\n" % (path, auth))
+        answer = _read_response(s)
+        assert answer.startswith(b"HTTP/1.1 404") and b'"kind":"Status"' in answer.replace(b" ", b""), answer
+        assert b"connection: close" in answer.lower(), answer
+        _wait(lambda: _closed_by_server(s), "the refused upgrade's connection closed")
 
 
 def test_connections_over_the_caps_are_closed(server_factory):

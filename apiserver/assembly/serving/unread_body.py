@@ -13,7 +13,8 @@ a body the handler left unread, so that the connection stays usable, and says
 hypercorn's HTTP/1.1 protocol (applied once, at server start):
 
   - an answer that starts while more than DISCARD_LIMIT bytes of the declared body
-    are still to come says `Connection: close`, and the connection closes after it;
+    are still to come says `Connection: close`, and the connection closes after it (as
+    does the answer refusing a WebSocket upgrade: hypercorn never reuses that connection);
   - otherwise, once the answer is out, the rest of the body is read and dropped as
     it arrives (with what was queued for the app and not read) (the connection counts as idle meanwhile, so a client that never
     sends it meets the idle timeout), then the next request is served on it.
@@ -46,7 +47,7 @@ def install() -> None:
     import h11
     from hypercorn.events import Closed, Updated
     from hypercorn.protocol.events import Response
-    from hypercorn.protocol.h11 import H11Protocol
+    from hypercorn.protocol.h11 import H11Protocol, H11WSConnection
 
     if getattr(H11Protocol._maybe_recycle, _MARK, False):
         return
@@ -58,9 +59,11 @@ def install() -> None:
         return isinstance(conn, h11.Connection) and conn.their_state is h11.SEND_BODY
 
     async def send_response(self, event):
-        if isinstance(event, Response) and event.status_code >= 200 and mid_body(self):
-            left = _left_to_read(self.connection)
-            if left is not None and left > DISCARD_LIMIT:
+        if isinstance(event, Response) and event.status_code >= 200:
+            left = _left_to_read(self.connection) if mid_body(self) else None
+            # a refused WebSocket upgrade: hypercorn closes the connection after the answer
+            refused_upgrade = isinstance(self.connection, H11WSConnection)
+            if refused_upgrade or (left is not None and left > DISCARD_LIMIT):
                 event = dataclasses.replace(event, headers=[*event.headers, (b"connection", b"close")])
         await stream_send(self, event)
 
