@@ -5,12 +5,12 @@ is the legacy Exact. Driven by the official Python client and kubectl, on SQLite
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
+from tests.conformance.support import wait_for
 from tests.integration.test_metrics_apiserver import scrape, value
 
 
@@ -32,17 +32,6 @@ def _get(api_client, namespace: str, name: str, rv: str) -> dict:
     return api_client.response_deserialize(resp, {"200": "object"}).data
 
 
-def _until(predicate, what: str, timeout: float = 15.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        got = predicate()
-        if got:
-            return got
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
 def _store_reads(kubectl) -> float:
     s = scrape(kubectl)
     return sum(value(s, "etcd_request_duration_seconds_count", operation=op, type="podtemplates")
@@ -53,8 +42,9 @@ def test_resource_version_0_is_answered_from_the_watch_cache(namespace, api_clie
     core = client.CoreV1Api(api_client)
     core.create_namespaced_pod_template(namespace, _template("any"))
     # "any" may be older than the create: wait until the cache has it
-    _until(lambda: [t for t in core.list_namespaced_pod_template(namespace, resource_version="0").items
-                    if t.metadata.name == "any"], "the template in a resourceVersion=0 list")
+    wait_for(lambda: [t for t in core.list_namespaced_pod_template(namespace, resource_version="0").items
+                      if t.metadata.name == "any"], timeout=15.0, interval=0.05,
+             what="the template in a resourceVersion=0 list")
 
     before = _store_reads(kubectl)
     for _ in range(10):
@@ -106,8 +96,8 @@ def test_paged_list_at_any_version_continues_on_its_snapshot(namespace, api_clie
     names = [f"p{i}" for i in range(5)]
     for n in names:
         core.create_namespaced_pod_template(namespace, _template(n))
-    _until(lambda: len(core.list_namespaced_pod_template(namespace, resource_version="0").items) == 5,
-           "five templates in a resourceVersion=0 list")
+    wait_for(lambda: len(core.list_namespaced_pod_template(namespace, resource_version="0").items) == 5,
+             timeout=15.0, interval=0.05, what="five templates in a resourceVersion=0 list")
     page = core.list_namespaced_pod_template(namespace, resource_version="0", limit=2)
     seen, rvs = [t.metadata.name for t in page.items], {page.metadata.resource_version}
     assert len(seen) == 2 and page.metadata._continue and page.metadata.remaining_item_count == 3
